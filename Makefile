@@ -1,0 +1,56 @@
+# Kansoku: `make demo` runs the whole thing on sample data, `make test` runs every test.
+# Both install what a fresh Debian machine lacks (as root, or through sudo).
+
+SWIFT      ?= swift
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_BUILD  := libzstd-dev libre2-dev pkg-config
+APT_TEST   := zstd ripgrep tmux prometheus prometheus-alertmanager python3-pip
+PY_TEST    := python-logging-loki prometheus-client prometheus-api-client
+RELEASE    := .build/release
+
+.PHONY: all build release demo test test-fast deps test-deps bench clean
+
+all: build
+
+# Installs only the packages that are missing, so repeated runs stay fast and offline.
+deps:
+	@missing=$$(for p in $(APT_BUILD); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+test-deps: deps
+	@missing=$$(for p in $(APT_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@python3 -c 'import logging_loki, prometheus_client, prometheus_api_client' 2>/dev/null || \
+		python3 -m pip install -q $(PY_TEST) 2>/dev/null || \
+		python3 -m pip install -q --break-system-packages $(PY_TEST)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product kansoku
+
+# Starts a server with embedded defaults, a simulated service with incidents, and the dashboard.
+demo: release
+	$(RELEASE)/kansoku demo
+
+# Every test: unit, conformance, end-to-end, crash and interop with real peers.
+test: test-deps
+	$(SWIFT) build --product kansoku
+	$(SWIFT) test
+
+# The unit tests only (no end-to-end target).
+test-fast: deps
+	$(SWIFT) test --skip KansokuEndToEndTests
+
+bench: deps
+	$(SWIFT) build -c release --product kansoku-bench --product kansoku
+
+clean:
+	rm -rf .build

@@ -1,0 +1,107 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "kansoku",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kansoku", targets: ["kansoku"]),
+        .executable(name: "kansoku-bench", targets: ["kansoku-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.2.0"),
+    ],
+    targets: [
+        // C shims
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(name: "CKansokuRE2", linkerSettings: [.linkedLibrary("re2"), .linkedLibrary("stdc++")]),
+        .target(name: "CKansokuTerm"),
+
+        // Libraries, bottom to top.
+        .target(name: "KansokuCore", dependencies: ["CKansokuRE2"], swiftSettings: swiftSettings),
+        .target(name: "KansokuLogStore", dependencies: [
+            "KansokuCore", "CZstd",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "KansokuLogQL", dependencies: ["KansokuCore", "KansokuLogStore"], swiftSettings: swiftSettings),
+        .target(name: "KansokuMetricStore", dependencies: [
+            "KansokuCore",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "KansokuPromQL", dependencies: ["KansokuCore", "KansokuMetricStore"], swiftSettings: swiftSettings),
+        .target(name: "KansokuIngest", dependencies: [
+            "KansokuCore", "KansokuLogStore",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "KansokuScrape", dependencies: [
+            "KansokuCore", "KansokuMetricStore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "KansokuRules", dependencies: [
+            "KansokuCore", "KansokuLogQL", "KansokuPromQL", "KansokuMetricStore",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "KansokuNotify", dependencies: [
+            "KansokuCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "KansokuServer", dependencies: [
+            "KansokuCore", "KansokuLogStore", "KansokuLogQL", "KansokuMetricStore", "KansokuPromQL",
+            "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuNotify",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "KansokuTUI", dependencies: [
+            "KansokuCore", "CKansokuTerm",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: swiftSettings),
+
+        // Executables: argument parsing only.
+        .executableTarget(name: "kansoku", dependencies: [
+            "KansokuCore", "KansokuServer", "KansokuTUI", "KansokuLogStore", "KansokuLogQL",
+            "KansokuMetricStore", "KansokuPromQL", "KansokuRules",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .executableTarget(name: "kansoku-bench", dependencies: [
+            "KansokuCore", "KansokuLogStore", "KansokuLogQL", "KansokuMetricStore", "KansokuPromQL",
+            "KansokuIngest", "KansokuRules", "KansokuTUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: swiftSettings),
+
+        // Fast unit tests, one target per module.
+        .testTarget(name: "KansokuCoreTests", dependencies: ["KansokuCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuLogStoreTests", dependencies: ["KansokuLogStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuLogQLTests", dependencies: ["KansokuLogQL"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuMetricStoreTests", dependencies: ["KansokuMetricStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuPromQLTests", dependencies: ["KansokuPromQL"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuIngestTests", dependencies: ["KansokuIngest"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuScrapeTests", dependencies: ["KansokuScrape"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuRulesTests", dependencies: ["KansokuRules"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuNotifyTests", dependencies: ["KansokuNotify"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuServerTests", dependencies: ["KansokuServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuTUITests", dependencies: ["KansokuTUI"], swiftSettings: swiftSettings),
+        // Heavy tests of the real binary: crash, interop with real peers, tmux.
+        .testTarget(name: "KansokuEndToEndTests", dependencies: ["KansokuCore"], swiftSettings: swiftSettings),
+    ]
+)
