@@ -1,0 +1,148 @@
+public import KansokuCore
+
+/// Why a label set written as text (`{app="api", env="prod"}`) could not be read.
+public struct LabelSetSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var text: String
+    /// 0-based byte offset in `text`.
+    public var offset: Int
+    public var expected: String
+
+    public var description: String {
+        "invalid label set \(goQuoted(text)) at byte \(offset): expected \(expected)"
+    }
+}
+
+/// Reads label sets as push clients write them: Promtail and Alloy send each stream's labels
+/// as the text of a selector with `=` matchers only.
+public enum LabelSetText {
+    public static func parse(_ text: String) throws(LabelSetSyntaxError) -> Labels {
+        try Array(text.utf8).withBytes { (b) throws(LabelSetSyntaxError) in try parse(b, text: text) }
+    }
+
+    static func parse(_ b: UnsafeRawBufferPointer, text: @autoclosure () -> String) throws(LabelSetSyntaxError) -> Labels {
+        var i = 0
+        func fail(_ expected: String) -> LabelSetSyntaxError {
+            LabelSetSyntaxError(text: text(), offset: i, expected: expected)
+        }
+        func skipSpace() {
+            while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
+        }
+        skipSpace()
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { throw fail("'{'") }
+        i += 1
+        var labels: [Label] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") {
+            i += 1
+        } else {
+            while true {
+                skipSpace()
+                let nameStart = i
+                while i < b.count, isNameByte(b[i], first: i == nameStart) { i += 1 }
+                guard i > nameStart else { throw fail("a label name") }
+                let name = String(decoding: UnsafeRawBufferPointer(rebasing: b[nameStart..<i]), as: UTF8.self)
+                skipSpace()
+                guard i < b.count, b[i] == UInt8(ascii: "=") else { throw fail("'=' after label name \(name)") }
+                i += 1
+                if i < b.count, b[i] == UInt8(ascii: "~") || b[i] == UInt8(ascii: "=") {
+                    throw fail("'=' (a label set has no other matchers)")
+                }
+                skipSpace()
+                var value: [UInt8] = []
+                guard i < b.count, b[i] == UInt8(ascii: "\"") || b[i] == UInt8(ascii: "`") else {
+                    throw fail("a quoted label value")
+                }
+                let quote = b[i]
+                i += 1
+                var closed = false
+                while i < b.count {
+                    let c = b[i]
+                    if c == quote { closed = true; i += 1; break }
+                    if c == UInt8(ascii: "\\") && quote == UInt8(ascii: "\"") {
+                        guard i + 1 < b.count else { break }
+                        let e = b[i + 1]
+                        switch e {
+                        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "'"): value.append(e)
+                        case UInt8(ascii: "n"): value.append(0x0A)
+                        case UInt8(ascii: "t"): value.append(0x09)
+                        case UInt8(ascii: "r"): value.append(0x0D)
+                        case UInt8(ascii: "a"): value.append(0x07)
+                        case UInt8(ascii: "b"): value.append(0x08)
+                        case UInt8(ascii: "f"): value.append(0x0C)
+                        case UInt8(ascii: "v"): value.append(0x0B)
+                        case UInt8(ascii: "x"):
+                            guard i + 3 < b.count, let h = hexByte(b[i + 2], b[i + 3]) else { throw fail("two hex digits after \\x") }
+                            value.append(h)
+                            i += 4
+                            continue
+                        case UInt8(ascii: "u"):
+                            guard i + 5 < b.count, let hi = hexByte(b[i + 2], b[i + 3]), let lo = hexByte(b[i + 4], b[i + 5]) else {
+                                throw fail("four hex digits after \\u")
+                            }
+                            JSONScanner.appendUTF8(UInt32(hi) << 8 | UInt32(lo), to: &value)
+                            i += 6
+                            continue
+                        default: throw fail("a valid escape sequence")
+                        }
+                        i += 2
+                        continue
+                    }
+                    value.append(c)
+                    i += 1
+                }
+                guard closed else { throw fail("a closing quote") }
+                labels.append(Label(name: name, value: String(decoding: value, as: UTF8.self)))
+                skipSpace()
+                if i < b.count, b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    skipSpace()
+                    if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; break }
+                    continue
+                }
+                guard i < b.count, b[i] == UInt8(ascii: "}") else { throw fail("',' or '}'") }
+                i += 1
+                break
+            }
+        }
+        skipSpace()
+        guard i == b.count else { throw fail("end of label set") }
+        let sorted = labels.sorted { $0.name < $1.name }
+        for k in sorted.indices.dropFirst() where sorted[k].name == sorted[k - 1].name {
+            i = 0
+            throw fail("unique label names (\(sorted[k].name) appears twice)")
+        }
+        return Labels(sorted: sorted)
+    }
+
+    /// `[a-zA-Z_][a-zA-Z0-9_]*`, Prometheus's label name rule.
+    static func isNameByte(_ c: UInt8, first: Bool) -> Bool {
+        switch c {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"): return true
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return !first
+        default: return false
+        }
+    }
+
+    /// Whether `name` is a valid label name.
+    public static func isValidName(_ name: String) -> Bool {
+        var first = true
+        for c in name.utf8 {
+            guard isNameByte(c, first: first) else { return false }
+            first = false
+        }
+        return !first
+    }
+
+    private static func hexByte(_ a: UInt8, _ b: UInt8) -> UInt8? {
+        func v(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        guard let x = v(a), let y = v(b) else { return nil }
+        return x << 4 | y
+    }
+}
