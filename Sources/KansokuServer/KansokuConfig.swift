@@ -1,0 +1,120 @@
+import Foundation
+public import KansokuCore
+public import KansokuIngest
+public import KansokuNotify
+public import KansokuScrape
+import Yams
+
+/// `kansoku.yaml`: every key optional, so an empty file (or none) runs on embedded defaults.
+public struct KansokuConfig: Decodable, Sendable {
+    public var server = ServerSettings()
+    public var storage = StorageSettings()
+    public var logs = LogsSettings()
+    public var metrics = MetricsSettings()
+    public var rules = RulesSettings()
+    public var notify: NotifyConfig?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case server, storage, logs, metrics, rules, notify }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        server = try c.decodeIfPresent(ServerSettings.self, forKey: .server) ?? server
+        storage = try c.decodeIfPresent(StorageSettings.self, forKey: .storage) ?? storage
+        logs = try c.decodeIfPresent(LogsSettings.self, forKey: .logs) ?? logs
+        metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? metrics
+        rules = try c.decodeIfPresent(RulesSettings.self, forKey: .rules) ?? rules
+        notify = try c.decodeIfPresent(NotifyConfig.self, forKey: .notify)
+    }
+
+    /// Reads and validates a configuration file; errors name the file and, where YAML knows
+    /// it, the line and column.
+    public static func load(path: String) throws(ConfigError) -> KansokuConfig {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw .unreadable(path: path, reason: "cannot read the file")
+        }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String = "kansoku.yaml") throws(ConfigError) -> KansokuConfig {
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return KansokuConfig() }
+        do {
+            return try YAMLDecoder().decode(KansokuConfig.self, from: text)
+        } catch let e as YamlError {
+            throw Self.describe(e, path: path)
+        } catch let e as DecodingError {
+            throw Self.describe(e, path: path)
+        } catch {
+            throw .unreadable(path: path, reason: "\(error)")
+        }
+    }
+
+    static func describe(_ e: YamlError, path: String) -> ConfigError {
+        switch e {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return .syntax(path: path, line: mark.line, column: mark.column, reason: problem)
+        default:
+            return .unreadable(path: path, reason: "\(e)")
+        }
+    }
+
+    static func describe(_ e: DecodingError, path: String) -> ConfigError {
+        func keyPath(_ p: [any CodingKey]) -> String {
+            p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+        }
+        switch e {
+        case .typeMismatch(let type, let ctx):
+            return .invalid(key: "\(path): \(keyPath(ctx.codingPath))", reason: "expected \(type): \(ctx.debugDescription)")
+        case .valueNotFound(let type, let ctx):
+            return .invalid(key: "\(path): \(keyPath(ctx.codingPath))", reason: "missing \(type) value")
+        case .keyNotFound(let key, let ctx):
+            return .invalid(key: "\(path): \(keyPath(ctx.codingPath + [key]))", reason: "required key is missing")
+        case .dataCorrupted(let ctx):
+            return .invalid(key: "\(path): \(keyPath(ctx.codingPath))", reason: ctx.debugDescription)
+        @unknown default:
+            return .unreadable(path: path, reason: "\(e)")
+        }
+    }
+}
+
+/// The `logs:` section: files to tail.
+public struct LogsSettings: Decodable, Sendable {
+    public var targets: [TailTargetConfig] = []
+    public init() {}
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        targets = try c.decodeIfPresent([TailTargetConfig].self, forKey: .targets) ?? []
+    }
+    enum CodingKeys: String, CodingKey { case targets }
+}
+
+/// The `metrics:` section: targets to scrape.
+public struct MetricsSettings: Decodable, Sendable {
+    public var scrapeInterval = "15s"
+    public var scrapeTimeout = "10s"
+    public var targets: [ScrapeTargetConfig] = []
+    public init() {}
+    enum CodingKeys: String, CodingKey {
+        case scrapeInterval = "scrape_interval", scrapeTimeout = "scrape_timeout", targets
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        scrapeInterval = try c.decodeIfPresent(String.self, forKey: .scrapeInterval) ?? scrapeInterval
+        scrapeTimeout = try c.decodeIfPresent(String.self, forKey: .scrapeTimeout) ?? scrapeTimeout
+        targets = try c.decodeIfPresent([ScrapeTargetConfig].self, forKey: .targets) ?? []
+    }
+}
+
+/// The `rules:` section: SLO specs and alert rule files, and how often to evaluate them.
+public struct RulesSettings: Decodable, Sendable {
+    public var files: [String] = ["rules/*.yaml"]
+    public var interval = "30s"
+    public init() {}
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        files = try c.decodeIfPresent([String].self, forKey: .files) ?? files
+        interval = try c.decodeIfPresent(String.self, forKey: .interval) ?? interval
+    }
+    enum CodingKeys: String, CodingKey { case files, interval }
+}

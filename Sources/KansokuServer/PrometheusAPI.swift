@@ -1,0 +1,163 @@
+import Hummingbird
+import KansokuCore
+import KansokuMetricStore
+import KansokuPromQL
+
+/// The Prometheus HTTP API (`/api/v1/*`, `/federate`) over the metric store and PromQL.
+struct PrometheusAPI: Sendable {
+    let store: MetricStore
+    let engine: PromQLEngine
+    let settings: ServerSettings
+    let rules: RulesAPIProvider?
+
+    func register(on router: Router<some RequestContext>) {
+        let limit = settings.maxRequestBytes
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("/api/v1/query", method: method) { request, _ in
+                var request = request
+                let p = try await RequestParameters.from(&request, bodyLimit: limit)
+                return try await instantQuery(p)
+            }
+            router.on("/api/v1/query_range", method: method) { request, _ in
+                var request = request
+                let p = try await RequestParameters.from(&request, bodyLimit: limit)
+                return try await rangeQuery(p)
+            }
+            router.on("/api/v1/series", method: method) { request, _ in
+                var request = request
+                let p = try await RequestParameters.from(&request, bodyLimit: limit)
+                return try series(p)
+            }
+            router.on("/api/v1/labels", method: method) { request, _ in
+                var request = request
+                let p = try await RequestParameters.from(&request, bodyLimit: limit)
+                return try labelNames(p)
+            }
+        }
+        router.get("/api/v1/label/:name/values") { request, context in
+            var request = request
+            let p = try await RequestParameters.from(&request, bodyLimit: limit)
+            let name = context.parameters.get("name") ?? ""
+            return try labelValues(name, p)
+        }
+        router.get("/federate") { request, _ in
+            var request = request
+            let p = try await RequestParameters.from(&request, bodyLimit: limit)
+            return try federate(p)
+        }
+        router.get("/api/v1/status/buildinfo") { _, _ in
+            Response.json(successEnvelope { w in
+                w.beginObject()
+                w.field("version", KansokuVersion.string)
+                w.field("revision", "")
+                w.field("branch", "")
+                w.field("goVersion", "")
+                w.endObject()
+            })
+        }
+        router.get("/api/v1/rules") { request, _ in
+            Response.json(successEnvelope { w in (rules ?? .empty).writeRules(&w) })
+        }
+        router.get("/api/v1/alerts") { _, _ in
+            Response.json(successEnvelope { w in (rules ?? .empty).writeAlerts(&w) })
+        }
+    }
+
+    func instantQuery(_ p: RequestParameters) async throws -> Response {
+        let q = try p.required("query")
+        let now = TimeParser.currentNanos()
+        let t = try p.time("time", default: now) / 1_000_000
+        let value: QueryResultModel
+        do {
+            value = try await engine.instantQueryModel(q, at: t)
+        } catch let e as APIError { throw e } catch {
+            throw Self.classify(error)
+        }
+        return .json(successEnvelope { w in w.queryData(value, stats: nil) })
+    }
+
+    func rangeQuery(_ p: RequestParameters) async throws -> Response {
+        let q = try p.required("query")
+        let start = try p.time("start", default: -1), end = try p.time("end", default: -1)
+        guard start >= 0 || p["start"] != nil else { throw APIError.badRequest("missing required parameter \"start\"") }
+        guard end >= 0 || p["end"] != nil else { throw APIError.badRequest("missing required parameter \"end\"") }
+        guard let step = try p.duration("step") else { throw APIError.badRequest("missing required parameter \"step\"") }
+        guard end >= start else { throw APIError.badRequest("end timestamp must not be before start time") }
+        guard step.milliseconds > 0 else {
+            throw APIError.badRequest("zero or negative query resolution step widths are not accepted. Try a positive integer")
+        }
+        if (end - start) / 1_000_000 / step.milliseconds > Int64(settings.maxPointsPerSeries) {
+            throw APIError.badRequest("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
+        }
+        let value: QueryResultModel
+        do {
+            value = try await engine.rangeQueryModel(q, start: start / 1_000_000, end: end / 1_000_000, step: step.milliseconds)
+        } catch let e as APIError { throw e } catch {
+            throw Self.classify(error)
+        }
+        return .json(successEnvelope { w in w.queryData(value, stats: nil) })
+    }
+
+    /// Parse errors are the client's (400); failures while evaluating are 422, as Prometheus answers.
+    static func classify(_ error: any Error) -> APIError {
+        if error is PromQLError { return .badRequest("\(error)") }
+        return .unprocessable("\(error)")
+    }
+
+    func matcherSets(_ p: RequestParameters, required: Bool) throws -> [[LabelMatcher]] {
+        let exprs = p.all("match[]")
+        if required && exprs.isEmpty { throw APIError.badRequest("no match[] parameter provided") }
+        return try exprs.map { text in
+            do { return try PromQLParser.parseSelector(text) } catch { throw APIError.badRequest("invalid parameter \"match[]\": \(error)") }
+        }
+    }
+
+    func timeRange(_ p: RequestParameters) throws -> (Int64, Int64) {
+        let from = try p.time("start", default: Int64.min / 2) / 1_000_000
+        let through = try p.time("end", default: Int64.max / 2) / 1_000_000
+        return (from, through)
+    }
+
+    func series(_ p: RequestParameters) throws -> Response {
+        let sets = try matcherSets(p, required: true)
+        let (from, through) = try timeRange(p)
+        var seen = Set<Labels>()
+        var out: [Labels] = []
+        for m in sets { for l in store.series(matchers: m, from: from, through: through) where seen.insert(l).inserted { out.append(l) } }
+        return .json(successEnvelope { w in w.beginArray(); for l in out { w.labels(l) }; w.endArray() })
+    }
+
+    func labelNames(_ p: RequestParameters) throws -> Response {
+        let sets = try matcherSets(p, required: false)
+        let (from, through) = try timeRange(p)
+        var names = Set<String>()
+        for m in sets.isEmpty ? [[]] : sets { names.formUnion(store.labelNames(matchers: m, from: from, through: through)) }
+        return .json(successEnvelope { w in w.beginArray(); for n in names.sorted() { w.string(n) }; w.endArray() })
+    }
+
+    func labelValues(_ name: String, _ p: RequestParameters) throws -> Response {
+        let sets = try matcherSets(p, required: false)
+        let (from, through) = try timeRange(p)
+        var values = Set<String>()
+        for m in sets.isEmpty ? [[]] : sets { values.formUnion(store.labelValues(name: name, matchers: m, from: from, through: through)) }
+        return .json(successEnvelope { w in w.beginArray(); for v in values.sorted() { w.string(v) }; w.endArray() })
+    }
+
+    /// `/federate`: the latest sample of every matching series, in the text format.
+    func federate(_ p: RequestParameters) throws -> Response {
+        let sets = try matcherSets(p, required: true)
+        let now = TimeParser.currentNanos() / 1_000_000
+        var out = ""
+        var seen = Set<Labels>()
+        for m in sets {
+            for s in store.select(matchers: m, from: now - 300_000, through: now) where seen.insert(s.labels).inserted {
+                guard let last = s.samples.last, !StaleNaN.isStale(last.v) else { continue }
+                let name = s.labels["__name__"] ?? ""
+                let rest = s.labels.removing(["__name__"])
+                let lbls = rest.isEmpty ? "" : "{" + rest.map { "\($0.name)=\(goQuoted($0.value))" }.joined(separator: ",") + "}"
+                out += "\(name)\(lbls) \(formatPromFloat(last.v)) \(last.t)\n"
+            }
+        }
+        return .text(out, contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+}

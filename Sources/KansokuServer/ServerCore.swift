@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import KansokuCore
+import KansokuLogQL
+import KansokuLogStore
+import KansokuMetricStore
+import KansokuPromQL
+import Logging
+import ServiceLifecycle
+
+/// Everything a server holds: the two stores, their query engines, the background loops and
+/// the self-metrics. Opening it replays both WALs.
+final class ServerCore: Sendable {
+    let config: KansokuConfig
+    let logger: Logger
+    let logStore: LogStore
+    let metricStore: MetricStore
+    let logQL: LogQLEngine
+    let promQL: PromQLEngine
+    let metrics: ServerMetrics
+    let loops: BackgroundLoops
+    let lock: DataDirectoryLock
+
+    private init(config: KansokuConfig, logger: Logger, logStore: LogStore, metricStore: MetricStore,
+                 loops: BackgroundLoops, metrics: ServerMetrics, lock: DataDirectoryLock) {
+        self.lock = lock
+        self.config = config
+        self.logger = logger
+        self.logStore = logStore
+        self.metricStore = metricStore
+        logQL = LogQLEngine(store: logStore)
+        promQL = PromQLEngine(queryable: metricStore)
+        self.metrics = metrics
+        self.loops = loops
+    }
+
+    static func open(config: KansokuConfig, logger: Logger) async throws -> ServerCore {
+        let root = config.storage.path
+        let retention = try config.storage.retentionDuration()
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let lock = try DataDirectoryLock(directory: root)
+        let logStore = try LogStore.open(
+            LogStoreConfig(directory: root + "/logs", retention: retention.nanoseconds, fsync: logFsync(config.storage.fsync)),
+            logger: logger)
+        let metricStore = try MetricStore.open(
+            MetricStoreConfig(directory: root + "/metrics", retention: retention.milliseconds, fsync: metricFsync(config.storage.fsync)),
+            logger: logger)
+        let metrics = ServerMetrics()
+        let loops = try await BackgroundLoops.make(config: config, logStore: logStore, metricStore: metricStore,
+                                                   metrics: metrics, logger: logger)
+        return ServerCore(config: config, logger: logger, logStore: logStore, metricStore: metricStore,
+                          loops: loops, metrics: metrics, lock: lock)
+    }
+
+    static func logFsync(_ s: String) throws -> KansokuLogStore.FsyncMode {
+        guard let m = KansokuLogStore.FsyncMode(rawValue: s) else {
+            throw ConfigError.invalid(key: "storage.fsync", reason: "expected batch, always or never, got \"\(s)\"")
+        }
+        return m
+    }
+
+    static func metricFsync(_ s: String) throws -> KansokuMetricStore.FsyncMode {
+        guard let m = KansokuMetricStore.FsyncMode(rawValue: s) else {
+            throw ConfigError.invalid(key: "storage.fsync", reason: "expected batch, always or never, got \"\(s)\"")
+        }
+        return m
+    }
+
+    func bearerToken() throws -> String? {
+        guard let file = config.server.bearerTokenFile else { return nil }
+        guard let t = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ConfigError.unreadable(path: file, reason: "cannot read server.bearer_token_file")
+        }
+        return t.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func registerRoutes(on router: Router<BasicWebSocketRequestContext>) {
+        router.get("/ready") { _, _ in Response.text("ready\n") }
+        router.get("/healthz") { _, _ in Response.text("ok\n") }
+        router.get("/metrics") { _, _ in
+            Response.text(self.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        LokiAPI(store: logStore, engine: logQL, settings: config.server, metrics: metrics, logger: logger).register(on: router)
+        LokiTail(store: logStore, engine: logQL, settings: config.server, logger: logger).register(on: router)
+        PrometheusAPI(store: metricStore, engine: promQL, settings: config.server, rules: loops.rulesAPI).register(on: router)
+    }
+
+    func backgroundServices() -> [any Service] {
+        var services = loops.services()
+        // Retention and housekeeping once a minute.
+        services.append(TaskService("retention") { [logStore, logger] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(60))
+                do { try logStore.applyRetention(now: TimeParser.currentNanos()) } catch {
+                    logger.error("log retention failed", metadata: ["error": "\(error)"])
+                }
+            }
+        })
+        return services
+    }
+
+    func close() async throws {
+        await loops.shutdown()
+        try await logStore.close()
+        try await metricStore.close()
+    }
+}

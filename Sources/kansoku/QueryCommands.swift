@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import KansokuCore
+import KansokuServer
+
+struct QueryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Run a LogQL query (log lines, or a metric query with --instant).",
+        discussion: """
+        Examples:
+          kansoku query '{app="nginx"} |= "error"' --since 30m
+          kansoku query --instant 'sum by (status) (count_over_time({app="nginx"} | pattern `<_> "<_> <_> <_>" <status> <_>` [5m]))'
+          kansoku query --data-dir ./data -o raw '{app="api"}' --from 2024-01-01T00:00:00Z --to 2024-01-01T01:00:00Z
+        """
+    )
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var range: TimeRangeOptions
+
+    @Option(name: .long, help: "Most lines to return (0 = server maximum).")
+    var limit: Int = 30
+
+    @Flag(name: .long, help: "Oldest lines first (default newest first).")
+    var forward = false
+
+    @Flag(name: [.customShort("t"), .long], help: "Follow new lines as they arrive.")
+    var tail = false
+
+    @Flag(name: .long, help: "Evaluate a metric query at one time (--time).")
+    var instant = false
+
+    @Option(name: .long, help: "Evaluation time for --instant (default now).")
+    var time: String?
+
+    @Option(name: .long, help: "Step of a metric range query (e.g. 1m).")
+    var step: String?
+
+    @Option(name: .shortAndLong, help: "Output: default, raw, jsonl (logs); table, json (metrics).")
+    var output: OutputFormat = .default
+
+    @Argument(help: "The LogQL query.")
+    var query: String
+
+    func validate() throws {
+        if limit < 0 { throw ValidationError("--limit must be ≥ 0") }
+        if tail && instant { throw ValidationError("--tail and --instant cannot be combined") }
+        if tail && source.dataDir != nil { throw ValidationError("--tail needs a running server (--addr), not --data-dir") }
+        if let step, PromDuration(durationOrSeconds: step) == nil { throw ValidationError("--step: expected a duration such as 1m, got \"\(step)\"") }
+    }
+
+    func run() async throws {
+        let stepDuration = step.flatMap { PromDuration(durationOrSeconds: $0) }
+        var (start, end) = try range.resolve()
+        if instant { end = try time.map { try parseTime($0, flag: "--time") } ?? TimeParser.currentNanos() }
+        let result: QueryResultModel = try await runQuery {
+            if let dir = source.dataDir {
+                return try await LocalData.logQuery(directory: dir, tenant: source.orgId ?? "fake", query: query, start: start, end: end,
+                                                    limit: limit, forward: forward, step: stepDuration, instant: instant)
+            }
+            return try await source.client().logQuery(query, start: start, end: end, limit: limit, forward: forward,
+                                                      step: stepDuration, instant: instant)
+        }
+        printResult(result, format: output, forward: forward)
+        if tail { try await follow(from: end) }
+    }
+
+    /// Polls the server for lines at or after the newest seen, printing only new ones. Lines
+    /// sharing the newest timestamp are remembered so the overlap is not printed twice.
+    func follow(from start: Int64) async throws {
+        let client = try source.client()
+        var since = start
+        var atSince = Set<String>()
+        while !Task.isCancelled {
+            try await Task.sleep(for: .seconds(1))
+            let now = TimeParser.currentNanos()
+            let r = try await runQuery {
+                try await client.logQuery(query, start: since, end: now + 1, limit: 5000, forward: true, step: nil, instant: false)
+            }
+            guard case .streams(let streams) = r else { continue }
+            var fresh: [QueryResultModel.Stream] = []
+            var newest = since
+            var atNewest = Set<String>()
+            for s in streams {
+                let lines = s.lines.filter { $0.timestamp > since || !atSince.contains("\(s.labels)\u{0}\($0.line)") }
+                if !lines.isEmpty { fresh.append(.init(labels: s.labels, lines: lines)) }
+                for l in s.lines where l.timestamp >= newest {
+                    if l.timestamp > newest { newest = l.timestamp; atNewest.removeAll() }
+                    atNewest.insert("\(s.labels)\u{0}\(l.line)")
+                }
+            }
+            if !fresh.isEmpty { printResult(.streams(fresh), format: output, forward: true) }
+            if newest > since { since = newest; atSince = atNewest } else { atSince.formUnion(atNewest) }
+        }
+    }
+}
+
+struct LabelsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "labels",
+        abstract: "List log label names, or the values of one label."
+    )
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var range: TimeRangeOptions
+    @Option(name: .shortAndLong, help: "Output: default, json.") var output: OutputFormat = .default
+    @Argument(help: "A label name whose values to list.") var name: String?
+
+    func run() async throws {
+        let (start, end) = try range.resolve()
+        let values: [String] = try await runQuery {
+            if let dir = source.dataDir {
+                return try await LocalData.labels(directory: dir, tenant: source.orgId ?? "fake", name: name, start: start, end: end)
+            }
+            let path = name.map { "/loki/api/v1/label/\($0)/values" } ?? "/loki/api/v1/labels"
+            return try await source.client().stringList(path, [("start", String(start)), ("end", String(end))])
+        }
+        if output == .json || output == .jsonl {
+            var w = JSONWriter(); w.beginArray(); for v in values { w.string(v) }; w.endArray()
+            print(String(decoding: w.bytes, as: UTF8.self))
+        } else {
+            for v in values { print(v) }
+        }
+    }
+}
+
+struct SeriesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "series",
+        abstract: "List the log streams a selector matches."
+    )
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var range: TimeRangeOptions
+    @Option(name: .shortAndLong, help: "Output: default, json.") var output: OutputFormat = .default
+    @Argument(help: "A stream selector such as '{app=\"nginx\"}'.") var selector: String
+
+    func run() async throws {
+        let (start, end) = try range.resolve()
+        let sets: [Labels] = try await runQuery {
+            if let dir = source.dataDir {
+                return try await LocalData.series(directory: dir, tenant: source.orgId ?? "fake", selector: selector, start: start, end: end)
+            }
+            return try await source.client().labelSets("/loki/api/v1/series", [("match[]", selector), ("start", String(start)), ("end", String(end))])
+        }
+        for s in sets {
+            if output == .json || output == .jsonl {
+                var w = JSONWriter(); w.labels(s); print(String(decoding: w.bytes, as: UTF8.self))
+            } else {
+                print(s.description)
+            }
+        }
+    }
+}
