@@ -1,0 +1,170 @@
+import KansokuCore
+import Synchronization
+
+/// A compressed block with everything its chunk's meta section records about it.
+struct EncodedBlock: Sendable {
+    var compressed: [UInt8]
+    /// CRC32C of `compressed`.
+    var crc: UInt32
+    /// Size of the decompressed payload (lines + columns + trailer).
+    var payloadSize: Int
+    var entryCount: Int
+    var minTime: Int64
+    var maxTime: Int64
+    var rawSize: Int
+    /// Whether the block was compressed with its chunk's first block as dictionary.
+    var usesDictionary: Bool
+    var bloom: TokenBloom
+}
+
+/// Block payload, before compression (see FORMAT.md):
+/// `line bytes | count, first ts, ts deltas, line lengths, metadata | u32 columns length`.
+/// Lines come first so decoding can keep the decompressed buffer as the line buffer.
+enum BlockPayload {
+    static func encode(_ block: DecodedBlock) -> [UInt8] {
+        var w = ByteWriter(capacity: block.rawSize + block.count * 4 + 16)
+        w.writeBytes(block.lineBytes)
+        let columnsStart = w.count
+        w.writeUVarint(UInt64(block.count))
+        var prev: Int64 = 0
+        for (i, t) in block.timestamps.enumerated() {
+            if i == 0 { w.writeVarint(t) } else { w.writeUVarint(UInt64(bitPattern: t &- prev)) }
+            prev = t
+        }
+        for i in 0..<block.count { w.writeUVarint(UInt64(block.lineStarts[i + 1] - block.lineStarts[i])) }
+        if block.metadata.isEmpty {
+            w.writeU8(0)
+        } else {
+            w.writeU8(1)
+            for md in block.metadata {
+                w.writeUVarint(UInt64(md.count))
+                for l in md { w.writeString(l.name); w.writeString(l.value) }
+            }
+        }
+        w.writeU32(UInt32(w.count - columnsStart))
+        return w.bytes
+    }
+
+    /// Parses a decompressed payload; nil reason on success, otherwise what is wrong.
+    static func decode(_ payload: consuming [UInt8]) -> Result<DecodedBlock, PayloadError> {
+        let total = payload.count
+        guard total >= 4 else { return .failure(PayloadError("payload shorter than its trailer")) }
+        let parsed: Result<(ts: [Int64], starts: [Int], md: [Labels], linesEnd: Int), PayloadError> = payload.withUnsafeBytes { raw in
+            let columnsLength = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: total - 4, as: UInt32.self)))
+            guard columnsLength <= total - 4 else { return .failure(PayloadError("columns length \(columnsLength) exceeds payload")) }
+            let linesEnd = total - 4 - columnsLength
+            var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[linesEnd..<(total - 4)]))
+            do throws(ByteReadError) {
+                let count64 = try r.readUVarint()
+                guard count64 <= UInt64(columnsLength) else { return .failure(PayloadError("entry count \(count64) too large")) }
+                let count = Int(count64)
+                var ts = [Int64](), starts = [Int]()
+                ts.reserveCapacity(count)
+                starts.reserveCapacity(count + 1)
+                var t: Int64 = 0
+                for i in 0..<count {
+                    if i == 0 { t = try r.readVarint() } else { t = t &+ Int64(bitPattern: try r.readUVarint()) }
+                    ts.append(t)
+                }
+                var pos = 0
+                starts.append(0)
+                for _ in 0..<count {
+                    let n = try r.readUVarint()
+                    guard n <= UInt64(linesEnd - pos) else { return .failure(PayloadError("line lengths exceed line bytes")) }
+                    pos += Int(n)
+                    starts.append(pos)
+                }
+                guard pos == linesEnd else { return .failure(PayloadError("line lengths do not add up to line bytes")) }
+                var md = [Labels]()
+                if try r.readU8() == 1 {
+                    md.reserveCapacity(count)
+                    for _ in 0..<count {
+                        let n = try r.readUVarint()
+                        guard n <= UInt64(r.remaining) else { return .failure(PayloadError("metadata count too large")) }
+                        var labels = [Label]()
+                        for _ in 0..<n { labels.append(Label(name: try r.readString(), value: try r.readString())) }
+                        md.append(Labels(labels))
+                    }
+                }
+                return .success((ts, starts, md, linesEnd))
+            } catch {
+                return .failure(PayloadError("\(error)"))
+            }
+        }
+        switch parsed {
+        case .failure(let e): return .failure(e)
+        case .success(let p):
+            var lines = payload
+            lines.removeLast(total - p.linesEnd)
+            return .success(DecodedBlock(timestamps: p.ts, lineStarts: p.starts, lineBytes: lines, metadata: p.md))
+        }
+    }
+}
+
+struct PayloadError: Error {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
+}
+
+/// Compresses and decompresses blocks, reusing zstd contexts and filter scratch across calls
+/// and threads (a small pool: one context per concurrent user, never more than that).
+final class BlockCodec: Sendable {
+    let level: Int32
+    private let encoders = Mutex<[BlockEncoder]>([])
+    private let decoders = Mutex<[BlockDecoder]>([])
+
+    init(level: Int32) { self.level = level }
+
+    func encode(_ block: DecodedBlock, dictionary: ZstdDictionary?) -> EncodedBlock? {
+        let encoder = encoders.withLock { $0.popLast() } ?? BlockEncoder(level: level)
+        guard let encoder else { return nil }
+        defer { encoders.withLock { $0.append(encoder) } }
+        return encoder.encode(block, dictionary: dictionary)
+    }
+
+    /// Decompresses and parses a block (its CRC already verified by the caller).
+    func decode(compressed: UnsafeRawBufferPointer, payloadSize: Int, prefix: DecodedBlock?) -> Result<DecodedBlock, PayloadError> {
+        let decoder = decoders.withLock { $0.popLast() } ?? BlockDecoder()
+        guard let decoder else { return .failure(PayloadError("cannot create a zstd decompression context")) }
+        defer { decoders.withLock { $0.append(decoder) } }
+        let payload: [UInt8]?
+        if let prefix {
+            payload = prefix.lineBytes.withUnsafeBytes { p in
+                decoder.zstd.decompress(compressed, size: payloadSize, prefix: p)
+            }
+        } else {
+            payload = decoder.zstd.decompress(compressed, size: payloadSize, prefix: nil)
+        }
+        guard let payload else { return .failure(PayloadError("zstd could not decompress the block")) }
+        return BlockPayload.decode(payload)
+    }
+}
+
+/// One zstd context plus filter scratch; used by one thread at a time (the pool hands it out).
+final class BlockEncoder: @unchecked Sendable {
+    let zstd: ZstdCompressor
+    var bloomBuilder = TokenBloomBuilder()
+
+    init?(level: Int32) {
+        guard let z = ZstdCompressor(level: level) else { return nil }
+        zstd = z
+    }
+
+    func encode(_ block: DecodedBlock, dictionary: ZstdDictionary?) -> EncodedBlock? {
+        let payload = BlockPayload.encode(block)
+        guard let compressed = payload.withUnsafeBytes({ zstd.compress($0, dictionary: dictionary) }) else { return nil }
+        let bloom = block.lineBytes.withUnsafeBytes { bloomBuilder.build($0) }
+        return EncodedBlock(compressed: compressed, crc: CRC32C.checksum(compressed), payloadSize: payload.count,
+                            entryCount: block.count, minTime: block.minTime, maxTime: block.maxTime,
+                            rawSize: block.rawSize, usesDictionary: dictionary != nil, bloom: bloom)
+    }
+}
+
+final class BlockDecoder: @unchecked Sendable {
+    let zstd: ZstdDecompressor
+
+    init?() {
+        guard let z = ZstdDecompressor() else { return nil }
+        zstd = z
+    }
+}

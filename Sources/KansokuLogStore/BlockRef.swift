@@ -1,0 +1,48 @@
+/// A block of one stream that a reader may decode: stored in a segment file, held in memory
+/// after a cut, or a snapshot of the head. Carries what lets a reader skip it undecoded.
+public struct BlockRef: Sendable {
+    public var stream: UInt64
+    /// Oldest and newest entry timestamps, unix ns.
+    public var minTime: Int64
+    public var maxTime: Int64
+    public var entryCount: Int
+    /// Sum of line bytes before compression.
+    public var rawSize: Int
+    /// Where the bytes are; readers pass the ref back to `LogStore.readBlock`.
+    var source: BlockSource
+    /// Token filter of the block; nil for a head snapshot (always "maybe").
+    var bloom: TokenBloom?
+
+    /// Whether the block is a snapshot of a stream's uncompressed head.
+    public var isHead: Bool {
+        if case .head = source { return true }
+        return false
+    }
+
+    /// Where the block lives, for messages and stats: `file@offset` or `memory`/`head`.
+    public var location: String {
+        switch source {
+        case let .disk(file, offset, _, _): return "\(file)@\(offset)"
+        case .memory: return "memory"
+        case .head: return "head"
+        }
+    }
+}
+
+/// How to get a block's bytes.
+enum BlockSource: Sendable {
+    /// Compressed block in a segment file. `dictionary` is the chunk's first block, whose raw
+    /// content is the zstd dictionary of the chunk's later blocks (nil for that first block).
+    case disk(file: String, offset: Int64, length: Int, dictionary: DiskBlockLocation?)
+    /// A compressed block of a chunk not yet written; `dictionary` is the raw first block.
+    case memory(EncodedBlock, dictionary: DecodedBlock?)
+    /// Uncompressed entries, already in timestamp order.
+    case head(DecodedBlock)
+}
+
+/// The place of a stored block: file, offset and length of its framed bytes.
+struct DiskBlockLocation: Sendable, Hashable {
+    var file: String
+    var offset: Int64
+    var length: Int
+}

@@ -1,0 +1,132 @@
+public import KansokuCore
+
+/// One log line of a stream: when it happened, its raw bytes, and optional structured metadata.
+public struct LogEntry: Sendable, Hashable {
+    /// Unix time in nanoseconds.
+    public var timestamp: Int64
+    /// The line as received: raw bytes, possibly invalid UTF-8, without a trailing newline.
+    public var line: [UInt8]
+    /// Structured metadata (not indexed, stored with the entry); usually empty.
+    public var metadata: Labels
+
+    public init(timestamp: Int64, line: [UInt8], metadata: Labels = Labels()) {
+        self.timestamp = timestamp
+        self.line = line
+        self.metadata = metadata
+    }
+
+    public init(timestamp: Int64, line: String, metadata: Labels = Labels()) {
+        self.init(timestamp: timestamp, line: Array(line.utf8), metadata: metadata)
+    }
+}
+
+/// One push for one stream: a tenant, the stream's labels and its new entries.
+public struct StreamBatch: Sendable {
+    /// The tenant; "fake" when tenancy is off, as Loki does.
+    public var tenant: String
+    public var labels: Labels
+    public var entries: [LogEntry]
+
+    public init(tenant: String = LogStore.defaultTenant, labels: Labels, entries: [LogEntry]) {
+        self.tenant = tenant
+        self.labels = labels
+        self.entries = entries
+    }
+}
+
+/// What `append` did: how many entries are now durable, and which were refused and why.
+public struct AppendResult: Sendable {
+    public var accepted: Int
+    public var rejected: [RejectedEntry]
+
+    public init(accepted: Int = 0, rejected: [RejectedEntry] = []) {
+        self.accepted = accepted
+        self.rejected = rejected
+    }
+}
+
+/// An entry `append` refused (for example too old for its stream's out-of-order window).
+public struct RejectedEntry: Sendable {
+    public var labels: Labels
+    public var timestamp: Int64
+    public var reason: LogStoreError
+
+    public init(labels: Labels, timestamp: Int64, reason: LogStoreError) {
+        self.labels = labels
+        self.timestamp = timestamp
+        self.reason = reason
+    }
+}
+
+/// A stream known to the store: its id (stable 64-bit hash, unique within the store) and labels.
+public struct StreamInfo: Sendable, Hashable {
+    public var id: UInt64
+    public var tenant: String
+    public var labels: Labels
+
+    public init(id: UInt64, tenant: String, labels: Labels) {
+        self.id = id
+        self.tenant = tenant
+        self.labels = labels
+    }
+}
+
+/// The order in which entries are returned: oldest first or newest first.
+public enum Direction: String, Sendable, Hashable {
+    case forward
+    case backward
+}
+
+/// A literal line filter: `|= "text"` (or `!= "text"` when negated).
+public struct LineFilter: Sendable, Hashable {
+    public var literal: [UInt8]
+    public var negated: Bool
+    public var caseInsensitive: Bool
+
+    public init(literal: [UInt8], negated: Bool = false, caseInsensitive: Bool = false) {
+        self.literal = literal
+        self.negated = negated
+        self.caseInsensitive = caseInsensitive
+    }
+
+    public init(_ literal: String, negated: Bool = false, caseInsensitive: Bool = false) {
+        self.init(literal: Array(literal.utf8), negated: negated, caseInsensitive: caseInsensitive)
+    }
+}
+
+/// A simple log query: streams by matchers, a time range `[from, through)`, an order, a limit
+/// and literal line filters (all must hold).
+public struct LogSelect: Sendable {
+    public var tenant: String
+    public var matchers: [LabelMatcher]
+    /// Inclusive start, unix ns.
+    public var from: Int64
+    /// Exclusive end, unix ns (as Loki's query_range `end`).
+    public var through: Int64
+    public var direction: Direction
+    /// At most this many entries over all streams; 0 means no limit.
+    public var limit: Int
+    public var lineFilters: [LineFilter]
+
+    public init(tenant: String = LogStore.defaultTenant, matchers: [LabelMatcher], from: Int64, through: Int64,
+                direction: Direction = .backward, limit: Int = 100, lineFilters: [LineFilter] = []) {
+        self.tenant = tenant
+        self.matchers = matchers
+        self.from = from
+        self.through = through
+        self.direction = direction
+        self.limit = limit
+        self.lineFilters = lineFilters
+    }
+}
+
+/// The entries of one stream that a `select` returned, in the requested direction.
+public struct StreamEntries: Sendable {
+    public var stream: StreamInfo
+    public var entries: [LogEntry]
+
+    public init(stream: StreamInfo, entries: [LogEntry]) {
+        self.stream = stream
+        self.entries = entries
+    }
+}

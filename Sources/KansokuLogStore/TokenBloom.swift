@@ -1,0 +1,123 @@
+/// A per-block filter of the 4-byte grams inside tokens, so `|= "needle"` skips blocks without
+/// decompressing them. Tokens are runs of ASCII letters, digits, `_` and non-ASCII bytes;
+/// ASCII letters are lowercased, so case-insensitive searches use it too. Every 4-gram of
+/// every token is a key: a literal can start or end mid-token in a line, and its inner grams
+/// are still grams of the line, so the filter never says "no" wrongly. One hash per key and
+/// ~2 bits per distinct key (sized from a linear-counting estimate) keeps the filter near 6%
+/// of a compressed block; a literal's grams are all tested, so long literals still filter sharply.
+struct TokenBloom: Sendable, Hashable {
+    static let bitsPerKey = 2.0
+    var words: [UInt64]
+
+    var bitCount: Int { words.count * 64 }
+    var byteSize: Int { words.count * 8 }
+
+    @inline(__always) static func slot(_ gram: UInt32, bits: Int) -> Int {
+        let h = (UInt64(gram) &+ 0x632B_E59B_D9B4_E019) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: ((h >> 32) &* UInt64(bits)) >> 32)
+    }
+
+    /// Whether every gram of `literal` is (probably) in the block; true when it has no gram.
+    func mayContain(_ literal: UnsafeRawBufferPointer, caseInsensitive: Bool) -> Bool {
+        let bits = bitCount
+        guard bits > 0 else { return true }
+        var maybe = true
+        words.withUnsafeBufferPointer { w in
+            TokenGrams.forEach(in: literal, skipNonASCII: caseInsensitive) { gram in
+                let s = TokenBloom.slot(gram, bits: bits)
+                if w[s >> 6] & (1 << UInt64(s & 63)) == 0 { maybe = false; return false }
+                return true
+            }
+        }
+        return maybe
+    }
+}
+
+/// Extracts the lowercased 4-grams of token runs.
+enum TokenGrams {
+    /// 0 for separators, otherwise the byte as stored in a gram (ASCII lowercased).
+    static let classes: [UInt8] = (0..<256).map { b -> UInt8 in
+        switch b {
+        case 0x30...0x39, 0x61...0x7A, 0x5F: return UInt8(b)
+        case 0x41...0x5A: return UInt8(b + 0x20)
+        case 0x80...0xFF: return UInt8(b)
+        default: return 0
+        }
+    }
+
+    /// Calls `body` with each gram until it returns false. With `skipNonASCII`, grams holding a
+    /// non-ASCII byte are skipped (their case folding is not ASCII's).
+    @inline(__always)
+    static func forEach(in bytes: UnsafeRawBufferPointer, skipNonASCII: Bool = false, _ body: (UInt32) -> Bool) {
+        classes.withUnsafeBufferPointer { cls in
+            var gram: UInt32 = 0
+            var run = 0
+            var lastNonASCII = -1
+            for i in 0..<bytes.count {
+                let c = cls[Int(bytes[i])]
+                if c == 0 { run = 0; continue }
+                if c >= 0x80 { lastNonASCII = i }
+                gram = (gram << 8) | UInt32(c)
+                run += 1
+                if run >= 4 {
+                    if skipNonASCII && lastNonASCII > i - 4 { continue }
+                    if !body(gram) { return }
+                }
+            }
+        }
+    }
+}
+
+/// Builds token filters, reusing its scratch memory between blocks (one user at a time).
+struct TokenBloomBuilder {
+    private var grams: [UInt32] = []
+    private var sketch = [UInt64](repeating: 0, count: 1024)   // 65,536 bits for linear counting
+
+    mutating func build(_ bytes: UnsafeRawBufferPointer) -> TokenBloom {
+        grams.removeAll(keepingCapacity: true)
+        for i in 0..<sketch.count { sketch[i] = 0 }
+        TokenGrams.forEach(in: bytes) { g in grams.append(g); return true }
+        guard !grams.isEmpty else { return TokenBloom(words: []) }
+        let sketchBits = sketch.count * 64
+        var last: UInt32 = 0
+        var first = true
+        sketch.withUnsafeMutableBufferPointer { sk in
+            for g in grams where first || g != last {
+                first = false
+                last = g
+                let s = TokenBloom.slot(g ^ 0x5bd1_e995, bits: sketchBits)
+                sk[s >> 6] |= 1 << UInt64(s & 63)
+            }
+        }
+        var setBits = 0
+        for w in sketch { setBits += w.nonzeroBitCount }
+        let zeros = max(1, sketchBits - setBits)
+        let distinct = -Double(sketchBits) * log(Double(zeros) / Double(sketchBits))
+        let wordCount = max(1, Int((distinct * TokenBloom.bitsPerKey / 64).rounded(.up)))
+        var words = [UInt64](repeating: 0, count: wordCount)
+        let bits = wordCount * 64
+        words.withUnsafeMutableBufferPointer { w in
+            for g in grams {
+                let s = TokenBloom.slot(g, bits: bits)
+                w[s >> 6] |= 1 << UInt64(s & 63)
+            }
+        }
+        return TokenBloom(words: words)
+    }
+}
+
+private func log(_ x: Double) -> Double {
+    // Natural logarithm without Foundation: ln(x) = log2(x) * ln(2), log2 from the exponent
+    // plus a short series on the mantissa; accurate to ~1e-6, ample for sizing a filter.
+    guard x > 0 else { return -.infinity }
+    let e = Double(x.exponent)
+    let m = x.significand            // in [1, 2)
+    let y = (m - 1) / (m + 1)
+    let y2 = y * y
+    var term = y, sum = 0.0
+    for k in stride(from: 1.0, through: 15.0, by: 2.0) {
+        sum += term / k
+        term *= y2
+    }
+    return e * 0.693_147_180_559_945_3 + 2 * sum
+}
