@@ -1,0 +1,61 @@
+import Foundation
+import KansokuCore
+@testable import KansokuRules
+
+enum TestPaths {
+    /// The repository root, found from this file with symlinks resolved.
+    static let repoRoot: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared` beside the repository, or nil (with a loud message) on a user's clone.
+    static func shared(_ sub: String) -> URL? {
+        let url = repoRoot.deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent(sub)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            print("SKIPPED: ../shared not found (\(url.path))")
+            return nil
+        }
+        return url
+    }
+
+    static func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
+
+    static func files(in dir: URL, recursive: Bool = false) -> [URL] {
+        let fm = FileManager.default
+        if recursive {
+            let e = fm.enumerator(at: dir, includingPropertiesForKeys: nil)
+            return (e?.allObjects as? [URL] ?? []).filter { !$0.hasDirectoryPath && ["yaml", "yml"].contains($0.pathExtension) }
+                .sorted { $0.path < $1.path }
+        }
+        return ((try? fm.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)) ?? [])
+            .filter { ["yaml", "yml"].contains($0.pathExtension) }.sorted { $0.path < $1.path }
+    }
+
+    /// Runs a program, returning its exit status and combined output; nil when it is missing.
+    static func run(_ program: String, _ args: [String]) -> (status: Int32, output: String)? {
+        guard let path = which(program) else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        do { try p.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func which(_ program: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    static func tempDir(_ name: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kansoku-rules-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
