@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Substring search over raw bytes: memmem for exact needles, a 16-byte SIMD candidate scan
+/// for ASCII case-insensitive ones. No allocation per call.
+public enum ByteSearch {
+    /// First index of `needle` in `hay` at or after `from`.
+    public static func index(of needle: [UInt8], in hay: UnsafeRawBufferPointer, from: Int = 0) -> Int? {
+        if needle.isEmpty { return from <= hay.count ? from : nil }
+        guard hay.count - from >= needle.count else { return nil }
+        return needle.withUnsafeBytes { n in
+            find(n, in: UnsafeRawBufferPointer(rebasing: hay[from...])).map { $0 + from }
+        }
+    }
+
+    @inlinable public static func contains(_ needle: UnsafeRawBufferPointer, in hay: UnsafeRawBufferPointer) -> Bool {
+        find(needle, in: hay) != nil
+    }
+
+    /// SIMD candidate scan: compare the needle's first and last bytes 16 positions at a time,
+    /// then verify candidates with memcmp.
+    public static func find(_ needle: UnsafeRawBufferPointer, in hay: UnsafeRawBufferPointer) -> Int? {
+        let m = needle.count
+        if m == 0 { return 0 }
+        let n = hay.count
+        guard n >= m, let h = hay.baseAddress, let np = needle.baseAddress else { return nil }
+        if m == 1 {
+            guard let p = memchr(h, Int32(needle[0]), n) else { return nil }
+            return h.distance(to: UnsafeRawPointer(p))
+        }
+        let first = SIMD16<UInt8>(repeating: needle[0]), lastB = SIMD16<UInt8>(repeating: needle[m - 1])
+        let lastOff = m - 1
+        var i = 0
+        let limit = n - m  // last valid start
+        while i + 15 <= limit {
+            let a = h.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            let b = h.loadUnaligned(fromByteOffset: i + lastOff, as: SIMD16<UInt8>.self)
+            let hit = (a .== first) .& (b .== lastB)
+            if any(hit) {
+                for k in 0..<16 where hit[k] {
+                    if memcmp(h + i + k + 1, np + 1, m - 2) == 0 { return i + k }
+                }
+            }
+            i += 16
+        }
+        while i <= limit {
+            if h.load(fromByteOffset: i, as: UInt8.self) == needle[0], memcmp(h + i, np, m) == 0 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// ASCII case-insensitive containment; `lowerNeedle` must already be lower-case.
+    public static func containsFolded(_ lowerNeedle: UnsafeRawBufferPointer, in hay: UnsafeRawBufferPointer) -> Bool {
+        let m = lowerNeedle.count
+        if m == 0 { return true }
+        let n = hay.count
+        guard n >= m, let h = hay.baseAddress else { return false }
+        let first = lowerNeedle[0]
+        let second = m > 1 ? lowerNeedle[1] : 0
+        let foldFirst = isLetter(first), foldSecond = m > 1 && isLetter(second)
+        let f1 = SIMD16<UInt8>(repeating: first), f2 = SIMD16<UInt8>(repeating: second)
+        let fm1 = SIMD16<UInt8>(repeating: foldFirst ? 0x20 : 0), fm2 = SIMD16<UInt8>(repeating: foldSecond ? 0x20 : 0)
+        var i = 0
+        let last = n - m
+        if m > 1 {
+            while i + 16 <= last + 1 && i + 17 <= n {
+                let a = h.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self) | fm1
+                let b = h.loadUnaligned(fromByteOffset: i + 1, as: SIMD16<UInt8>.self) | fm2
+                let hit = (a .== f1) .& (b .== f2)
+                if any(hit) {
+                    for k in 0..<16 where hit[k] {
+                        if equalFolded(h + i + k, lowerNeedle) { return true }
+                    }
+                }
+                i += 16
+            }
+        }
+        while i <= last {
+            if lower(h.load(fromByteOffset: i, as: UInt8.self)) == first, equalFolded(h + i, lowerNeedle) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    @inline(__always) static func isLetter(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) }
+    @inline(__always) static func lower(_ c: UInt8) -> UInt8 { (c >= 65 && c <= 90) ? c | 0x20 : c }
+
+    @inline(__always) static func equalFolded(_ p: UnsafeRawPointer, _ needle: UnsafeRawBufferPointer) -> Bool {
+        for j in 0..<needle.count where lower(p.load(fromByteOffset: j, as: UInt8.self)) != needle[j] { return false }
+        return true
+    }
+}

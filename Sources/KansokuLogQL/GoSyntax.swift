@@ -1,0 +1,272 @@
+import KansokuCore
+
+struct SyntaxMessage: Error { let message: String }
+
+/// Duration syntaxes LogQL accepts: Prometheus's (`1h30m`, `1d`, `1w`) for ranges and
+/// offsets, and additionally Go's (`1.5s`, `250µs`) inside label filters.
+enum DurationParsing {
+    static let promUnits: [(String, Int64)] = [
+        ("y", 365 * 86_400_000_000_000), ("w", 7 * 86_400_000_000_000), ("d", 86_400_000_000_000),
+        ("h", 3_600_000_000_000), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000),
+    ]
+
+    /// Prometheus duration to nanoseconds, with Prometheus's error messages.
+    static func parseProm(_ s: String) -> Result<Int64, SyntaxMessage> {
+        if s.isEmpty { return .failure(SyntaxMessage(message: "empty duration string")) }
+        if s == "0" { return .success(0) }
+        let b = Array(s.utf8)
+        var i = 0, total: Int64 = 0, last = -1
+        while i < b.count {
+            var n: Int64 = 0, digits = 0
+            while i < b.count, Lexer.isDigit(b[i]) {
+                n = n &* 10 &+ Int64(b[i] - 48); i += 1; digits += 1
+            }
+            if digits == 0 { return .failure(SyntaxMessage(message: "not a valid duration string: \(goQuoted(s))")) }
+            var u = i
+            while u < b.count, !Lexer.isDigit(b[u]) { u += 1 }
+            let unit = String(decoding: b[i..<u], as: UTF8.self)
+            if unit.isEmpty { return .failure(SyntaxMessage(message: "missing unit in duration \(goQuoted(s))")) }
+            guard let idx = promUnits.firstIndex(where: { $0.0 == unit }) else {
+                return .failure(SyntaxMessage(message: "unknown unit \(goQuoted(unit)) in duration \(goQuoted(s))"))
+            }
+            if idx <= last { return .failure(SyntaxMessage(message: "not a valid duration string: \(goQuoted(s))")) }
+            last = idx
+            total = total &+ n &* promUnits[idx].1
+            i = u
+        }
+        return .success(total)
+    }
+
+    /// Go's `time.ParseDuration` (no sign handling beyond a leading `-`/`+`).
+    static func parseGo(_ s: String) -> Int64? {
+        var b = Array(s.utf8)
+        var neg = false
+        if let f = b.first, f == UInt8(ascii: "-") || f == UInt8(ascii: "+") { neg = f == UInt8(ascii: "-"); b.removeFirst() }
+        if b == [UInt8(ascii: "0")] { return 0 }
+        guard !b.isEmpty else { return nil }
+        var i = 0
+        var total = 0.0
+        while i < b.count {
+            let s0 = i
+            while i < b.count, Lexer.isDigit(b[i]) || b[i] == UInt8(ascii: ".") { i += 1 }
+            guard i > s0, let v = Double(String(decoding: b[s0..<i], as: UTF8.self)) else { return nil }
+            let u0 = i
+            while i < b.count, !Lexer.isDigit(b[i]), b[i] != UInt8(ascii: ".") { i += 1 }
+            let unit = String(decoding: b[u0..<i], as: UTF8.self)
+            let mult: Double
+            switch unit {
+            case "ns": mult = 1
+            case "us", "µs", "μs": mult = 1e3
+            case "ms": mult = 1e6
+            case "s": mult = 1e9
+            case "m": mult = 60e9
+            case "h": mult = 3600e9
+            default: return nil
+            }
+            total += v * mult
+        }
+        guard total < 9.3e18 else { return nil }
+        let ns = Int64(total.rounded())
+        return neg ? -ns : ns
+    }
+
+    /// Prometheus syntax first, then Go's (what Loki's lexer does for DURATION tokens).
+    static func parseAny(_ s: String) -> Int64? {
+        if case .success(let ns) = parseProm(s) { return ns }
+        return parseGo(s)
+    }
+
+    /// Go's `time.Duration.String()`: `1h15m30.918273645s`, `20ms`, `0s`.
+    static func goString(_ d: Int64) -> String {
+        if d == 0 { return "0s" }
+        let neg = d < 0
+        var u = UInt64(d.magnitude)
+        var out = ""
+        if u < 1_000_000_000 {
+            let (unit, div): (String, UInt64) = u < 1000 ? ("ns", 1) : u < 1_000_000 ? ("µs", 1000) : ("ms", 1_000_000)
+            out = fraction(u, div) + unit
+        } else {
+            let h = u / 3_600_000_000_000
+            u -= h * 3_600_000_000_000
+            let m = u / 60_000_000_000
+            u -= m * 60_000_000_000
+            let secs = fraction(u, 1_000_000_000) + "s"
+            if h > 0 { out = "\(h)h\(m)m" + secs } else if m > 0 { out = "\(m)m" + secs } else { out = secs }
+        }
+        return neg ? "-" + out : out
+    }
+
+    private static func fraction(_ v: UInt64, _ div: UInt64) -> String {
+        let whole = v / div
+        var frac = v % div
+        if frac == 0 { return "\(whole)" }
+        var digits = 0, d = div
+        while d > 1 { d /= 10; digits += 1 }
+        var s = String(frac)
+        s = String(repeating: "0", count: digits - s.count) + s
+        while s.hasSuffix("0") { s.removeLast() }
+        frac = 0
+        return "\(whole).\(s)"
+    }
+}
+
+/// Human byte sizes as Loki reads and prints them (`10GB`, `1.5KiB`, `20MB`).
+enum ByteSize {
+    static let units: [String: Double] = [
+        "b": 1, "": 1,
+        "k": 1e3, "kb": 1e3, "ki": 1024, "kib": 1024,
+        "m": 1e6, "mb": 1e6, "mi": 1048576, "mib": 1048576,
+        "g": 1e9, "gb": 1e9, "gi": 1073741824, "gib": 1073741824,
+        "t": 1e12, "tb": 1e12, "ti": 1099511627776, "tib": 1099511627776,
+        "p": 1e15, "pb": 1e15, "pi": 1125899906842624, "pib": 1125899906842624,
+        "e": 1e18, "eb": 1e18, "ei": 1152921504606846976, "eib": 1152921504606846976,
+    ]
+
+    static func parse(_ s: String) -> UInt64? {
+        let b = Array(s.utf8)
+        var i = 0
+        while i < b.count, Lexer.isDigit(b[i]) || b[i] == UInt8(ascii: ".") { i += 1 }
+        guard i > 0, let n = Double(String(decoding: b[0..<i], as: UTF8.self)) else { return nil }
+        let unit = String(decoding: b[i...], as: UTF8.self).lowercased()
+        guard let m = units[unit] else { return nil }
+        let v = n * m
+        guard v < 1.8e19 else { return nil }
+        return UInt64(v)
+    }
+
+    /// `humanize.Bytes` without the space: SI units, one decimal below 10.
+    static func format(_ v: UInt64) -> String {
+        if v < 10 { return "\(v)B" }
+        let sizes = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
+        let e = Int((log(Double(v)) / log(1000.0)).rounded(.down))
+        let val = (Double(v) / pow(1000.0, Double(e)) * 10 + 0.5).rounded(.down) / 10
+        let num = val < 10 ? formatFixed(val, 1) : formatFixed(val, 0)
+        return num + sizes[e]
+    }
+}
+
+import Foundation
+
+func formatFixed(_ v: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", v) }
+
+/// Go string literal syntax: double-quoted with escapes, back-quoted raw, single-quoted rune.
+enum GoString {
+    static func unquote(_ raw: [UInt8]) -> Result<String, SyntaxMessage> {
+        guard raw.count >= 2 else { return .failure(SyntaxMessage(message: "invalid syntax")) }
+        let q = raw[0]
+        let body = raw[1..<(raw.count - 1)]
+        if q == UInt8(ascii: "`") {
+            return .success(String(decoding: body.filter { $0 != 0x0D }, as: UTF8.self))
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count)
+        var i = body.startIndex
+        func hexv(_ c: UInt8) -> UInt32? {
+            switch c {
+            case 48...57: return UInt32(c - 48)
+            case 97...102: return UInt32(c - 87)
+            case 65...70: return UInt32(c - 55)
+            default: return nil
+            }
+        }
+        while i < body.endIndex {
+            let c = body[i]
+            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            i += 1
+            guard i < body.endIndex else { return .failure(SyntaxMessage(message: "invalid syntax")) }
+            let e = body[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "a"): out.append(0x07)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "v"): out.append(0x0B)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): out.append(e)
+            case UInt8(ascii: "x"), UInt8(ascii: "u"), UInt8(ascii: "U"):
+                let n = e == UInt8(ascii: "x") ? 2 : e == UInt8(ascii: "u") ? 4 : 8
+                guard i + n <= body.endIndex else { return .failure(SyntaxMessage(message: "invalid syntax")) }
+                var v: UInt32 = 0
+                for k in 0..<n {
+                    guard let h = hexv(body[i + k]) else { return .failure(SyntaxMessage(message: "invalid syntax")) }
+                    v = v << 4 | h
+                }
+                i += n
+                if e == UInt8(ascii: "x") { out.append(UInt8(v)) } else {
+                    guard let sc = Unicode.Scalar(v) else { return .failure(SyntaxMessage(message: "invalid syntax")) }
+                    out.append(contentsOf: Array(String(sc).utf8))
+                }
+            case 48...55:
+                guard i + 2 <= body.endIndex else { return .failure(SyntaxMessage(message: "invalid syntax")) }
+                var v = UInt32(e - 48)
+                for k in 0..<2 {
+                    let d = body[i + k]
+                    guard d >= 48, d <= 55 else { return .failure(SyntaxMessage(message: "invalid syntax")) }
+                    v = v * 8 + UInt32(d - 48)
+                }
+                i += 2
+                guard v < 256 else { return .failure(SyntaxMessage(message: "invalid syntax")) }
+                out.append(UInt8(v))
+            default:
+                return .failure(SyntaxMessage(message: "invalid syntax"))
+            }
+        }
+        return .success(String(decoding: out, as: UTF8.self))
+    }
+}
+
+/// Go's `%v` for a float64 (shortest round-trip, exponent outside [1e-4, 1e21)).
+func goFloat(_ v: Double) -> String {
+    if v.isNaN { return "NaN" }
+    if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+    if v == 0 { return v.sign == .minus ? "-0" : "0" }
+    let a = abs(v)
+    if a >= 1e21 || a < 1e-4 {
+        // Swift prints 1e+21 as "1e+21"; Go prints exponents with at least two digits.
+        var s = "\(v)"
+        if let r = s.range(of: "e") {
+            var mant = String(s[s.startIndex..<r.lowerBound])
+            if mant.hasSuffix(".0") { mant.removeLast(2) }
+            var exp = String(s[r.upperBound...])
+            var sign = "+"
+            if exp.hasPrefix("-") { sign = "-"; exp.removeFirst() } else if exp.hasPrefix("+") { exp.removeFirst() }
+            if exp.count < 2 { exp = "0" + exp }
+            s = mant + "e" + sign + exp
+        }
+        return s
+    }
+    return goFloatF(v)
+}
+
+/// Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
+func goFloatF(_ v: Double) -> String {
+    if v.isNaN { return "NaN" }
+    if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+    var s = "\(v)"
+    if s.contains("e") {
+        // expand exponent notation
+        let d = Decimal(string: s) ?? Decimal(v)
+        s = "\(d)"
+    }
+    if s.hasSuffix(".0") { s.removeLast(2) }
+    return s
+}
+
+/// Go's `strconv.ParseFloat`: decimal, hex floats with a `p` exponent, Inf and NaN.
+func parseGoFloat(_ s: String) -> Double? {
+    let t = s.replacingOccurrences(of: "_", with: "")
+    let lower = t.lowercased()
+    var body = lower
+    if body.hasPrefix("+") || body.hasPrefix("-") { body.removeFirst() }
+    if body.hasPrefix("0x") {
+        guard body.contains("p") else { return nil }
+        return Double(t)
+    }
+    if body.hasPrefix("0b") || body.hasPrefix("0o") { return nil }
+    if ["inf", "infinity"].contains(body) { return lower.hasPrefix("-") ? -.infinity : .infinity }
+    if body == "nan" { return .nan }
+    return Double(t)
+}
