@@ -1,0 +1,76 @@
+import KansokuCore
+
+extension PromQLExpr: CustomStringConvertible {
+    /// The expression printed as Prometheus prints it (`sum by (job) (rate(x[5m]))`).
+    public var description: String {
+        switch self {
+        case .number(let v): return PromQLFloatFormat.goString(v)
+        case .string(let s): return goQuoted(s)
+        case .vectorSelector(let v): return v.description
+        case .matrixSelector(let m):
+            var bare = m.selector
+            bare.at = nil
+            bare.offset = 0
+            bare.hasOffset = false
+            return bare.description + "[\(PromDuration(milliseconds: m.range))]"
+                + atString(m.selector.at) + offsetString(m.selector.offset)
+        case .subquery(let s):
+            let step = s.step.map { PromDuration(milliseconds: $0).description } ?? ""
+            return "\(s.expr)[\(PromDuration(milliseconds: s.range)):\(step)]" + atString(s.at) + offsetString(s.offset)
+        case .call(let c): return "\(c.name)(" + c.args.map(\.description).joined(separator: ", ") + ")"
+        case .aggregate(let a):
+            var s = a.op.rawValue
+            if a.without {
+                s += " without (" + a.grouping.joined(separator: ", ") + ") "
+            } else if !a.grouping.isEmpty {
+                s += " by (" + a.grouping.joined(separator: ", ") + ") "
+            }
+            s += "("
+            if let p = a.param { s += "\(p), " }
+            return s + "\(a.expr))"
+        case .binary(let b):
+            var s = "\(b.lhs) \(b.op.rawValue)"
+            if b.returnBool { s += " bool" }
+            if let m = b.matching, m.on || !m.matchingLabels.isEmpty {
+                s += (m.on ? " on" : " ignoring") + " (" + m.matchingLabels.joined(separator: ", ") + ")"
+                if m.cardinality == .manyToOne || m.cardinality == .oneToMany {
+                    s += (m.cardinality == .manyToOne ? " group_left" : " group_right")
+                    s += " (" + m.include.joined(separator: ", ") + ")"
+                }
+            }
+            return s + " \(b.rhs)"
+        case .unaryMinus(let e): return "-\(e)"
+        case .paren(let e): return "(\(e))"
+        }
+    }
+}
+
+extension VectorSelector: CustomStringConvertible {
+    public var description: String {
+        let shown = matchers.filter { !(name != nil && $0.name == "__name__" && $0.type == .equal) }
+        var s = name ?? ""
+        if !shown.isEmpty || name == nil {
+            s += "{" + shown.map(\.description).joined(separator: ", ") + "}"
+        }
+        return s + atString(at) + offsetString(offset)
+    }
+}
+
+private func atString(_ at: AtModifier?) -> String {
+    switch at {
+    case nil: return ""
+    case .start: return " @ start()"
+    case .end: return " @ end()"
+    case .timestamp(let t):
+        let whole = t / 1000, frac = abs(t % 1000)
+        let sign = t < 0 && whole == 0 ? "-" : ""
+        let f = String(frac)
+        return " @ \(sign)\(whole)." + String(repeating: "0", count: 3 - f.count) + f
+    }
+}
+
+private func offsetString(_ offset: Int64) -> String {
+    if offset > 0 { return " offset \(PromDuration(milliseconds: offset))" }
+    if offset < 0 { return " offset -\(PromDuration(milliseconds: -offset))" }
+    return ""
+}

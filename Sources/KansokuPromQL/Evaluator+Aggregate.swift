@@ -1,0 +1,149 @@
+import KansokuCore
+
+extension Evaluator {
+    private struct Group {
+        var labels: Labels
+        var members: [Int] = []
+        var dropName = false
+    }
+
+    func evalAggregate(_ a: AggregateExpr, _ t: Int64) throws(PromQLError) -> EvalValue {
+        var param = 0.0
+        var valueLabel = ""
+        if let p = a.param {
+            if a.op == .countValues {
+                guard case .string(let s) = try eval(p, t) else { throw PromQLError.execution("expected string parameter") }
+                valueLabel = s
+            } else {
+                param = try scalar(p, t)
+            }
+        }
+        let input = try vector(a.expr, t)
+        let grouping = Set(a.grouping)
+        var withoutSet = grouping
+        withoutSet.insert("__name__")
+        func key(_ l: Labels) -> Labels { a.without ? l.removing(withoutSet) : l.keeping(grouping) }
+
+        if a.op == .countValues {
+            guard !valueLabel.isEmpty, !valueLabel.unicodeScalars.contains("\u{FFFD}") else {
+                throw PromQLError.execution("invalid label name \(goQuoted(valueLabel))")
+            }
+            var index: [Labels: Int] = [:]
+            var out: [EvalSample] = []
+            for s in input {
+                let l = key(s.labels).setting(valueLabel, to: PromQLFloatFormat.apiString(s.v))
+                if let i = index[l] {
+                    out[i].v += 1
+                } else {
+                    index[l] = out.count
+                    out.append(EvalSample(labels: l, v: 1))
+                }
+            }
+            return .vector(out)
+        }
+
+        var groups: [Group] = []
+        var index: [Labels: Int] = [:]
+        for (i, s) in input.enumerated() {
+            let k = key(s.labels)
+            if let g = index[k] {
+                groups[g].members.append(i)
+                groups[g].dropName = groups[g].dropName || s.dropName
+            } else {
+                index[k] = groups.count
+                groups.append(Group(labels: k, members: [i], dropName: s.dropName))
+            }
+        }
+
+        switch a.op {
+        case .topk, .bottomk, .limitk:
+            if param.isNaN { throw PromQLError.execution("Parameter value is NaN") }
+            let k = param >= 9.2e18 ? Int.max : Int(param)
+            if k < 1 { return .vector([]) }
+            var out: [EvalSample] = []
+            for g in groups {
+                var members = g.members.map { input[$0] }
+                if a.op == .limitk {
+                    out.append(contentsOf: members.prefix(k))
+                    continue
+                }
+                let top = a.op == .topk
+                // Stable sort: among equal values the earlier series wins, as Prometheus's heap keeps it.
+                members = stableSorted(members) { x, y in
+                    if x.v.isNaN { return false }
+                    if y.v.isNaN { return true }
+                    return top ? x.v > y.v : x.v < y.v
+                }
+                out.append(contentsOf: members.prefix(k))
+            }
+            return .vector(out)
+        case .limitRatio:
+            if param.isNaN { throw PromQLError.execution("Ratio value is NaN") }
+            var r = param
+            if r < -1 || r > 1 {
+                warn("PromQL warning: ratio value should be between -1 and 1, got \(PromQLFloatFormat.goString(r)), capping to \(r < 0 ? -1 : 1)")
+                r = r < 0 ? -1 : 1
+            }
+            return .vector(input.filter { s in
+                let offset = Double(s.labels.stableHash) / Double(UInt64.max)
+                return r >= 0 ? offset < r : offset >= 1 + r
+            })
+        default:
+            break
+        }
+
+        if a.op == .quantile, param.isNaN || param < 0 || param > 1 {
+            warn("PromQL warning: quantile value should be between 0 and 1, got \(PromQLFloatFormat.goString(param))")
+        }
+        var out: [EvalSample] = []
+        out.reserveCapacity(groups.count)
+        for g in groups {
+            let v: Double
+            switch a.op {
+            case .sum:
+                var s = 0.0, c = 0.0
+                for i in g.members { (s, c) = kahanSumInc(input[i].v, s, c) }
+                v = s + c
+            case .avg:
+                var m = MeanAccumulator()
+                for i in g.members { m.add(input[i].v) }
+                v = m.value
+            case .count: v = Double(g.members.count)
+            case .group: v = 1
+            case .min:
+                var x = input[g.members[0]].v
+                for i in g.members.dropFirst() where x > input[i].v || x.isNaN { x = input[i].v }
+                v = x
+            case .max:
+                var x = input[g.members[0]].v
+                for i in g.members.dropFirst() where x < input[i].v || x.isNaN { x = input[i].v }
+                v = x
+            case .stddev, .stdvar:
+                var n = 1.0, mean = input[g.members[0]].v, m2 = 0.0
+                for i in g.members.dropFirst() {
+                    let x = input[i].v
+                    n += 1
+                    let delta = x - mean
+                    mean += delta / n
+                    m2 += delta * (x - mean)
+                }
+                v = a.op == .stdvar ? m2 / n : (m2 / n).squareRoot()
+            case .quantile:
+                v = quantileOf(param, g.members.map { input[$0].v })
+            case .topk, .bottomk, .limitk, .limitRatio, .countValues:
+                continue
+            }
+            out.append(EvalSample(labels: g.labels, v: v, dropName: g.dropName))
+        }
+        return .vector(out)
+    }
+}
+
+/// A stable sort (Swift's `sorted` is not guaranteed stable).
+func stableSorted<T>(_ a: [T], by less: (T, T) -> Bool) -> [T] {
+    a.enumerated().sorted { x, y in
+        if less(x.element, y.element) { return true }
+        if less(y.element, x.element) { return false }
+        return x.offset < y.offset
+    }.map(\.element)
+}

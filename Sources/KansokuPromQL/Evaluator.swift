@@ -1,0 +1,299 @@
+import KansokuCore
+
+/// An element of an instant vector during evaluation. `dropName` is Prometheus's delayed
+/// `__name__` removal: the name stays for matching and grouping and is removed at the end.
+struct EvalSample {
+    var labels: Labels
+    var v: Double
+    var dropName = false
+
+    var finalLabels: Labels { dropName ? labels.removing(["__name__"]) : labels }
+}
+
+/// An element of a range vector: a window of samples (slices avoid copying stored data).
+struct EvalSeries {
+    var labels: Labels
+    var ts: ArraySlice<Int64>
+    var vs: ArraySlice<Double>
+    var dropName = false
+}
+
+enum EvalValue {
+    case scalar(Double)
+    case vector([EvalSample])
+    case matrix([EvalSeries])
+    case string(String)
+}
+
+/// Series loaded for one selector: raw samples (with stale markers) for instant selection
+/// and the same without stale markers for range windows.
+struct LoadedSeries {
+    var labels: Labels
+    var ts: [Int64]
+    var vs: [Double]
+    var rangeTs: [Int64]
+    var rangeVs: [Double]
+
+    init(_ s: QueryableSeries) {
+        labels = s.labels
+        ts = s.timestamps
+        vs = s.values
+        if s.values.contains(where: PromQLStaleNaN.isStale) {
+            var t2: [Int64] = [], v2: [Double] = []
+            t2.reserveCapacity(ts.count)
+            v2.reserveCapacity(ts.count)
+            for i in ts.indices where !PromQLStaleNaN.isStale(vs[i]) {
+                t2.append(ts[i])
+                v2.append(vs[i])
+            }
+            rangeTs = t2
+            rangeVs = v2
+        } else {
+            rangeTs = ts
+            rangeVs = vs
+        }
+    }
+}
+
+/// One query's evaluation: the data its selectors need, then expression evaluation at any
+/// instant. Range queries evaluate the expression once per step.
+final class Evaluator {
+    let start: Int64
+    let end: Int64
+    let step: Int64
+    let lookback: Int64
+    let subqueryStep: Int64
+    let maxSamples: Int
+    private(set) var warnings: [String] = []
+    private(set) var infos: [String] = []
+    private var seenAnnotations = Set<String>()
+    var data: [String: [LoadedSeries]] = [:]
+
+    init(start: Int64, end: Int64, step: Int64, lookback: Int64, subqueryStep: Int64, maxSamples: Int) {
+        self.start = start
+        self.end = end
+        self.step = step
+        self.lookback = lookback
+        self.subqueryStep = subqueryStep
+        self.maxSamples = maxSamples
+    }
+
+    func warn(_ message: String) {
+        if seenAnnotations.insert("w" + message).inserted { warnings.append(message) }
+    }
+
+    func info(_ message: String) {
+        if seenAnnotations.insert("i" + message).inserted { infos.append(message) }
+    }
+
+    // MARK: Loading
+
+    static func key(_ matchers: [LabelMatcher]) -> String {
+        matchers.map(\.description).sorted().joined(separator: ",")
+    }
+
+    func resolveAt(_ at: AtModifier?, _ t: Int64) -> Int64 {
+        switch at {
+        case nil: return t
+        case .timestamp(let x): return x
+        case .start: return start
+        case .end: return end
+        }
+    }
+
+    /// Loads, once per distinct selector, every sample any evaluation step can reach.
+    func load(_ expr: PromQLExpr, from queryable: any Queryable) async throws(PromQLError) {
+        var needs: [String: (matchers: [LabelMatcher], lo: Int64, hi: Int64)] = [:]
+        func need(_ m: [LabelMatcher], _ lo: Int64, _ hi: Int64) {
+            let k = Evaluator.key(m)
+            if let n = needs[k] {
+                needs[k] = (m, min(n.lo, lo), max(n.hi, hi))
+            } else {
+                needs[k] = (m, lo, hi)
+            }
+        }
+        func atRange(_ at: AtModifier?, _ lo: Int64, _ hi: Int64) -> (Int64, Int64) {
+            if at == nil { return (lo, hi) }
+            let x = resolveAt(at, lo)
+            return (x, x)
+        }
+        func visit(_ e: PromQLExpr, _ lo: Int64, _ hi: Int64) {
+            switch e {
+            case .vectorSelector(let v):
+                let (a, b) = atRange(v.at, lo, hi)
+                need(v.matchers, a - v.offset - lookback, b - v.offset)
+            case .matrixSelector(let m):
+                let (a, b) = atRange(m.selector.at, lo, hi)
+                need(m.selector.matchers, a - m.selector.offset - m.range, b - m.selector.offset)
+            case .subquery(let s):
+                let (a, b) = atRange(s.at, lo, hi)
+                visit(s.expr, a - s.offset - s.range, b - s.offset)
+            case .number, .string: break
+            case .call(let c): for x in c.args { visit(x, lo, hi) }
+            case .aggregate(let a):
+                if let p = a.param { visit(p, lo, hi) }
+                visit(a.expr, lo, hi)
+            case .binary(let b):
+                visit(b.lhs, lo, hi)
+                visit(b.rhs, lo, hi)
+            case .unaryMinus(let x), .paren(let x): visit(x, lo, hi)
+            }
+        }
+        visit(expr, start, end)
+        var total = 0
+        for (k, n) in needs {
+            let series: [QueryableSeries]
+            do {
+                series = try await queryable.select(matchers: n.matchers, from: n.lo + 1, through: n.hi)
+            } catch let e as PromQLError {
+                throw e
+            } catch {
+                throw PromQLError.storage("\(error)")
+            }
+            var loaded = series.map(LoadedSeries.init)
+            loaded.sort { labelsLess($0.labels, $1.labels) }
+            for s in loaded { total += s.ts.count }
+            if total > maxSamples {
+                throw PromQLError.limit("query processing would load too many samples into memory in query execution")
+            }
+            data[k] = loaded
+        }
+    }
+
+    // MARK: Evaluation
+
+    func eval(_ e: PromQLExpr, _ t: Int64) throws(PromQLError) -> EvalValue {
+        switch e {
+        case .number(let v): return .scalar(v)
+        case .string(let s): return .string(s)
+        case .paren(let x): return try eval(x, t)
+        case .vectorSelector(let v): return .vector(selectInstant(v, t))
+        case .matrixSelector(let m): return .matrix(selectRange(m, t))
+        case .subquery(let s): return .matrix(try evalSubquery(s, t))
+        case .unaryMinus(let x):
+            switch try eval(x, t) {
+            case .scalar(let v): return .scalar(-v)
+            case .vector(var samples):
+                for i in samples.indices {
+                    samples[i].v = -samples[i].v
+                    samples[i].dropName = true
+                }
+                return .vector(samples)
+            default: throw PromQLError.execution("unary minus on unsupported type")
+            }
+        case .binary(let b): return try evalBinary(b, t)
+        case .aggregate(let a): return try evalAggregate(a, t)
+        case .call(let c): return try evalCall(c, t)
+        }
+    }
+
+    func scalar(_ e: PromQLExpr, _ t: Int64) throws(PromQLError) -> Double {
+        if case .scalar(let v) = try eval(e, t) { return v }
+        throw PromQLError.execution("expected scalar, got \(e.type.rawValue)")
+    }
+
+    func vector(_ e: PromQLExpr, _ t: Int64) throws(PromQLError) -> [EvalSample] {
+        if case .vector(let v) = try eval(e, t) { return v }
+        throw PromQLError.execution("expected instant vector, got \(e.type.rawValue)")
+    }
+
+    func matrix(_ e: PromQLExpr, _ t: Int64) throws(PromQLError) -> [EvalSeries] {
+        if case .matrix(let m) = try eval(e, t) { return m }
+        throw PromQLError.execution("expected range vector, got \(e.type.rawValue)")
+    }
+
+    /// The newest sample in `(ref − lookback, ref]` of each series, unless it is a stale marker.
+    /// With `timestamps`, the value is the sample's time in seconds (for `timestamp()`).
+    func selectInstant(_ v: VectorSelector, _ t: Int64, timestamps: Bool = false) -> [EvalSample] {
+        let ref = resolveAt(v.at, t) - v.offset
+        var out: [EvalSample] = []
+        for s in data[Evaluator.key(v.matchers)] ?? [] {
+            let i = lowerBound(s.ts, ref + 1) - 1
+            guard i >= 0, s.ts[i] > ref - lookback, !PromQLStaleNaN.isStale(s.vs[i]) else { continue }
+            out.append(EvalSample(labels: s.labels, v: timestamps ? Double(s.ts[i]) / 1000 : s.vs[i]))
+        }
+        return out
+    }
+
+    /// The samples in `(ref − range, ref]` of each series, stale markers left out.
+    func selectRange(_ m: MatrixSelector, _ t: Int64) -> [EvalSeries] {
+        let ref = resolveAt(m.selector.at, t) - m.selector.offset
+        var out: [EvalSeries] = []
+        for s in data[Evaluator.key(m.selector.matchers)] ?? [] {
+            let hi = lowerBound(s.rangeTs, ref + 1)
+            let lo = lowerBound(s.rangeTs, ref - m.range + 1)
+            guard lo < hi else { continue }
+            out.append(EvalSeries(labels: s.labels, ts: s.rangeTs[lo..<hi], vs: s.rangeVs[lo..<hi]))
+        }
+        return out
+    }
+
+    struct SeriesKey: Hashable {
+        var labels: Labels
+        var dropName: Bool
+    }
+
+    /// Evaluates the inner expression at every step-aligned instant in `(ref − range, ref]`.
+    func evalSubquery(_ s: SubqueryExpr, _ t: Int64) throws(PromQLError) -> [EvalSeries] {
+        let ref = resolveAt(s.at, t) - s.offset
+        let step = s.step ?? subqueryStep
+        let lo = ref - s.range
+        var tt = step * (lo / step)
+        if tt <= lo { tt += step }
+        var index: [SeriesKey: Int] = [:]
+        var acc: [(key: SeriesKey, ts: [Int64], vs: [Double])] = []
+        func add(_ k: SeriesKey, _ time: Int64, _ v: Double) {
+            if let i = index[k] {
+                acc[i].ts.append(time)
+                acc[i].vs.append(v)
+            } else {
+                index[k] = acc.count
+                acc.append((k, [time], [v]))
+            }
+        }
+        while tt <= ref {
+            switch try eval(s.expr, tt) {
+            case .vector(let samples):
+                for x in samples { add(SeriesKey(labels: x.labels, dropName: x.dropName), tt, x.v) }
+            case .scalar(let v):
+                add(SeriesKey(labels: Labels(), dropName: false), tt, v)
+            default:
+                throw PromQLError.execution("subquery is only allowed on instant vector")
+            }
+            tt += step
+        }
+        return acc.map { EvalSeries(labels: $0.key.labels, ts: $0.ts[...], vs: $0.vs[...], dropName: $0.key.dropName) }
+    }
+
+    // MARK: Results
+
+    func finishInstant(_ v: EvalValue, at t: Int64) throws(PromQLError) -> PromQLValue {
+        switch v {
+        case .scalar(let x): return .scalar(t: t, v: x)
+        case .string(let s): return .string(t: t, s: s)
+        case .vector(let samples):
+            var seen = Set<Labels>()
+            var out: [PromQLSample] = []
+            out.reserveCapacity(samples.count)
+            for s in samples {
+                let l = s.finalLabels
+                if !seen.insert(l).inserted {
+                    throw PromQLError.execution("vector cannot contain metrics with the same labelset")
+                }
+                out.append(PromQLSample(labels: l, t: t, v: s.v))
+            }
+            return .vector(out)
+        case .matrix(let series):
+            var seen = Set<Labels>()
+            var out: [PromQLSeries] = []
+            for s in series {
+                let l = s.dropName ? s.labels.removing(["__name__"]) : s.labels
+                if !seen.insert(l).inserted {
+                    throw PromQLError.execution("vector cannot contain metrics with the same labelset")
+                }
+                out.append(PromQLSeries(labels: l, points: zip(s.ts, s.vs).map { PromQLPoint(t: $0, v: $1) }))
+            }
+            return .matrix(out.sorted { labelsLess($0.labels, $1.labels) })
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import KansokuCore
+
+/// Range-vector functions: rates with Prometheus's extrapolation and the `*_over_time` family.
+extension Evaluator {
+    /// The matrix argument's window bounds at time `t` (for extrapolation).
+    func rangeBounds(_ arg: PromQLExpr, _ t: Int64) -> (start: Int64, end: Int64, range: Int64) {
+        switch arg.unwrapped {
+        case .matrixSelector(let m):
+            let ref = resolveAt(m.selector.at, t) - m.selector.offset
+            return (ref - m.range, ref, m.range)
+        case .subquery(let s):
+            let ref = resolveAt(s.at, t) - s.offset
+            return (ref - s.range, ref, s.range)
+        default:
+            return (t, t, 0)
+        }
+    }
+
+    func evalRangeFunction(_ c: FunctionCall, _ t: Int64) throws(PromQLError) -> [EvalSample] {
+        let name = c.name
+        var scalarArgs: [Double] = []
+        var matrixArg = c.args[0]
+        switch name {
+        case "quantile_over_time":
+            scalarArgs = [try scalar(c.args[0], t)]
+            matrixArg = c.args[1]
+        case "predict_linear":
+            scalarArgs = [try scalar(c.args[1], t)]
+        case "double_exponential_smoothing":
+            scalarArgs = [try scalar(c.args[1], t), try scalar(c.args[2], t)]
+        default: break
+        }
+        let series = try matrix(matrixArg, t)
+        if name == "absent_over_time" {
+            if !series.isEmpty { return [] }
+            return [EvalSample(labels: absentLabels(matrixArg), v: 1)]
+        }
+        if name == "quantile_over_time", let q = scalarArgs.first, q.isNaN || q < 0 || q > 1 {
+            warn("PromQL warning: quantile value should be between 0 and 1, got \(PromQLFloatFormat.goString(q))")
+        }
+        if name == "double_exponential_smoothing" {
+            let (sf, tf) = (scalarArgs[0], scalarArgs[1])
+            if !(sf > 0 && sf < 1) {
+                throw PromQLError.execution("invalid smoothing factor. Expected: 0 < sf < 1, got: \(PromQLFloatFormat.goString(sf))")
+            }
+            if !(tf > 0 && tf < 1) {
+                throw PromQLError.execution("invalid trend factor. Expected: 0 < tf < 1, got: \(PromQLFloatFormat.goString(tf))")
+            }
+        }
+        let bounds = rangeBounds(matrixArg, t)
+        var out: [EvalSample] = []
+        out.reserveCapacity(series.count)
+        for s in series {
+            guard let v = rangeValue(name, s, bounds, t, scalarArgs) else { continue }
+            let keepName = name == "last_over_time" || name == "first_over_time"
+            out.append(EvalSample(labels: s.labels, v: v, dropName: keepName ? s.dropName : true))
+        }
+        return out
+    }
+
+    func rangeValue(_ name: String, _ s: EvalSeries, _ b: (start: Int64, end: Int64, range: Int64), _ t: Int64,
+                    _ args: [Double]) -> Double? {
+        let vs = s.vs, ts = s.ts
+        guard let first = vs.first, let last = vs.last else { return nil }
+        switch name {
+        case "rate": return extrapolatedRate(s, b, isCounter: true, isRate: true)
+        case "increase": return extrapolatedRate(s, b, isCounter: true, isRate: false)
+        case "delta": return extrapolatedRate(s, b, isCounter: false, isRate: false)
+        case "irate", "idelta":
+            guard vs.count >= 2 else { return nil }
+            let l = vs[vs.endIndex - 1], p = vs[vs.endIndex - 2]
+            let dt = ts[ts.endIndex - 1] - ts[ts.endIndex - 2]
+            guard dt != 0 else { return nil }
+            if name == "idelta" { return l - p }
+            let r = l < p ? l : l - p
+            return r / (Double(dt) / 1000)
+        case "deriv":
+            guard vs.count >= 2 else { return nil }
+            return linearRegression(ts, vs, interceptTime: ts.first!).slope
+        case "predict_linear":
+            guard vs.count >= 2 else { return nil }
+            let (slope, intercept) = linearRegression(ts, vs, interceptTime: t)
+            return slope * args[0] + intercept
+        case "resets":
+            var n = 0.0, prev = first
+            for v in vs.dropFirst() {
+                if v < prev { n += 1 }
+                prev = v
+            }
+            return n
+        case "changes":
+            var n = 0.0, prev = first
+            for v in vs.dropFirst() {
+                if !(v == prev || (v.isNaN && prev.isNaN)) { n += 1 }
+                prev = v
+            }
+            return n
+        case "avg_over_time":
+            var m = MeanAccumulator()
+            for v in vs { m.add(v) }
+            return m.value
+        case "sum_over_time":
+            var sum = 0.0, c = 0.0
+            for v in vs { (sum, c) = kahanSumInc(v, sum, c) }
+            return sum + c
+        case "count_over_time": return Double(vs.count)
+        case "min_over_time":
+            var x = first
+            for v in vs.dropFirst() where v < x || x.isNaN { x = v }
+            return x
+        case "max_over_time":
+            var x = first
+            for v in vs.dropFirst() where v > x || x.isNaN { x = v }
+            return x
+        case "stddev_over_time", "stdvar_over_time":
+            var count = 0.0, mean = 0.0, cMean = 0.0, aux = 0.0, cAux = 0.0
+            for v in vs {
+                count += 1
+                let delta = v - (mean + cMean)
+                (mean, cMean) = kahanSumInc(delta / count, mean, cMean)
+                (aux, cAux) = kahanSumInc(delta * (v - (mean + cMean)), aux, cAux)
+            }
+            let variance = (aux + cAux) / count
+            return name == "stdvar_over_time" ? variance : variance.squareRoot()
+        case "last_over_time": return last
+        case "first_over_time": return first
+        case "present_over_time": return 1
+        case "quantile_over_time": return quantileOf(args[0], Array(vs))
+        case "mad_over_time":
+            let values = Array(vs)
+            let median = quantileOf(0.5, values)
+            return quantileOf(0.5, values.map { abs($0 - median) })
+        case "ts_of_last_over_time": return Double(ts.last!) / 1000
+        case "ts_of_first_over_time": return Double(ts.first!) / 1000
+        case "ts_of_min_over_time", "ts_of_max_over_time":
+            let isMax = name == "ts_of_max_over_time"
+            var best = first, at = ts.first!
+            for (time, v) in zip(ts, vs).dropFirst() {
+                if best.isNaN || (isMax ? v >= best : v <= best) {
+                    best = v
+                    at = time
+                }
+            }
+            return Double(at) / 1000
+        case "double_exponential_smoothing":
+            guard vs.count >= 2 else { return nil }
+            let sf = args[0], tf = args[1]
+            let values = Array(vs)
+            var s0 = 0.0, s1 = values[0]
+            var trend = values[1] - values[0]
+            for i in 1..<values.count {
+                if i > 1 {
+                    trend = tf * (s1 - s0) + (1 - tf) * trend
+                }
+                s0 = s1
+                s1 = sf * values[i] + (1 - sf) * (s0 + trend)
+            }
+            return s1
+        default:
+            return nil
+        }
+    }
+
+    /// Prometheus's `extrapolatedRate`: last − first (+ the value before each counter reset),
+    /// extrapolated towards the window edges when samples are close enough to them.
+    func extrapolatedRate(_ s: EvalSeries, _ b: (start: Int64, end: Int64, range: Int64), isCounter: Bool, isRate: Bool) -> Double? {
+        let vs = s.vs, ts = s.ts
+        guard vs.count >= 2 else { return nil }
+        let firstT = ts.first!, lastT = ts.last!
+        let firstV = vs.first!
+        var result = vs.last! - firstV
+        if isCounter {
+            var prev = firstV
+            for v in vs.dropFirst() {
+                if v < prev { result += prev }
+                prev = v
+            }
+        }
+        var durationToStart = Double(firstT - b.start) / 1000
+        var durationToEnd = Double(b.end - lastT) / 1000
+        let sampledInterval = Double(lastT - firstT) / 1000
+        let averageDurationBetweenSamples = sampledInterval / Double(vs.count - 1)
+        let threshold = averageDurationBetweenSamples * 1.1
+        if durationToStart >= threshold { durationToStart = averageDurationBetweenSamples / 2 }
+        if isCounter {
+            var durationToZero = durationToStart
+            if result > 0, firstV >= 0 { durationToZero = sampledInterval * (firstV / result) }
+            if durationToZero < durationToStart { durationToStart = durationToZero }
+        }
+        if durationToEnd >= threshold { durationToEnd = averageDurationBetweenSamples / 2 }
+        var factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval
+        if isRate { factor /= Double(b.range) / 1000 }
+        return result * factor
+    }
+
+    func linearRegression(_ ts: ArraySlice<Int64>, _ vs: ArraySlice<Double>, interceptTime: Int64) -> (slope: Double, intercept: Double) {
+        var n = 0.0
+        var sumX = 0.0, cX = 0.0, sumY = 0.0, cY = 0.0, sumXY = 0.0, cXY = 0.0, sumX2 = 0.0, cX2 = 0.0
+        let initY = vs.first!
+        var constY = true
+        for (i, (time, v)) in zip(ts, vs).enumerated() {
+            if constY, i > 0, v != initY { constY = false }
+            n += 1
+            let x = Double(time - interceptTime) / 1e3
+            (sumX, cX) = kahanSumInc(x, sumX, cX)
+            (sumY, cY) = kahanSumInc(v, sumY, cY)
+            (sumXY, cXY) = kahanSumInc(x * v, sumXY, cXY)
+            (sumX2, cX2) = kahanSumInc(x * x, sumX2, cX2)
+        }
+        if constY {
+            if initY.isInfinite { return (.nan, .nan) }
+            return (0, initY)
+        }
+        sumX += cX
+        sumY += cY
+        sumXY += cXY
+        sumX2 += cX2
+        let covXY = sumXY - sumX * sumY / n
+        let varX = sumX2 - sumX * sumX / n
+        let slope = covXY / varX
+        return (slope, sumY / n - slope * sumX / n)
+    }
+
+    /// Labels of `absent()`/`absent_over_time()` output: the selector's equality matchers.
+    func absentLabels(_ arg: PromQLExpr) -> Labels {
+        let matchers: [LabelMatcher]
+        switch arg.unwrapped {
+        case .vectorSelector(let v): matchers = v.matchers
+        case .matrixSelector(let m): matchers = m.selector.matchers
+        default: return Labels()
+        }
+        var out: [String: String] = [:]
+        var has = Set<String>()
+        for m in matchers where m.name != "__name__" {
+            if m.type == .equal, !has.contains(m.name) {
+                out[m.name] = m.value
+                has.insert(m.name)
+            } else {
+                out[m.name] = nil
+            }
+        }
+        return Labels(out.filter { !$0.value.isEmpty })
+    }
+}

@@ -1,0 +1,293 @@
+public import KansokuCore
+
+/// Parses PromQL text into an expression tree, with Prometheus's type checks.
+public enum PromQLParser {
+    /// Parses `query`; errors read like Prometheus's (`1:15: parse error: unexpected "}"`).
+    public static func parse(_ query: String) throws(PromQLError) -> PromQLExpr {
+        var lexer = Lexer(query)
+        let tokens = try lexer.tokenize()
+        var p = Parser(tokens: tokens, query: query)
+        let e = try p.parseExpr(minPrecedence: 0)
+        if p.peek.kind != .eof { throw p.unexpected(p.peek) }
+        return e
+    }
+
+    /// Parses a series selector such as `up{job="api"}` into its matchers (for /series, /federate).
+    public static func parseSelector(_ text: String) throws(PromQLError) -> [LabelMatcher] {
+        let e = try parse(text)
+        guard case .vectorSelector(let v) = e else {
+            throw PromQLError.parse(position: SourcePosition(line: 1, column: 1), message: "expected vector selector, got \(e.type.rawValue)")
+        }
+        return v.matchers
+    }
+}
+
+struct Parser {
+    let tokens: [Token]
+    let query: String
+    var i = 0
+
+    init(tokens: [Token], query: String) {
+        self.tokens = tokens
+        self.query = query
+    }
+
+    var peek: Token { tokens[i] }
+    func peek(_ n: Int) -> Token { tokens[min(i + n, tokens.count - 1)] }
+
+    @discardableResult mutating func advance() -> Token {
+        let t = tokens[i]
+        if i < tokens.count - 1 { i += 1 }
+        return t
+    }
+
+    func error(_ message: String, at offset: Int) -> PromQLError {
+        .parse(position: SourcePosition(offset: offset, in: query), message: message)
+    }
+
+    func unexpected(_ t: Token, context: String = "") -> PromQLError {
+        error("unexpected \(describe(t))\(context)", at: t.start)
+    }
+
+    func describe(_ t: Token) -> String {
+        switch t.kind {
+        case .eof: return "end of input"
+        case .identifier, .metricIdentifier: return "identifier \(goQuoted(t.text))"
+        case .number: return "number \(goQuoted(t.text))"
+        case .duration: return "duration \(goQuoted(t.text))"
+        case .string: return "string \(goQuoted(t.text))"
+        case .leftParen: return "left parenthesis \"(\""
+        case .rightParen: return "right parenthesis \")\""
+        case .leftBrace: return "left brace \"{\""
+        case .rightBrace: return "right brace \"}\""
+        case .leftBracket: return "left bracket \"[\""
+        case .rightBracket: return "right bracket \"]\""
+        case .comma: return "\",\""
+        case .colon: return "\":\""
+        case .at: return "<@>"
+        case .assign: return "\"=\""
+        case .eqlRegex: return "\"=~\""
+        case .neqRegex: return "\"!~\""
+        case .binary(let op): return "<op:\(op.rawValue)>"
+        case .keyword(let k): return "<\(k.rawValue)>"
+        case .aggregator(let a): return "<aggr:\(a.rawValue)>"
+        }
+    }
+
+    mutating func expect(_ kind: TokenKind, _ context: String) throws(PromQLError) -> Token {
+        guard peek.kind == kind else { throw unexpected(peek, context: context) }
+        return advance()
+    }
+
+    // MARK: Expressions
+
+    mutating func parseExpr(minPrecedence: Int) throws(PromQLError) -> PromQLExpr {
+        var lhs = try parseUnary()
+        while case .binary(let op) = peek.kind, op.precedence >= minPrecedence {
+            let opToken = advance()
+            var returnBool = false
+            var matching = VectorMatching()
+            if peek.kind == .keyword(.bool) {
+                advance()
+                returnBool = true
+            }
+            if peek.kind == .keyword(.on) || peek.kind == .keyword(.ignoring) {
+                matching.on = advance().kind == .keyword(.on)
+                matching.explicit = true
+                matching.matchingLabels = try parseLabelList()
+                if peek.kind == .keyword(.groupLeft) || peek.kind == .keyword(.groupRight) {
+                    matching.cardinality = advance().kind == .keyword(.groupLeft) ? .manyToOne : .oneToMany
+                    if peek.kind == .leftParen { matching.include = try parseLabelList() }
+                }
+            } else if peek.kind == .keyword(.groupLeft) || peek.kind == .keyword(.groupRight) {
+                throw unexpected(peek)
+            }
+            let rhs = try parseExpr(minPrecedence: op == .pow ? op.precedence : op.precedence + 1)
+            lhs = try makeBinary(op, lhs, rhs, returnBool: returnBool, matching: matching, at: opToken.start)
+        }
+        return lhs
+    }
+
+    mutating func parseUnary() throws(PromQLError) -> PromQLExpr {
+        if case .binary(let op) = peek.kind, op == .sub || op == .add {
+            let t = advance()
+            let e = try parseExpr(minPrecedence: BinaryOp.pow.precedence)
+            guard e.type == .scalar || e.type == .vector else {
+                throw error("unary expression only allowed on expressions of type scalar or instant vector, got \(goQuoted(e.type.rawValue))", at: t.start)
+            }
+            if op == .add { return e }
+            if case .number(let v) = e { return .number(-v) }
+            return .unaryMinus(e)
+        }
+        return try parsePostfix(try parsePrimary())
+    }
+
+    mutating func parsePrimary() throws(PromQLError) -> PromQLExpr {
+        let t = peek
+        switch t.kind {
+        case .number:
+            advance()
+            return .number(try parseNumber(t))
+        case .duration:
+            advance()
+            return .number(Double(try parseDuration(t)) / 1000)
+        case .string:
+            advance()
+            return .string(t.text)
+        case .leftParen:
+            advance()
+            let e = try parseExpr(minPrecedence: 0)
+            _ = try expect(.rightParen, " in parenthesized expression, expected \")\"")
+            return .paren(e)
+        case .leftBrace:
+            return .vectorSelector(try parseSelector(name: nil, nameToken: t))
+        case .identifier, .metricIdentifier:
+            advance()
+            if t.kind == .identifier, peek.kind == .leftParen {
+                return try parseCall(t)
+            }
+            return .vectorSelector(try parseSelector(name: t.text, nameToken: t))
+        case .aggregator(let op):
+            advance()
+            return try parseAggregate(op, t)
+        default:
+            throw unexpected(t)
+        }
+    }
+
+    mutating func parseNumber(_ t: Token) throws(PromQLError) -> Double {
+        let s = t.text.lowercased()
+        if s == "inf" { return .infinity }
+        if s == "nan" { return .nan }
+        if s.hasPrefix("0x"), let v = UInt64(s.dropFirst(2), radix: 16) { return Double(v) }
+        if let v = Double(s.hasSuffix(".") ? s + "0" : s) { return v }
+        throw error("bad number or duration syntax: \(goQuoted(t.text))", at: t.start)
+    }
+
+    func parseDuration(_ t: Token) throws(PromQLError) -> Int64 {
+        guard let d = PromDuration(t.text) else { throw error("not a valid duration string: \(goQuoted(t.text))", at: t.start) }
+        return d.milliseconds
+    }
+
+    /// A duration in a range, offset or step: a duration literal or a number of seconds.
+    mutating func parseDurationOrSeconds(_ context: String) throws(PromQLError) -> Int64 {
+        let t = advance()
+        switch t.kind {
+        case .duration: return try parseDuration(t)
+        case .number:
+            let v = try parseNumber(t)
+            guard v.isFinite, abs(v) < 9.2e15 else { throw error("duration out of range", at: t.start) }
+            return Int64((v * 1000).rounded())
+        default: throw unexpected(t, context: context)
+        }
+    }
+
+    // MARK: Postfix: ranges, subqueries, offset, @
+
+    mutating func parsePostfix(_ base: PromQLExpr) throws(PromQLError) -> PromQLExpr {
+        var e = base
+        while true {
+            switch peek.kind {
+            case .leftBracket:
+                let open = advance()
+                let range = try parseDurationOrSeconds(" in range, expected duration")
+                if peek.kind == .rightBracket {
+                    advance()
+                    guard case .vectorSelector(let v) = e else {
+                        throw error("ranges only allowed for vector selectors", at: open.start)
+                    }
+                    if v.hasOffset || v.at != nil { throw error("no offset modifiers allowed before range", at: open.start) }
+                    e = .matrixSelector(MatrixSelector(selector: v, range: range))
+                } else if peek.kind == .colon {
+                    advance()
+                    var step: Int64?
+                    if peek.kind != .rightBracket { step = try parseDurationOrSeconds(" in subquery, expected duration") }
+                    _ = try expect(.rightBracket, " in subquery, expected \"]\"")
+                    guard e.type == .vector else {
+                        throw error("subquery is only allowed on instant vector, got \(e.type.rawValue) instead", at: open.start)
+                    }
+                    if let step, step <= 0 { throw error("zero or negative step in subquery", at: open.start) }
+                    if range <= 0 { throw error("zero or negative range in subquery", at: open.start) }
+                    e = .subquery(SubqueryExpr(expr: e, range: range, step: step))
+                } else {
+                    throw unexpected(peek, context: " in range, expected \"]\" or \":\"")
+                }
+                if case .matrixSelector(let m) = e, m.range <= 0 {
+                    throw error("range must be positive", at: open.start)
+                }
+            case .keyword(.offset):
+                let t = advance()
+                var negative = false
+                if peek.kind == .binary(.sub) { advance(); negative = true }
+                else if peek.kind == .binary(.add) { advance() }
+                var off = try parseDurationOrSeconds(" in offset, expected duration")
+                if negative { off = -off }
+                e = try applyOffset(e, off, at: t.start)
+            case .at:
+                let t = advance()
+                let at: AtModifier
+                if peek.kind == .keyword(.start) || peek.kind == .keyword(.end) {
+                    let k = advance()
+                    _ = try expect(.leftParen, "")
+                    _ = try expect(.rightParen, "")
+                    at = k.kind == .keyword(.start) ? .start : .end
+                } else {
+                    var negative = false
+                    if peek.kind == .binary(.sub) { advance(); negative = true }
+                    else if peek.kind == .binary(.add) { advance() }
+                    let nt = advance()
+                    var v: Double
+                    switch nt.kind {
+                    case .number: v = try parseNumber(nt)
+                    case .duration: v = Double(try parseDuration(nt)) / 1000
+                    default: throw unexpected(nt, context: " in @, expected timestamp")
+                    }
+                    if negative { v = -v }
+                    guard v.isFinite, abs(v) <= 9.2e15 else { throw error("timestamp out of bounds for @ modifier: \(PromQLFloatFormat.goString(v))", at: nt.start) }
+                    at = .timestamp(Int64((v * 1000).rounded()))
+                }
+                e = try applyAt(e, at, at: t.start)
+            default:
+                return e
+            }
+        }
+    }
+
+    func applyOffset(_ e: PromQLExpr, _ off: Int64, at pos: Int) throws(PromQLError) -> PromQLExpr {
+        switch e {
+        case .vectorSelector(var v):
+            if v.hasOffset { throw error("offset may not be set multiple times", at: pos) }
+            v.offset = off; v.hasOffset = true
+            return .vectorSelector(v)
+        case .matrixSelector(var m):
+            if m.selector.hasOffset { throw error("offset may not be set multiple times", at: pos) }
+            m.selector.offset = off; m.selector.hasOffset = true
+            return .matrixSelector(m)
+        case .subquery(var s):
+            if s.hasOffset { throw error("offset may not be set multiple times", at: pos) }
+            s.offset = off; s.hasOffset = true
+            return .subquery(s)
+        default:
+            throw error("offset modifier must be preceded by an instant vector selector or range vector selector or a subquery", at: pos)
+        }
+    }
+
+    func applyAt(_ e: PromQLExpr, _ at: AtModifier, at pos: Int) throws(PromQLError) -> PromQLExpr {
+        switch e {
+        case .vectorSelector(var v):
+            if v.at != nil { throw error("@ <timestamp> may not be set multiple times", at: pos) }
+            v.at = at
+            return .vectorSelector(v)
+        case .matrixSelector(var m):
+            if m.selector.at != nil { throw error("@ <timestamp> may not be set multiple times", at: pos) }
+            m.selector.at = at
+            return .matrixSelector(m)
+        case .subquery(var s):
+            if s.at != nil { throw error("@ <timestamp> may not be set multiple times", at: pos) }
+            s.at = at
+            return .subquery(s)
+        default:
+            throw error("@ modifier must be preceded by an instant vector selector or range vector selector or a subquery", at: pos)
+        }
+    }
+}

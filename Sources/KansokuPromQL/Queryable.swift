@@ -1,0 +1,99 @@
+public import KansokuCore
+import Synchronization
+
+/// A stored series as the engine reads it: a label set (with `__name__`) and its samples in
+/// time order. Values may include stale markers (`PromQLStaleNaN`).
+public struct QueryableSeries: Sendable {
+    public var labels: Labels
+    public var timestamps: [Int64]
+    public var values: [Double]
+
+    public init(labels: Labels, timestamps: [Int64], values: [Double]) {
+        self.labels = labels
+        self.timestamps = timestamps
+        self.values = values
+    }
+}
+
+/// Storage the engine runs over: returns the series matching all `matchers` with their
+/// samples in `[from, through]` (milliseconds, both inclusive). Series without samples in
+/// the interval may be left out.
+public protocol Queryable: Sendable {
+    func select(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries]
+}
+
+/// A complete in-memory series store: what tests, rule unit tests and `promtool`-style
+/// checks evaluate against.
+public final class InMemoryQueryable: Queryable {
+    private struct State {
+        var series: [Labels: (ts: [Int64], vs: [Double])] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Adds a sample; samples of a series may arrive in any order (they are kept sorted, a
+    /// sample at an existing timestamp replaces it).
+    public func add(_ labels: Labels, t: Int64, v: Double) {
+        state.withLock { s in
+            var entry = s.series[labels] ?? (ts: [], vs: [])
+            if let last = entry.ts.last, last >= t {
+                var lo = 0, hi = entry.ts.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if entry.ts[mid] < t { lo = mid + 1 } else { hi = mid }
+                }
+                if lo < entry.ts.count, entry.ts[lo] == t {
+                    entry.vs[lo] = v
+                } else {
+                    entry.ts.insert(t, at: lo)
+                    entry.vs.insert(v, at: lo)
+                }
+            } else {
+                entry.ts.append(t)
+                entry.vs.append(v)
+            }
+            s.series[labels] = entry
+        }
+    }
+
+    /// Drops every series.
+    public func clear() { state.withLock { $0.series = [:] } }
+
+    public var seriesCount: Int { state.withLock { $0.series.count } }
+
+    public func select(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries] {
+        state.withLock { s in
+            var out: [QueryableSeries] = []
+            for (labels, data) in s.series where matchers.matches(labels) {
+                let lo = lowerBound(data.ts, from)
+                let hi = lowerBound(data.ts, through + 1)
+                guard lo < hi else { continue }
+                out.append(QueryableSeries(labels: labels, timestamps: Array(data.ts[lo..<hi]), values: Array(data.vs[lo..<hi])))
+            }
+            out.sort { labelsLess($0.labels, $1.labels) }
+            return out
+        }
+    }
+}
+
+/// Index of the first element `>= x` in sorted `a`.
+@inline(__always) func lowerBound<C: RandomAccessCollection>(_ a: C, _ x: Int64) -> C.Index where C.Element == Int64 {
+    var lo = a.startIndex, hi = a.endIndex
+    while lo < hi {
+        let mid = a.index(lo, offsetBy: a.distance(from: lo, to: hi) / 2)
+        if a[mid] < x { lo = a.index(after: mid) } else { hi = mid }
+    }
+    return lo
+}
+
+/// Prometheus's label-set order: label by label, name then value; a prefix sorts first.
+func labelsLess(_ a: Labels, _ b: Labels) -> Bool {
+    let n = min(a.count, b.count)
+    for i in 0..<n {
+        let x = a[i], y = b[i]
+        if x.name != y.name { return x.name < y.name }
+        if x.value != y.value { return x.value < y.value }
+    }
+    return a.count < b.count
+}
