@@ -1,0 +1,176 @@
+import KansokuCore
+
+/// An immutable block opened for reading: `meta.json`, the memory-mapped index and chunk
+/// segments. Readers keep a reference while they use it, so deleting a block never pulls
+/// data from under a running query.
+final class Block: PostingsSource, @unchecked Sendable {
+    let path: String
+    let meta: BlockMeta
+    private let index: MappedFile
+    private let segments: [MappedFile]
+    private let symbols: [String]
+    private let postingsTable: [String: [String: Int]]
+    private let allOffset: Int
+    private let seriesStart: Int
+    private let postingsStart: Int
+
+    var ulid: String { meta.ulid }
+    var minTime: Int64 { meta.minTime }
+    var maxTime: Int64 { meta.maxTime }
+
+    init(path: String) throws(MetricStoreError) {
+        self.path = path
+        meta = try BlockMeta.decode(FileIO.readFile(path + "/meta.json"), path: path)
+        index = try MappedFile(path + "/index")
+        segments = try FileIO.list(path + "/chunks").map { (n: String) throws(MetricStoreError) -> MappedFile in
+            try MappedFile(path + "/chunks/" + n)
+        }
+        let buf = index.bytes
+        let ipath = path + "/index"
+        func bad(_ why: String) -> MetricStoreError { .corrupted(path: ipath, reason: why) }
+        guard buf.count >= 5 + 36,
+              UInt32(bigEndian: buf.loadUnaligned(as: UInt32.self)) == BlockWriter.indexMagic
+        else { throw bad("bad magic") }
+        var toc = ByteReader(buf, offset: buf.count - 36)
+        var offs: [Int] = []
+        do {
+            for _ in 0..<4 { offs.append(Int(try toc.readU64())) }
+            let crc = try toc.readU32()
+            if CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buf[(buf.count - 36)..<(buf.count - 4)])) != crc {
+                throw bad("table of contents fails its CRC")
+            }
+            guard offs.allSatisfy({ $0 >= 5 && $0 < buf.count - 36 }) else { throw bad("offsets out of range") }
+            var r = try Block.section(buf, at: offs[0], path: ipath)
+            let n = Int(try r.readUVarint())
+            var syms: [String] = []
+            syms.reserveCapacity(n)
+            for _ in 0..<n { syms.append(try r.readString()) }
+            symbols = syms
+            var t = try Block.section(buf, at: offs[3], path: ipath)
+            let m = Int(try t.readUVarint())
+            var table: [String: [String: Int]] = [:]
+            var all = 0
+            for _ in 0..<m {
+                let name = try t.readString()
+                let value = try t.readString()
+                let off = Int(try t.readUVarint())
+                if name.isEmpty && value.isEmpty { all = off } else { table[name, default: [:]][value] = off }
+            }
+            postingsTable = table
+            allOffset = all
+        } catch let e as ByteReadError {
+            throw bad("\(e)")
+        } catch let e as MetricStoreError {
+            throw e
+        } catch {
+            throw bad("\(error)")
+        }
+        seriesStart = offs[1]
+        postingsStart = offs[2]
+    }
+
+    /// A reader over the body of the `len | body | crc` section at `offset`, CRC checked.
+    private static func section(_ buf: UnsafeRawBufferPointer, at offset: Int, path: String) throws(MetricStoreError) -> ByteReader {
+        guard offset + 4 <= buf.count else { throw .corrupted(path: path, reason: "section past end") }
+        let len = Int(UInt32(littleEndian: buf.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        guard offset + 8 + len <= buf.count else { throw .corrupted(path: path, reason: "section past end") }
+        let body = UnsafeRawBufferPointer(rebasing: buf[(offset + 4)..<(offset + 4 + len)])
+        let crc = UInt32(littleEndian: buf.loadUnaligned(fromByteOffset: offset + 4 + len, as: UInt32.self))
+        guard CRC32C.checksum(body) == crc else { throw .corrupted(path: path, reason: "section at \(offset) fails its CRC") }
+        return ByteReader(body)
+    }
+
+    // MARK: PostingsSource
+
+    func values(of name: String) -> [String] { postingsTable[name].map { Array($0.keys) } ?? [] }
+    var names: [String] { Array(postingsTable.keys) }
+
+    func postings(_ name: String, _ value: String) -> [UInt64] {
+        guard let off = postingsTable[name]?[value] else { return [] }
+        return decodePostings(at: off)
+    }
+
+    func allPostings() -> [UInt64] { decodePostings(at: allOffset) }
+
+    private func decodePostings(at off: Int) -> [UInt64] {
+        guard var r = try? Block.section(index.bytes, at: off, path: path) else { return [] }
+        guard let n = try? r.readUVarint() else { return [] }
+        var out: [UInt64] = []
+        out.reserveCapacity(Int(n))
+        var id: UInt64 = 0
+        for _ in 0..<n {
+            guard let d = try? r.readUVarint() else { return out }
+            id += d
+            out.append(id)
+        }
+        return out
+    }
+
+    // MARK: series and chunks
+
+    struct SeriesEntry {
+        var labels: Labels
+        var chunks: [(minT: Int64, maxT: Int64, ref: UInt64)]
+    }
+
+    /// The series stored at index offset `id`; nil when damaged.
+    func series(_ id: UInt64) -> SeriesEntry? {
+        let buf = index.bytes
+        var r = ByteReader(buf, offset: Int(id))
+        do throws(ByteReadError) {
+            let len = Int(try r.readUVarint())
+            let body = try r.readSlice(len)
+            let crc = try r.readU32()
+            guard CRC32C.checksum(body) == crc else { return nil }
+            var b = ByteReader(body)
+            let n = Int(try b.readUVarint())
+            var ls: [Label] = []
+            ls.reserveCapacity(n)
+            for _ in 0..<n {
+                let k = Int(try b.readUVarint()), v = Int(try b.readUVarint())
+                guard k < symbols.count, v < symbols.count else { return nil }
+                ls.append(Label(name: symbols[k], value: symbols[v]))
+            }
+            let m = Int(try b.readUVarint())
+            var chunks: [(minT: Int64, maxT: Int64, ref: UInt64)] = []
+            chunks.reserveCapacity(m)
+            var prevMax: Int64 = 0
+            var prevRef: UInt64 = 0
+            for i in 0..<m {
+                let minT = i == 0 ? try b.readVarint() : prevMax &+ Int64(bitPattern: try b.readUVarint())
+                let maxT = minT &+ Int64(bitPattern: try b.readUVarint())
+                let ref = prevRef &+ UInt64(bitPattern: try b.readVarint())
+                chunks.append((minT, maxT, ref))
+                prevMax = maxT
+                prevRef = ref
+            }
+            return SeriesEntry(labels: Labels(sorted: ls), chunks: chunks)
+        } catch {
+            return nil
+        }
+    }
+
+    /// Calls `body` with the XOR data of chunk `ref` (CRC checked); false when damaged.
+    func withChunk<R>(_ ref: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        let seg = Int(ref >> 32) - 1
+        let off = Int(ref & 0xFFFF_FFFF)
+        guard seg >= 0, seg < segments.count else { return nil }
+        let buf = segments[seg].bytes
+        var r = ByteReader(buf, offset: off)
+        guard let len = try? r.readUVarint(), let enc = try? r.readU8(), enc == BlockWriter.xorEncoding,
+              let data = try? r.readSlice(Int(len)), let crc = try? r.readU32BE()
+        else { return nil }
+        let covered = UnsafeRawBufferPointer(rebasing: buf[(data.baseAddress! - buf.baseAddress! - 1)..<(data.baseAddress! - buf.baseAddress! + data.count)])
+        guard CRC32C.checksum(covered) == crc else { return nil }
+        return body(data)
+    }
+
+    /// Samples of series `id` within `[from, through]`.
+    func samples(of entry: SeriesEntry, from: Int64, through: Int64, into out: inout [Sample]) {
+        for c in entry.chunks where c.maxT >= from && c.minT <= through {
+            _ = withChunk(c.ref) { XORChunk.decode($0, from: from, through: through, into: &out) }
+        }
+    }
+
+    var sizeOnDisk: Int64 { FileIO.treeSize(path) }
+}

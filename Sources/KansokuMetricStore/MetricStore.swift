@@ -1,0 +1,204 @@
+public import KansokuCore
+public import Logging
+import Synchronization
+
+/// A Prometheus-style metric store: series index with postings, Gorilla/XOR head chunks,
+/// a write-ahead log with group commit, 2 h blocks persisted from the head, compaction and
+/// retention. Appends are durable when they return; reads merge blocks and head.
+public final class MetricStore: Sendable {
+    let config: MetricStoreConfig
+    let logger: Logger
+    let head: Head
+    let wal: WAL
+    let blocks: BlockSet
+    private let closed = Atomic<Bool>(false)
+    private let maintaining = Mutex<Bool>(false)
+
+    private init(config: MetricStoreConfig, logger: Logger, head: Head, wal: WAL, blocks: BlockSet) {
+        self.config = config
+        self.logger = logger
+        self.head = head
+        self.wal = wal
+        self.blocks = blocks
+    }
+
+    /// Opens (or creates) the store in `config.directory`: loads blocks, replays the WAL.
+    public static func open(_ config: MetricStoreConfig, logger: Logger) throws(MetricStoreError) -> MetricStore {
+        guard config.blockDuration > 0, config.retention > 0, config.walSegmentSize > 0 else {
+            throw .invalidConfig("blockDuration, retention and walSegmentSize must be positive")
+        }
+        try FileIO.mkdirs(config.directory)
+        let blocks = try BlockSet.load(config.directory, logger: logger)
+        let head = Head(chunkRange: config.blockDuration)
+        let minValid = blocks.headMinValidTime
+        head.minValidTime.store(minValid, ordering: .relaxed)
+        let walDir = config.directory + "/wal"
+        var remap: [UInt64: UInt64] = [:]
+        var replayed = 0
+        let (next, corruptions) = try head.writer.withLock { w throws(MetricStoreError) in
+            try WALReplay.replay(walDir, logger: logger) { rec in
+                switch rec {
+                case .series(let ss):
+                    for s in ss {
+                        let (ref, _) = head.getOrCreate(s.labels, in: &w, ref: w.refs[s.labels] == nil ? max(s.ref, w.nextRef) : nil)
+                        remap[s.ref] = ref
+                    }
+                case .samples(let ss):
+                    var lo = Int64.max, hi = Int64.min
+                    for s in ss where s.t >= minValid {
+                        guard let ref = remap[s.ref] else { continue }
+                        if head.append(ref: ref, t: s.t, v: s.v) == .appended {
+                            replayed += 1
+                            lo = min(lo, s.t)
+                            hi = max(hi, s.t)
+                        }
+                    }
+                    if lo <= hi { head.noteTimes(min: lo, max: hi) }
+                }
+            }
+        }
+        head.counters.withLock { $0.walCorruptions = UInt64(corruptions) }
+        // Series whose every sample is already in a block come back empty: forget them.
+        if minValid > .min {
+            head.writer.withLock { w in _ = head.truncate(before: minValid, in: &w) }
+        }
+        let wal = try WAL(directory: walDir, firstSegment: next, segmentSize: config.walSegmentSize, mode: config.fsync)
+        logger.info("metric store opened", metadata: [
+            "dir": "\(config.directory)", "blocks": "\(blocks.count)", "series": "\(head.seriesCount)",
+            "replayed_samples": "\(replayed)",
+        ])
+        return MetricStore(config: config, logger: logger, head: head, wal: wal, blocks: blocks)
+    }
+
+    /// Appends a batch. Durable (WAL fsynced) when it returns. Out-of-order, duplicate and
+    /// out-of-bounds samples are rejected one by one and counted in the result.
+    public func append(_ samples: [(labels: Labels, t: Int64, v: Double)]) async throws(MetricStoreError) -> MetricAppendResult {
+        if closed.load(ordering: .relaxed) { throw .closed }
+        let (result, seq) = try head.writer.withLock { w throws(MetricStoreError) -> (MetricAppendResult, UInt64?) in
+            var result = MetricAppendResult()
+            var created: [(ref: UInt64, labels: Labels)] = []
+            var accepted: [WALRecord.RefSample] = []
+            accepted.reserveCapacity(samples.count)
+            let minValid = head.minValidTime.load(ordering: .relaxed)
+            var lo = Int64.max, hi = Int64.min
+            for s in samples {
+                if s.t < minValid {
+                    result.outOfBounds += 1
+                    continue
+                }
+                let (ref, isNew) = head.getOrCreate(s.labels, in: &w)
+                if isNew { created.append((ref, s.labels)) }
+                switch head.append(ref: ref, t: s.t, v: s.v) {
+                case .appended:
+                    accepted.append(.init(ref: ref, t: s.t, v: s.v))
+                    result.appended += 1
+                    lo = min(lo, s.t)
+                    hi = max(hi, s.t)
+                case .repeated: result.appended += 1
+                case .outOfOrder: result.outOfOrder += 1
+                case .duplicate: result.duplicate += 1
+                case nil: result.outOfBounds += 1
+                }
+            }
+            if lo <= hi { head.noteTimes(min: lo, max: hi) }
+            if created.isEmpty && accepted.isEmpty { return (result, nil) }
+            var bytes: [UInt8] = []
+            WALRecord.encodeSeries(created, into: &bytes)
+            WALRecord.encodeSamples(accepted, into: &bytes)
+            return (result, try wal.log(bytes))
+        }
+        if let seq { try await wal.waitDurable(seq) }
+        head.counters.withLock {
+            $0.samplesAppended += UInt64(result.appended)
+            $0.outOfOrderSamples += UInt64(result.outOfOrder)
+            $0.duplicateSamples += UInt64(result.duplicate)
+            $0.outOfBoundsSamples += UInt64(result.outOfBounds)
+        }
+        scheduleMaintenanceIfDue()
+        return result
+    }
+
+    /// Flushes and closes the WAL. The head is not persisted: the next open replays the WAL.
+    public func close() async throws(MetricStoreError) {
+        if closed.exchange(true, ordering: .relaxed) { return }
+        while maintaining.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(10)) }
+        wal.stop()
+    }
+
+    // MARK: maintenance
+
+    private var headIsDue: Bool {
+        let lo = head.minTime.load(ordering: .relaxed)
+        let hi = head.maxTime.load(ordering: .relaxed)
+        return lo <= hi && hi - lo > config.blockDuration * 3 / 2
+    }
+
+    private func scheduleMaintenanceIfDue() {
+        guard headIsDue else { return }
+        let start = maintaining.withLock { running -> Bool in
+            if running { return false }
+            running = true
+            return true
+        }
+        guard start else { return }
+        Task.detached { [self] in
+            defer { maintaining.withLock { $0 = false } }
+            do throws(MetricStoreError) { try runMaintenance() } catch {
+                logger.error("metric store maintenance failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Persists due head ranges into blocks, compacts blocks and applies retention now (the
+    /// same work that runs automatically after appends).
+    public func compact() async throws(MetricStoreError) {
+        while true {
+            let start = maintaining.withLock { running -> Bool in
+                if running { return false }
+                running = true
+                return true
+            }
+            if start { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        defer { maintaining.withLock { $0 = false } }
+        try runMaintenance()
+    }
+
+    private func runMaintenance() throws(MetricStoreError) {
+        while headIsDue {
+            let lo = head.minTime.load(ordering: .relaxed)
+            let start = MemSeries.rangeEnd(lo, config.blockDuration) - config.blockDuration
+            try persistHead(minT: start, maxT: start + config.blockDuration)
+        }
+        let merges = try blocks.compact(config: config, logger: logger, headMinTime: head.minValidTime.load(ordering: .relaxed))
+        let newest = max(blocks.maxTime, head.maxTime.load(ordering: .relaxed))
+        let expired = try blocks.applyRetention(before: newest - config.retention, logger: logger)
+        head.counters.withLock {
+            $0.compactions += UInt64(merges)
+            $0.blocksDeletedByRetention += UInt64(expired)
+        }
+    }
+
+    /// Writes `[minT, maxT)` of the head as a block, then drops it from the head and
+    /// checkpoints the WAL. Every step is crash-safe: until the checkpoint, replay re-reads
+    /// the range and skips what a block already holds.
+    func persistHead(minT: Int64, maxT: Int64) throws(MetricStoreError) {
+        // Close the range to appends first, so the block cannot miss a late sample.
+        head.minValidTime.store(max(head.minValidTime.load(ordering: .relaxed), maxT), ordering: .relaxed)
+        head.writer.withLock { _ in }
+        let series = head.chunksForBlock(minT: minT, maxT: maxT)
+        if !series.isEmpty {
+            let block = try BlockWriter.write(
+                directory: config.directory, minT: minT, maxT: maxT,
+                series: series.map { s in (s.labels, s.chunks.map { ChunkMeta(minT: $0.minT, maxT: $0.maxT, bytes: $0.bytes) }) },
+                origin: .head, level: 1, sources: [])
+            blocks.add(block)
+        }
+        let last = try wal.cutSegment()
+        head.writer.withLock { w in _ = head.truncate(before: maxT, in: &w) }
+        try WALReplay.checkpoint(config.directory + "/wal", through: last, keep: { head.contains(ref: $0) }, minT: maxT)
+        head.counters.withLock { $0.checkpoints += 1 }
+        logger.info("metric head persisted", metadata: ["minT": "\(minT)", "maxT": "\(maxT)", "series": "\(series.count)"])
+    }
+}

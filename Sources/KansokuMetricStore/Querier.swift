@@ -1,0 +1,91 @@
+public import KansokuCore
+
+extension MetricStore {
+    /// Samples in `[from, through]` (ms, inclusive) of every series all `matchers` select,
+    /// merged across blocks and head, series sorted by labels. Needs at least one matcher
+    /// that does not match the empty string to select anything, as in Prometheus.
+    public func select(matchers: [LabelMatcher], from: Int64, through: Int64) -> [SeriesSamples] {
+        guard !matchers.isEmpty, from <= through else { return [] }
+        var acc: [Labels: [Sample]] = [:]
+        for b in blocks.snapshot where b.maxTime > from && b.minTime <= through {
+            for id in b.select(matchers) {
+                guard let e = b.series(id) else { continue }
+                var s: [Sample] = []
+                b.samples(of: e, from: from, through: through, into: &s)
+                if !s.isEmpty { acc[e.labels, default: []].append(contentsOf: s) }
+            }
+        }
+        for (labels, chunks) in head.chunks(matching: matchers, from: from, through: through) {
+            var s: [Sample] = []
+            for c in chunks { XORChunk.decode(c.bytes, from: from, through: through, into: &s) }
+            if !s.isEmpty { acc[labels, default: []].append(contentsOf: s) }
+        }
+        return acc.map { SeriesSamples(labels: $0.key, samples: BlockSet.sortedUnique($0.value)) }
+            .sorted { labelsLess($0.labels, $1.labels) }
+    }
+
+    /// Label sets of the selected series with data in `[from, through]`, sorted.
+    public func series(matchers: [LabelMatcher], from: Int64, through: Int64) -> [Labels] {
+        guard !matchers.isEmpty, from <= through else { return [] }
+        var set = Set<Labels>()
+        for b in blocks.snapshot where b.maxTime > from && b.minTime <= through {
+            for id in b.select(matchers) {
+                guard let e = b.series(id) else { continue }
+                if e.chunks.contains(where: { $0.maxT >= from && $0.minT <= through }) { set.insert(e.labels) }
+            }
+        }
+        for l in head.series(matching: matchers, from: from, through: through) { set.insert(l) }
+        return set.sorted(by: labelsLess)
+    }
+
+    /// Label names present in `[from, through]`, restricted to the selected series when
+    /// matchers are given; sorted.
+    public func labelNames(matchers: [LabelMatcher] = [], from: Int64, through: Int64) -> [String] {
+        var names = Set<String>()
+        if matchers.isEmpty {
+            for b in blocks.snapshot where b.maxTime > from && b.minTime <= through { names.formUnion(b.names) }
+            if headOverlaps(from, through) { names.formUnion(head.index.withLock { $0.names }) }
+        } else {
+            for l in series(matchers: matchers, from: from, through: through) { for x in l { names.insert(x.name) } }
+        }
+        return names.sorted()
+    }
+
+    /// Values of label `name` in `[from, through]`, restricted to the selected series when
+    /// matchers are given; sorted.
+    public func labelValues(name: String, matchers: [LabelMatcher] = [], from: Int64, through: Int64) -> [String] {
+        var values = Set<String>()
+        if matchers.isEmpty {
+            for b in blocks.snapshot where b.maxTime > from && b.minTime <= through { values.formUnion(b.values(of: name)) }
+            if headOverlaps(from, through) { values.formUnion(head.index.withLock { $0.values(of: name) }) }
+        } else {
+            for l in series(matchers: matchers, from: from, through: through) { if let v = l[name] { values.insert(v) } }
+        }
+        values.remove("")
+        return values.sorted()
+    }
+
+    private func headOverlaps(_ from: Int64, _ through: Int64) -> Bool {
+        let lo = head.minTime.load(ordering: .relaxed), hi = head.maxTime.load(ordering: .relaxed)
+        return lo <= hi && hi >= from && lo <= through
+    }
+
+    /// Current counters and gauges (for `/metrics`).
+    public func stats() -> MetricStoreStats {
+        var s = head.counters.withLock { $0 }
+        s.headSeries = head.seriesCount
+        s.headChunks = head.chunkCount
+        let lo = head.minTime.load(ordering: .relaxed), hi = head.maxTime.load(ordering: .relaxed)
+        s.headMinTime = lo <= hi ? lo : 0
+        s.headMaxTime = lo <= hi ? hi : 0
+        let bs = blocks.snapshot
+        s.blocks = bs.count
+        s.blockBytes = bs.reduce(0) { $0 + $1.sizeOnDisk }
+        let f = wal.fsyncStats.withLock { $0 }
+        s.walFsyncs = f.count
+        s.walFsyncSeconds = f.seconds
+        s.walFsyncBuckets = f.buckets
+        s.walSegments = ((try? FileIO.list(config.directory + "/wal")) ?? []).filter { $0.count == 8 }.count
+        return s
+    }
+}

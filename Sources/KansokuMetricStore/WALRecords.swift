@@ -1,0 +1,116 @@
+import KansokuCore
+
+/// Records of the write-ahead log and of checkpoints (see FORMAT.md).
+/// Frame: `length u32 LE | crc32c u32 LE | type u8 | payload`; length and CRC cover type+payload.
+enum WALRecord {
+    static let seriesType: UInt8 = 1
+    static let samplesType: UInt8 = 2
+    static let headerSize = 8
+
+    struct RefSample: Sendable {
+        var ref: UInt64
+        var t: Int64
+        var v: Double
+    }
+
+    static func frame(type: UInt8, _ body: (inout ByteWriter) -> Void, into out: inout [UInt8]) {
+        var w = ByteWriter(capacity: 256)
+        w.writeU8(type)
+        body(&w)
+        var h = ByteWriter(capacity: headerSize)
+        h.writeU32(UInt32(w.bytes.count))
+        h.writeU32(CRC32C.checksum(w.bytes))
+        out.append(contentsOf: h.bytes)
+        out.append(contentsOf: w.bytes)
+    }
+
+    static func encodeSeries(_ series: [(ref: UInt64, labels: Labels)], into out: inout [UInt8]) {
+        guard !series.isEmpty else { return }
+        frame(type: seriesType, { w in
+            w.writeUVarint(UInt64(series.count))
+            for s in series {
+                w.writeUVarint(s.ref)
+                w.writeUVarint(UInt64(s.labels.count))
+                for l in s.labels {
+                    w.writeString(l.name)
+                    w.writeString(l.value)
+                }
+            }
+        }, into: &out)
+    }
+
+    static func encodeSamples(_ samples: [RefSample], into out: inout [UInt8]) {
+        guard !samples.isEmpty else { return }
+        frame(type: samplesType, { w in
+            w.writeUVarint(UInt64(samples.count))
+            var prevRef: UInt64 = 0
+            var prevT: Int64 = 0
+            for s in samples {
+                w.writeVarint(Int64(bitPattern: s.ref &- prevRef))
+                w.writeVarint(s.t &- prevT)
+                w.writeU64(s.v.bitPattern)
+                prevRef = s.ref
+                prevT = s.t
+            }
+        }, into: &out)
+    }
+
+    enum Decoded {
+        case series([(ref: UInt64, labels: Labels)])
+        case samples([RefSample])
+    }
+
+    static func decode(type: UInt8, body: UnsafeRawBufferPointer) throws(ByteReadError) -> Decoded? {
+        var r = ByteReader(body)
+        switch type {
+        case seriesType:
+            let n = Int(clamping: try r.readUVarint())
+            var out: [(ref: UInt64, labels: Labels)] = []
+            out.reserveCapacity(min(n, 1 << 16))
+            for _ in 0..<n {
+                let ref = try r.readUVarint()
+                let k = Int(clamping: try r.readUVarint())
+                var ls: [Label] = []
+                for _ in 0..<k {
+                    let name = try r.readString()
+                    let value = try r.readString()
+                    ls.append(Label(name: name, value: value))
+                }
+                out.append((ref, Labels(sorted: ls)))
+            }
+            return .series(out)
+        case samplesType:
+            let n = Int(clamping: try r.readUVarint())
+            var out: [RefSample] = []
+            out.reserveCapacity(min(n, 1 << 20))
+            var ref: UInt64 = 0
+            var t: Int64 = 0
+            for _ in 0..<n {
+                ref = ref &+ UInt64(bitPattern: try r.readVarint())
+                t = t &+ (try r.readVarint())
+                let v = Double(bitPattern: try r.readU64())
+                out.append(RefSample(ref: ref, t: t, v: v))
+            }
+            return .samples(out)
+        default:
+            return nil
+        }
+    }
+
+    /// Walks the frames of one segment. Returns the offset where valid data ends (a torn or
+    /// corrupt frame, or the end) and whether the data ended cleanly.
+    static func scan(_ bytes: UnsafeRawBufferPointer, _ visit: (UInt8, UnsafeRawBufferPointer) -> Void) -> (validEnd: Int, clean: Bool) {
+        var off = 0
+        while off < bytes.count {
+            guard bytes.count - off >= headerSize + 1 else { return (off, false) }
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: off, as: UInt32.self)))
+            let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: off + 4, as: UInt32.self))
+            guard length >= 1, length <= bytes.count - off - headerSize else { return (off, false) }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[(off + headerSize)..<(off + headerSize + length)])
+            guard CRC32C.checksum(payload) == crc else { return (off, false) }
+            visit(payload[0], UnsafeRawBufferPointer(rebasing: payload[1...]))
+            off += headerSize + length
+        }
+        return (off, true)
+    }
+}

@@ -1,0 +1,1 @@
+enum MetricsBench { static func run(arguments: [String]) async throws {} }
