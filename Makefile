@@ -50,7 +50,7 @@ test-fast: deps
 	$(SWIFT) test --skip KansokuEndToEndTests
 
 bench: deps
-	$(SWIFT) build -c release --product kansoku-bench --product kansoku
+	$(SWIFT) build -c release
 
 clean:
 	rm -rf .build

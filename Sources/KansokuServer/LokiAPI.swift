@@ -183,7 +183,7 @@ struct LokiAPI: Sendable {
 
     func selectorMatchers(_ text: String) throws -> [LabelMatcher] {
         if text.trimmingCharacters(in: .whitespaces) == "{}" { return [] }
-        do { return try LogQLParser.parseSelector(text) } catch { throw APIError.badRequest("\(error)") }
+        do { return try LogQLParser.parseMatchers(text) } catch { throw APIError.badRequest("\(error)") }
     }
 
     func labels(_ p: RequestParameters, tenant: String) throws -> Response {

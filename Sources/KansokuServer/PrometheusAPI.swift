@@ -100,8 +100,12 @@ struct PrometheusAPI: Sendable {
 
     /// Parse errors are the client's (400); failures while evaluating are 422, as Prometheus answers.
     static func classify(_ error: any Error) -> APIError {
-        if error is PromQLError { return .badRequest("\(error)") }
-        return .unprocessable("\(error)")
+        if let e = error as? APIError { return e }
+        switch error as? PromQLError {
+        case .parse?: return .badRequest("\(error)")
+        case .limit?: return .badRequest("\(error)")
+        default: return .unprocessable("\(error)")
+        }
     }
 
     func matcherSets(_ p: RequestParameters, required: Bool) throws -> [[LabelMatcher]] {

@@ -57,7 +57,7 @@ public enum LocalData {
     public static func series(directory: String, tenant: String, selector: String, start: Int64, end: Int64) async throws -> [Labels] {
         try await withStore(directory) { store in
             let matchers: [LabelMatcher]
-            do { matchers = try LogQLParser.parseSelector(selector) } catch { throw ClientError.server(status: 400, message: "\(error)") }
+            do { matchers = try LogQLParser.parseMatchers(selector) } catch { throw ClientError.server(status: 400, message: "\(error)") }
             return store.streams(tenant: tenant, matchers: matchers, from: start, through: end).map(\.labels)
         }
     }

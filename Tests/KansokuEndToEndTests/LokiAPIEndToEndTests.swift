@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// The Loki HTTP API of the real binary, driven the way Loki clients drive it.
+@Suite(.serialized) struct LokiAPIEndToEndTests {
+    func startServer() throws -> (ServerProcess, URL)? {
+        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built (run swift build)"); return nil }
+        let dir = TestPaths.makeTempDir("loki-api")
+        return (try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data")), dir)
+    }
+
+    static func pushBody(_ streams: [([String: String], [(Int64, String)])]) -> Data {
+        let obj: [String: Any] = ["streams": streams.map { labels, values in
+            ["stream": labels, "values": values.map { [String($0.0), $0.1] }] as [String: Any]
+        }]
+        return try! JSONSerialization.data(withJSONObject: obj)
+    }
+
+    @Test func pushThenQueryRangeReturnsLinesInOrder() throws {
+        guard let (server, _) = try startServer() else { return }
+        defer { server.stop() }
+        let base: Int64 = 1_700_000_000_000_000_000
+        let lines = (0..<50).map { (base + Int64($0) * 1_000_000, "line \($0) status=\($0 % 5 == 0 ? 500 : 200)") }
+        let r = try server.client.post("/loki/api/v1/push", body: Self.pushBody([(["app": "api", "env": "test"], lines)]),
+                                       contentType: "application/json")
+        #expect(r.status == 204, "\(r.text)")
+
+        let q = "/loki/api/v1/query_range?query=\(urlEncode("{app=\"api\"} |= \"status=500\""))&start=\(base)&end=\(base + 1_000_000_000)&limit=100&direction=forward"
+        let answer = try server.client.get(q)
+        #expect(answer.status == 200, "\(answer.text)")
+        let json = try #require(try answer.json() as? [String: Any])
+        #expect(json["status"] as? String == "success")
+        let data = try #require(json["data"] as? [String: Any])
+        #expect(data["resultType"] as? String == "streams")
+        #expect(data["stats"] is [String: Any])
+        let result = try #require(data["result"] as? [[String: Any]])
+        #expect(result.count == 1)
+        #expect(result.first?["stream"] as? [String: String] == ["app": "api", "env": "test"])
+        let values = try #require(result.first?["values"] as? [[String]])
+        #expect(values.map { $0[1] } == lines.filter { $0.1.hasSuffix("500") }.map(\.1))
+        #expect(values.map { $0[0] } == lines.filter { $0.1.hasSuffix("500") }.map { String($0.0) })
+
+        let labels = try server.client.get("/loki/api/v1/labels?start=\(base)&end=\(base + 1_000_000_000)")
+        #expect((try labels.json() as? [String: Any])?["data"] as? [String] == ["app", "env"])
+        let values2 = try server.client.get("/loki/api/v1/label/app/values?start=\(base)&end=\(base + 1_000_000_000)")
+        #expect((try values2.json() as? [String: Any])?["data"] as? [String] == ["api"])
+        let series = try server.client.get("/loki/api/v1/series?match[]=\(urlEncode("{env=\"test\"}"))&start=\(base)&end=\(base + 1_000_000_000)")
+        #expect((try series.json() as? [String: Any])?["data"] as? [[String: String]] == [["app": "api", "env": "test"]])
+    }
+
+    @Test func metricQueryReturnsMatrix() throws {
+        guard let (server, _) = try startServer() else { return }
+        defer { server.stop() }
+        let base: Int64 = 1_700_000_000_000_000_000
+        let lines = (0..<120).map { (base + Int64($0) * 1_000_000_000, "tick \($0)") }
+        _ = try server.client.post("/loki/api/v1/push", body: Self.pushBody([(["app": "clock"], lines)]), contentType: "application/json")
+        let q = "/loki/api/v1/query_range?query=\(urlEncode("count_over_time({app=\"clock\"}[1m])"))&start=\(base + 60_000_000_000)&end=\(base + 119_000_000_000)&step=60"
+        let r = try server.client.get(q)
+        #expect(r.status == 200, "\(r.text)")
+        let data = try #require((try r.json() as? [String: Any])?["data"] as? [String: Any])
+        #expect(data["resultType"] as? String == "matrix")
+        let result = try #require(data["result"] as? [[String: Any]])
+        let values = try #require(result.first?["values"] as? [[Any]])
+        #expect(values.count == 1)
+        #expect(values.first?[1] as? String == "60")
+    }
+
+    @Test func badRequestsGet4xxWithJSON() throws {
+        guard let (server, _) = try startServer() else { return }
+        defer { server.stop() }
+        let cases: [(String, String)] = [
+            ("GET", "/loki/api/v1/query_range?query=\(urlEncode("{app=\"x\" |= "))"),
+            ("GET", "/loki/api/v1/query_range"),
+            ("GET", "/loki/api/v1/query_range?query=\(urlEncode("{app=\"x\"}"))&direction=sideways"),
+            ("GET", "/api/v1/query?query=\(urlEncode("sum(rate(x[5m])"))"),
+            ("POST", "/loki/api/v1/push"),
+        ]
+        for (method, path) in cases {
+            let r = method == "GET" ? try server.client.get(path)
+                : try server.client.post(path, body: Data("{\"streams\": [{\"stream\": 5}]}".utf8), contentType: "application/json")
+            #expect((400..<500).contains(r.status), "\(path) → \(r.status) \(r.text)")
+            let json = try? r.json() as? [String: Any]
+            #expect(json?["status"] as? String == "error", "\(path): \(r.text)")
+            #expect((json?["error"] as? String)?.isEmpty == false)
+        }
+        // The server is still up after all of it.
+        #expect(try server.client.get("/ready").status == 200)
+    }
+
+    @Test func parseErrorsCarryLineAndColumn() throws {
+        guard let (server, _) = try startServer() else { return }
+        defer { server.stop() }
+        let r = try server.client.get("/loki/api/v1/query?query=\(urlEncode("sum(count_over_time({app=\"x\"}[5m]) by (app)"))")
+        #expect(r.status == 400)
+        let msg = ((try? r.json() as? [String: Any])?["error"] as? String) ?? ""
+        #expect(msg.contains("line 1, col"), "\(msg)")
+    }
+}
