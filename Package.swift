@@ -102,6 +102,6 @@ let package = Package(
         .testTarget(name: "KansokuServerTests", dependencies: ["KansokuServer"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuTUITests", dependencies: ["KansokuTUI"], swiftSettings: swiftSettings),
         // Heavy tests of the real binary: crash, interop with real peers, tmux.
-        .testTarget(name: "KansokuEndToEndTests", dependencies: ["KansokuCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuEndToEndTests", dependencies: ["KansokuCore", "KansokuLogStore", "KansokuIngest"], swiftSettings: swiftSettings),
     ]
 )
