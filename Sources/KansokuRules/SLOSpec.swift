@@ -108,6 +108,8 @@ public struct KubernetesMetadata: Sendable, Hashable {
 public struct SLOPluginOptions: Sendable, Hashable {
     /// Render the period SLI from raw data instead of averaging the 5m series.
     public var disableOptimizedPeriod = false
+    /// The spec declares its queries MetricsQL (VictoriaMetrics), not PromQL.
+    public var metricsQL = false
 
     public init() {}
 }

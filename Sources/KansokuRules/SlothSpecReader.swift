@@ -174,7 +174,10 @@ struct SlothSpecReader {
                 w.fail(pm["id"], "SLO plugin \(goQuoted(id)) is not available (built in: \(Self.knownSLOPlugins.sorted().joined(separator: ", ")))")
                 continue
             }
-            if id == "sloth.dev/contrib/validate_victoria_metrics/v1" { skipValidation = true }
+            if id == "sloth.dev/contrib/validate_victoria_metrics/v1" {
+                skipValidation = true
+                opts.metricsQL = true
+            }
             if id == "sloth.dev/core/sli_rules/v1", let cfg = pm["config"]?.mapping, let d = cfg["disableOptimized"] {
                 opts.disableOptimizedPeriod = w.bool(d, "disableOptimized") ?? false
             }
