@@ -1,0 +1,244 @@
+import KansokuCore
+
+/// `| json`: flattens nested objects with `_`, drops nulls and arrays; with parameters,
+/// extracts only the given paths (raw JSON for non-string values, empty when missing).
+struct JSONStage: Sendable {
+    let params: [(name: String, path: [JSONPathStep])]
+
+    init(_ p: [LabelExtraction]) throws(LogQLError) {
+        var out: [(String, [JSONPathStep])] = []
+        for e in p {
+            let expr = e.expression ?? e.name
+            guard let path = JSONPathStep.parse(expr) else {
+                throw .execution("cannot parse expression [\(expr)]: syntax error")
+            }
+            out.append((e.name, path))
+        }
+        params = out
+    }
+
+    func process(_ line: UnsafeRawBufferPointer, _ lb: inout LabelsBuilder) {
+        var sc = JSONScanner(line)
+        var seen = Set<String>()
+        do {
+            if params.isEmpty {
+                try flatten(&sc, prefix: "", lb: &lb, seen: &seen)
+            } else {
+                // validate the whole line first: a malformed line is an error, not a miss
+                var probe = JSONScanner(line)
+                _ = try probe.value()
+                for (name, path) in params {
+                    var s2 = JSONScanner(line)
+                    let v = try lookup(&s2, path[...]) ?? ""
+                    lb.set(lb.parsedName(sanitizeLabelName(name)), v)
+                }
+            }
+        } catch {
+            lb.setError("JSONParserErr", details: "Value looks like object, but can't find closing '}' symbol")
+        }
+    }
+
+    private func flatten(_ sc: inout JSONScanner, prefix: String, lb: inout LabelsBuilder, seen: inout Set<String>) throws(JSONScanner.Invalid) {
+        let buf = sc.b
+        let rd = JSONScanner(buf)
+        try sc.members { (key: Range<Int>, kind: JSONScanner.Kind, r: Range<Int>) throws(JSONScanner.Invalid) in
+            let k = prefix + sanitizeLabelName(rd.string(key))
+            switch kind {
+            case .object:
+                var inner = JSONScanner(buf)
+                inner.i = r.lowerBound
+                try flatten(&inner, prefix: k + "_", lb: &lb, seen: &seen)
+            case .null, .array:
+                break
+            case .string, .number, .bool:
+                guard seen.insert(k).inserted else { return }
+                let v = kind == .string ? rd.string(r) : rd.text(r)
+                lb.set(lb.parsedName(k), v)
+            }
+        }
+        sc.skipSpace()
+        if sc.i != sc.b.count { throw JSONScanner.Invalid(offset: sc.i) }
+    }
+
+    private func lookup(_ sc: inout JSONScanner, _ path: ArraySlice<JSONPathStep>) throws(JSONScanner.Invalid) -> String? {
+        guard let step = path.first else {
+            let (kind, r) = try sc.value()
+            switch kind {
+            case .string: return sc.string(r)
+            case .null: return ""
+            default: return sc.text(r)
+            }
+        }
+        let buf = sc.b
+        sc.skipSpace()
+        switch step {
+        case .field(let name):
+            guard sc.i < buf.count, buf[sc.i] == UInt8(ascii: "{") else { return nil }
+            var found: Int?
+            let rd = JSONScanner(buf)
+            try sc.members { (key: Range<Int>, _: JSONScanner.Kind, r: Range<Int>) throws(JSONScanner.Invalid) in
+                if found == nil, rd.string(key) == name { found = r.lowerBound }
+            }
+            guard let at = found else { return nil }
+            var inner = JSONScanner(buf)
+            inner.i = at
+            return try lookup(&inner, path.dropFirst())
+        case .index(let n):
+            guard sc.i < buf.count, buf[sc.i] == UInt8(ascii: "[") else { return nil }
+            sc.i += 1
+            var idx = 0
+            sc.skipSpace()
+            if sc.i < buf.count, buf[sc.i] == UInt8(ascii: "]") { return nil }
+            while true {
+                sc.skipSpace()
+                if idx == n { return try lookup(&sc, path.dropFirst()) }
+                _ = try sc.value()
+                sc.skipSpace()
+                guard sc.i < buf.count, buf[sc.i] == UInt8(ascii: ",") else { return nil }
+                sc.i += 1
+                idx += 1
+            }
+        }
+    }
+}
+
+/// `| unpack`: a JSON object of strings; `_entry` becomes the line.
+enum UnpackStage {
+    static func process(_ line: UnsafeRawBufferPointer, _ lb: inout LabelsBuilder) -> [UInt8]? {
+        var sc = JSONScanner(line)
+        var entry: [UInt8]?
+        var seen = Set<String>()
+        let rd = JSONScanner(line)
+        do {
+            try sc.members { (key: Range<Int>, kind: JSONScanner.Kind, r: Range<Int>) throws(JSONScanner.Invalid) in
+                guard kind == .string else { return }
+                let k = rd.string(key)
+                if k == "_entry" { entry = Array(rd.string(r).utf8); return }
+                let name = sanitizeLabelName(k)
+                guard seen.insert(name).inserted else { return }
+                lb.set(lb.parsedName(name), rd.string(r))
+            }
+        } catch {
+            lb.setError("JSONParserErr", details: "Value looks like object, but can't find closing '}' symbol")
+            return nil
+        }
+        return entry
+    }
+}
+
+/// `| logfmt [--strict] [--keep-empty] [params]`.
+struct LogfmtStage: Sendable {
+    let strict: Bool
+    let keepEmpty: Bool
+    /// key in the line → label name; empty for "all keys".
+    let params: [String: String]
+
+    init(strict: Bool, keepEmpty: Bool, params: [LabelExtraction]) {
+        self.strict = strict
+        self.keepEmpty = keepEmpty
+        var p: [String: String] = [:]
+        for e in params { p[e.expression ?? e.name] = e.name }
+        self.params = p
+    }
+
+    func process(_ line: UnsafeRawBufferPointer, _ lb: inout LabelsBuilder) {
+        var i = 0
+        let n = line.count
+        var seen = Set<String>()
+        while i < n {
+            while i < n, line[i] <= 32 { i += 1 }
+            guard i < n else { break }
+            let ks = i
+            while i < n, line[i] > 32, line[i] != UInt8(ascii: "="), line[i] != UInt8(ascii: "\"") { i += 1 }
+            let key = ks..<i
+            if key.isEmpty {
+                // garbage such as a stray quote or '='
+                if strict { lb.setError("LogfmtParserErr", details: "logfmt syntax error at pos \(i + 1) : unexpected '\(String(UnicodeScalar(line[i])))'"); return }
+                while i < n, line[i] > 32 { i += 1 }
+                continue
+            }
+            var value: String = ""
+            if i < n, line[i] == UInt8(ascii: "=") {
+                i += 1
+                if i < n, line[i] == UInt8(ascii: "\"") {
+                    // quoted value with escapes
+                    var j = i + 1
+                    var closed = false
+                    var hasEscape = false
+                    while j < n {
+                        if line[j] == UInt8(ascii: "\\") { hasEscape = true; j += 2; continue }
+                        if line[j] == UInt8(ascii: "\"") { closed = true; break }
+                        j += 1
+                    }
+                    guard closed else {
+                        if strict { lb.setError("LogfmtParserErr", details: "logfmt syntax error at pos \(n + 1) : unterminated quoted value"); return }
+                        break
+                    }
+                    let raw = Array(UnsafeRawBufferPointer(rebasing: line[i...j]))
+                    if hasEscape, case .success(let s) = GoString.unquote(raw) {
+                        value = s
+                    } else {
+                        value = String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
+                    }
+                    i = j + 1
+                } else {
+                    let vs = i
+                    while i < n, line[i] > 32 {
+                        if line[i] == UInt8(ascii: "\"") || line[i] == UInt8(ascii: "=") {
+                            if strict { lb.setError("LogfmtParserErr", details: "logfmt syntax error at pos \(i + 1) : unexpected '\(String(UnicodeScalar(line[i])))'"); return }
+                        }
+                        i += 1
+                    }
+                    value = String(decoding: UnsafeRawBufferPointer(rebasing: line[vs..<i]), as: UTF8.self)
+                }
+            } else if i < n, line[i] == UInt8(ascii: "\"") {
+                if strict { lb.setError("LogfmtParserErr", details: "logfmt syntax error at pos \(i + 1) : unexpected '\"'"); return }
+                while i < n, line[i] > 32 { i += 1 }
+                continue
+            }
+            let rawKey = String(decoding: UnsafeRawBufferPointer(rebasing: line[key]), as: UTF8.self)
+            let labelName: String
+            if params.isEmpty {
+                labelName = sanitizeLabelName(rawKey)
+            } else {
+                guard let p = params[rawKey] else { continue }
+                labelName = p
+            }
+            if value.isEmpty && !keepEmpty { continue }
+            guard seen.insert(labelName).inserted else { continue }
+            lb.set(lb.parsedName(labelName), value)
+        }
+    }
+}
+
+/// `| regexp "(?P<name>…)"`.
+struct RegexpStage: Sendable {
+    let regex: RE2Regex
+
+    init(_ pattern: String) throws(LogQLError) {
+        do { regex = try RE2Regex(pattern) } catch { throw .execution(RegexMessages.goStyle(error, pattern: pattern)) }
+        let names = regex.groupNames.compactMap { $0 }
+        if names.isEmpty { throw .execution("at least one named capture must be supplied") }
+        if Set(names).count != names.count { throw .execution("duplicate extracted label name") }
+    }
+
+    func process(_ line: UnsafeRawBufferPointer, _ lb: inout LabelsBuilder) {
+        guard let caps = regex.captures(in: line) else { return }
+        for (k, r) in caps.enumerated() {
+            guard k > 0, let name = regex.groupNames[k], let r else { continue }
+            lb.set(lb.parsedName(sanitizeLabelName(name)), String(decoding: UnsafeRawBufferPointer(rebasing: line[r]), as: UTF8.self))
+        }
+    }
+}
+
+/// `| pattern "<a> <_> <b>"`.
+struct PatternStage: Sendable {
+    let matcher: PatternMatcher
+
+    func process(_ line: UnsafeRawBufferPointer, _ lb: inout LabelsBuilder) {
+        guard let caps = matcher.captures(line) else { return }
+        for (name, r) in zip(matcher.names, caps) {
+            lb.set(lb.parsedName(name), String(decoding: UnsafeRawBufferPointer(rebasing: line[r]), as: UTF8.self))
+        }
+    }
+}

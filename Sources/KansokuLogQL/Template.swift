@@ -1,0 +1,221 @@
+import KansokuCore
+import Foundation
+
+/// The Go `text/template` subset `line_format` and `label_format` use: `{{.label}}`,
+/// pipelines with `|`, function calls, string/number literals, `if`/`else`/`end`, trim
+/// markers, comments, and Loki's helper functions.
+struct LineTemplate: Sendable {
+    indirect enum Node: Sendable {
+        case text(String)
+        case action(Pipeline)
+        case ifBlock(Pipeline, [Node], [Node])
+    }
+
+    struct Pipeline: Sendable { var commands: [[Operand]] }
+
+    indirect enum Operand: Sendable {
+        case field([String])
+        case dot
+        case string(String)
+        case number(Double, isInt: Bool)
+        case bool(Bool)
+        case nilValue
+        case function(String)
+        case pipeline(Pipeline)
+    }
+
+    let nodes: [Node]
+    let source: String
+
+    init(_ text: String) throws(LogQLError) {
+        source = text
+        var p = TemplateParser(src: Array(text.utf8))
+        do {
+            nodes = try p.parseList(untilEnd: false).0
+        } catch {
+            throw .execution("template: line:\(error.line): \(error.message)")
+        }
+    }
+
+    /// Renders with `labels`, the current line and timestamp; nil on an execution error.
+    func render(labels: [String: String], line: String, timestamp: Int64) -> Result<String, TemplateExecError> {
+        var out = ""
+        let ctx = TemplateContext(labels: labels, line: line, timestamp: timestamp)
+        do {
+            try render(nodes, ctx, &out)
+        } catch {
+            return .failure(error)
+        }
+        return .success(out)
+    }
+
+    private func render(_ ns: [Node], _ ctx: TemplateContext, _ out: inout String) throws(TemplateExecError) {
+        for n in ns {
+            switch n {
+            case .text(let s): out += s
+            case .action(let p): out += try ctx.eval(p).rendered
+            case .ifBlock(let cond, let yes, let no):
+                try render(try ctx.eval(cond).truthy ? yes : no, ctx, &out)
+            }
+        }
+    }
+}
+
+struct TemplateExecError: Error { let message: String }
+
+struct TemplateParseError: Error {
+    let message: String
+    let line: Int
+}
+
+/// Values in templates.
+enum TValue {
+    case string(String)
+    case int(Int64)
+    case float(Double)
+    case bool(Bool)
+    case null
+    case map([String: String])
+
+    var rendered: String {
+        switch self {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .float(let f): return goFloat(f)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "<no value>"
+        case .map(let m): return "map[" + m.keys.sorted().map { "\($0):\(m[$0]!)" }.joined(separator: " ") + "]"
+        }
+    }
+
+    var truthy: Bool {
+        switch self {
+        case .string(let s): return !s.isEmpty
+        case .int(let i): return i != 0
+        case .float(let f): return f != 0
+        case .bool(let b): return b
+        case .null: return false
+        case .map(let m): return !m.isEmpty
+        }
+    }
+
+    var asString: String { rendered }
+
+    var asDouble: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .float(let f): return f
+        case .string(let s): return Double(s.trimmingCharacters(in: .whitespaces))
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+
+    var asInt: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .float(let f): return Int64(f)
+        case .string(let s): return Int64(s.trimmingCharacters(in: .whitespaces)) ?? Double(s).map { Int64($0) }
+        default: return nil
+        }
+    }
+}
+
+struct TemplateParser {
+    let src: [UInt8]
+    var i = 0
+    var line = 1
+
+    enum Terminator { case eof, end, elseBranch, elseIf(LineTemplate.Pipeline) }
+
+    mutating func parseIf(_ cond: LineTemplate.Pipeline) throws(TemplateParseError) -> LineTemplate.Node {
+        let (yes, term) = try parseList(untilEnd: true)
+        var no: [LineTemplate.Node] = []
+        switch term {
+        case .end, .eof: break
+        case .elseBranch:
+            let (n, t2) = try parseList(untilEnd: true)
+            guard case .end = t2 else { throw TemplateParseError(message: "expected end; found else", line: line) }
+            no = n
+        case .elseIf(let c2):
+            no = [try parseIf(c2)]
+        }
+        return .ifBlock(cond, yes, no)
+    }
+
+    mutating func parseList(untilEnd: Bool) throws(TemplateParseError) -> ([LineTemplate.Node], Terminator) {
+        var out: [LineTemplate.Node] = []
+        var text: [UInt8] = []
+        while i < src.count {
+            if src[i] == UInt8(ascii: "{"), i + 1 < src.count, src[i + 1] == UInt8(ascii: "{") {
+                var j = i + 2
+                if j < src.count, src[j] == UInt8(ascii: "-"), j + 1 < src.count, src[j + 1] == 32 {
+                    while let l = text.last, l == 32 || l == 9 || l == 10 || l == 13 { text.removeLast() }
+                    j += 1
+                }
+                if !text.isEmpty { out.append(.text(String(decoding: text, as: UTF8.self))); text = [] }
+                // find the end of the action, honouring quotes
+                var k = j
+                var q: UInt8 = 0
+                var found = -1
+                while k < src.count {
+                    let c = src[k]
+                    if q != 0 {
+                        if c == UInt8(ascii: "\\"), q == UInt8(ascii: "\"") { k += 2; continue }
+                        if c == q { q = 0 }
+                    } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "`") || c == UInt8(ascii: "'") {
+                        q = c
+                    } else if c == UInt8(ascii: "}"), k + 1 < src.count, src[k + 1] == UInt8(ascii: "}") {
+                        found = k
+                        break
+                    }
+                    k += 1
+                }
+                guard found >= 0 else { throw TemplateParseError(message: "unclosed action", line: line) }
+                var bodyEnd = found
+                var trimRight = false
+                if bodyEnd - 2 >= j, src[bodyEnd - 1] == UInt8(ascii: "-"), src[bodyEnd - 2] == 32 {
+                    trimRight = true
+                    bodyEnd -= 1
+                }
+                let body = Array(src[j..<bodyEnd])
+                i = found + 2
+                if trimRight { while i < src.count, [32, 9, 10, 13].contains(src[i]) { i += 1 } }
+                var lx = ActionLexer(b: body, line: line)
+                let words = try lx.tokens()
+                if words.isEmpty { throw TemplateParseError(message: "missing value for command", line: line) }
+                if case .comment = words[0] { continue }
+                if case .ident(let w) = words[0] {
+                    switch w {
+                    case "end":
+                        guard untilEnd else { throw TemplateParseError(message: "unexpected {{end}}", line: line) }
+                        return (out, .end)
+                    case "else":
+                        guard untilEnd else { throw TemplateParseError(message: "unexpected {{else}}", line: line) }
+                        if words.count > 1, case .ident("if") = words[1] {
+                            var pp = PipelineParser(toks: Array(words.dropFirst(2)), line: line)
+                            return (out, .elseIf(try pp.parse()))
+                        }
+                        return (out, .elseBranch)
+                    case "if":
+                        var pp = PipelineParser(toks: Array(words.dropFirst()), line: line)
+                        out.append(try parseIf(try pp.parse()))
+                        continue
+                    case "range", "with", "define", "template", "block":
+                        throw TemplateParseError(message: "unsupported action \(w)", line: line)
+                    default: break
+                    }
+                }
+                var pp = PipelineParser(toks: words, line: line)
+                out.append(.action(try pp.parse()))
+                continue
+            }
+            if src[i] == 10 { line += 1 }
+            text.append(src[i])
+            i += 1
+        }
+        if untilEnd { throw TemplateParseError(message: "unexpected EOF", line: line) }
+        if !text.isEmpty { out.append(.text(String(decoding: text, as: UTF8.self))) }
+        return (out, .eof)
+    }
+}
