@@ -22,7 +22,7 @@ public struct BlockRef: Sendable {
     /// Where the block lives, for messages and stats: `file@offset` or `memory`/`head`.
     public var location: String {
         switch source {
-        case let .disk(file, offset, _, _): return "\(file)@\(offset)"
+        case let .disk(loc, _, _, _): return "\(loc.file)@\(loc.offset)"
         case .memory: return "memory"
         case .head: return "head"
         }
@@ -33,7 +33,7 @@ public struct BlockRef: Sendable {
 enum BlockSource: Sendable {
     /// Compressed block in a segment file. `dictionary` is the chunk's first block, whose raw
     /// content is the zstd dictionary of the chunk's later blocks (nil for that first block).
-    case disk(file: String, offset: Int64, length: Int, dictionary: DiskBlockLocation?)
+    case disk(DiskBlockLocation, payloadSize: Int, dictionary: DiskBlockLocation?, dictionaryPayload: Int)
     /// A compressed block of a chunk not yet written; `dictionary` is the raw first block.
     case memory(EncodedBlock, dictionary: DecodedBlock?)
     /// Uncompressed entries, already in timestamp order.

@@ -1,0 +1,116 @@
+import KansokuCore
+
+/// Where one block sits inside a stored chunk, and what the chunk's meta says about it.
+struct BlockMeta: Sendable {
+    var offset: Int64          // absolute offset in the segment file
+    var length: Int            // compressed bytes, without the trailing CRC
+    var entryCount: Int
+    var minTime: Int64
+    var maxTime: Int64
+    var rawSize: Int
+    var payloadSize: Int
+    var usesDictionary: Bool
+    var bloom: TokenBloom
+}
+
+/// Byte layout of a chunk in a segment file (see FORMAT.md):
+/// header, blocks (each followed by its CRC32C), meta section with its CRC32C, footer.
+enum ChunkFormat {
+    static let magic: [UInt8] = Array("KLCK".utf8)
+    static let footerMagic: [UInt8] = Array("KLCE".utf8)
+    static let version: UInt8 = 1
+    static let codecZstd: UInt8 = 1
+    static let headerSize = 14
+    static let footerSize = 12
+
+    /// Serializes a chunk of one stream.
+    static func encode(stream: UInt64, blocks: [EncodedBlock]) -> [UInt8] {
+        var w = ByteWriter(capacity: blocks.reduce(64) { $0 + $1.compressed.count + $1.bloom.byteSize + 48 })
+        w.writeBytes(magic)
+        w.writeU8(version)
+        w.writeU8(codecZstd)
+        w.writeU64(stream)
+        var offsets: [Int] = []
+        for b in blocks {
+            offsets.append(w.count)
+            w.writeBytes(b.compressed)
+            w.writeU32(b.crc)
+        }
+        let metaStart = w.count
+        w.writeUVarint(UInt64(blocks.count))
+        for (b, off) in zip(blocks, offsets) {
+            w.writeUVarint(UInt64(off))
+            w.writeUVarint(UInt64(b.compressed.count))
+            w.writeUVarint(UInt64(b.entryCount))
+            w.writeVarint(b.minTime)
+            w.writeUVarint(UInt64(bitPattern: b.maxTime &- b.minTime))
+            w.writeUVarint(UInt64(b.rawSize))
+            w.writeUVarint(UInt64(b.payloadSize))
+            w.writeU8(b.usesDictionary ? 1 : 0)
+            w.writeUVarint(UInt64(b.bloom.words.count))
+            for word in b.bloom.words { w.writeU64(word) }
+        }
+        let metaLength = w.count - metaStart
+        let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[metaStart...])) }
+        w.writeU32(crc)
+        w.writeU32(UInt32(metaStart))
+        w.writeU32(UInt32(metaLength))
+        w.writeBytes(footerMagic)
+        return w.bytes
+    }
+
+    /// Reads the block metas of the chunk at `offset` (`length` bytes) of an open file.
+    static func readMeta(fd: Int32, path: String, offset: Int64, length: Int) throws(LogStoreError) -> [BlockMeta] {
+        guard length >= headerSize + footerSize + 4 else {
+            throw .corrupt(file: path, offset: offset, reason: "chunk of \(length) bytes is too short")
+        }
+        let footer = try FileIO.pread(fd, count: footerSize, at: offset + Int64(length - footerSize), path: path)
+        guard footer.count == footerSize, Array(footer[8..<12]) == footerMagic else {
+            throw .corrupt(file: path, offset: offset, reason: "chunk footer magic not found")
+        }
+        let (metaStart, metaLength) = footer.withUnsafeBytes {
+            (Int($0.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian),
+             Int($0.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian))
+        }
+        guard metaStart >= headerSize, metaStart + metaLength + 4 + footerSize == length else {
+            throw .corrupt(file: path, offset: offset, reason: "chunk meta section out of bounds")
+        }
+        let metaOffset = offset + Int64(metaStart)
+        let meta = try FileIO.pread(fd, count: metaLength + 4, at: metaOffset, path: path)
+        guard meta.count == metaLength + 4 else { throw .corrupt(file: path, offset: metaOffset, reason: "chunk meta truncated") }
+        let parsed: Result<[BlockMeta], LogStoreError> = meta.withUnsafeBytes { raw in
+            let body = UnsafeRawBufferPointer(rebasing: raw[0..<metaLength])
+            let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: metaLength, as: UInt32.self))
+            guard CRC32C.checksum(body) == stored else { return .failure(.checksumMismatch(file: path, offset: metaOffset)) }
+            var r = ByteReader(body)
+            do throws(ByteReadError) {
+                let n = try r.readUVarint()
+                guard n <= UInt64(metaLength) else { return .failure(.corrupt(file: path, offset: metaOffset, reason: "block count \(n)")) }
+                var metas: [BlockMeta] = []
+                for _ in 0..<n {
+                    let off = try r.readUVarint(), len = try r.readUVarint(), count = try r.readUVarint()
+                    let minT = try r.readVarint()
+                    let span = try r.readUVarint()
+                    let raw = try r.readUVarint(), payload = try r.readUVarint()
+                    let flags = try r.readU8()
+                    let words = try r.readUVarint()
+                    guard words <= UInt64(r.remaining / 8), off + len + 4 <= UInt64(metaStart), off >= UInt64(headerSize),
+                          payload <= 1 << 34, raw <= payload, count <= payload else {
+                        return .failure(.corrupt(file: path, offset: metaOffset, reason: "block meta out of range"))
+                    }
+                    var bloom = [UInt64]()
+                    bloom.reserveCapacity(Int(words))
+                    for _ in 0..<words { bloom.append(try r.readU64()) }
+                    metas.append(BlockMeta(offset: offset + Int64(off), length: Int(len), entryCount: Int(count),
+                                           minTime: minT, maxTime: minT &+ Int64(bitPattern: span), rawSize: Int(raw),
+                                           payloadSize: Int(payload), usesDictionary: flags & 1 != 0,
+                                           bloom: TokenBloom(words: bloom)))
+                }
+                return .success(metas)
+            } catch {
+                return .failure(.corrupt(file: path, offset: metaOffset, reason: "\(error)"))
+            }
+        }
+        return try parsed.get()
+    }
+}

@@ -1,0 +1,138 @@
+import Dispatch
+import KansokuCore
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes closed chunks to append-only segment files (one folder per period), on its own
+/// serial queue off the cooperative pool; then records them in the index, persists the index,
+/// and removes WAL segments whose data is all in flushed chunks (the checkpoint).
+final class SegmentFiles: Sendable {
+    let directory: String
+    let fileSize: Int
+    private let queue = DispatchQueue(label: "kansoku.logstore.segments")
+    private let files = Mutex<[Int64: OpenSegment]>([:])
+    private let logger: Logger
+
+    struct OpenSegment {
+        var fd: Int32
+        var relativePath: String
+        var number: Int
+        var size: Int64
+    }
+
+    init(directory: String, fileSize: Int, logger: Logger) {
+        self.directory = directory
+        self.fileSize = fileSize
+        self.logger = logger
+    }
+
+    static func periodFolder(_ start: Int64) -> String { "periods/\(start)" }
+
+    func enqueue(_ chunks: [ClosedChunk], store: LogStore) {
+        queue.async { store.flushSynchronously(chunks) }
+    }
+
+    /// Returns once everything enqueued before has been written.
+    func barrier() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in queue.async { c.resume() } }
+    }
+
+    /// Appends `bytes` to the period's current segment file; returns file and offset.
+    func append(_ bytes: [UInt8], period: Int64) throws(LogStoreError) -> (file: String, offset: Int64) {
+        var seg = try files.withLock { (f) throws(LogStoreError) -> OpenSegment in
+            if let s = f[period], s.size < Int64(fileSize) { return s }
+            if let s = f[period] { FileIO.close(s.fd) }
+            let folder = SegmentFiles.periodFolder(period)
+            try FileIO.makeDirectories(directory + "/" + folder)
+            let existing = try FileIO.listDirectory(directory + "/" + folder).compactMap { n in
+                n.hasSuffix(".seg") ? Int(n.dropLast(4)) : nil
+            }
+            let number = (existing.max() ?? 0) + 1
+            let digits = String(number)
+            let rel = folder + "/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".seg"
+            let fd = try FileIO.open(directory + "/" + rel, flags: O_WRONLY | O_CREAT | O_TRUNC)
+            try FileIO.fsyncDirectory(directory + "/" + folder)
+            let s = OpenSegment(fd: fd, relativePath: rel, number: number, size: 0)
+            f[period] = s
+            return s
+        }
+        let offset = seg.size
+        try FileIO.pwriteAll(seg.fd, bytes, at: offset, path: directory + "/" + seg.relativePath)
+        seg.size += Int64(bytes.count)
+        let updated = seg
+        files.withLock { $0[period] = updated }
+        return (seg.relativePath, offset)
+    }
+
+    func syncAll() throws(LogStoreError) {
+        let open = files.withLock { Array($0.values) }
+        for s in open { try FileIO.fsync(s.fd, path: directory + "/" + s.relativePath) }
+    }
+
+    /// Closes the files of a period (before retention deletes it).
+    func forget(period: Int64) {
+        files.withLock { f in
+            if let s = f.removeValue(forKey: period) { FileIO.close(s.fd) }
+        }
+    }
+
+    func closeAll() {
+        files.withLock { f in
+            for s in f.values { FileIO.close(s.fd) }
+            f.removeAll()
+        }
+    }
+}
+
+extension LogStore {
+    /// Writes closed chunks, indexes them, persists the index, and checkpoints the WAL.
+    /// Runs on the segment queue (or during open, before the store is shared).
+    func flushSynchronously(_ chunks: [ClosedChunk]) {
+        do throws(LogStoreError) {
+            var written: [(ClosedChunk, ChunkRef)] = []
+            for c in chunks where !c.blocks.isEmpty {
+                let bytes = ChunkFormat.encode(stream: c.stream, blocks: c.blocks)
+                let minT = c.blocks.map(\.minTime).min() ?? 0
+                let maxT = c.blocks.map(\.maxTime).max() ?? 0
+                let period = state.withLock { $0.periodStart(minT, length: config.periodLength) }
+                let (file, offset) = try segments.append(bytes, period: period)
+                written.append((c, ChunkRef(file: file, offset: offset, length: bytes.count, minTime: minT, maxTime: maxT,
+                                            entries: c.blocks.reduce(0) { $0 + $1.entryCount },
+                                            rawSize: c.blocks.reduce(0) { $0 + $1.rawSize })))
+            }
+            if config.fsync != .never { try segments.syncAll() }
+            let dirty: [(Int64, [UInt8])] = state.withLock { st in
+                for (c, ref) in written {
+                    guard var s = st.streams[c.stream] else { continue }
+                    var p = st.periodStart(ref.minTime, length: config.periodLength)
+                    while p <= ref.maxTime {
+                        st.periods[p, default: PeriodIndex(start: p)].register(
+                            id: s.id, tenant: s.tenant, labels: s.labels, minTime: ref.minTime, maxTime: ref.maxTime)
+                        st.periods[p]?.addChunk(id: s.id, ref: ref, mark: c.walMark)
+                        p += config.periodLength
+                    }
+                    s.closing.removeAll { $0.generation == c.generation }
+                    st.streams[c.stream] = s
+                }
+                var out: [(Int64, [UInt8])] = []
+                for (start, p) in st.periods where p.dirty {
+                    out.append((start, IndexFile.encode(p)))
+                    st.periods[start]?.dirty = false
+                }
+                return out
+            }
+            for (start, bytes) in dirty {
+                let folder = config.directory + "/" + SegmentFiles.periodFolder(start)
+                try FileIO.makeDirectories(folder)
+                try FileIO.writeFileAtomically(folder + "/index", bytes)
+            }
+            let needed = state.withLock { st in st.streams.values.compactMap(\.oldestNeededSegment).min() }
+            try wal.removeSegments(before: needed ?? wal.currentSegment)
+        } catch {
+            logger.error("writing chunks failed; their data stays in the WAL", metadata: ["error": "\(error)"])
+        }
+    }
+}

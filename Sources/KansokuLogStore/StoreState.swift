@@ -1,0 +1,68 @@
+import KansokuCore
+
+/// Identity of a stream: tenant plus labels.
+struct StreamKey: Hashable, Sendable {
+    var tenant: String
+    var labels: Labels
+}
+
+/// The store's in-memory state, guarded by one mutex.
+struct StoreState: Sendable {
+    var streams: [UInt64: StreamState] = [:]
+    var ids: [StreamKey: UInt64] = [:]
+    /// Every stream ever seen (from indexes and the WAL), for stable id assignment.
+    var known: [UInt64: StreamKey] = [:]
+    var periods: [Int64: PeriodIndex] = [:]
+    var nextGeneration: UInt64 = 1
+    /// Chunks closed under the lock, waiting to be handed to the segment writer.
+    var closedQueue: [ClosedChunk] = []
+    var closed = false
+
+    /// The id of a stream: its stable hash (tenant and labels), probed forward on collision.
+    mutating func resolveID(tenant: String, labels: Labels) -> UInt64 {
+        let key = StreamKey(tenant: tenant, labels: labels)
+        if let id = ids[key] { return id }
+        var id = StoreState.hash(tenant: tenant, labels: labels)
+        while let other = known[id], other != key { id &+= 1 }
+        ids[key] = id
+        known[id] = key
+        return id
+    }
+
+    static func hash(tenant: String, labels: Labels) -> UInt64 {
+        var h = FNV1a64()
+        h.combine(tenant)
+        h.combine(byte: 0xFE)
+        h.combine(byte: UInt8(truncatingIfNeeded: labels.stableHash))
+        var l = labels.stableHash
+        for _ in 0..<8 { h.combine(byte: UInt8(truncatingIfNeeded: l)); l >>= 8 }
+        return h.value
+    }
+
+    /// Records an id already used on disk (from an index), so new streams never take it.
+    mutating func remember(id: UInt64, tenant: String, labels: Labels) {
+        let key = StreamKey(tenant: tenant, labels: labels)
+        known[id] = key
+        if ids[key] == nil { ids[key] = id }
+    }
+
+    mutating func newGeneration() -> UInt64 {
+        defer { nextGeneration += 1 }
+        return nextGeneration
+    }
+
+    func periodStart(_ t: Int64, length: Int64) -> Int64 {
+        let q = t / length
+        return (t < 0 && t % length != 0 ? q - 1 : q) * length
+    }
+
+    mutating func register(_ s: StreamState, minTime: Int64, maxTime: Int64, periodLength: Int64) {
+        var p = periodStart(minTime, length: periodLength)
+        let last = periodStart(maxTime, length: periodLength)
+        while p <= last {
+            periods[p, default: PeriodIndex(start: p)].register(id: s.id, tenant: s.tenant, labels: s.labels,
+                                                                minTime: minTime, maxTime: maxTime)
+            p += periodLength
+        }
+    }
+}
