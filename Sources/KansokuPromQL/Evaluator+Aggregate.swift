@@ -127,7 +127,8 @@ extension Evaluator {
                     mean += delta / n
                     m2 += delta * (x - mean)
                 }
-                v = a.op == .stdvar ? m2 / n : (m2 / n).squareRoot()
+                let variance = g.members.contains { !input[$0].v.isFinite } ? .nan : m2 / n
+                v = a.op == .stdvar ? variance : variance.squareRoot()
             case .quantile:
                 v = quantileOf(param, g.members.map { input[$0].v })
             case .topk, .bottomk, .limitk, .limitRatio, .countValues:

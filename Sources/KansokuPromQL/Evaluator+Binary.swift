@@ -94,14 +94,8 @@ extension Evaluator {
         for ls in lhs {
             let sig = Evaluator.signature(ls.labels, m)
             guard let rs = rightSigs[sig] else { continue }
-            let (fl, fr) = oneToMany ? (rs.v, ls.v) : (ls.v, rs.v)
-            var (v, keep) = Evaluator.apply(b.op, fl, fr)
-            if b.returnBool {
-                v = keep ? 1 : 0
-            } else if !keep {
-                continue
-            }
             let metric = resultMetric(ls.labels, rs.labels, m)
+            // Matching errors are found before filtering, so a comparison cannot hide them.
             if m.cardinality == .oneToOne {
                 if !matchedOne.insert(sig).inserted {
                     throw PromQLError.execution("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
@@ -110,6 +104,13 @@ extension Evaluator {
                 if !matchedMany[sig, default: []].insert(metric).inserted {
                     throw PromQLError.execution("multiple matches for matching labels; many-to-one matching must be explicit (group_left/group_right)")
                 }
+            }
+            let (fl, fr) = oneToMany ? (rs.v, ls.v) : (ls.v, rs.v)
+            var (v, keep) = Evaluator.apply(b.op, fl, fr)
+            if b.returnBool {
+                v = keep ? 1 : 0
+            } else if !keep {
+                continue
             }
             let drop = ls.dropName || b.returnBool || !b.op.isComparison
             out.append(EvalSample(labels: metric, v: v, dropName: drop))

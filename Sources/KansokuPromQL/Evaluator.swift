@@ -7,7 +7,7 @@ struct EvalSample {
     var v: Double
     var dropName = false
 
-    var finalLabels: Labels { dropName ? labels.removing(["__name__"]) : labels }
+    var finalLabels: Labels { dropName ? labels.removing(metadataLabels) : labels }
 }
 
 /// An element of a range vector: a window of samples (slices avoid copying stored data).
@@ -24,6 +24,9 @@ enum EvalValue {
     case matrix([EvalSeries])
     case string(String)
 }
+
+/// The labels that go with the metric name: dropping the name drops the type and unit too.
+let metadataLabels: Set<String> = ["__name__", "__type__", "__unit__"]
 
 /// Series loaded for one selector: raw samples (with stale markers) for instant selection
 /// and the same without stale markers for range windows.
@@ -77,6 +80,8 @@ final class Evaluator {
         self.subqueryStep = subqueryStep
         self.maxSamples = maxSamples
     }
+
+    var isRangeQuery: Bool { step > 0 }
 
     func warn(_ message: String) {
         if seenAnnotations.insert("w" + message).inserted { warnings.append(message) }
@@ -287,7 +292,7 @@ final class Evaluator {
             var seen = Set<Labels>()
             var out: [PromQLSeries] = []
             for s in series {
-                let l = s.dropName ? s.labels.removing(["__name__"]) : s.labels
+                let l = s.dropName ? s.labels.removing(metadataLabels) : s.labels
                 if !seen.insert(l).inserted {
                     throw PromQLError.execution("vector cannot contain metrics with the same labelset")
                 }

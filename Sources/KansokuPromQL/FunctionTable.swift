@@ -40,6 +40,7 @@ enum PromQLFunctions {
         add("clamp_max", [.vector, .scalar])
         add("round", [.vector, .scalar], variadic: 1)
         add("histogram_quantile", [.scalar, .vector])
+        add("histogram_quantiles", [.vector, .string, .scalar], variadic: -1, experimental: true)
         add("histogram_fraction", [.scalar, .scalar, .vector])
         add("label_replace", [.vector, .string, .string, .string, .string])
         add("label_join", [.vector, .string, .string, .string], variadic: -1)
@@ -49,6 +50,8 @@ enum PromQLFunctions {
         add("scalar", [.vector], returns: .scalar)
         add("time", [], returns: .scalar)
         add("pi", [], returns: .scalar)
+        add("min_of", [.scalar, .scalar], returns: .scalar, experimental: true)
+        add("max_of", [.scalar, .scalar], returns: .scalar, experimental: true)
         for f in ["start", "end", "range", "step"] { add(f, [], returns: .scalar, experimental: true) }
         for f in ["minute", "hour", "day_of_week", "day_of_month", "day_of_year", "days_in_month", "month", "year"] {
             add(f, [.vector], variadic: 1)

@@ -129,6 +129,7 @@ extension Evaluator {
         case "quantile_over_time": return quantileOf(args[0], Array(vs))
         case "mad_over_time":
             let values = Array(vs)
+            if values.contains(where: \.isNaN) { return .nan }
             let median = quantileOf(0.5, values)
             return quantileOf(0.5, values.map { abs($0 - median) })
         case "ts_of_last_over_time": return Double(ts.last!) / 1000

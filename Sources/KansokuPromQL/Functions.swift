@@ -32,7 +32,11 @@ extension Evaluator {
         case "absent":
             if !(try vector(c.args[0], t)).isEmpty { return .vector([]) }
             return .vector([EvalSample(labels: absentLabels(c.args[0]), v: 1)])
+        case "min_of", "max_of":
+            let x = try scalar(c.args[0], t), y = try scalar(c.args[1], t)
+            return .scalar(c.name == "min_of" ? goMin(x, y) : goMax(x, y))
         case "sort", "sort_desc":
+            if isRangeQuery { warn("PromQL warning: sort is ineffective for range queries since results are always ordered by labels") }
             let desc = c.name == "sort_desc"
             let v = try vector(c.args[0], t)
             return .vector(stableSorted(v) { x, y in
@@ -41,10 +45,12 @@ extension Evaluator {
                 return desc ? x.v > y.v : x.v < y.v
             })
         case "sort_by_label", "sort_by_label_desc":
+            if isRangeQuery { warn("PromQL warning: sort is ineffective for range queries since results are always ordered by labels") }
             return .vector(try sortByLabel(c, t))
         case "label_replace": return .vector(try labelReplace(c, t))
         case "label_join": return .vector(try labelJoin(c, t))
         case "histogram_quantile": return .vector(try histogramQuantile(c, t))
+        case "histogram_quantiles": return .vector(try histogramQuantiles(c, t))
         case "histogram_fraction": return .vector(try histogramFraction(c, t))
         case "histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar":
             // Only native histograms carry these; float series yield nothing.
@@ -110,7 +116,9 @@ extension Evaluator {
         let src = try stringArg(c.args[3], t), pattern = try stringArg(c.args[4], t)
         let re: RE2Regex
         do {
-            re = try RE2Regex(pattern, anchor: .both)
+            _ = try RE2Regex(pattern)
+            // Captures are unanchored in RE2's API; anchor in the pattern (groups keep their numbers).
+            re = try RE2Regex("^(?:" + pattern + ")$")
         } catch {
             throw PromQLError.execution("invalid regular expression in label_replace(): \(pattern)")
         }

@@ -44,6 +44,31 @@ extension Evaluator {
         return out
     }
 
+    /// `histogram_quantiles(v, "label", q1, q2, …)`: one output series per quantile, told
+    /// apart by `label`.
+    func histogramQuantiles(_ c: FunctionCall, _ t: Int64) throws(PromQLError) -> [EvalSample] {
+        let input = try vector(c.args[0], t)
+        let label = try stringArg(c.args[1], t)
+        guard isValidLabelName(label) else { throw PromQLError.execution("invalid label name \(goQuoted(label))") }
+        var qs: [Double] = []
+        for a in c.args.dropFirst(2) { qs.append(try scalar(a, t)) }
+        let groups = bucketGroups(input, fn: "histogram_quantiles")
+        var out: [EvalSample] = []
+        for q in qs {
+            if q.isNaN || q < 0 || q > 1 {
+                warn("PromQL warning: quantile value should be between 0 and 1, got \(PromQLFloatFormat.goString(q))")
+            }
+            for g in groups {
+                let (v, forced, _) = bucketQuantile(q, g.buckets)
+                if forced {
+                    info("PromQL info: input to histogram_quantiles needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \(goQuoted(g.labels["__name__"] ?? ""))")
+                }
+                out.append(EvalSample(labels: g.labels.setting(label, to: normalizedFloatLabel(q)), v: v, dropName: true))
+            }
+        }
+        return out
+    }
+
     func histogramFraction(_ c: FunctionCall, _ t: Int64) throws(PromQLError) -> [EvalSample] {
         let lower = try scalar(c.args[0], t), upper = try scalar(c.args[1], t)
         let input = try vector(c.args[2], t)
@@ -51,6 +76,13 @@ extension Evaluator {
             EvalSample(labels: $0.labels, v: bucketFraction(lower, upper, $0.buckets), dropName: true)
         }
     }
+}
+
+/// A float as Prometheus 3 writes `le`/`quantile` label values: `1.0`, `0.25`, `+Inf`.
+func normalizedFloatLabel(_ v: Double) -> String {
+    let s = PromQLFloatFormat.goString(v)
+    if s.contains(".") || s.contains("e") || s.contains("Inf") || s.contains("NaN") { return s }
+    return s + ".0"
 }
 
 /// Go's `strconv.ParseFloat` for bucket bounds (`1`, `1e0`, `.2`, `+Inf`, `Inf`, `NaN`).
@@ -155,7 +187,10 @@ func bucketFraction(_ lower: Double, _ upper: Double, _ input: [Bucket]) -> Doub
         let upperBound = b.upperBound
         if i == 0, upperBound > 0 { lowerBound = 0 }
         func interpolate(_ v: Double) -> Double {
-            if lowerBound.isInfinite || upperBound.isInfinite { return v <= lowerBound ? rank : b.count }
+            // An infinitely wide bucket cannot be interpolated: its observations count as
+            // sitting at the infinite end.
+            if lowerBound == -.infinity { return b.count }
+            if upperBound == .infinity { return rank }
             return rank + (b.count - rank) * (v - lowerBound) / (upperBound - lowerBound)
         }
         if !lowerSet, lowerBound >= lower { lowerRank = rank; lowerSet = true }

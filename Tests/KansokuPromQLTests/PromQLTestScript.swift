@@ -208,13 +208,14 @@ func parseTestDuration(_ s: String) -> Int64? {
     return nil
 }
 
-func parseTestFloat(_ s: String) -> Double? {
+func parseTestFloat(_ s: String, allowHex: Bool = true) -> Double? {
     switch s.lowercased() {
     case "inf", "+inf": return .infinity
     case "-inf": return -.infinity
     case "nan": return .nan
     default:
         let lower = s.lowercased()
+        if !allowHex, lower.contains("x") { return nil }
         if lower.hasPrefix("0x"), let v = UInt64(lower.dropFirst(2), radix: 16) { return Double(v) }
         if lower.hasPrefix("-0x"), let v = UInt64(lower.dropFirst(3), radix: 16) { return -Double(v) }
         guard let first = s.first, first.isNumber || first == "-" || first == "+" || first == "." else { return nil }
@@ -274,7 +275,8 @@ func expandValues(_ text: String, line n: Int) throws -> [Double?] {
             out.append(contentsOf: Array(repeating: nil, count: k))
             continue
         }
-        if let v = parseTestFloat(tok) { out.append(v); continue }
+        // In value sequences `x` always means repetition (`0x59` is 0 repeated), never hex.
+        if let v = parseTestFloat(tok, allowHex: false) { out.append(v); continue }
         // a+bxn, a-bxn, axn
         guard let xi = tok.lastIndex(of: "x"), let count = Int(tok[tok.index(after: xi)...]) else {
             throw PromQLTestScript.ParseError(line: n, message: "bad value \(tok)")
