@@ -149,7 +149,7 @@ final class Evaluator {
         for (k, n) in needs {
             let series: [QueryableSeries]
             do {
-                series = try await queryable.select(matchers: n.matchers, from: n.lo + 1, through: n.hi)
+                series = try await queryable.selectSeries(matchers: n.matchers, from: n.lo + 1, through: n.hi)
             } catch let e as PromQLError {
                 throw e
             } catch {

@@ -9,6 +9,7 @@ extension Parser {
         if peek.kind == .leftBrace {
             advance()
             while peek.kind != .rightBrace {
+                if peek.kind == .eof { throw error("unexpected end of input inside braces", at: peek.start) }
                 let t = advance()
                 var labelName: String
                 switch t.kind {
@@ -42,6 +43,8 @@ extension Parser {
                 matchers.append(try makeMatcher(labelName, type, v.text, at: t.start))
                 if peek.kind == .comma {
                     advance()
+                } else if peek.kind == .eof {
+                    throw error("unexpected end of input inside braces", at: peek.start)
                 } else if peek.kind != .rightBrace {
                     throw unexpected(peek, context: " in label matching, expected \",\" or \"}\"")
                 }

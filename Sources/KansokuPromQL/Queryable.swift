@@ -19,7 +19,7 @@ public struct QueryableSeries: Sendable {
 /// samples in `[from, through]` (milliseconds, both inclusive). Series without samples in
 /// the interval may be left out.
 public protocol Queryable: Sendable {
-    func select(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries]
+    func selectSeries(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries]
 }
 
 /// A complete in-memory series store: what tests, rule unit tests and `promtool`-style
@@ -62,7 +62,7 @@ public final class InMemoryQueryable: Queryable {
 
     public var seriesCount: Int { state.withLock { $0.series.count } }
 
-    public func select(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries] {
+    public func selectSeries(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries] {
         state.withLock { s in
             var out: [QueryableSeries] = []
             for (labels, data) in s.series where matchers.matches(labels) {

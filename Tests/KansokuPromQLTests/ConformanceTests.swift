@@ -5,7 +5,29 @@ import Testing
 /// Prometheus's own data-driven PromQL tests, read in place from ../shared.
 @Suite struct ConformanceTests {
     /// The passed-eval count each file has reached; a lower count is a regression.
-    static let floors: [String: Int] = [:]
+    static let floors: [String: Int] = [
+        "aggregators.test": 125,
+        "at_modifier.test": 78,
+        "collision.test": 2,
+        "duration_expression.test": 8,
+        "extended_vectors.test": 30,
+        "fill-modifier.test": 1,
+        "functions.test": 323,
+        "histograms.test": 93,
+        "info.test": 0,
+        "limit.test": 1,
+        "literals.test": 25,
+        "name_label_dropping.test": 30,
+        "native_histograms.test": 3,
+        "operators.test": 142,
+        "range_queries.test": 16,
+        "selectors.test": 31,
+        "staleness.test": 17,
+        "start_timestamps.test": 2,
+        "subquery.test": 32,
+        "trig_functions.test": 19,
+        "type_and_unit.test": 58,
+    ]
 
     static var conformanceDirectory: URL? {
         let root = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
