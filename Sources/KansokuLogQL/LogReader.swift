@@ -1,0 +1,186 @@
+public import KansokuCore
+public import KansokuLogStore
+
+/// Borrowed view of a decoded block's entries, valid only inside `withEntries`.
+public struct BlockEntries {
+    public let timestamps: UnsafeBufferPointer<Int64>
+    public let bytes: UnsafeRawBufferPointer
+    /// `starts[i]..<starts[i+1]` is line i.
+    public let starts: UnsafeBufferPointer<Int>
+    /// Per-entry structured metadata, empty when the block has none.
+    public let metadata: [Labels]
+
+    public var count: Int { timestamps.count }
+
+    @inline(__always) public func line(_ i: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[starts[i]..<starts[i + 1]])
+    }
+}
+
+/// A block the engine may read: time bounds for pruning, a text pre-check, and its entries.
+public protocol ReadableBlock: Sendable {
+    var minTime: Int64 { get }
+    var maxTime: Int64 { get }
+    var entryCount: Int { get }
+    var rawSize: Int { get }
+    /// Whether the block may hold `literal` (false means it certainly does not).
+    func mayContain(literal: [UInt8], caseInsensitive: Bool) -> Bool
+    /// Decodes the block and lends its entries to `body`.
+    func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R
+    /// True when reading needs decompression (for stats).
+    var isCompressed: Bool { get }
+}
+
+/// What the engine needs from storage: streams by matchers, their blocks by time.
+public protocol LogReader: Sendable {
+    func streams(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [StreamInfo]
+    /// Blocks of a stream overlapping `[from, through]`, oldest first.
+    func blocks(tenant: String, stream: UInt64, from: Int64, through: Int64) -> [any ReadableBlock]
+    func labelNames(tenant: String, from: Int64, through: Int64) -> [String]
+    func labelValues(tenant: String, name: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [String]
+}
+
+extension DecodedBlock {
+    func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R {
+        let md = metadata
+        let r: Result<R, LogQLError> = timestamps.withUnsafeBufferPointer { ts in
+            withLines { view in
+                do { return .success(try body(BlockEntries(timestamps: ts, bytes: view.bytes, starts: view.starts, metadata: md))) }
+                catch let e as LogQLError { return .failure(e) }
+                catch { return .failure(.execution("\(error)")) }
+            }
+        }
+        return try r.get()
+    }
+}
+
+/// The engine's view of a `LogStore`.
+public struct StoreLogReader: LogReader {
+    public let store: LogStore
+
+    public init(_ store: LogStore) { self.store = store }
+
+    struct Block: ReadableBlock {
+        let store: LogStore
+        let ref: BlockRef
+        var minTime: Int64 { ref.minTime }
+        var maxTime: Int64 { ref.maxTime }
+        var entryCount: Int { ref.entryCount }
+        var rawSize: Int { ref.rawSize }
+        var isCompressed: Bool { !ref.isHead }
+
+        func mayContain(literal: [UInt8], caseInsensitive: Bool) -> Bool {
+            store.mayContain(ref, literal: literal, caseInsensitive: caseInsensitive)
+        }
+
+        func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R {
+            let decoded: DecodedBlock
+            do { decoded = try store.readBlock(ref) } catch { throw .execution("reading block \(ref.location): \(error)") }
+            return try decoded.withEntries(body)
+        }
+    }
+
+    public func streams(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [StreamInfo] {
+        store.streams(tenant: tenant, matchers: matchers, from: from, through: through)
+    }
+
+    public func blocks(tenant: String, stream: UInt64, from: Int64, through: Int64) -> [any ReadableBlock] {
+        store.blocks(tenant: tenant, stream: stream, from: from, through: through).map { Block(store: store, ref: $0) }
+    }
+
+    public func labelNames(tenant: String, from: Int64, through: Int64) -> [String] {
+        store.labelNames(tenant: tenant, from: from, through: through)
+    }
+
+    public func labelValues(tenant: String, name: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [String] {
+        store.labelValues(tenant: tenant, name: name, matchers: matchers, from: from, through: through)
+    }
+}
+
+/// An in-memory reader (tests, the conformance runner, small embedded uses). Streams are
+/// split into blocks of `blockEntries` entries.
+public final class MemoryLogReader: LogReader {
+    struct Stream {
+        var info: StreamInfo
+        var entries: [LogEntry]
+    }
+
+    struct Block: ReadableBlock {
+        let timestamps: [Int64]
+        let starts: [Int]
+        let bytes: [UInt8]
+        let metadata: [Labels]
+        var minTime: Int64 { timestamps.first ?? 0 }
+        var maxTime: Int64 { timestamps.last ?? 0 }
+        var entryCount: Int { timestamps.count }
+        var rawSize: Int { bytes.count }
+        var isCompressed: Bool { false }
+        func mayContain(literal: [UInt8], caseInsensitive: Bool) -> Bool { true }
+        func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R {
+            let r: Result<R, LogQLError> = timestamps.withUnsafeBufferPointer { ts in
+                bytes.withUnsafeBytes { b in
+                    starts.withUnsafeBufferPointer { st in
+                        do { return .success(try body(BlockEntries(timestamps: ts, bytes: b, starts: st, metadata: metadata))) }
+                        catch let e as LogQLError { return .failure(e) }
+                        catch { return .failure(.execution("\(error)")) }
+                    }
+                }
+            }
+            return try r.get()
+        }
+    }
+
+    let streamsByTenant: [String: [UInt64: (StreamInfo, [Block])]]
+
+    /// Builds the reader from batches (entries are sorted by time per stream).
+    public init(_ batches: [StreamBatch], blockEntries: Int = 1024) {
+        var grouped: [String: [Labels: [LogEntry]]] = [:]
+        for b in batches { grouped[b.tenant, default: [:]][b.labels, default: []].append(contentsOf: b.entries) }
+        var out: [String: [UInt64: (StreamInfo, [Block])]] = [:]
+        for (tenant, streams) in grouped {
+            var byID: [UInt64: (StreamInfo, [Block])] = [:]
+            for (labels, entries) in streams {
+                var id = labels.stableHash
+                while byID[id] != nil { id &+= 1 }
+                let sorted = entries.enumerated().sorted { ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset) }.map(\.element)
+                var blocks: [Block] = []
+                var k = 0
+                while k < sorted.count {
+                    let part = sorted[k..<min(k + blockEntries, sorted.count)]
+                    var starts = [0], bytes: [UInt8] = []
+                    for e in part { bytes.append(contentsOf: e.line); starts.append(bytes.count) }
+                    let md = part.contains { !$0.metadata.isEmpty } ? part.map(\.metadata) : []
+                    blocks.append(Block(timestamps: part.map(\.timestamp), starts: starts, bytes: bytes, metadata: md))
+                    k += blockEntries
+                }
+                byID[id] = (StreamInfo(id: id, tenant: tenant, labels: labels), blocks)
+            }
+            out[tenant] = byID
+        }
+        streamsByTenant = out
+    }
+
+    public func streams(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [StreamInfo] {
+        (streamsByTenant[tenant] ?? [:]).values.filter { s in
+            matchers.matches(s.0.labels) && s.1.contains { $0.maxTime >= from && $0.minTime <= through }
+        }.map(\.0).sorted { $0.labels.description < $1.labels.description }
+    }
+
+    public func blocks(tenant: String, stream: UInt64, from: Int64, through: Int64) -> [any ReadableBlock] {
+        (streamsByTenant[tenant]?[stream]?.1 ?? []).filter { $0.maxTime >= from && $0.minTime <= through }
+    }
+
+    public func labelNames(tenant: String, from: Int64, through: Int64) -> [String] {
+        var names = Set<String>()
+        for (info, _) in (streamsByTenant[tenant] ?? [:]).values { for l in info.labels { names.insert(l.name) } }
+        return names.sorted()
+    }
+
+    public func labelValues(tenant: String, name: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [String] {
+        var values = Set<String>()
+        for (info, _) in (streamsByTenant[tenant] ?? [:]).values where matchers.matches(info.labels) {
+            if let v = info.labels[name] { values.insert(v) }
+        }
+        return values.sorted()
+    }
+}
