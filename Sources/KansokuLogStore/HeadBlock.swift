@@ -25,10 +25,12 @@ struct HeadBlock: Sendable {
         timestamps.append(timestamp)
         lineBytes.append(contentsOf: line)
         lineStarts.append(lineBytes.count)
-        if !md.isEmpty && metadata.isEmpty {
+        if !metadata.isEmpty {
+            metadata.append(md)
+        } else if !md.isEmpty {
             metadata = [Labels](repeating: Labels(), count: timestamps.count - 1)
+            metadata.append(md)
         }
-        if !metadata.isEmpty { metadata.append(md) }
         if timestamp < minTime { minTime = timestamp }
         if timestamp > maxTime { maxTime = timestamp }
     }

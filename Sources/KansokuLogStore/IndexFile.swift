@@ -21,7 +21,7 @@ enum IndexFile {
             w.writeVarint(s.minTime)
             w.writeVarint(s.maxTime)
             if let m = s.flushedThrough {
-                w.writeU8(1); w.writeUVarint(UInt64(m.segment)); w.writeUVarint(UInt64(m.record))
+                w.writeU8(1); w.writeUVarint(UInt64(m.segment)); w.writeUVarint(UInt64(m.record)); w.writeUVarint(UInt64(m.entry))
             } else {
                 w.writeU8(0)
             }
@@ -80,7 +80,8 @@ enum IndexFile {
                     for _ in 0..<lc { labels.append(Label(name: try r.readString(), value: try r.readString())) }
                     var s = IndexedStream(tenant: tenant, labels: Labels(labels), minTime: try r.readVarint(), maxTime: try r.readVarint())
                     if try r.readU8() == 1 {
-                        s.flushedThrough = WALMark(segment: Int(try r.readUVarint()), record: Int(try r.readUVarint()))
+                        s.flushedThrough = WALMark(segment: Int(try r.readUVarint()), record: Int(try r.readUVarint()),
+                                                   entry: Int(try r.readUVarint()))
                     }
                     let cc = try r.readUVarint()
                     for _ in 0..<cc {

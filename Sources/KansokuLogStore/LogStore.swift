@@ -57,13 +57,17 @@ public final class LogStore: Sendable {
         for seg in walSegments {
             var jobs: [CutJob] = []
             let outcome = try WALReplay.replay(directory: store.walDirectory, segment: seg, logger: logger) { tenant, labels, entries, record in
-                let mark = WALMark(segment: seg, record: record)
                 store.state.withLock { st in
                     let id = st.resolveID(tenant: tenant, labels: labels)
-                    if let f = flushed[id], mark <= f { return }
-                    jobs += store.applyLocked(&st, id: id, tenant: tenant, labels: labels, entries: entries[...],
-                                              segment: seg, mark: mark, now: TimeParser.currentNanos())
-                    replayed += entries.count
+                    var skip = 0
+                    if let f = flushed[id] {
+                        if (seg, record) < (f.segment, f.record) { return }
+                        if (seg, record) == (f.segment, f.record) { skip = min(f.entry, entries.count) }
+                    }
+                    guard skip < entries.count else { return }
+                    jobs += store.applyLocked(&st, id: id, tenant: tenant, labels: labels, entries: entries[skip...],
+                                              segment: seg, record: record, now: TimeParser.currentNanos())
+                    replayed += entries.count - skip
                 }
             }
             _ = outcome
@@ -122,7 +126,7 @@ public final class LogStore: Sendable {
             for (i, a) in accepted.enumerated() {
                 let b = batches[a.batch]
                 jobs += applyLocked(&st, id: a.id, tenant: b.tenant, labels: b.labels, entries: a.entries[...],
-                                    segment: segment, mark: WALMark(segment: segment, record: first + i), now: now)
+                                    segment: segment, record: first + i, now: now)
                 result.accepted += a.entries.count
             }
             return (seq, jobs)
@@ -142,7 +146,7 @@ public final class LogStore: Sendable {
     /// Under the lock: adds accepted entries to a stream's head, registers the stream in the
     /// periods it touches, and cuts the head into a block when full or when the chunk is old.
     func applyLocked(_ st: inout StoreState, id: UInt64, tenant: String, labels: Labels, entries: ArraySlice<LogEntry>,
-                     segment: Int, mark: WALMark, now: Int64) -> [CutJob] {
+                     segment: Int, record: Int, now: Int64) -> [CutJob] {
         if st.streams[id] == nil { st.streams[id] = newStream(&st, id: id, tenant: tenant, labels: labels) }
         guard var s = st.streams.removeValue(forKey: id) else { return [] }
         defer { st.streams[id] = s }
@@ -150,10 +154,11 @@ public final class LogStore: Sendable {
         var jobs: [CutJob] = []
         if s.chunk.createdAt == 0 { s.chunk.createdAt = now }
         if s.headWALSegment == nil { s.headWALSegment = segment }
-        s.lastMark = mark
         s.head.reserve(bytes: config.blockSize + 4096)
-        for e in entries {
+        for i in entries.indices {
+            let e = entries[i]
             s.head.append(timestamp: e.timestamp, line: e.line, metadata: e.metadata)
+            s.lastMark = WALMark(segment: segment, record: record, entry: i + 1)
             minT = min(minT, e.timestamp)
             maxT = max(maxT, e.timestamp)
             s.highestTime = max(s.highestTime, e.timestamp)

@@ -12,11 +12,13 @@ struct ChunkRef: Sendable, Hashable {
     var rawSize: Int
 }
 
-/// A WAL position: segment number and record index inside it.
+/// A WAL position: segment number, record index inside it, and how many of the record's
+/// entries it covers (a head can be cut in the middle of a record).
 struct WALMark: Sendable, Hashable, Comparable {
     var segment: Int
     var record: Int
-    static func < (a: WALMark, b: WALMark) -> Bool { (a.segment, a.record) < (b.segment, b.record) }
+    var entry: Int
+    static func < (a: WALMark, b: WALMark) -> Bool { (a.segment, a.record, a.entry) < (b.segment, b.record, b.entry) }
 }
 
 /// One stream's entry in a period index.
