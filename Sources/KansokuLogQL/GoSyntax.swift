@@ -70,6 +70,26 @@ enum DurationParsing {
         return neg ? -ns : ns
     }
 
+    /// Go's error text for a value `parseGo` rejects.
+    static func goError(_ s: String) -> String {
+        let b = Array(s.utf8)
+        var i = 0
+        if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
+        while i < b.count {
+            let s0 = i
+            while i < b.count, Lexer.isDigit(b[i]) || b[i] == UInt8(ascii: ".") { i += 1 }
+            if i == s0 { return "time: invalid duration \(goQuoted(s))" }
+            let u0 = i
+            while i < b.count, !Lexer.isDigit(b[i]), b[i] != UInt8(ascii: ".") { i += 1 }
+            let unit = String(decoding: b[u0..<i], as: UTF8.self)
+            if unit.isEmpty { return "time: missing unit in duration \(goQuoted(s))" }
+            if !["ns", "us", "µs", "μs", "ms", "s", "m", "h"].contains(unit) {
+                return "time: unknown unit \(goQuoted(unit)) in duration \(goQuoted(s))"
+            }
+        }
+        return "time: invalid duration \(goQuoted(s))"
+    }
+
     /// Prometheus syntax first, then Go's (what Loki's lexer does for DURATION tokens).
     static func parseAny(_ s: String) -> Int64? {
         if case .success(let ns) = parseProm(s) { return ns }
@@ -125,8 +145,13 @@ enum ByteSize {
     static func parse(_ s: String) -> UInt64? {
         let b = Array(s.utf8)
         var i = 0
-        while i < b.count, Lexer.isDigit(b[i]) || b[i] == UInt8(ascii: ".") { i += 1 }
-        guard i > 0, let n = Double(String(decoding: b[0..<i], as: UTF8.self)) else { return nil }
+        var digits: [UInt8] = []
+        while i < b.count, Lexer.isDigit(b[i]) || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: ",") {
+            if b[i] != UInt8(ascii: ",") { digits.append(b[i]) }
+            i += 1
+        }
+        guard i > 0, let n = Double(String(decoding: digits, as: UTF8.self)) else { return nil }
+        while i < b.count, b[i] == 32 { i += 1 }
         let unit = String(decoding: b[i...], as: UTF8.self).lowercased()
         guard let m = units[unit] else { return nil }
         let v = n * m

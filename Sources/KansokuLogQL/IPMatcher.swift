@@ -61,7 +61,19 @@ public struct IPMatcher: Sendable {
             guard Self.isIPChar(c) else { i += 1; continue }
             var j = i
             while j < n, Self.isIPChar(line[j]) { j += 1 }
-            if j - i >= 2, let a = Self.parse(Array(UnsafeRawBufferPointer(rebasing: line[i..<j]))[...]), contains(a) { return true }
+            if j - i >= 2 {
+                let run = Array(UnsafeRawBufferPointer(rebasing: line[i..<j]))
+                if let a = Self.parse(run[...]), contains(a) { return true }
+                // an IPv4 address followed by a port or glued to hex-looking text
+                var k = 0
+                while k < run.count {
+                    guard Lexer.isDigit(run[k]) else { k += 1; continue }
+                    var e = k
+                    while e < run.count, Lexer.isDigit(run[e]) || run[e] == UInt8(ascii: ".") { e += 1 }
+                    if let v = Self.parseV4(run[k..<e]), contains(Addr(v6: false, hi: 0, lo: UInt64(v))) { return true }
+                    k = e
+                }
+            }
             i = j
         }
         return false

@@ -23,39 +23,44 @@ indirect enum CompiledLabelFilter: Sendable {
         }
     }
 
-    /// Loki's semantics: a value that does not convert marks the entry with
-    /// `__error__="LabelFilterErr"` and keeps it; a missing label fails the predicate.
+    /// Loki's semantics: a converting filter (number, duration, bytes) drops an entry that lacks
+    /// the label (it cannot see `__error__`); a value that does not convert marks the entry with
+    /// `__error__="LabelFilterErr"` (the first failure owns the details) and keeps it. `ip()`
+    /// keeps every entry that already carries an error.
     func process(_ lb: inout LabelsBuilder) -> Bool {
+        func converting(_ name: String) -> String? {
+            name == LabelsBuilder.errorLabel || name == LabelsBuilder.errorDetailsLabel ? nil : lb.get(name)
+        }
         switch self {
         case .string(let m):
             return m.matches(lb.get(m.name) ?? "")
         case .number(let name, let op, let v):
-            if lb.hasError { return true }
-            guard let s = lb.get(name) else { return false }
+            guard let s = converting(name) else { return false }
             guard let x = parseGoFloat(s) else {
                 lb.setError("LabelFilterErr", details: "strconv.ParseFloat: parsing \(goQuoted(s)): invalid syntax")
                 return true
             }
             return op.compare(x, v)
         case .duration(let name, let op, let d):
-            if lb.hasError { return true }
-            guard let s = lb.get(name) else { return false }
+            guard let s = converting(name) else { return false }
             guard let x = DurationParsing.parseGo(s) else {
-                lb.setError("LabelFilterErr", details: "time: invalid duration \(goQuoted(s))")
+                lb.setError("LabelFilterErr", details: DurationParsing.goError(s))
                 return true
             }
             return op.compare(Double(x), Double(d))
         case .bytes(let name, let op, let b):
-            if lb.hasError { return true }
-            guard let s = lb.get(name) else { return false }
-            guard let x = ByteSize.parse(s.replacingOccurrences(of: " ", with: "")) else {
-                lb.setError("LabelFilterErr", details: "strconv.ParseFloat: parsing \(goQuoted(s)): invalid syntax")
+            guard let s = converting(name) else { return false }
+            guard let x = ByteSize.parse(s) else {
+                let prefix = String(s.prefix { $0.isNumber || $0 == "." || $0 == "," })
+                lb.setError("LabelFilterErr", details: "strconv.ParseFloat: parsing \(goQuoted(prefix)): invalid syntax")
                 return true
             }
             return op.compare(Double(x), Double(b))
         case .ip(let name, let negated, let m):
+            if lb.hasError { return true }
             guard let s = lb.get(name) else { return false }
-            return m.matches(value: Array(s.utf8)) != negated
+            let bytes = Array(s.utf8)
+            return bytes.withUnsafeBytes { m.matches(line: $0) } != negated
         case .and(let l, let r):
             return l.process(&lb) && r.process(&lb)
         case .or(let l, let r):

@@ -45,7 +45,10 @@ struct CompiledLineFilter: Sendable {
         for v in f.values {
             switch v {
             case .ip(let s):
-                do { alts.append(.ip(try IPMatcher(s))) } catch { throw .validation(error.message) }
+                guard f.op == .contains || f.op == .notContains else {
+                    throw .execution("ip: invalid operation: ip() can only be used with |= and != line filters, not \(f.op.rawValue)")
+                }
+                do { alts.append(.ip(try IPMatcher(s))) } catch { throw .execution("ip: invalid pattern: \(s)") }
             case .string(let s):
                 switch f.op {
                 case .contains, .notContains: alts.append(s.isEmpty ? .all : .literal(Array(s.utf8)))

@@ -36,8 +36,8 @@ public final class LogQLEngine: Sendable {
             while t <= end { steps.append(t); t += step }
             if steps.isEmpty { steps = [start] }
             let ev = MetricEvaluator(reader: reader, tenant: tenant, steps: steps, stats: stats)
-            if case .vectorAggregation(let v) = s, v.op == .sort || v.op == .sortDesc, steps.count > 1 {
-                throw .execution("sort and sort_desc are only supported on instant queries")
+            if steps.count > 1, let op = Self.instantOnlyOp(s) {
+                throw .execution("\(op) is only supported on instant queries")
             }
             switch try await ev.eval(s) {
             case .scalar(let vs):
@@ -71,23 +71,34 @@ public final class LogQLEngine: Sendable {
             data = .scalar(timestamp: time, value: vs[0])
         case .rows(let rows):
             var vec = rows.compactMap { r in r.values[0].map { VectorSample(labels: r.labels, timestamp: time, value: $0) } }
-            if case .vectorAggregation(let v) = s, v.op == .sort || v.op == .sortDesc {
-                let desc = v.op == .sortDesc
-                vec.sort { a, b in
-                    if a.value.isNaN { return false }
-                    if b.value.isNaN { return true }
-                    return desc ? a.value > b.value : a.value < b.value
-                }
-            } else if case .vectorAggregation(let v) = s, v.op == .topk || v.op == .bottomk {
-                vec.sort { v.op == .topk ? $0.value > $1.value : $0.value < $1.value }
-            } else {
-                vec.sort { $0.labels.description < $1.labels.description }
-            }
+            if !Self.containsSort(s) { vec.sort { $0.labels.description < $1.labels.description } }
             data = .vector(vec)
         }
         var st = stats.value
         st.execTime = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         return LogQLResult(data: data, stats: st)
+    }
+
+    /// An operation that only instant queries may use (sort, sort_desc, approx_topk).
+    static func instantOnlyOp(_ e: SampleExpr) -> String? {
+        switch e {
+        case .vectorAggregation(let v):
+            if v.op == .sort || v.op == .sortDesc || v.op == .approxTopk { return v.op.rawValue }
+            return instantOnlyOp(v.inner)
+        case .binary(let b): return instantOnlyOp(b.lhs) ?? instantOnlyOp(b.rhs)
+        case .labelReplace(let l): return instantOnlyOp(l.inner)
+        default: return nil
+        }
+    }
+
+    /// Whether the result order comes from `sort`/`sort_desc` (kept through binary operators).
+    static func containsSort(_ e: SampleExpr) -> Bool {
+        switch e {
+        case .vectorAggregation(let v): return v.op == .sort || v.op == .sortDesc || v.op == .topk || v.op == .bottomk
+        case .binary(let b): return containsSort(b.lhs) || containsSort(b.rhs)
+        case .labelReplace(let l): return containsSort(l.inner)
+        default: return false
+        }
     }
 
     /// Streams matching a selector (the series API; `{}`-style empty selectors allowed).

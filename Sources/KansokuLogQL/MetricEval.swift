@@ -48,6 +48,12 @@ struct MetricEvaluator {
         let hi = steps.last! - range.offset
         let lo = steps.first! - range.offset - range.range
         var samples = try await SampleCollect.collect(range, op: r.op, reader: reader, tenant: tenant, lo: lo, hi: hi, stats: stats)
+        for (labels, s) in samples {
+            guard let err = labels[LabelsBuilder.errorLabel] else { continue }
+            var inWindow = false
+            forEachWindow(s, range) { _, a, b in if a < b { inWindow = true } }
+            if inWindow { throw Self.pipelineError(err, labels) }
+        }
         if let g = r.grouping {
             var grouped: [Labels: SeriesSamples] = [:]
             for (labels, s) in samples {
@@ -90,13 +96,14 @@ struct MetricEvaluator {
                 if values[i] != nil { any = true }
             }
             if any {
-                if let err = labels[LabelsBuilder.errorLabel] {
-                    throw .execution("pipeline error: '\(err)' for series: '\(labels)'.\nUse a label filter to intentionally skip this error. (e.g | __error__!=\"\(err)\").\nTo skip all potential errors you can match empty errors.(e.g __error__=\"\")\nThe label filter can also be specified after unwrap. (e.g | unwrap latency | __error__=\"\" )\n")
-                }
                 rows.append(Row(labels: labels, values: values))
             }
         }
         return rows
+    }
+
+    static func pipelineError(_ err: String, _ labels: Labels) -> LogQLError {
+        .execution("pipeline error: '\(err)' for series: '\(labels)'.\nUse a label filter to intentionally skip this error. (e.g | __error__!=\"\(err)\").\nTo skip all potential errors you can match empty errors.(e.g __error__=\"\")\nThe label filter can also be specified after unwrap. (e.g | unwrap latency | __error__=\"\" )\n")
     }
 
     /// Calls `body(step, from, to)` with each step's window `(t - offset - range, t - offset]`

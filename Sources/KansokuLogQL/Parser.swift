@@ -167,7 +167,7 @@ struct ParserState {
             if case .literal(let v) = rs { throw .validation("unexpected literal for right leg of logical/set binary operation (\(op.rawValue)): \(formatFixed(v, 6))") }
         }
         if case .literal(let a) = ls, case .literal(let b) = rs {
-            return .literal(ScalarMath.apply(op, a, b, returnBool: true) ?? 0)
+            return .literal(VectorMath.arith(op, a, b, returnBool: true) ?? 0)
         }
         return .binary(BinaryExpr(op: op, lhs: ls, rhs: rs, returnBool: returnBool, matching: matching))
     }
@@ -194,7 +194,8 @@ struct ParserState {
                 let v = try parseNumber(n)
                 return .sample(.literal(t.kind == .sub ? -v : v))
             }
-            throw unexpected()
+            _ = advance()
+            throw unexpected(expecting: ["NUMBER"])
         case .vector:
             _ = advance()
             _ = try expect(.openParen)

@@ -23,6 +23,8 @@ struct JSONStage: Sendable {
         do {
             if params.isEmpty {
                 try flatten(&sc, prefix: "", lb: &lb, seen: &seen)
+                sc.skipSpace()
+                if sc.i != sc.b.count { throw JSONScanner.Invalid(offset: sc.i) }
             } else {
                 // validate the whole line first: a malformed line is an error, not a miss
                 var probe = JSONScanner(line)
@@ -56,8 +58,6 @@ struct JSONStage: Sendable {
                 lb.set(lb.parsedName(k), v)
             }
         }
-        sc.skipSpace()
-        if sc.i != sc.b.count { throw JSONScanner.Invalid(offset: sc.i) }
     }
 
     private func lookup(_ sc: inout JSONScanner, _ path: ArraySlice<JSONPathStep>) throws(JSONScanner.Invalid) -> String? {

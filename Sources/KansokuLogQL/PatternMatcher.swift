@@ -47,7 +47,7 @@ public struct PatternMatcher: Sendable {
             switch n {
             case .capture(let name):
                 if forLineFilter, name != "_" {
-                    throw PatternError(message: "only <_> placeholders are allowed in pattern line filters: \(pattern)")
+                    throw PatternError(message: "named captures are not allowed in pattern line filters: \(pattern)")
                 }
                 if prevCapture, !forLineFilter {
                     throw PatternError(message: "found consecutive capture '\(name)': \(pattern)")

@@ -45,7 +45,9 @@ enum RangeFunctions {
 
     static func sum(_ v: ArraySlice<Double>) -> Double {
         // Kahan summation keeps long windows exact enough.
-        var s = 0.0, c = 0.0
+        var s = 0.0, c = 0.0, plain = 0.0
+        for x in v { plain += x }
+        if !plain.isFinite { return plain }
         for x in v {
             let t = s + x
             if abs(s) >= abs(x) { c += (s - t) + x } else { c += (x - t) + s }
@@ -81,7 +83,7 @@ enum RangeFunctions {
 
     /// Prometheus's extrapolated counter rate over the window `(windowEnd - range, windowEnd]`.
     static func extrapolatedRate(ts: ArraySlice<Int64>, values: ArraySlice<Double>, rangeNs: Int64, windowEnd: Int64) -> Double? {
-        guard values.count >= 2 else { return nil }
+        guard values.count >= 2 else { return 0 }
         let vs = Array(values), t = Array(ts)
         var result = vs.last! - vs.first!
         var prev = vs.first!
@@ -93,15 +95,15 @@ enum RangeFunctions {
         var durationToStart = Double(t.first! - rangeStart) / 1e9
         let durationToEnd = Double(windowEnd - t.last!) / 1e9
         let sampled = Double(t.last! - t.first!) / 1e9
-        guard sampled > 0 else { return nil }
+        guard sampled > 0 else { return 0 }
         let avg = sampled / Double(vs.count - 1)
+        let threshold = avg * 1.1
+        if durationToStart >= threshold { durationToStart = avg / 2 }
         if result > 0, vs.first! >= 0 {
             let toZero = sampled * (vs.first! / result)
             if toZero < durationToStart { durationToStart = toZero }
         }
-        let threshold = avg * 1.1
-        var interval = sampled
-        interval += durationToStart < threshold ? durationToStart : avg / 2
+        var interval = sampled + durationToStart
         interval += durationToEnd < threshold ? durationToEnd : avg / 2
         result *= interval / sampled
         return result / (Double(rangeNs) / 1e9)

@@ -125,7 +125,7 @@ enum SampleCollect {
             lb.setError("SampleExtractionErr", details: "strconv.ParseFloat: parsing \(goQuoted(s)): invalid syntax")
         case .duration, .durationSeconds:
             if let v = DurationParsing.parseGo(s) { return Double(v) / 1e9 }
-            lb.setError("SampleExtractionErr", details: "time: invalid duration \(goQuoted(s))")
+            lb.setError("SampleExtractionErr", details: DurationParsing.goError(s))
         }
         return 0
     }

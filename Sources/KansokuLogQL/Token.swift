@@ -40,6 +40,12 @@ public enum TokenKind: String, Sendable, Hashable {
         case .comma: return ","
         case .ip: return "ip"
         case .bool: return "bool"
+        case .add: return "+"
+        case .sub: return "-"
+        case .mul: return "*"
+        case .div: return "/"
+        case .mod: return "%"
+        case .pow: return "^"
         default: return rawValue
         }
     }

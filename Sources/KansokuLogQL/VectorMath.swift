@@ -10,7 +10,15 @@ enum VectorMath {
     static func aggregate(_ agg: VectorAggregationExpr, _ rows: [Row], steps: Int) throws(LogQLError) -> [Row] {
         switch agg.op {
         case .sort, .sortDesc:
-            return rows
+            // ordered by the first step (sort is instant-only); NaN last, as Prometheus does
+            let desc = agg.op == .sortDesc
+            return rows.sorted { a, b in
+                guard let x = a.values.first ?? nil else { return false }
+                guard let y = b.values.first ?? nil else { return true }
+                if x.isNaN { return false }
+                if y.isNaN { return true }
+                return desc ? x > y : x < y
+            }
         case .topk, .bottomk, .approxTopk:
             let k = agg.parameter ?? 1
             var groups: [Labels: [Int]] = [:]
