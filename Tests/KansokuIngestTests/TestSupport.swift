@@ -28,6 +28,8 @@ final class TempDir {
     func append(_ name: String, _ text: String) throws { try append(name, Array(text.utf8)) }
 
     func append(_ name: String, _ bytes: [UInt8]) throws {
+        try FileManager.default.createDirectory(atPath: (url(name) as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
         let fd = open(url(name), O_WRONLY | O_APPEND | O_CREAT, 0o644)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         defer { close(fd) }

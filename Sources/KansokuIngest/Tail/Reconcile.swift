@@ -8,7 +8,7 @@ extension TailState {
     @discardableResult
     func reconcileAll() async -> Bool {
         var ok = true
-        for f in files.values.sorted(by: { $0.labelPath < $1.labelPath }) {
+        for f in readOrder() {
             guard let pending = f.encoder?.pending() ?? saved[f.identity]?.pending else { continue }
             if await !reconcile(f, pending) { ok = false }
         }
@@ -82,6 +82,7 @@ extension TailState {
         let appended = missing.reduce(0) { $0 + $1.entries.count }
         logger.info("reconciled unconfirmed batch", metadata: [
             "file": "\(f.labelPath)", "lines": "\(pending.lines)", "already_stored": "\(present)", "appended": "\(appended)"])
+        if let last = encoder.lastUntimedTimestamp { lastAssigned = max(lastAssigned, last) }
         f.encoder = encoder
         f.committed()
         if f.readOffset < pending.end {

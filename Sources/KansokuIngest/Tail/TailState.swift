@@ -14,6 +14,9 @@ final class TailState {
     var dirty = false
     /// Paths whose open failed, so the failure is reported once per cause, not every poll.
     var reportedFailures: [String: Int32] = [:]
+    var nextSequence = 0
+    /// The last timestamp given to an untimed line of any file.
+    var lastAssigned: Int64 = 0
 
     var logger: Logger { service.logger }
     var clock: TailClock { service.clock }
@@ -103,12 +106,11 @@ final class TailState {
         var fp: UInt32 = 0
         var fudge: Int64?
         if let p = saved[identity] {
-            let sameFile = p.fingerprintLength == 0 || TailedFile.fingerprint(fd: fd, length: p.fingerprintLength) == p.fingerprint
-            if !sameFile {
-                logger.info("inode reused by a new file; reading it from the start", metadata: ["file": "\(path)"])
-                saved[identity] = nil
-            } else if st.size < p.offset {
+            if st.size < p.offset {
                 logger.info("file shrank while stopped (truncated); reading it from the start", metadata: ["file": "\(path)"])
+                saved[identity] = nil
+            } else if p.fingerprintLength > 0, TailedFile.fingerprint(fd: fd, length: p.fingerprintLength) != p.fingerprint {
+                logger.info("inode reused by a new file; reading it from the start", metadata: ["file": "\(path)"])
                 saved[identity] = nil
             } else {
                 offset = p.offset
@@ -122,8 +124,10 @@ final class TailState {
         let name = labelPath ?? saved[identity]?.path ?? path
         var runner = PipelineRunner(t.pipeline, baseLabels: t.baseLabels(path: name))
         runner.lastParsedTimestamp = fudge
-        let f = TailedFile(fd: fd, identity: identity, labelPath: name, target: target, runner: runner,
-                           offset: offset, lastTimestamp: lastTimestamp, now: clock.monotonic())
+        let f = TailedFile(fd: fd, identity: identity, labelPath: name, target: target, sequence: nextSequence,
+                           runner: runner, offset: offset, lastTimestamp: lastTimestamp, now: clock.monotonic())
+        nextSequence += 1
+        lastAssigned = max(lastAssigned, lastTimestamp)
         f.fingerprintLength = fpLength
         f.fingerprint = fp
         files[identity] = f
@@ -138,13 +142,15 @@ final class TailState {
     func collect() -> (BatchBuilder, full: Bool) {
         var batch = BatchBuilder()
         let budget = service.settings.batchBytes
-        for f in files.values.sorted(by: { $0.labelPath < $1.labelPath }) {
+        for f in readOrder() {
             let room = budget - batch.bytes
             if room <= 0 { return (batch, true) }
             let before = f.committedOffset
             switch f.read(into: &batch, buffer: &buffer, budget: room, clock: clock,
-                          partialTimeout: service.settings.partialLineTimeout, tenant: service.tenant) {
+                          partialTimeout: service.settings.partialLineTimeout, tenant: service.tenant,
+                          floor: lastAssigned) {
             case .success:
+                if let last = f.encoder?.lastUntimedTimestamp { lastAssigned = max(lastAssigned, last) }
                 if f.committedOffset < before {
                     logger.info("file truncated (copytruncate); reading it from the start", metadata: ["file": "\(f.labelPath)"])
                     dirty = true
@@ -154,6 +160,11 @@ final class TailState {
             }
         }
         return (batch, batch.bytes >= budget)
+    }
+
+    /// Files rotated away first (their lines are older), then by age.
+    func readOrder() -> [TailedFile] {
+        files.values.sorted { a, b in a.detached != b.detached ? a.detached : a.sequence < b.sequence }
     }
 
     /// Records the batch's ranges, stores the batch, and marks the ranges stored. On failure,

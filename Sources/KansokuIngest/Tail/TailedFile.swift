@@ -8,6 +8,9 @@ final class TailedFile {
     /// after a rotation renames it so its stream does not change.
     let labelPath: String
     let target: Int
+    /// Order of opening: older files are read first, so a rotated file's last lines precede
+    /// its successor's first ones.
+    let sequence: Int
     private(set) var fd: Int32
     var runner: PipelineRunner
     var splitter = LineSplitter()
@@ -26,9 +29,10 @@ final class TailedFile {
     /// Monotonic time of the last new data, for flushing an unterminated last line.
     var lastDataAt: Int64
 
-    init(fd: Int32, identity: FileIdentity, labelPath: String, target: Int, runner: PipelineRunner,
+    init(fd: Int32, identity: FileIdentity, labelPath: String, target: Int, sequence: Int, runner: PipelineRunner,
          offset: Int64, lastTimestamp: Int64, now: Int64) {
         self.fd = fd
+        self.sequence = sequence
         self.identity = identity
         self.labelPath = labelPath
         self.target = target
@@ -52,8 +56,10 @@ final class TailedFile {
 
     /// Reads new bytes and adds complete lines to `batch`, until the end of the file or until
     /// `budget` bytes were read. Returns the bytes read, or a failure to report.
+    /// `floor` is the last timestamp given to any untimed line of any file: new ones come
+    /// after it, so files sharing a stream keep their order.
     func read(into batch: inout BatchBuilder, buffer: inout [UInt8], budget: Int, clock: TailClock,
-              partialTimeout: Int64, tenant: String) -> Result<Int, POSIXFailure> {
+              partialTimeout: Int64, tenant: String, floor: Int64) -> Result<Int, POSIXFailure> {
         var total = 0
         while total < budget {
             let size: Int64
@@ -71,7 +77,7 @@ final class TailedFile {
                 if splitter.hasPartial, clock.monotonic() - lastDataAt >= partialTimeout {
                     let end = readOffset
                     let now = clock.wall()
-                    startEncoder(now: now)
+                    startEncoder(now: now, floor: floor)
                     splitter.flush { line in encoder!.add(line, end: end, now: now, tenant: tenant, into: &batch) }
                 }
                 return .success(total)
@@ -87,7 +93,7 @@ final class TailedFile {
             let now = clock.wall()
             buffer.withUnsafeBytes { b in
                 splitter.feed(UnsafeRawBufferPointer(rebasing: b[0..<n])) { line, consumed in
-                    startEncoder(now: now)
+                    startEncoder(now: now, floor: floor)
                     encoder!.add(line, end: start + Int64(consumed), now: now, tenant: tenant, into: &batch)
                 }
             }
@@ -97,9 +103,9 @@ final class TailedFile {
         return .success(total)
     }
 
-    private func startEncoder(now: Int64) {
+    private func startEncoder(now: Int64, floor: Int64) {
         guard encoder == nil else { return }
-        encoder = RangeEncoder(runner: runner, baseTimestamp: max(now, lastTimestamp + 1))
+        encoder = RangeEncoder(runner: runner, baseTimestamp: max(now, lastTimestamp + 1, floor + 1))
     }
 
     /// The batch holding this file's lines was stored.
