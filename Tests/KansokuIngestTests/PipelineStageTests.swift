@@ -150,11 +150,12 @@ import Testing
     @Test func targetConfigDecodes() throws {
         let json = #"""
         {"targets": [{"paths": ["/var/log/*.log"], "exclude": ["/var/log/x.log"], "labels": {"app": "a"},
-          "pipeline": [{"regex": "(?P<x>.)"}, {"labels": {"x": null}}]}], "positions_file": "/tmp/p.yaml", "batch_wait": "1s"}
+          "pipeline": [{"regex": "(?P<x>.)"}, {"labels": {"x": null}}]}], "positions_file": "/tmp/p.yaml", "partial_line_timeout": "1s"}
         """#
         let c = try JSONDecoder().decode(LogsConfig.self, from: Data(json.utf8))
         #expect(c.targets?.first?.paths == ["/var/log/*.log"])
         #expect(c.positionsFile == "/tmp/p.yaml")
+        #expect(try TailSettings(c).partialLineTimeout == 1_000_000_000)
         #expect(c.targets?.first?.pipeline?.count == 2)
         #expect(c.targets?.first?.pipeline?[1] == .labels(["x": ""]))
     }

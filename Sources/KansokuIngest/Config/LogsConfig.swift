@@ -5,8 +5,8 @@
 /// logs:
 ///   positions_file: ./data/positions.yaml   # default: <data dir>/positions.yaml
 ///   poll_interval: 1s                       # how often globs are re-expanded and files polled
-///   batch_size: 1MiB                        # flush a batch at this many line bytes
-///   batch_wait: 1s                          # ... or after this long
+///   batch_size: 4MiB                        # most line bytes per store append
+///   partial_line_timeout: 5s                # an unterminated last line is stored after this
 ///   targets:
 ///     - paths: ["/var/log/nginx/*.log"]
 ///       exclude: ["/var/log/nginx/debug*.log"]
@@ -21,15 +21,15 @@ public struct LogsConfig: Decodable, Sendable, Hashable {
     public var positionsFile: String?
     public var pollInterval: String?
     public var batchSize: String?
-    public var batchWait: String?
+    public var partialLineTimeout: String?
 
     public init(targets: [LogTargetConfig]? = nil, positionsFile: String? = nil, pollInterval: String? = nil,
-                batchSize: String? = nil, batchWait: String? = nil) {
+                batchSize: String? = nil, partialLineTimeout: String? = nil) {
         self.targets = targets
         self.positionsFile = positionsFile
         self.pollInterval = pollInterval
         self.batchSize = batchSize
-        self.batchWait = batchWait
+        self.partialLineTimeout = partialLineTimeout
     }
 
     enum CodingKeys: String, CodingKey {
@@ -37,7 +37,7 @@ public struct LogsConfig: Decodable, Sendable, Hashable {
         case positionsFile = "positions_file"
         case pollInterval = "poll_interval"
         case batchSize = "batch_size"
-        case batchWait = "batch_wait"
+        case partialLineTimeout = "partial_line_timeout"
     }
 }
 

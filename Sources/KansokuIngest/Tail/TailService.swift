@@ -19,7 +19,7 @@ public struct TailSettings: Sendable {
 
     public init() {}
 
-    /// Settings from the `logs` section (`poll_interval`, `batch_size`, `batch_wait`).
+    /// Settings from the `logs` section (`poll_interval`, `batch_size`, `partial_line_timeout`).
     public init(_ config: LogsConfig) throws(PipelineConfigError) {
         if let p = config.pollInterval {
             guard let d = PromDuration(p), d.milliseconds > 0 else {
@@ -32,9 +32,9 @@ public struct TailSettings: Sendable {
             guard let n = ByteSize.parse(b), n > 0 else { throw .invalidSetting(key: "batch_size", value: b, expected: "a size like 4MiB") }
             batchBytes = n
         }
-        if let w = config.batchWait {
+        if let w = config.partialLineTimeout {
             guard let d = PromDuration(w), d.milliseconds > 0 else {
-                throw .invalidSetting(key: "batch_wait", value: w, expected: "a duration like 1s")
+                throw .invalidSetting(key: "partial_line_timeout", value: w, expected: "a duration like 5s")
             }
             partialLineTimeout = d.nanoseconds
         }

@@ -29,6 +29,7 @@ final class TailState {
     // MARK: start, discovery
 
     func start() async {
+        POSIX.makeDirectories(POSIX.directoryName(service.positions.path))
         do {
             for p in try service.positions.load() { saved[p.identity] = p }
         } catch {
