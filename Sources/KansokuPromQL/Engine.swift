@@ -83,33 +83,48 @@ public struct PromQLEngine: Sendable {
 /// Collects per-step results of a range query into series.
 struct RangeAssembler {
     var index: [Labels: Int] = [:]
+    /// Output series by stored-series id and name dropping, to skip label hashing.
+    var bySid: [Int64: Int] = [:]
     var series: [PromQLSeries] = []
 
     mutating func add(_ v: EvalValue, at t: Int64) throws(PromQLError) {
         switch v {
         case .scalar(let x):
-            append(Labels(), PromQLPoint(t: t, v: x))
+            try append(seriesIndex(Labels()), PromQLPoint(t: t, v: x))
         case .vector(let samples):
-            var seen = Set<Labels>()
             for s in samples {
-                let l = s.finalLabels
-                if !seen.insert(l).inserted {
-                    throw PromQLError.execution("vector cannot contain metrics with the same labelset")
+                let i: Int
+                if s.sid >= 0 {
+                    let k = Int64(s.sid) * 2 + (s.dropName ? 1 : 0)
+                    if let known = bySid[k] {
+                        i = known
+                    } else {
+                        i = seriesIndex(s.finalLabels)
+                        bySid[k] = i
+                    }
+                } else {
+                    i = seriesIndex(s.finalLabels)
                 }
-                append(l, PromQLPoint(t: t, v: s.v))
+                try append(i, PromQLPoint(t: t, v: s.v))
             }
         case .matrix, .string:
             throw PromQLError.execution("invalid expression type for range query, must be Scalar or instant Vector")
         }
     }
 
-    mutating func append(_ l: Labels, _ p: PromQLPoint) {
-        if let i = index[l] {
-            series[i].points.append(p)
-        } else {
-            index[l] = series.count
-            series.append(PromQLSeries(labels: l, points: [p]))
+    mutating func seriesIndex(_ l: Labels) -> Int {
+        if let i = index[l] { return i }
+        index[l] = series.count
+        series.append(PromQLSeries(labels: l, points: []))
+        return series.count - 1
+    }
+
+    mutating func append(_ i: Int, _ p: PromQLPoint) throws(PromQLError) {
+        // Two samples of one step landing in one series: equal label sets in one vector.
+        if series[i].points.last?.t == p.t {
+            throw PromQLError.execution("vector cannot contain metrics with the same labelset")
         }
+        series[i].points.append(p)
     }
 
     func result() -> [PromQLSeries] { series.sorted { labelsLess($0.labels, $1.labels) } }

@@ -42,16 +42,17 @@ extension Evaluator {
             return .vector(out)
         }
 
+        let cache = groupCache(a)
         var groups: [Group] = []
-        var index: [Labels: Int] = [:]
+        var index: [Int32: Int] = [:]
         for (i, s) in input.enumerated() {
-            let k = key(s.labels)
-            if let g = index[k] {
+            let n = cache.group(of: s, key)
+            if let g = index[n] {
                 groups[g].members.append(i)
                 groups[g].dropName = groups[g].dropName || s.dropName
             } else {
-                index[k] = groups.count
-                groups.append(Group(labels: k, members: [i], dropName: s.dropName))
+                index[n] = groups.count
+                groups.append(Group(labels: cache.labels[Int(n)], members: [i], dropName: s.dropName))
             }
         }
 
@@ -137,6 +138,41 @@ extension Evaluator {
             out.append(EvalSample(labels: g.labels, v: v, dropName: g.dropName))
         }
         return .vector(out)
+    }
+}
+
+/// Group assignment for one grouping clause, remembered per series across steps so each
+/// step hashes integers instead of label sets.
+final class GroupCache {
+    var bySid: [Int32]
+    var labels: [Labels] = []
+    var numbers: [Labels: Int32] = [:]
+
+    init(seriesCount: Int) { bySid = Array(repeating: -1, count: seriesCount) }
+
+    func group(of s: EvalSample, _ key: (Labels) -> Labels) -> Int32 {
+        if s.sid >= 0, Int(s.sid) < bySid.count, bySid[Int(s.sid)] >= 0 { return bySid[Int(s.sid)] }
+        let k = key(s.labels)
+        let n: Int32
+        if let known = numbers[k] {
+            n = known
+        } else {
+            n = Int32(labels.count)
+            labels.append(k)
+            numbers[k] = n
+        }
+        if s.sid >= 0, Int(s.sid) < bySid.count { bySid[Int(s.sid)] = n }
+        return n
+    }
+}
+
+extension Evaluator {
+    func groupCache(_ a: AggregateExpr) -> GroupCache {
+        let spec = (a.without ? "w" : "b") + a.grouping.joined(separator: "\u{0}")
+        if let c = groupCaches[spec] { return c }
+        let c = GroupCache(seriesCount: seriesCount)
+        groupCaches[spec] = c
+        return c
     }
 }
 

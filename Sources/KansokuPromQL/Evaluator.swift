@@ -3,9 +3,24 @@ import KansokuCore
 /// An element of an instant vector during evaluation. `dropName` is Prometheus's delayed
 /// `__name__` removal: the name stays for matching and grouping and is removed at the end.
 struct EvalSample {
-    var labels: Labels
+    private(set) var labels: Labels
     var v: Double
     var dropName = false
+    /// The stored series these labels are exactly those of (-1 once labels are derived):
+    /// lets aggregation and range assembly reuse per-series work across steps.
+    private(set) var sid: Int32 = -1
+
+    init(labels: Labels, v: Double, dropName: Bool = false, sid: Int32 = -1) {
+        self.labels = labels
+        self.v = v
+        self.dropName = dropName
+        self.sid = sid
+    }
+
+    mutating func relabel(_ l: Labels) {
+        labels = l
+        sid = -1
+    }
 
     var finalLabels: Labels { dropName ? labels.removing(metadataLabels) : labels }
 }
@@ -16,6 +31,7 @@ struct EvalSeries {
     var ts: ArraySlice<Int64>
     var vs: ArraySlice<Double>
     var dropName = false
+    var sid: Int32 = -1
 }
 
 enum EvalValue {
@@ -32,6 +48,7 @@ let metadataLabels: Set<String> = ["__name__", "__type__", "__unit__"]
 /// and the same without stale markers for range windows.
 struct LoadedSeries {
     var labels: Labels
+    var sid: Int32 = -1
     var ts: [Int64]
     var vs: [Double]
     var rangeTs: [Int64]
@@ -71,6 +88,10 @@ final class Evaluator {
     private(set) var infos: [String] = []
     private var seenAnnotations = Set<String>()
     var data: [String: [LoadedSeries]] = [:]
+    /// How many loaded series have a `sid`.
+    var seriesCount = 0
+    /// Per grouping (`by`/`without` and labels), the group of each series and group labels.
+    var groupCaches: [String: GroupCache] = [:]
 
     init(start: Int64, end: Int64, step: Int64, lookback: Int64, subqueryStep: Int64, maxSamples: Int) {
         self.start = start
@@ -157,6 +178,10 @@ final class Evaluator {
             }
             var loaded = series.map(LoadedSeries.init)
             loaded.sort { labelsLess($0.labels, $1.labels) }
+            for i in loaded.indices {
+                loaded[i].sid = Int32(seriesCount)
+                seriesCount += 1
+            }
             for s in loaded { total += s.ts.count }
             if total > maxSamples {
                 throw PromQLError.limit("query processing would load too many samples into memory in query execution")
@@ -215,7 +240,7 @@ final class Evaluator {
         for s in data[Evaluator.key(v.matchers)] ?? [] {
             let i = lowerBound(s.ts, ref + 1) - 1
             guard i >= 0, s.ts[i] > ref - lookback, !PromQLStaleNaN.isStale(s.vs[i]) else { continue }
-            out.append(EvalSample(labels: s.labels, v: timestamps ? Double(s.ts[i]) / 1000 : s.vs[i]))
+            out.append(EvalSample(labels: s.labels, v: timestamps ? Double(s.ts[i]) / 1000 : s.vs[i], sid: s.sid))
         }
         return out
     }
@@ -228,7 +253,7 @@ final class Evaluator {
             let hi = lowerBound(s.rangeTs, ref + 1)
             let lo = lowerBound(s.rangeTs, ref - m.range + 1)
             guard lo < hi else { continue }
-            out.append(EvalSeries(labels: s.labels, ts: s.rangeTs[lo..<hi], vs: s.rangeVs[lo..<hi]))
+            out.append(EvalSeries(labels: s.labels, ts: s.rangeTs[lo..<hi], vs: s.rangeVs[lo..<hi], sid: s.sid))
         }
         return out
     }

@@ -1,6 +1,37 @@
 import Foundation
 import KansokuCore
 
+/// Range-vector functions, resolved once per call rather than per series.
+enum RangeFunction: String {
+    case rate = "rate"
+    case increase = "increase"
+    case delta = "delta"
+    case irate = "irate"
+    case idelta = "idelta"
+    case deriv = "deriv"
+    case predictLinear = "predict_linear"
+    case resets = "resets"
+    case changes = "changes"
+    case avgOverTime = "avg_over_time"
+    case sumOverTime = "sum_over_time"
+    case countOverTime = "count_over_time"
+    case minOverTime = "min_over_time"
+    case maxOverTime = "max_over_time"
+    case stddevOverTime = "stddev_over_time"
+    case stdvarOverTime = "stdvar_over_time"
+    case lastOverTime = "last_over_time"
+    case firstOverTime = "first_over_time"
+    case presentOverTime = "present_over_time"
+    case quantileOverTime = "quantile_over_time"
+    case madOverTime = "mad_over_time"
+    case tsOfLastOverTime = "ts_of_last_over_time"
+    case tsOfFirstOverTime = "ts_of_first_over_time"
+    case tsOfMinOverTime = "ts_of_min_over_time"
+    case tsOfMaxOverTime = "ts_of_max_over_time"
+    case doubleExponentialSmoothing = "double_exponential_smoothing"
+    case absentOverTime = "absent_over_time"
+}
+
 /// Range-vector functions: rates with Prometheus's extrapolation and the `*_over_time` family.
 extension Evaluator {
     /// The matrix argument's window bounds at time `t` (for extrapolation).
@@ -19,15 +50,16 @@ extension Evaluator {
 
     func evalRangeFunction(_ c: FunctionCall, _ t: Int64) throws(PromQLError) -> [EvalSample] {
         let name = c.name
+        guard let fn = RangeFunction(rawValue: name) else { throw PromQLError.execution("unknown function \(name)") }
         var scalarArgs: [Double] = []
         var matrixArg = c.args[0]
-        switch name {
-        case "quantile_over_time":
+        switch fn {
+        case .quantileOverTime:
             scalarArgs = [try scalar(c.args[0], t)]
             matrixArg = c.args[1]
-        case "predict_linear":
+        case .predictLinear:
             scalarArgs = [try scalar(c.args[1], t)]
-        case "double_exponential_smoothing":
+        case .doubleExponentialSmoothing:
             scalarArgs = [try scalar(c.args[1], t), try scalar(c.args[2], t)]
         default: break
         }
@@ -52,68 +84,68 @@ extension Evaluator {
         var out: [EvalSample] = []
         out.reserveCapacity(series.count)
         for s in series {
-            guard let v = rangeValue(name, s, bounds, t, scalarArgs) else { continue }
+            guard let v = rangeValue(fn, s, bounds, t, scalarArgs) else { continue }
             let keepName = name == "last_over_time" || name == "first_over_time"
-            out.append(EvalSample(labels: s.labels, v: v, dropName: keepName ? s.dropName : true))
+            out.append(EvalSample(labels: s.labels, v: v, dropName: keepName ? s.dropName : true, sid: s.sid))
         }
         return out
     }
 
-    func rangeValue(_ name: String, _ s: EvalSeries, _ b: (start: Int64, end: Int64, range: Int64), _ t: Int64,
+    func rangeValue(_ fn: RangeFunction, _ s: EvalSeries, _ b: (start: Int64, end: Int64, range: Int64), _ t: Int64,
                     _ args: [Double]) -> Double? {
         let vs = s.vs, ts = s.ts
         guard let first = vs.first, let last = vs.last else { return nil }
-        switch name {
-        case "rate": return extrapolatedRate(s, b, isCounter: true, isRate: true)
-        case "increase": return extrapolatedRate(s, b, isCounter: true, isRate: false)
-        case "delta": return extrapolatedRate(s, b, isCounter: false, isRate: false)
-        case "irate", "idelta":
+        switch fn {
+        case .rate: return extrapolatedRate(s, b, isCounter: true, isRate: true)
+        case .increase: return extrapolatedRate(s, b, isCounter: true, isRate: false)
+        case .delta: return extrapolatedRate(s, b, isCounter: false, isRate: false)
+        case .irate, .idelta:
             guard vs.count >= 2 else { return nil }
             let l = vs[vs.endIndex - 1], p = vs[vs.endIndex - 2]
             let dt = ts[ts.endIndex - 1] - ts[ts.endIndex - 2]
             guard dt != 0 else { return nil }
-            if name == "idelta" { return l - p }
+            if fn == .idelta { return l - p }
             let r = l < p ? l : l - p
             return r / (Double(dt) / 1000)
-        case "deriv":
+        case .deriv:
             guard vs.count >= 2 else { return nil }
             return linearRegression(ts, vs, interceptTime: ts.first!).slope
-        case "predict_linear":
+        case .predictLinear:
             guard vs.count >= 2 else { return nil }
             let (slope, intercept) = linearRegression(ts, vs, interceptTime: t)
             return slope * args[0] + intercept
-        case "resets":
+        case .resets:
             var n = 0.0, prev = first
             for v in vs.dropFirst() {
                 if v < prev { n += 1 }
                 prev = v
             }
             return n
-        case "changes":
+        case .changes:
             var n = 0.0, prev = first
             for v in vs.dropFirst() {
                 if !(v == prev || (v.isNaN && prev.isNaN)) { n += 1 }
                 prev = v
             }
             return n
-        case "avg_over_time":
+        case .avgOverTime:
             var m = MeanAccumulator()
             for v in vs { m.add(v) }
             return m.value
-        case "sum_over_time":
+        case .sumOverTime:
             var sum = 0.0, c = 0.0
             for v in vs { (sum, c) = kahanSumInc(v, sum, c) }
             return sum + c
-        case "count_over_time": return Double(vs.count)
-        case "min_over_time":
+        case .countOverTime: return Double(vs.count)
+        case .minOverTime:
             var x = first
             for v in vs.dropFirst() where v < x || x.isNaN { x = v }
             return x
-        case "max_over_time":
+        case .maxOverTime:
             var x = first
             for v in vs.dropFirst() where v > x || x.isNaN { x = v }
             return x
-        case "stddev_over_time", "stdvar_over_time":
+        case .stddevOverTime, .stdvarOverTime:
             var count = 0.0, mean = 0.0, cMean = 0.0, aux = 0.0, cAux = 0.0
             for v in vs {
                 count += 1
@@ -122,20 +154,20 @@ extension Evaluator {
                 (aux, cAux) = kahanSumInc(delta * (v - (mean + cMean)), aux, cAux)
             }
             let variance = (aux + cAux) / count
-            return name == "stdvar_over_time" ? variance : variance.squareRoot()
-        case "last_over_time": return last
-        case "first_over_time": return first
-        case "present_over_time": return 1
-        case "quantile_over_time": return quantileOf(args[0], Array(vs))
-        case "mad_over_time":
+            return fn == .stdvarOverTime ? variance : variance.squareRoot()
+        case .lastOverTime: return last
+        case .firstOverTime: return first
+        case .presentOverTime: return 1
+        case .quantileOverTime: return quantileOf(args[0], Array(vs))
+        case .madOverTime:
             let values = Array(vs)
             if values.contains(where: \.isNaN) { return .nan }
             let median = quantileOf(0.5, values)
             return quantileOf(0.5, values.map { abs($0 - median) })
-        case "ts_of_last_over_time": return Double(ts.last!) / 1000
-        case "ts_of_first_over_time": return Double(ts.first!) / 1000
-        case "ts_of_min_over_time", "ts_of_max_over_time":
-            let isMax = name == "ts_of_max_over_time"
+        case .tsOfLastOverTime: return Double(ts.last!) / 1000
+        case .tsOfFirstOverTime: return Double(ts.first!) / 1000
+        case .tsOfMinOverTime, .tsOfMaxOverTime:
+            let isMax = fn == .tsOfMaxOverTime
             var best = first, at = ts.first!
             for (time, v) in zip(ts, vs).dropFirst() {
                 if best.isNaN || (isMax ? v >= best : v <= best) {
@@ -144,7 +176,7 @@ extension Evaluator {
                 }
             }
             return Double(at) / 1000
-        case "double_exponential_smoothing":
+        case .doubleExponentialSmoothing:
             guard vs.count >= 2 else { return nil }
             let sf = args[0], tf = args[1]
             let values = Array(vs)
@@ -158,7 +190,7 @@ extension Evaluator {
                 s1 = sf * values[i] + (1 - sf) * (s0 + trend)
             }
             return s1
-        default:
+        case .absentOverTime:
             return nil
         }
     }

@@ -26,9 +26,9 @@ extension Evaluator {
             return .scalar(v.count == 1 ? v[0].v : .nan)
         case "timestamp":
             if case .vectorSelector(let sel) = c.args[0].unwrapped {
-                return .vector(selectInstant(sel, t, timestamps: true).map { EvalSample(labels: $0.labels, v: $0.v, dropName: true) })
+                return .vector(selectInstant(sel, t, timestamps: true).map { EvalSample(labels: $0.labels, v: $0.v, dropName: true, sid: $0.sid) })
             }
-            return .vector(try vector(c.args[0], t).map { EvalSample(labels: $0.labels, v: Double(t) / 1000, dropName: true) })
+            return .vector(try vector(c.args[0], t).map { EvalSample(labels: $0.labels, v: Double(t) / 1000, dropName: true, sid: $0.sid) })
         case "absent":
             if !(try vector(c.args[0], t)).isEmpty { return .vector([]) }
             return .vector([EvalSample(labels: absentLabels(c.args[0]), v: 1)])
@@ -128,7 +128,7 @@ extension Evaluator {
             let value = out[i].labels[src] ?? ""
             guard let caps = re.captures(in: value) else { continue }
             let result = expandTemplate(repl, captures: caps, names: re.groupNames)
-            out[i].labels = out[i].labels.setting(dst, to: result)
+            out[i].relabel(out[i].labels.setting(dst, to: result))
             if dst == "__name__" { out[i].dropName = false }
         }
         return out
@@ -142,7 +142,7 @@ extension Evaluator {
         var out = try vector(c.args[0], t)
         for i in out.indices {
             let joined = srcs.map { out[i].labels[$0] ?? "" }.joined(separator: sep)
-            out[i].labels = out[i].labels.setting(dst, to: joined)
+            out[i].relabel(out[i].labels.setting(dst, to: joined))
             if dst == "__name__" { out[i].dropName = false }
         }
         return out

@@ -36,22 +36,23 @@ public final class InMemoryQueryable: Queryable {
     /// sample at an existing timestamp replaces it).
     public func add(_ labels: Labels, t: Int64, v: Double) {
         state.withLock { s in
-            var entry = s.series[labels] ?? (ts: [], vs: [])
-            if let last = entry.ts.last, last >= t {
-                var lo = 0, hi = entry.ts.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if entry.ts[mid] < t { lo = mid + 1 } else { hi = mid }
-                }
-                if lo < entry.ts.count, entry.ts[lo] == t {
-                    entry.vs[lo] = v
-                } else {
-                    entry.ts.insert(t, at: lo)
-                    entry.vs.insert(v, at: lo)
-                }
+            // Appends in place (the common, in-order case) without copying the arrays.
+            if s.series[labels]?.ts.last.map({ $0 < t }) ?? true {
+                s.series[labels, default: (ts: [], vs: [])].ts.append(t)
+                s.series[labels, default: (ts: [], vs: [])].vs.append(v)
+                return
+            }
+            var entry = s.series.removeValue(forKey: labels)!
+            var lo = 0, hi = entry.ts.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if entry.ts[mid] < t { lo = mid + 1 } else { hi = mid }
+            }
+            if lo < entry.ts.count, entry.ts[lo] == t {
+                entry.vs[lo] = v
             } else {
-                entry.ts.append(t)
-                entry.vs.append(v)
+                entry.ts.insert(t, at: lo)
+                entry.vs.insert(v, at: lo)
             }
             s.series[labels] = entry
         }
