@@ -1,0 +1,145 @@
+import KansokuCore
+import Yams
+
+/// Reads Prometheus rule files (`groups:` of recording and alerting rules) with Kansoku's
+/// one addition: `kansoku_language: logql|promql` on a group or a rule. Without it, each
+/// expression's language is detected (a pipe or a line filter means LogQL).
+public enum RuleFileParser {
+    /// Checks an expression in its language; returns the problem or nil.
+    public typealias ExpressionValidator = @Sendable (_ expr: String, _ language: QueryLanguage) -> String?
+
+    public static func parse(_ text: String, file: String, validator: ExpressionValidator? = nil) throws(SpecError) -> [RuleGroupSpec] {
+        let docs: [Node]
+        switch composeDocuments(text, file: file) {
+        case .success(let d): docs = d
+        case .failure(let e): throw e
+        }
+        var w = YAMLWalker(file: file)
+        var out: [RuleGroupSpec] = []
+        var names: [String: SourcePosition] = [:]
+        for doc in docs {
+            guard let root = w.mapping(doc, "rule file") else { continue }
+            for (k, _) in root where k.string != "groups" {
+                w.fail(k, "unknown field \(goQuoted(k.string ?? "")) in rule file (expected groups)")
+            }
+            for g in w.sequence(root["groups"], "groups") {
+                guard let gm = w.mapping(g, "group") else { continue }
+                for (k, _) in gm where !["name", "interval", "query_offset", "limit", "labels", "rules", "kansoku_language"].contains(k.string ?? "") {
+                    w.fail(k, "unknown field \(goQuoted(k.string ?? "")) in group")
+                }
+                let pos = YAMLWalker.position(of: g)
+                guard let name = w.string(gm["name"], "group name"), !name.isEmpty else {
+                    w.fail(gm["name"] ?? g, "group name is required")
+                    continue
+                }
+                if let first = names[name] {
+                    w.fail(gm["name"], "group name \(goQuoted(name)) repeated in the same file (first at line \(first.line))")
+                }
+                names[name] = pos
+                var group = RuleGroupSpec(name: name, rules: [], file: file, position: pos)
+                group.interval = duration(gm["interval"], "interval", &w, allowZero: false)
+                group.queryOffset = duration(gm["query_offset"], "query_offset", &w, allowZero: true)
+                if let l = gm["limit"] {
+                    if let n = l.int, n >= 0 { group.limit = n } else { w.fail(l, "limit must be a non-negative integer") }
+                }
+                for l in w.stringMap(gm["labels"], "labels") {
+                    if !isValidLabelName(l.key) { w.fail(l.node, "invalid label name \(goQuoted(l.key))") }
+                    group.labels[l.key] = l.value
+                }
+                group.language = language(gm["kansoku_language"], &w)
+                for r in w.sequence(gm["rules"], "rules") {
+                    if let rule = parseRule(r, group: group, validator: validator, &w) { group.rules.append(rule) }
+                }
+                out.append(group)
+            }
+        }
+        if !w.issues.isEmpty { throw SpecError(w.issues) }
+        return out
+    }
+
+    private static func parseRule(_ node: Node, group: RuleGroupSpec, validator: ExpressionValidator?, _ w: inout YAMLWalker) -> RuleSpec? {
+        guard let m = w.mapping(node, "rule") else { return nil }
+        let known: Set<String> = ["record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations", "kansoku_language"]
+        for (k, _) in m where !known.contains(k.string ?? "") {
+            w.fail(k, "unknown field \(goQuoted(k.string ?? "")) in rule")
+        }
+        let pos = YAMLWalker.position(of: node)
+        let record = w.string(m["record"], "record"), alert = w.string(m["alert"], "alert")
+        let kind: RuleSpec.Kind
+        switch (record, alert) {
+        case (let r?, nil):
+            if !isValidMetricName(r) { w.fail(m["record"], "invalid recording rule name \(goQuoted(r))") }
+            for k in ["for", "keep_firing_for", "annotations"] where m[k] != nil {
+                w.fail(m[k], "invalid field \(goQuoted(k)) in recording rule")
+            }
+            kind = .recording(r)
+        case (nil, let a?):
+            if a.isEmpty { w.fail(m["alert"], "alert name must not be empty") }
+            kind = .alerting(a)
+        case (nil, nil):
+            w.fail(node, "rule needs record or alert")
+            return nil
+        default:
+            w.fail(node, "rule has both record and alert; use one")
+            return nil
+        }
+        guard let expr = w.string(m["expr"], "expr"), !expr.trimmingSpaces.isEmpty else {
+            w.fail(m["expr"] ?? node, "expr is required")
+            return nil
+        }
+        let language = language(m["kansoku_language"], &w) ?? group.language ?? QueryLanguageDetector.detect(expr)
+        if let validator, let problem = validator(expr, language) {
+            let exprPos = YAMLWalker.position(of: m["expr"])
+            w.issues.append(SpecIssue(file: w.file, position: exprPos, message: "\(kindName(kind)) \(goQuoted(kindValue(kind))): invalid \(language.rawValue) expression: \(problem)"))
+        }
+        var rule = RuleSpec(kind: kind, expr: expr, language: language, position: pos)
+        rule.forDuration = duration(m["for"], "for", &w, allowZero: true) ?? PromDuration(milliseconds: 0)
+        rule.keepFiringFor = duration(m["keep_firing_for"], "keep_firing_for", &w, allowZero: true) ?? PromDuration(milliseconds: 0)
+        for l in w.stringMap(m["labels"], "labels") {
+            if !isValidLabelName(l.key) || l.key == "__name__" { w.fail(l.node, "invalid label name \(goQuoted(l.key))") }
+            rule.labels[l.key] = l.value
+            if rule.isAlerting { checkTemplate(l.value, at: l.node, what: "label \(l.key)", &w) }
+        }
+        for a in w.stringMap(m["annotations"], "annotations") {
+            if !isValidLabelName(a.key) { w.fail(a.node, "invalid annotation name \(goQuoted(a.key))") }
+            rule.annotations[a.key] = a.value
+            checkTemplate(a.value, at: a.node, what: "annotation \(a.key)", &w)
+        }
+        return rule
+    }
+
+    private static func kindName(_ k: RuleSpec.Kind) -> String {
+        if case .recording = k { return "record" }
+        return "alert"
+    }
+
+    private static func kindValue(_ k: RuleSpec.Kind) -> String {
+        switch k {
+        case .recording(let n), .alerting(let n): n
+        }
+    }
+
+    private static func checkTemplate(_ text: String, at node: Node, what: String, _ w: inout YAMLWalker) {
+        do throws(AlertTemplate.TemplateError) { _ = try AlertTemplate(text) } catch {
+            w.fail(node, "\(what): template: \(error.message)")
+        }
+    }
+
+    private static func duration(_ node: Node?, _ what: String, _ w: inout YAMLWalker, allowZero: Bool) -> PromDuration? {
+        guard let node else { return nil }
+        guard let s = node.string, let d = PromDuration(s), d.milliseconds >= 0, allowZero || d.milliseconds > 0 else {
+            w.fail(node, "\(what) must be a duration such as 30s, 5m or 1h\(allowZero ? "" : " (above zero)")")
+            return nil
+        }
+        return d
+    }
+
+    private static func language(_ node: Node?, _ w: inout YAMLWalker) -> QueryLanguage? {
+        guard let node else { return nil }
+        guard let s = node.string, let l = QueryLanguage(rawValue: s.lowercased()) else {
+            w.fail(node, "kansoku_language must be promql or logql")
+            return nil
+        }
+        return l
+    }
+}
