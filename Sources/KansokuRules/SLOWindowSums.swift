@@ -140,9 +140,24 @@ struct SLOWindowSums: Sendable {
             }
             return (e, tot)
         }
-        let end = t / Self.block * Self.block  // blocks end on 5-minute boundaries
-        if window <= Self.mediumLimit { return medium.sum(window: window, at: end - 1) }
-        return coarse.sum(window: window, at: end - 1)
+        // Blocks end on 5-minute boundaries; between them the window (t−W, t] is the last
+        // complete blocks, the newest tick's 5m SLI for the part after the last boundary, and
+        // the matching share of the block leaving the window.
+        let end = t / Self.block * Self.block
+        let delta = t - end
+        let ring = window <= Self.mediumLimit ? medium : coarse
+        var (e, tot) = ring.sum(window: window - Self.block, at: end - 1)
+        if window <= Self.mediumLimit, let tail = medium.value(at: end - window + Self.block - 1) {
+            let share = Double(Self.block - delta) / Double(Self.block)
+            e += tail.errors * share
+            tot += tail.totals * share
+        }
+        if delta > 0, let head = fine.value(at: t) {
+            let share = Double(delta) / Double(Self.block)
+            e += head.errors * share
+            tot += head.totals * share
+        }
+        return (e, tot)
     }
 
     /// Error ratio over `window`, or nil without traffic.
