@@ -65,8 +65,10 @@ final class Head: Sendable {
     func append(ref: UInt64, t: Int64, v: Double) -> AppendOutcome? {
         let range = chunkRange
         return stripe(ref).series.withLock { m -> AppendOutcome? in
-            guard m[ref] != nil else { return nil }
-            return m[ref]!.append(t: t, v: v, chunkRange: range)
+            // Mutating through `values[index]` edits in place; `m[ref]!` would move the
+            // series out of the table and back, retaining every field on the way.
+            guard let i = m.index(forKey: ref) else { return nil }
+            return m.values[i].append(t: t, v: v, chunkRange: range)
         }
     }
 

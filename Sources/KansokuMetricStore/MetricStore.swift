@@ -23,7 +23,9 @@ public final class MetricStore: Sendable {
     }
 
     /// Opens (or creates) the store in `config.directory`: loads blocks, replays the WAL.
-    public static func open(_ config: MetricStoreConfig, logger: Logger) throws(MetricStoreError) -> MetricStore {
+    public static func open(
+        _ config: MetricStoreConfig, logger: Logger = Logger(label: "kansoku.metricstore")
+    ) throws(MetricStoreError) -> MetricStore {
         guard config.blockDuration > 0, config.retention > 0, config.walSegmentSize > 0 else {
             throw .invalidConfig("blockDuration, retention and walSegmentSize must be positive")
         }
@@ -173,7 +175,8 @@ public final class MetricStore: Sendable {
         }
         let merges = try blocks.compact(config: config, logger: logger, headMinTime: head.minValidTime.load(ordering: .relaxed))
         let newest = max(blocks.maxTime, head.maxTime.load(ordering: .relaxed))
-        let expired = try blocks.applyRetention(before: newest - config.retention, logger: logger)
+        let (cutoff, overflow) = newest.subtractingReportingOverflow(config.retention)
+        let expired = overflow ? 0 : try blocks.applyRetention(before: cutoff, logger: logger)
         head.counters.withLock {
             $0.compactions += UInt64(merges)
             $0.blocksDeletedByRetention += UInt64(expired)
