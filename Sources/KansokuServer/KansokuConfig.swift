@@ -9,8 +9,8 @@ import Yams
 public struct KansokuConfig: Decodable, Sendable {
     public var server = ServerSettings()
     public var storage = StorageSettings()
-    public var logs = LogsSettings()
-    public var metrics = MetricsSettings()
+    public var logs = LogsConfig()
+    public var metrics = MetricsScrapeConfig()
     public var rules = RulesSettings()
     public var notify: NotifyConfig?
 
@@ -22,8 +22,8 @@ public struct KansokuConfig: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         server = try c.decodeIfPresent(ServerSettings.self, forKey: .server) ?? server
         storage = try c.decodeIfPresent(StorageSettings.self, forKey: .storage) ?? storage
-        logs = try c.decodeIfPresent(LogsSettings.self, forKey: .logs) ?? logs
-        metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? metrics
+        logs = try c.decodeIfPresent(LogsConfig.self, forKey: .logs) ?? logs
+        metrics = try c.decodeIfPresent(MetricsScrapeConfig.self, forKey: .metrics) ?? metrics
         rules = try c.decodeIfPresent(RulesSettings.self, forKey: .rules) ?? rules
         notify = try c.decodeIfPresent(NotifyConfig.self, forKey: .notify)
     }
@@ -75,34 +75,6 @@ public struct KansokuConfig: Decodable, Sendable {
         @unknown default:
             return .unreadable(path: path, reason: "\(e)")
         }
-    }
-}
-
-/// The `logs:` section: files to tail.
-public struct LogsSettings: Decodable, Sendable {
-    public var targets: [TailTargetConfig] = []
-    public init() {}
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        targets = try c.decodeIfPresent([TailTargetConfig].self, forKey: .targets) ?? []
-    }
-    enum CodingKeys: String, CodingKey { case targets }
-}
-
-/// The `metrics:` section: targets to scrape.
-public struct MetricsSettings: Decodable, Sendable {
-    public var scrapeInterval = "15s"
-    public var scrapeTimeout = "10s"
-    public var targets: [ScrapeTargetConfig] = []
-    public init() {}
-    enum CodingKeys: String, CodingKey {
-        case scrapeInterval = "scrape_interval", scrapeTimeout = "scrape_timeout", targets
-    }
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        scrapeInterval = try c.decodeIfPresent(String.self, forKey: .scrapeInterval) ?? scrapeInterval
-        scrapeTimeout = try c.decodeIfPresent(String.self, forKey: .scrapeTimeout) ?? scrapeTimeout
-        targets = try c.decodeIfPresent([ScrapeTargetConfig].self, forKey: .targets) ?? []
     }
 }
 

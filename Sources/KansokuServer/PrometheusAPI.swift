@@ -56,10 +56,11 @@ struct PrometheusAPI: Sendable {
             })
         }
         router.get("/api/v1/rules") { request, _ in
-            Response.json(successEnvelope { w in (rules ?? .empty).writeRules(&w) })
+            let type = request.uri.queryParameters.get("type").map(String.init)
+            return Response.json(await (rules ?? .empty).rulesJSON(type: type))
         }
         router.get("/api/v1/alerts") { _, _ in
-            Response.json(successEnvelope { w in (rules ?? .empty).writeAlerts(&w) })
+            Response.json(await (rules ?? .empty).alertsJSON())
         }
     }
 

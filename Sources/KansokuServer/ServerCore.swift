@@ -79,7 +79,7 @@ final class ServerCore: Sendable {
         router.get("/ready") { _, _ in Response.text("ready\n") }
         router.get("/healthz") { _, _ in Response.text("ok\n") }
         router.get("/metrics") { _, _ in
-            Response.text(self.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            Response.text(await self.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         LokiAPI(store: logStore, engine: logQL, settings: config.server, metrics: metrics, logger: logger).register(on: router)
         LokiTail(store: logStore, engine: logQL, settings: config.server, logger: logger).register(on: router)

@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Crash-safe file operations on POSIX: a file written with `writeAtomically` is either
+/// absent or complete after a crash or power loss (temp file, fsync, rename, fsync of the
+/// directory), and a `remove` is made durable by syncing the directory.
+enum DurableFiles {
+    enum Failure: Error, CustomStringConvertible {
+        case posix(String, path: String, errno: Int32)
+        var description: String {
+            switch self {
+            case let .posix(op, path, e): return "\(op) \(path): \(String(cString: strerror(e)))"
+            }
+        }
+    }
+
+    static func createDirectory(_ path: String) throws(Failure) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw .posix("mkdir", path: prefix, errno: errno) }
+        }
+    }
+
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(Failure) {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .posix("open", path: tmp, errno: errno) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = errno
+                close(fd)
+                throw .posix("write", path: tmp, errno: e)
+            }
+            written += n
+        }
+        if fsync(fd) != 0 { let e = errno; close(fd); throw .posix("fsync", path: tmp, errno: e) }
+        close(fd)
+        guard rename(tmp, path) == 0 else { throw .posix("rename", path: path, errno: errno) }
+        try syncDirectory(of: path)
+    }
+
+    static func remove(_ path: String) throws(Failure) {
+        if unlink(path) != 0 && errno != ENOENT { throw .posix("unlink", path: path, errno: errno) }
+        try syncDirectory(of: path)
+    }
+
+    static func syncDirectory(of path: String) throws(Failure) {
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let fd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .posix("open", path: dir, errno: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw .posix("fsync", path: dir, errno: errno) }
+    }
+
+    static func readAll(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Names of the entries of `dir` ending in `suffix`, sorted.
+    static func list(_ dir: String, suffix: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasSuffix(suffix) { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Removes temp files left by a crash in the middle of `writeAtomically`.
+    static func removeTemporaries(in dir: String) {
+        for name in list(dir, suffix: ".tmp") { unlink(dir + "/" + name) }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import KansokuCore
+import KansokuLogQL
+import KansokuLogStore
+import KansokuMetricStore
+import KansokuNotify
+import KansokuPromQL
+import KansokuRules
+import Logging
+
+/// Rule groups and SLOs from `rules.files`, evaluated over both engines, with results written
+/// back to the metric store and alert changes handed to the notifier.
+final class RulesRuntime: Sendable {
+    let manager: RuleManager
+    let logger: Logger
+
+    init(manager: RuleManager, logger: Logger) {
+        self.manager = manager
+        self.logger = logger
+    }
+
+    static func make(config: KansokuConfig, logStore: LogStore, metricStore: MetricStore, notifier: Notifier?,
+                     logger: Logger) throws -> RulesRuntime? {
+        let files = RuleFiles.expand(config.rules.files)
+        guard !files.isEmpty else { return nil }
+        guard let interval = PromDuration(config.rules.interval), interval.milliseconds > 0 else {
+            throw ConfigError.invalid(key: "rules.interval", reason: "expected a duration such as 30s, got \"\(config.rules.interval)\"")
+        }
+        let ruleSet: RuleSet
+        do { ruleSet = try RuleFiles.load(config.rules.files) } catch {
+            throw ConfigError.invalid(key: "rules.files", reason: "\n\(error)")
+        }
+        let engine = KansokuRuleQueryEngine(promql: PromQLEngine(queryable: metricStore), logql: LogQLEngine(store: logStore))
+        var settings = AlertingSettings()
+        settings.externalURL = "http://\(config.server.listen)"
+        let manager: RuleManager
+        do {
+            manager = try RuleManager(ruleSet: ruleSet, engine: engine, writer: MetricStoreRuleWriter(store: metricStore),
+                                      interval: interval.milliseconds, settings: settings,
+                                      sink: notifier.map { NotifierSink(notifier: $0) })
+        } catch {
+            throw ConfigError.invalid(key: "rules.files", reason: "\n\(error)")
+        }
+        logger.info("rules loaded", metadata: ["files": "\(files.count)", "groups": "\(ruleSet.groups.count)", "slos": "\(ruleSet.slos.count)"])
+        return RulesRuntime(manager: manager, logger: logger)
+    }
+
+    func run() async throws { await manager.run() }
+
+    func renderMetrics() async -> String {
+        var out = "# HELP kansoku_rule_group_last_duration_seconds Duration of the last evaluation of each rule group.\n"
+        out += "# TYPE kansoku_rule_group_last_duration_seconds gauge\n"
+        for s in await manager.groupSnapshots() {
+            out += "kansoku_rule_group_last_duration_seconds{rule_group=\(goQuoted(s.spec.name))} \(formatPromFloat(s.evaluationSeconds))\n"
+        }
+        return out
+    }
+}
+
+/// Hands the rule engine's alert notifications to the notifier.
+struct NotifierSink: AlertNotificationSink {
+    let notifier: Notifier
+
+    func send(_ alerts: [AlertNotification]) async {
+        await notifier.send(alerts.map { a in
+            NotifyAlert(labels: a.labels, annotations: a.annotations, startsAt: a.startsAt * 1_000_000,
+                        endsAt: a.endsAt * 1_000_000, generatorURL: a.generatorURL,
+                        status: a.status == .resolved ? .resolved : .firing)
+        })
+    }
+}
+
+/// `/api/v1/rules` and `/api/v1/alerts` from the rule manager, in Prometheus's JSON.
+struct RulesAPIProvider: Sendable {
+    let runtime: RulesRuntime?
+
+    static let empty = RulesAPIProvider(runtime: nil)
+
+    init(runtime: RulesRuntime?) { self.runtime = runtime }
+
+    func rulesJSON(type: String?) async -> JSONWriter {
+        guard let runtime else { return successEnvelope { w in w.beginObject(); w.key("groups"); w.beginArray(); w.endArray(); w.endObject() } }
+        let data = await runtime.manager.rulesData(type: type)
+        return Self.envelope(data)
+    }
+
+    func alertsJSON() async -> JSONWriter {
+        guard let runtime else { return successEnvelope { w in w.beginObject(); w.key("alerts"); w.beginArray(); w.endArray(); w.endObject() } }
+        return Self.envelope(await runtime.manager.alertsData())
+    }
+
+    static func envelope(_ data: some Encodable) -> JSONWriter {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(data)) ?? Data("{}".utf8)
+        return successEnvelope { w in w.raw(String(decoding: body, as: UTF8.self)) }
+    }
+}
