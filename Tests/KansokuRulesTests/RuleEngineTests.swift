@@ -272,3 +272,43 @@ final class ScriptedEngine: RuleQueryEngine, @unchecked Sendable {
         #expect(RulesAPI.group(await runner.snapshot()).rules[1].health == "ok")
     }
 }
+
+@Suite struct ShippedRulesTests {
+    @Test func shippedRulesAndSLOsAreValid() throws {
+        let dir = TestPaths.repoRoot.appendingPathComponent("rules").path
+        let report = RuleFiles.checkAll(at: dir)
+        for m in report.messages { print(m) }
+        #expect(report.ok)
+        let set = try RuleFiles.load([dir])
+        #expect(set.slos.map(\.name).sorted() == ["playback-availability", "requests-availability", "requests-latency"])
+        #expect(set.slos.first { $0.name == "playback-availability" }?.sli.language == .logql)
+        #expect(set.groups.flatMap(\.rules).filter { $0.language == .logql }.count == 2)
+        // Generated rules keep the LogQL recordings in a document of their own.
+        let text = try String(contentsOfFile: dir + "/streaming-slos.yaml", encoding: .utf8)
+        let out = try SLOGenerate.generate(text, file: "streaming-slos.yaml")
+        #expect(out.components(separatedBy: "\n---\n").count == 3)
+        #expect(out.contains("kansoku_language: logql"))
+    }
+
+    @Test func checkReportsFileLineAndReason() throws {
+        let dir = TestPaths.tempDir("check")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            version: "prometheus/v1"
+            service: "svc"
+            slos:
+              - name: "a"
+                objective: 120
+                sli:
+                  events:
+                    error_query: sum(rate(x[5m]))
+                    total_query: sum(rate(y[{{.window}}])
+            """.write(to: dir.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+        let report = RuleFiles.checkSLOs(at: dir.path)
+        #expect(!report.ok && report.errorCount == 3)
+        let all = report.messages.joined(separator: "\n")
+        #expect(all.contains("bad.yaml:4:5: SLO \"a\": objective must be greater than 0 and at most 100, got 120"))
+        #expect(all.contains("must use the {{.window}} template variable"))
+        #expect(all.contains("invalid promql SLI query"))
+    }
+}
