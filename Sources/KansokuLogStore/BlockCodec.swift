@@ -21,8 +21,9 @@ struct EncodedBlock: Sendable {
 /// `line bytes | count, first ts, ts deltas, line lengths, metadata | u32 columns length`.
 /// Lines come first so decoding can keep the decompressed buffer as the line buffer.
 enum BlockPayload {
-    static func encode(_ block: DecodedBlock) -> [UInt8] {
-        var w = ByteWriter(capacity: block.rawSize + block.count * 4 + 16)
+    static func encode(_ block: DecodedBlock, into w: inout ByteWriter) {
+        w.bytes.removeAll(keepingCapacity: true)
+        w.bytes.reserveCapacity(block.rawSize + block.count * 12 + 16)
         w.writeBytes(block.lineBytes)
         let columnsStart = w.count
         w.writeUVarint(UInt64(block.count))
@@ -42,7 +43,6 @@ enum BlockPayload {
             }
         }
         w.writeU32(UInt32(w.count - columnsStart))
-        return w.bytes
     }
 
     /// Parses a decompressed payload; nil reason on success, otherwise what is wrong.
@@ -115,11 +115,11 @@ final class BlockCodec: Sendable {
 
     init(level: Int32) { self.level = level }
 
-    func encode(_ block: DecodedBlock, dictionary: ZstdDictionary?) -> EncodedBlock? {
+    func encode(_ block: DecodedBlock, dictionary: ZstdDictionary?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
         let encoder = encoders.withLock { $0.popLast() } ?? BlockEncoder(level: level)
         guard let encoder else { return nil }
         defer { encoders.withLock { $0.append(encoder) } }
-        return encoder.encode(block, dictionary: dictionary)
+        return encoder.encode(block, dictionary: dictionary, filterHint: filterHint)
     }
 
     /// Decompresses and parses a block (its CRC already verified by the caller).
@@ -143,20 +143,22 @@ final class BlockCodec: Sendable {
 /// One zstd context plus filter scratch; used by one thread at a time (the pool hands it out).
 final class BlockEncoder: @unchecked Sendable {
     let zstd: ZstdCompressor
-    var bloomBuilder = TokenBloomBuilder()
+    let bloomBuilder = TokenBloomBuilder()
+    private var payload = ByteWriter()
 
     init?(level: Int32) {
         guard let z = ZstdCompressor(level: level) else { return nil }
         zstd = z
     }
 
-    func encode(_ block: DecodedBlock, dictionary: ZstdDictionary?) -> EncodedBlock? {
-        let payload = BlockPayload.encode(block)
-        guard let compressed = payload.withUnsafeBytes({ zstd.compress($0, dictionary: dictionary) }) else { return nil }
-        let bloom = block.lineBytes.withUnsafeBytes { bloomBuilder.build($0) }
-        return EncodedBlock(compressed: compressed, crc: CRC32C.checksum(compressed), payloadSize: payload.count,
-                            entryCount: block.count, minTime: block.minTime, maxTime: block.maxTime,
-                            rawSize: block.rawSize, usesDictionary: dictionary != nil, bloom: bloom)
+    func encode(_ block: DecodedBlock, dictionary: ZstdDictionary?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
+        BlockPayload.encode(block, into: &payload)
+        guard let compressed = payload.bytes.withUnsafeBytes({ zstd.compress($0, dictionary: dictionary) }) else { return nil }
+        let (bloom, distinct) = block.lineBytes.withUnsafeBytes { bloomBuilder.build($0, hint: filterHint) }
+        let encoded = EncodedBlock(compressed: compressed, crc: CRC32C.checksum(compressed), payloadSize: payload.count,
+                                   entryCount: block.count, minTime: block.minTime, maxTime: block.maxTime,
+                                   rawSize: block.rawSize, usesDictionary: dictionary != nil, bloom: bloom)
+        return (encoded, distinct)
     }
 }
 

@@ -13,6 +13,9 @@ public struct BlockRef: Sendable {
     /// Token filter of the block; nil for a head snapshot (always "maybe").
     var bloom: TokenBloom?
 
+    /// Bytes of the block's token filter (0 for a head snapshot).
+    public var filterSize: Int { bloom?.byteSize ?? 0 }
+
     /// Whether the block is a snapshot of a stream's uncompressed head.
     public var isHead: Bool {
         if case .head = source { return true }

@@ -20,7 +20,7 @@ struct HeadBlock: Sendable {
         if lineBytes.capacity < bytes { lineBytes.reserveCapacity(bytes) }
     }
 
-    mutating func append(timestamp: Int64, line: [UInt8], metadata md: Labels) {
+    mutating func append(timestamp: Int64, line: UnsafeRawBufferPointer, metadata md: Labels) {
         if let last = timestamps.last, timestamp < last { inOrder = false }
         timestamps.append(timestamp)
         lineBytes.append(contentsOf: line)

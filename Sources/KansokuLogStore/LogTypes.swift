@@ -130,3 +130,68 @@ public struct StreamEntries: Sendable {
         self.entries = entries
     }
 }
+
+/// Many entries of one stream packed in one buffer: the allocation-free way to append, e.g.
+/// straight from a file tailer's read buffer. Line i is `bytes[lineStarts[i]..<lineEnds[i]]`.
+public struct PackedBatch: Sendable {
+    public var tenant: String
+    public var labels: Labels
+    public var timestamps: [Int64]
+    public var bytes: [UInt8]
+    public var lineStarts: [Int]
+    public var lineEnds: [Int]
+    /// Structured metadata per entry, or empty when no entry has any.
+    public var metadata: [Labels]
+
+    public init(tenant: String = LogStore.defaultTenant, labels: Labels, timestamps: [Int64], bytes: [UInt8],
+                lineStarts: [Int], lineEnds: [Int], metadata: [Labels] = []) {
+        self.tenant = tenant
+        self.labels = labels
+        self.timestamps = timestamps
+        self.bytes = bytes
+        self.lineStarts = lineStarts
+        self.lineEnds = lineEnds
+        self.metadata = metadata
+    }
+
+    /// Packs the entries of a batch (one copy of each line).
+    public init(_ batch: StreamBatch) {
+        tenant = batch.tenant
+        labels = batch.labels
+        timestamps = []
+        timestamps.reserveCapacity(batch.entries.count)
+        bytes = []
+        bytes.reserveCapacity(batch.entries.reduce(0) { $0 + $1.line.count })
+        lineStarts = []
+        lineStarts.reserveCapacity(batch.entries.count)
+        lineEnds = []
+        lineEnds.reserveCapacity(batch.entries.count)
+        metadata = []
+        let anyMetadata = batch.entries.contains { !$0.metadata.isEmpty }
+        for e in batch.entries {
+            timestamps.append(e.timestamp)
+            lineStarts.append(bytes.count)
+            bytes.append(contentsOf: e.line)
+            lineEnds.append(bytes.count)
+            if anyMetadata { metadata.append(e.metadata) }
+        }
+    }
+
+    public var count: Int { timestamps.count }
+
+    /// Entry i's structured metadata (empty when none).
+    public func metadata(_ i: Int) -> Labels { metadata.isEmpty ? Labels() : metadata[i] }
+
+    /// The entries at `indices` only (used when some entries are rejected).
+    func keeping(_ indices: [Int]) -> PackedBatch {
+        var out = PackedBatch(tenant: tenant, labels: labels, timestamps: [], bytes: [], lineStarts: [], lineEnds: [])
+        for i in indices {
+            out.timestamps.append(timestamps[i])
+            out.lineStarts.append(out.bytes.count)
+            out.bytes.append(contentsOf: bytes[lineStarts[i]..<lineEnds[i]])
+            out.lineEnds.append(out.bytes.count)
+            if !metadata.isEmpty { out.metadata.append(metadata[i]) }
+        }
+        return out
+    }
+}

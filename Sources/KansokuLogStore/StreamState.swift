@@ -52,8 +52,8 @@ struct StreamState: Sendable {
     var highestTime = Int64.min
     /// The newest WAL record applied to this stream.
     var lastMark: WALMark?
-    /// Replay skips records up to this mark (their entries are in flushed chunks).
-    var flushedThrough: WALMark?
+    /// Distinct grams in the stream's last encoded block (0 before the first).
+    var filterHint = 0
 
     /// Oldest WAL segment this stream still needs (data not yet in flushed chunks).
     var oldestNeededSegment: Int? {
@@ -73,4 +73,6 @@ struct CutJob: Sendable {
     /// The chunk's first block, when this block is a later one and uses it as dictionary.
     var dictionaryBlock: DecodedBlock?
     var dictionary: ZstdDictionary?
+    /// Distinct grams of the stream's previous block: sizes this block's filter in one pass.
+    var filterHint: Int
 }

@@ -69,40 +69,119 @@ enum TokenGrams {
 }
 
 /// Builds token filters, reusing its scratch memory between blocks (one user at a time).
-struct TokenBloomBuilder {
-    private var grams: [UInt32] = []
-    private var sketch = [UInt64](repeating: 0, count: 1024)   // 65,536 bits for linear counting
+/// Two passes over the block's grams: the first stores them and estimates how many are
+/// distinct (linear counting in a 64 Kibit sketch), the second sets the bits of a filter sized
+/// for that many keys.
+final class TokenBloomBuilder {
+    private var grams: UnsafeMutablePointer<UInt32>
+    private var capacity: Int
+    private let sketch: UnsafeMutablePointer<UInt64>
+    private static let sketchWords = 1024
 
-    mutating func build(_ bytes: UnsafeRawBufferPointer) -> TokenBloom {
-        grams.removeAll(keepingCapacity: true)
-        for i in 0..<sketch.count { sketch[i] = 0 }
-        TokenGrams.forEach(in: bytes) { g in grams.append(g); return true }
-        guard !grams.isEmpty else { return TokenBloom(words: []) }
-        let sketchBits = sketch.count * 64
-        var last: UInt32 = 0
-        var first = true
-        sketch.withUnsafeMutableBufferPointer { sk in
-            for g in grams where first || g != last {
-                first = false
-                last = g
-                let s = TokenBloom.slot(g ^ 0x5bd1_e995, bits: sketchBits)
-                sk[s >> 6] |= 1 << UInt64(s & 63)
+    init() {
+        capacity = 1 << 16
+        grams = .allocate(capacity: capacity)
+        sketch = .allocate(capacity: TokenBloomBuilder.sketchWords)
+    }
+
+    deinit {
+        grams.deallocate()
+        sketch.deallocate()
+    }
+
+    /// Builds the filter of a block's line bytes and estimates its distinct grams. With a
+    /// hint (the previous block's distinct count) it sets bits in one pass and checks the
+    /// filter's own fill (linear counting); only when the estimate is far off does it fall back
+    /// to the exact-sizing two passes.
+    func build(_ bytes: UnsafeRawBufferPointer, hint: Int) -> (filter: TokenBloom, distinct: Int) {
+        if hint > 0 {
+            let words = TokenBloomBuilder.wordCount(forDistinct: Double(hint))
+            let filter = onePass(bytes, wordCount: words)
+            let estimate = TokenBloomBuilder.linearCount(filter.words)
+            if estimate <= Double(hint) * 1.25 && estimate >= Double(hint) * 0.8 {
+                return (filter, Int(estimate))
             }
         }
-        var setBits = 0
-        for w in sketch { setBits += w.nonzeroBitCount }
-        let zeros = max(1, sketchBits - setBits)
-        let distinct = -Double(sketchBits) * log(Double(zeros) / Double(sketchBits))
-        let wordCount = max(1, Int((distinct * TokenBloom.bitsPerKey / 64).rounded(.up)))
+        return twoPass(bytes)
+    }
+
+    static func wordCount(forDistinct distinct: Double) -> Int {
+        max(1, Int((distinct * TokenBloom.bitsPerKey / 64).rounded(.up)))
+    }
+
+    /// Distinct keys that produced a filter's fill, for one hash per key.
+    static func linearCount(_ words: [UInt64]) -> Double {
+        let bits = words.count * 64
+        var set = 0
+        for w in words { set += w.nonzeroBitCount }
+        let zeros = max(1, bits - set)
+        return -Double(bits) * log(Double(zeros) / Double(bits))
+    }
+
+    private func onePass(_ bytes: UnsafeRawBufferPointer, wordCount: Int) -> TokenBloom {
         var words = [UInt64](repeating: 0, count: wordCount)
         let bits = wordCount * 64
         words.withUnsafeMutableBufferPointer { w in
-            for g in grams {
-                let s = TokenBloom.slot(g, bits: bits)
-                w[s >> 6] |= 1 << UInt64(s & 63)
+            TokenGrams.classes.withUnsafeBufferPointer { cls in
+                var gram: UInt32 = 0
+                var run = 0
+                for i in 0..<bytes.count {
+                    let c = cls[Int(bytes[i])]
+                    if c == 0 { run = 0; continue }
+                    gram = (gram << 8) | UInt32(c)
+                    run += 1
+                    if run >= 4 {
+                        let s = TokenBloom.slot(gram, bits: bits)
+                        w[s >> 6] |= 1 << UInt64(s & 63)
+                    }
+                }
             }
         }
         return TokenBloom(words: words)
+    }
+
+    private func twoPass(_ bytes: UnsafeRawBufferPointer) -> (filter: TokenBloom, distinct: Int) {
+        if bytes.count > capacity {
+            grams.deallocate()
+            capacity = bytes.count
+            grams = .allocate(capacity: capacity)
+        }
+        let sketchBits = TokenBloomBuilder.sketchWords * 64
+        sketch.initialize(repeating: 0, count: TokenBloomBuilder.sketchWords)
+        var n = 0
+        TokenGrams.classes.withUnsafeBufferPointer { cls in
+            var gram: UInt32 = 0
+            var run = 0
+            var last: UInt32 = 0
+            for i in 0..<bytes.count {
+                let c = cls[Int(bytes[i])]
+                if c == 0 { run = 0; continue }
+                gram = (gram << 8) | UInt32(c)
+                run += 1
+                if run >= 4 && (gram != last || n == 0) {
+                    last = gram
+                    grams[n] = gram
+                    n += 1
+                    let s = TokenBloom.slot(gram ^ 0x5bd1_e995, bits: sketchBits)
+                    sketch[s >> 6] |= 1 << UInt64(s & 63)
+                }
+            }
+        }
+        guard n > 0 else { return (TokenBloom(words: []), 0) }
+        var setBits = 0
+        for w in 0..<TokenBloomBuilder.sketchWords { setBits += sketch[w].nonzeroBitCount }
+        let zeros = max(1, sketchBits - setBits)
+        let distinct = -Double(sketchBits) * log(Double(zeros) / Double(sketchBits))
+        let wordCount = TokenBloomBuilder.wordCount(forDistinct: distinct)
+        let bits = wordCount * 64
+        var words = [UInt64](repeating: 0, count: wordCount)
+        words.withUnsafeMutableBufferPointer { w in
+            for i in 0..<n {
+                let s = TokenBloom.slot(grams[i], bits: bits)
+                w[s >> 6] |= 1 << UInt64(s & 63)
+            }
+        }
+        return (TokenBloom(words: words), Int(distinct.rounded()))
     }
 }
 

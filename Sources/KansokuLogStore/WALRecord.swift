@@ -7,25 +7,31 @@ struct WALRecord {
     static let entriesType: UInt8 = 1
     static let headerSize = 8
 
-    var tenant: String
-    var labels: Labels
-    var entries: ArraySlice<LogEntry>
 
-    /// Appends the framed record to `w`.
-    static func encode(tenant: String, labels: Labels, entries: some Collection<LogEntry>, into w: inout ByteWriter) {
+    /// Appends the framed record of entries `range` of `batch` to `w`.
+    static func encode(_ batch: PackedBatch, range: Range<Int>, into w: inout ByteWriter) {
         let start = w.count
         w.writeU32(0)
         w.writeU32(0)
         w.writeU8(entriesType)
-        w.writeString(tenant)
-        w.writeUVarint(UInt64(labels.count))
-        for l in labels { w.writeString(l.name); w.writeString(l.value) }
-        w.writeUVarint(UInt64(entries.count))
-        for e in entries {
-            w.writeVarint(e.timestamp)
-            w.writeLengthPrefixed(e.line)
-            w.writeUVarint(UInt64(e.metadata.count))
-            for l in e.metadata { w.writeString(l.name); w.writeString(l.value) }
+        w.writeString(batch.tenant)
+        w.writeUVarint(UInt64(batch.labels.count))
+        for l in batch.labels { w.writeString(l.name); w.writeString(l.value) }
+        w.writeUVarint(UInt64(range.count))
+        batch.bytes.withUnsafeBytes { bytes in
+            for i in range {
+                w.writeVarint(batch.timestamps[i])
+                let line = UnsafeRawBufferPointer(rebasing: bytes[batch.lineStarts[i]..<batch.lineEnds[i]])
+                w.writeUVarint(UInt64(line.count))
+                w.writeBytes(line)
+                if batch.metadata.isEmpty {
+                    w.writeU8(0)
+                } else {
+                    let md = batch.metadata[i]
+                    w.writeUVarint(UInt64(md.count))
+                    for l in md { w.writeString(l.name); w.writeString(l.value) }
+                }
+            }
         }
         let payloadLength = w.count - start - headerSize
         let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + headerSize)...])) }
@@ -33,8 +39,8 @@ struct WALRecord {
         w.patchU32(crc, at: start + 4)
     }
 
-    /// Decodes a record payload (its CRC already verified).
-    static func decode(_ payload: UnsafeRawBufferPointer) throws(ByteReadError) -> (tenant: String, labels: Labels, entries: [LogEntry]) {
+    /// Decodes a record payload (its CRC already verified) into a packed batch.
+    static func decode(_ payload: UnsafeRawBufferPointer) throws(ByteReadError) -> PackedBatch {
         var r = ByteReader(payload)
         guard try r.readU8() == entriesType else { throw .badVarint(offset: 0) }
         let tenant = try r.readString()
@@ -44,21 +50,30 @@ struct WALRecord {
         for _ in 0..<labelCount { labels.append(Label(name: try r.readString(), value: try r.readString())) }
         let entryCount = try r.readUVarint()
         guard entryCount <= UInt64(r.remaining) else { throw .truncated(offset: r.offset, wanted: Int(clamping: entryCount)) }
-        var entries = [LogEntry]()
-        entries.reserveCapacity(Int(entryCount))
-        for _ in 0..<entryCount {
-            let ts = try r.readVarint()
-            let line = Array(try r.readLengthPrefixed())
+        var batch = PackedBatch(tenant: tenant, labels: Labels(labels), timestamps: [], bytes: [], lineStarts: [], lineEnds: [])
+        batch.timestamps.reserveCapacity(Int(entryCount))
+        batch.lineStarts.reserveCapacity(Int(entryCount))
+        batch.lineEnds.reserveCapacity(Int(entryCount))
+        batch.bytes.reserveCapacity(r.remaining)
+        var metadata: [Labels] = []
+        for i in 0..<Int(entryCount) {
+            batch.timestamps.append(try r.readVarint())
+            let line = try r.readLengthPrefixed()
+            batch.lineStarts.append(batch.bytes.count)
+            batch.bytes.append(contentsOf: line)
+            batch.lineEnds.append(batch.bytes.count)
             let mdCount = try r.readUVarint()
             guard mdCount <= UInt64(r.remaining) else { throw .truncated(offset: r.offset, wanted: Int(clamping: mdCount)) }
-            var md = Labels()
             if mdCount > 0 {
                 var pairs = [Label]()
                 for _ in 0..<mdCount { pairs.append(Label(name: try r.readString(), value: try r.readString())) }
-                md = Labels(pairs)
+                if metadata.isEmpty { metadata = [Labels](repeating: Labels(), count: i) }
+                metadata.append(Labels(pairs))
+            } else if !metadata.isEmpty {
+                metadata.append(Labels())
             }
-            entries.append(LogEntry(timestamp: ts, line: line, metadata: md))
         }
-        return (tenant, Labels(labels), entries)
+        batch.metadata = metadata
+        return batch
     }
 }

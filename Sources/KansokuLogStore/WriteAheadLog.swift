@@ -207,7 +207,7 @@ enum WALReplay {
     }
 
     static func replay(directory: String, segment: Int, logger: Logger,
-                       _ apply: (_ tenant: String, _ labels: Labels, _ entries: [LogEntry], _ record: Int) -> Void) throws(LogStoreError) -> Outcome {
+                       _ apply: (_ batch: PackedBatch, _ record: Int) -> Void) throws(LogStoreError) -> Outcome {
         let path = directory + "/" + WriteAheadLog.segmentName(segment)
         let fd = try FileIO.open(path, flags: O_RDONLY)
         defer { FileIO.close(fd) }
@@ -238,7 +238,7 @@ enum WALReplay {
             let ok: Bool = buffer.withUnsafeBytes { b in
                 let payload = UnsafeRawBufferPointer(rebasing: b[start..<(start + length)])
                 guard CRC32C.checksum(payload) == crc, let rec = try? WALRecord.decode(payload) else { return false }
-                apply(rec.tenant, rec.labels, rec.entries, outcome.records)
+                apply(rec, outcome.records)
                 return true
             }
             guard ok else { break }

@@ -13,24 +13,29 @@ final class ZstdCompressor {
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
     }
 
-    deinit { ZSTD_freeCCtx(cctx) }
+    deinit {
+        ZSTD_freeCCtx(cctx)
+        scratch.deallocate()
+    }
 
-    /// Compresses `src`, with the chunk dictionary when given. Returns nil if zstd fails.
+    private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+
+    /// Compresses `src`, with the chunk dictionary when given, into an exactly sized array
+    /// (the worst-case buffer is reused). Returns nil if zstd fails.
     func compress(_ src: UnsafeRawBufferPointer, dictionary: ZstdDictionary?) -> [UInt8]? {
         let bound = ZSTD_compressBound(src.count)
-        var out = [UInt8](repeating: 0, count: bound)
-        let written: Int = out.withUnsafeMutableBytes { dst in
-            let r: Int
-            if let dictionary {
-                r = ZSTD_compress_usingCDict(cctx, dst.baseAddress, dst.count, src.baseAddress, src.count, dictionary.cdict)
-            } else {
-                r = ZSTD_compress2(cctx, dst.baseAddress, dst.count, src.baseAddress, src.count)
-            }
-            return ZSTD_isError(r) != 0 ? -1 : r
+        if scratch.count < bound {
+            scratch.deallocate()
+            scratch = .allocate(byteCount: bound, alignment: 16)
         }
-        guard written >= 0 else { return nil }
-        out.removeLast(out.count - written)
-        return out
+        let r: Int
+        if let dictionary {
+            r = ZSTD_compress_usingCDict(cctx, scratch.baseAddress, scratch.count, src.baseAddress, src.count, dictionary.cdict)
+        } else {
+            r = ZSTD_compress2(cctx, scratch.baseAddress, scratch.count, src.baseAddress, src.count)
+        }
+        guard ZSTD_isError(r) == 0 else { return nil }
+        return Array(UnsafeRawBufferPointer(rebasing: scratch[0..<r]))
     }
 }
 

@@ -1,0 +1,194 @@
+import KansokuCore
+
+extension LogStore {
+    /// Appends entries. Returns only when the accepted entries are in the fsynced WAL
+    /// (acknowledged means durable). Entries too old for their stream's out-of-order window,
+    /// too long, or of a stream without labels are returned as rejected, with the reason.
+    public func append(_ batches: [StreamBatch]) async throws(LogStoreError) -> AppendResult {
+        try await append(packed: batches.map(PackedBatch.init))
+    }
+
+    /// `append` for packed batches: no allocation per line on the way to the WAL and the heads.
+    public func append(packed batches: [PackedBatch]) async throws(LogStoreError) -> AppendResult {
+        var result = AppendResult()
+        let now = TimeParser.currentNanos()
+        // Encode WAL records (and their CRCs) before taking the lock, assuming every entry is
+        // accepted; a batch with rejected entries is encoded again under the lock (rare).
+        var optimistic = ByteWriter(capacity: batches.reduce(64) { $0 + $1.bytes.count + $1.count * 12 + 64 + $1.labels.count * 32 })
+        var ranges: [Range<Int>] = []
+        for b in batches {
+            let start = optimistic.count
+            if !b.labels.isEmpty && b.count > 0 { WALRecord.encode(b, range: 0..<b.count, into: &optimistic) }
+            ranges.append(start..<optimistic.count)
+        }
+        let pending: (seq: UInt64, jobs: [CutJob])? = try state.withLock { (st) throws(LogStoreError) -> (UInt64, [CutJob])? in
+            guard !st.closed else { throw .closed }
+            var accepted: [(id: UInt64, batch: Int, kept: PackedBatch?)] = []
+            for (bi, batch) in batches.enumerated() where batch.count > 0 {
+                guard !batch.labels.isEmpty else {
+                    for t in batch.timestamps {
+                        result.rejected.append(RejectedEntry(labels: batch.labels, timestamp: t, reason: .emptyLabels(tenant: batch.tenant)))
+                    }
+                    continue
+                }
+                let id = st.resolveID(tenant: batch.tenant, labels: batch.labels)
+                var highest = st.streams[id]?.highestTime ?? Int64.min
+                var keptIndices: [Int]?
+                for i in 0..<batch.count {
+                    let t = batch.timestamps[i]
+                    let oldest = highest == Int64.min ? Int64.min : highest &- config.outOfOrderWindow
+                    var reason: LogStoreError?
+                    let size = batch.lineEnds[i] - batch.lineStarts[i]
+                    if t < oldest {
+                        reason = .tooOld(labels: batch.labels, timestamp: t, oldestAllowed: oldest)
+                    } else if size > config.maxLineSize {
+                        reason = .lineTooLong(labels: batch.labels, timestamp: t, size: size, limit: config.maxLineSize)
+                    }
+                    if let reason {
+                        result.rejected.append(RejectedEntry(labels: batch.labels, timestamp: t, reason: reason))
+                        if keptIndices == nil { keptIndices = Array(0..<i) }
+                    } else {
+                        highest = max(highest, t)
+                        keptIndices?.append(i)
+                    }
+                }
+                let kept = keptIndices.map { batch.keeping($0) }
+                if let kept, kept.count == 0 { continue }
+                if st.streams[id] == nil { st.streams[id] = newStream(&st, id: id, tenant: batch.tenant, labels: batch.labels) }
+                st.streams[id]?.highestTime = highest
+                accepted.append((id, bi, kept))
+            }
+            guard !accepted.isEmpty else { return nil }
+            var bytes = optimistic.bytes
+            if accepted.contains(where: { $0.kept != nil }) || accepted.count != ranges.filter({ !$0.isEmpty }).count {
+                var w = ByteWriter(capacity: optimistic.count)
+                for a in accepted {
+                    if let kept = a.kept {
+                        WALRecord.encode(kept, range: 0..<kept.count, into: &w)
+                    } else {
+                        w.writeBytes(optimistic.bytes[ranges[a.batch]])
+                    }
+                }
+                bytes = w.bytes
+            }
+            // Enqueue while holding the lock, so WAL order is the order entries reach heads.
+            let (segment, first, seq) = wal.enqueue(bytes, records: accepted.count)
+            var jobs: [CutJob] = []
+            for (i, a) in accepted.enumerated() {
+                let b = a.kept ?? batches[a.batch]
+                jobs += applyLocked(&st, id: a.id, batch: b, range: 0..<b.count, segment: segment, record: first + i, now: now)
+                result.accepted += b.count
+            }
+            return (seq, jobs)
+        }
+        guard let pending else { return result }
+        // Compress cut blocks while the WAL queue writes and syncs.
+        let closed = runCutJobs(pending.jobs)
+        if !closed.isEmpty { segments.enqueue(closed, store: self) }
+        try await wal.waitDurable(pending.seq)
+        return result
+    }
+
+    func newStream(_ st: inout StoreState, id: UInt64, tenant: String, labels: Labels) -> StreamState {
+        StreamState(id: id, tenant: tenant, labels: labels, chunk: OpenChunk(generation: st.newGeneration(), createdAt: 0))
+    }
+
+    /// Under the lock: adds entries `range` of `batch` to the stream's head, registers the
+    /// stream in the periods it touches, and cuts the head into a block when full or old.
+    func applyLocked(_ st: inout StoreState, id: UInt64, batch: PackedBatch, range: Range<Int>,
+                     segment: Int, record: Int, now: Int64) -> [CutJob] {
+        if st.streams[id] == nil { st.streams[id] = newStream(&st, id: id, tenant: batch.tenant, labels: batch.labels) }
+        guard var s = st.streams.removeValue(forKey: id) else { return [] }
+        defer { st.streams[id] = s }
+        var minT = Int64.max, maxT = Int64.min
+        var jobs: [CutJob] = []
+        if s.chunk.createdAt == 0 { s.chunk.createdAt = now }
+        if s.headWALSegment == nil { s.headWALSegment = segment }
+        s.head.reserve(bytes: config.blockSize + 4096)
+        batch.bytes.withUnsafeBytes { bytes in
+            for i in range {
+                let t = batch.timestamps[i]
+                s.head.append(timestamp: t, line: UnsafeRawBufferPointer(rebasing: bytes[batch.lineStarts[i]..<batch.lineEnds[i]]),
+                              metadata: batch.metadata(i))
+                minT = min(minT, t)
+                maxT = max(maxT, t)
+                if s.head.rawSize >= config.blockSize {
+                    s.lastMark = WALMark(segment: segment, record: record, entry: i + 1)
+                    if let job = sealHead(&s, st: &st) { jobs.append(job) }
+                }
+            }
+        }
+        s.highestTime = max(s.highestTime, maxT)
+        s.lastMark = WALMark(segment: segment, record: record, entry: range.upperBound)
+        if s.headWALSegment == nil && !s.head.isEmpty { s.headWALSegment = segment }
+        st.register(s, minTime: minT, maxTime: maxT, periodLength: config.periodLength)
+        if now - s.chunk.createdAt >= config.maxChunkAge {
+            if let job = sealHead(&s, st: &st) { jobs.append(job) }
+            s.chunk.forceClose = true
+            if let c = closeIfReady(&s, st: &st) { s.closing.append(c); st.closedQueue.append(c) }
+        }
+        return jobs
+    }
+
+    /// Cuts the head into a pending block of the open chunk; the returned job compresses it.
+    func sealHead(_ s: inout StreamState, st: inout StoreState) -> CutJob? {
+        guard !s.head.isEmpty else { return nil }
+        let block = s.head.cut()
+        if let h = s.headWALSegment { s.chunk.walSegment = min(s.chunk.walSegment ?? h, h) }
+        s.headWALSegment = nil
+        s.chunk.walMark = s.lastMark
+        let slot = s.chunk.slots.count
+        s.chunk.slots.append(.pending(block))
+        if slot == 0 {
+            s.chunk.dictionaryBlock = block
+            return CutJob(stream: s.id, generation: s.chunk.generation, slot: 0, block: block,
+                          dictionaryBlock: nil, dictionary: nil, filterHint: s.filterHint)
+        }
+        return CutJob(stream: s.id, generation: s.chunk.generation, slot: slot, block: block,
+                      dictionaryBlock: s.chunk.dictionaryBlock, dictionary: s.chunk.dictionary, filterHint: s.filterHint)
+    }
+
+    /// Closes the open chunk when it is full (or must close) and all its blocks are compressed.
+    func closeIfReady(_ s: inout StreamState, st: inout StoreState) -> ClosedChunk? {
+        let chunk = s.chunk
+        guard !chunk.isEmpty, chunk.allEncoded,
+              chunk.forceClose || chunk.compressedSize >= config.chunkTargetSize else { return nil }
+        var blocks: [EncodedBlock] = []
+        for slot in chunk.slots { if case .encoded(let b) = slot { blocks.append(b) } }
+        s.chunk = OpenChunk(generation: st.newGeneration(), createdAt: s.head.isEmpty ? 0 : chunk.createdAt)
+        return ClosedChunk(stream: s.id, generation: chunk.generation, blocks: blocks,
+                           dictionaryBlock: chunk.dictionaryBlock, walSegment: chunk.walSegment, walMark: chunk.walMark)
+    }
+
+    /// Compresses cut blocks (outside the lock), installs them, and returns chunks that closed.
+    func runCutJobs(_ jobs: [CutJob]) -> [ClosedChunk] {
+        var closed: [ClosedChunk] = []
+        for job in jobs {
+            var dictionary = job.dictionary
+            var built: ZstdDictionary?
+            if dictionary == nil, let db = job.dictionaryBlock {
+                built = db.lineBytes.withUnsafeBytes { ZstdDictionary(content: $0, level: config.compressionLevel) }
+                dictionary = built
+            }
+            guard let encoded = codec.encode(job.block, dictionary: dictionary, filterHint: job.filterHint) else {
+                logger.error("zstd failed to compress a block", metadata: ["stream": "\(job.stream)"])
+                continue
+            }
+            state.withLock { st in
+                guard var s = st.streams.removeValue(forKey: job.stream) else { return }
+                defer { st.streams[job.stream] = s }
+                s.filterHint = encoded.distinctGrams
+                guard s.chunk.generation == job.generation, job.slot < s.chunk.slots.count else { return }
+                s.chunk.slots[job.slot] = .encoded(encoded.block)
+                s.chunk.compressedSize += encoded.block.compressed.count + encoded.block.bloom.byteSize
+                if let built, s.chunk.dictionary == nil { s.chunk.dictionary = built }
+                if let c = closeIfReady(&s, st: &st) { s.closing.append(c); closed.append(c) }
+            }
+        }
+        closed += state.withLock { st in
+            defer { st.closedQueue.removeAll() }
+            return st.closedQueue
+        }
+        return closed
+    }
+}
