@@ -20,6 +20,8 @@ struct MemSeries: Sendable {
     static let samplesPerChunk = 120
     static let maxBytesPerChunk = 1024 - 19
 
+    /// 0 marks a vacant slot.
+    let ref: UInt64
     let labels: Labels
     var chunks: [HeadChunk] = []
     var open: XORAppender?
@@ -31,7 +33,12 @@ struct MemSeries: Sendable {
     var lastT: Int64 = .min
     var lastBits: UInt64 = 0
 
-    init(labels: Labels) { self.labels = labels }
+    init(ref: UInt64, labels: Labels) {
+        self.ref = ref
+        self.labels = labels
+    }
+
+    static let vacant = MemSeries(ref: 0, labels: Labels())
 
     var minTime: Int64 { chunks.first?.minT ?? (open != nil ? openMinT : .max) }
     var isEmpty: Bool { chunks.isEmpty && open == nil }

@@ -36,14 +36,17 @@ public final class MetricStore: Sendable {
         head.minValidTime.store(minValid, ordering: .relaxed)
         let walDir = config.directory + "/wal"
         var remap: [UInt64: UInt64] = [:]
+        var fresh: [(ref: UInt64, labels: Labels)] = []
         var replayed = 0
         let (next, corruptions) = try head.writer.withLock { w throws(MetricStoreError) in
             try WALReplay.replay(walDir, logger: logger) { rec in
                 switch rec {
                 case .series(let ss):
                     for s in ss {
-                        let (ref, _) = head.getOrCreate(s.labels, in: &w, ref: w.refs[s.labels] == nil ? max(s.ref, w.nextRef) : nil)
+                        let (ref, created) = head.getOrCreate(s.labels, in: &w, ref: s.ref)
                         remap[s.ref] = ref
+                        // Its slot was taken: the series lives under a ref no WAL record names yet.
+                        if created && ref != s.ref { fresh.append((ref, s.labels)) }
                     }
                 case .samples(let ss):
                     var lo = Int64.max, hi = Int64.min
@@ -59,12 +62,20 @@ public final class MetricStore: Sendable {
                 }
             }
         }
+        head.writer.withLock { head.finishReplay(in: &$0) }
         head.counters.withLock { $0.walCorruptions = UInt64(corruptions) }
         // Series whose every sample is already in a block come back empty: forget them.
         if minValid > .min {
             head.writer.withLock { w in _ = head.truncate(before: minValid, in: &w) }
         }
         let wal = try WAL(directory: walDir, firstSegment: next, segmentSize: config.walSegmentSize, mode: config.fsync)
+        fresh.removeAll { !head.contains(ref: $0.ref) }
+        if !fresh.isEmpty {
+            var bytes: [UInt8] = []
+            WALRecord.encodeSeries(fresh, into: &bytes)
+            let seq = try wal.log(bytes)
+            try wal.waitDurableBlocking(seq)
+        }
         logger.info("metric store opened", metadata: [
             "dir": "\(config.directory)", "blocks": "\(blocks.count)", "series": "\(head.seriesCount)",
             "replayed_samples": "\(replayed)",

@@ -100,35 +100,40 @@ extension PostingsSource {
     }
 }
 
-/// The head's inverted index: label name → value → sorted series refs.
+/// The head's inverted index: label name → value → series refs. Lists are appended to as
+/// series are created and sorted lazily (refs of reused slots can be smaller), before reads.
 struct MemPostings: PostingsSource, Sendable {
     private(set) var byName: [String: [String: [UInt64]]] = [:]
     private(set) var all: [UInt64] = []
+    private var unsorted: [String: Set<String>] = [:]
+    private var allUnsorted = false
 
     mutating func add(_ ref: UInt64, _ labels: Labels) {
-        MemPostings.insert(ref, into: &all)
+        if let last = all.last, last > ref { allUnsorted = true }
+        all.append(ref)
         for l in labels {
-            MemPostings.insert(ref, into: &byName[l.name, default: [:]][l.value, default: []])
+            byName[l.name, default: [:]][l.value, default: []].append(ref)
+            let list = byName[l.name]![l.value]!
+            if list.count > 1 && list[list.count - 2] > ref { unsorted[l.name, default: []].insert(l.value) }
         }
     }
 
-    private static func insert(_ ref: UInt64, into list: inout [UInt64]) {
-        if let last = list.last, last > ref {
-            var lo = 0, hi = list.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if list[mid] < ref { lo = mid + 1 } else { hi = mid }
-            }
-            if lo < list.count && list[lo] == ref { return }
-            list.insert(ref, at: lo)
-        } else if list.last != ref {
-            list.append(ref)
+    /// Sorts the lists appended to out of order; call before reading.
+    mutating func ensureSorted() {
+        if allUnsorted {
+            all.sort()
+            allUnsorted = false
         }
+        for (name, values) in unsorted {
+            for v in values { byName[name]?[v]?.sort() }
+        }
+        unsorted.removeAll()
     }
 
     /// Removes garbage-collected series.
     mutating func remove(_ removed: [(ref: UInt64, labels: Labels)]) {
         guard !removed.isEmpty else { return }
+        ensureSorted()
         let refs = removed.map(\.ref).sorted()
         all = SortedIDs.subtract(all, refs)
         var touched: [String: Set<String>] = [:]

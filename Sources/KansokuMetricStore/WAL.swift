@@ -97,6 +97,16 @@ final class WAL: Sendable {
         if let err { throw err }
     }
 
+    /// `waitDurable` for synchronous callers (store open), by polling the writer's progress.
+    func waitDurableBlocking(_ seq: UInt64) throws(MetricStoreError) {
+        while true {
+            let (done, failure) = queue.withLock { ($0.durable >= seq, $0.failure) }
+            if let failure { throw failure }
+            if done { return }
+            usleep(200)
+        }
+    }
+
     /// Closes the current segment and starts the next; returns the closed segment's number.
     func cutSegment() throws(MetricStoreError) -> Int {
         let r: Result<Int, MetricStoreError> = segment.withLock { s in

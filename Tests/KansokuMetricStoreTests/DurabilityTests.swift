@@ -170,3 +170,43 @@ import Glibc
         try await store.close()
     }
 }
+
+@Suite struct ChurnTests {
+    func named(_ prefix: String, _ i: Int) -> Labels { labels(["__name__": prefix, "i": String(i)]) }
+
+    func count(_ store: MetricStore, _ name: String) -> (series: Int, samples: Int) {
+        let r = store.select(matchers: [eq("__name__", name)], from: .min, through: .max)
+        return (r.count, r.reduce(0) { $0 + $1.samples.count })
+    }
+
+    @Test func slotsOfCollectedSeriesAreReusedAndSurviveReplay() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let store = try openStore(dir)
+        for k in 0..<12 { _ = try await store.append((0..<10).map { (named("old", $0), base + Int64(k) * 300_000, Double(k)) }) }
+        for k in 0..<60 {
+            _ = try await store.append((0..<10).map { (named("mid", $0), base + 2 * hour + Int64(k) * 300_000, Double(k)) })
+        }
+        try await store.compact()
+        // "old" ended before the persisted range's end: collected from the head, kept in the block.
+        #expect(store.stats().headSeries == 10)
+        #expect(store.stats().seriesRemoved == 10)
+        _ = try await store.append((0..<10).map { (named("new", $0), base + 7 * hour, Double($0)) })
+        let refs = store.head.writer.withLock { w in (0..<10).map { w.refs[named("new", $0)]! } }
+        #expect(refs.allSatisfy { HeadRef.epoch($0) > 1 })
+        // Crash and reopen: reused slots must not confuse the WAL replay.
+        let again = try openStore(dir)
+        #expect(count(again, "old") == (10, 120))
+        #expect(count(again, "mid") == (10, 600))
+        #expect(count(again, "new") == (10, 10))
+        let v = again.select(matchers: [eq("__name__", "new"), eq("i", "7")], from: .min, through: .max)
+        #expect(v.first?.samples == [Sample(t: base + 7 * hour, v: 7)])
+        _ = try await again.append([(named("new", 7), base + 7 * hour + 1000, 70), (named("newer", 1), base + 7 * hour, 1)])
+        let third = try openStore(dir)
+        #expect(count(third, "new") == (10, 11))
+        #expect(count(third, "newer") == (1, 1))
+        try await third.close()
+        try await again.close()
+        try await store.close()
+    }
+}

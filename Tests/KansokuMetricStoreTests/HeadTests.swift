@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func chunksAreCutAt120SamplesAndAtBlockBoundaries() {
-        var s = MemSeries(labels: labels(["__name__": "x"]))
+        var s = MemSeries(ref: 1, labels: labels(["__name__": "x"]))
         let range = 2 * hour
         for i in 0..<480 { _ = s.append(t: base + Int64(i) * 15_000, v: Double(i), chunkRange: range) }
         // 2 h at 15 s = 480 samples: four chunks of 120.
