@@ -43,6 +43,12 @@ extension Evaluator {
         }
 
         let cache = groupCache(a)
+        switch a.op {
+        case .sum, .avg, .count, .group, .min, .max:
+            return .vector(streamingAggregate(a.op, input, cache, key))
+        default:
+            break
+        }
         var groups: [Group] = []
         var index: [Int32: Int] = [:]
         for (i, s) in input.enumerated() {
@@ -138,6 +144,57 @@ extension Evaluator {
             out.append(EvalSample(labels: g.labels, v: v, dropName: g.dropName))
         }
         return .vector(out)
+    }
+}
+
+/// Running state of one group for the aggregations that need no sample list.
+private struct Accumulator {
+    var labels: Labels
+    var dropName: Bool
+    var sum = 0.0
+    var c = 0.0
+    var count = 0.0
+    var extreme = 0.0
+    var mean = MeanAccumulator()
+}
+
+extension Evaluator {
+    /// sum/avg/count/group/min/max in one pass, without per-group member lists.
+    fileprivate func streamingAggregate(_ op: AggregateOp, _ input: [EvalSample], _ cache: GroupCache,
+                                        _ key: (Labels) -> Labels) -> [EvalSample] {
+        var index: [Int32: Int] = [:]
+        var acc: [Accumulator] = []
+        for s in input {
+            let n = cache.group(of: s, key)
+            let g: Int
+            if let known = index[n] {
+                g = known
+                acc[g].dropName = acc[g].dropName || s.dropName
+            } else {
+                g = acc.count
+                index[n] = g
+                acc.append(Accumulator(labels: cache.labels[Int(n)], dropName: s.dropName, extreme: s.v))
+            }
+            acc[g].count += 1
+            switch op {
+            case .sum: (acc[g].sum, acc[g].c) = kahanSumInc(s.v, acc[g].sum, acc[g].c)
+            case .avg: acc[g].mean.add(s.v)
+            case .min: if acc[g].extreme > s.v || acc[g].extreme.isNaN { acc[g].extreme = s.v }
+            case .max: if acc[g].extreme < s.v || acc[g].extreme.isNaN { acc[g].extreme = s.v }
+            default: break
+            }
+        }
+        return acc.map { a in
+            let v: Double
+            switch op {
+            case .sum: v = a.sum + a.c
+            case .avg: v = a.mean.value
+            case .count: v = a.count
+            case .group: v = 1
+            default: v = a.extreme
+            }
+            return EvalSample(labels: a.labels, v: v, dropName: a.dropName)
+        }
     }
 }
 

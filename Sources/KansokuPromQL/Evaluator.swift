@@ -46,13 +46,13 @@ let metadataLabels: Set<String> = ["__name__", "__type__", "__unit__"]
 
 /// Series loaded for one selector: raw samples (with stale markers) for instant selection
 /// and the same without stale markers for range windows.
-struct LoadedSeries {
-    var labels: Labels
+final class LoadedSeries {
+    let labels: Labels
     var sid: Int32 = -1
-    var ts: [Int64]
-    var vs: [Double]
-    var rangeTs: [Int64]
-    var rangeVs: [Double]
+    let ts: [Int64]
+    let vs: [Double]
+    let rangeTs: [Int64]
+    let rangeVs: [Double]
 
     init(_ s: QueryableSeries) {
         labels = s.labels
@@ -62,15 +62,15 @@ struct LoadedSeries {
             var t2: [Int64] = [], v2: [Double] = []
             t2.reserveCapacity(ts.count)
             v2.reserveCapacity(ts.count)
-            for i in ts.indices where !PromQLStaleNaN.isStale(vs[i]) {
-                t2.append(ts[i])
-                v2.append(vs[i])
+            for i in s.timestamps.indices where !PromQLStaleNaN.isStale(s.values[i]) {
+                t2.append(s.timestamps[i])
+                v2.append(s.values[i])
             }
             rangeTs = t2
             rangeVs = v2
         } else {
-            rangeTs = ts
-            rangeVs = vs
+            rangeTs = s.timestamps
+            rangeVs = s.values
         }
     }
 }
@@ -176,10 +176,9 @@ final class Evaluator {
             } catch {
                 throw PromQLError.storage("\(error)")
             }
-            var loaded = series.map(LoadedSeries.init)
-            loaded.sort { labelsLess($0.labels, $1.labels) }
-            for i in loaded.indices {
-                loaded[i].sid = Int32(seriesCount)
+            let loaded = series.map(LoadedSeries.init).sorted { labelsLess($0.labels, $1.labels) }
+            for s in loaded {
+                s.sid = Int32(seriesCount)
                 seriesCount += 1
             }
             for s in loaded { total += s.ts.count }
@@ -238,7 +237,7 @@ final class Evaluator {
         let ref = resolveAt(v.at, t) - v.offset
         var out: [EvalSample] = []
         for s in data[Evaluator.key(v.matchers)] ?? [] {
-            let i = lowerBound(s.ts, ref + 1) - 1
+            let i = s.ts.withUnsafeBufferPointer { searchAbove($0, ref) } - 1
             guard i >= 0, s.ts[i] > ref - lookback, !PromQLStaleNaN.isStale(s.vs[i]) else { continue }
             out.append(EvalSample(labels: s.labels, v: timestamps ? Double(s.ts[i]) / 1000 : s.vs[i], sid: s.sid))
         }
@@ -250,8 +249,7 @@ final class Evaluator {
         let ref = resolveAt(m.selector.at, t) - m.selector.offset
         var out: [EvalSeries] = []
         for s in data[Evaluator.key(m.selector.matchers)] ?? [] {
-            let hi = lowerBound(s.rangeTs, ref + 1)
-            let lo = lowerBound(s.rangeTs, ref - m.range + 1)
+            let (lo, hi) = s.rangeTs.withUnsafeBufferPointer { (searchAbove($0, ref - m.range), searchAbove($0, ref)) }
             guard lo < hi else { continue }
             out.append(EvalSeries(labels: s.labels, ts: s.rangeTs[lo..<hi], vs: s.rangeVs[lo..<hi], sid: s.sid))
         }

@@ -1,6 +1,23 @@
 import Foundation
 import KansokuCore
 
+/// A window of one series: sample times and values.
+struct Window {
+    let ts: UnsafeBufferPointer<Int64>
+    let vs: UnsafeBufferPointer<Double>
+}
+
+/// Index of the first time after `x` in sorted `a`.
+@inline(__always)
+func searchAbove(_ a: UnsafeBufferPointer<Int64>, _ x: Int64) -> Int {
+    var lo = 0, hi = a.count
+    while lo < hi {
+        let mid = (lo &+ hi) >> 1
+        if a[mid] <= x { lo = mid &+ 1 } else { hi = mid }
+    }
+    return lo
+}
+
 /// Range-vector functions, resolved once per call rather than per series.
 enum RangeFunction: String {
     case rate = "rate"
@@ -63,7 +80,12 @@ extension Evaluator {
             scalarArgs = [try scalar(c.args[1], t), try scalar(c.args[2], t)]
         default: break
         }
-        let series = try matrix(matrixArg, t)
+        var series: [EvalSeries] = []
+        if case .matrixSelector = matrixArg.unwrapped {
+            if fn == .absentOverTime { series = try matrix(matrixArg, t) }
+        } else {
+            series = try matrix(matrixArg, t)
+        }
         if name == "absent_over_time" {
             if !series.isEmpty { return [] }
             return [EvalSample(labels: absentLabels(matrixArg), v: 1)]
@@ -81,24 +103,46 @@ extension Evaluator {
             }
         }
         let bounds = rangeBounds(matrixArg, t)
+        let keepName = fn == .lastOverTime || fn == .firstOverTime
         var out: [EvalSample] = []
+        if case .matrixSelector(let m) = matrixArg.unwrapped {
+            // Straight from the loaded arrays: no per-series window objects.
+            let ref = resolveAt(m.selector.at, t) - m.selector.offset
+            let loaded = data[Evaluator.key(m.selector.matchers)] ?? []
+            out.reserveCapacity(loaded.count)
+            for s in loaded {
+                let v: Double? = s.rangeTs.withUnsafeBufferPointer { tb in
+                    s.rangeVs.withUnsafeBufferPointer { vb in
+                        let hi = searchAbove(tb, ref)
+                        let lo = searchAbove(tb, ref - m.range)
+                        guard lo < hi else { return nil }
+                        let w = Window(ts: UnsafeBufferPointer(rebasing: tb[lo..<hi]), vs: UnsafeBufferPointer(rebasing: vb[lo..<hi]))
+                        return rangeValue(fn, w, bounds, t, scalarArgs)
+                    }
+                }
+                if let v { out.append(EvalSample(labels: s.labels, v: v, dropName: !keepName, sid: s.sid)) }
+            }
+            return out
+        }
         out.reserveCapacity(series.count)
         for s in series {
-            guard let v = rangeValue(fn, s, bounds, t, scalarArgs) else { continue }
-            let keepName = name == "last_over_time" || name == "first_over_time"
+            let v: Double? = s.ts.withUnsafeBufferPointer { tb in
+                s.vs.withUnsafeBufferPointer { vb in rangeValue(fn, Window(ts: tb, vs: vb), bounds, t, scalarArgs) }
+            }
+            guard let v else { continue }
             out.append(EvalSample(labels: s.labels, v: v, dropName: keepName ? s.dropName : true, sid: s.sid))
         }
         return out
     }
 
-    func rangeValue(_ fn: RangeFunction, _ s: EvalSeries, _ b: (start: Int64, end: Int64, range: Int64), _ t: Int64,
+    func rangeValue(_ fn: RangeFunction, _ w: Window, _ b: (start: Int64, end: Int64, range: Int64), _ t: Int64,
                     _ args: [Double]) -> Double? {
-        let vs = s.vs, ts = s.ts
+        let vs = w.vs, ts = w.ts
         guard let first = vs.first, let last = vs.last else { return nil }
         switch fn {
-        case .rate: return extrapolatedRate(s, b, isCounter: true, isRate: true)
-        case .increase: return extrapolatedRate(s, b, isCounter: true, isRate: false)
-        case .delta: return extrapolatedRate(s, b, isCounter: false, isRate: false)
+        case .rate: return extrapolatedRate(w, b, isCounter: true, isRate: true)
+        case .increase: return extrapolatedRate(w, b, isCounter: true, isRate: false)
+        case .delta: return extrapolatedRate(w, b, isCounter: false, isRate: false)
         case .irate, .idelta:
             guard vs.count >= 2 else { return nil }
             let l = vs[vs.endIndex - 1], p = vs[vs.endIndex - 2]
@@ -197,8 +241,8 @@ extension Evaluator {
 
     /// Prometheus's `extrapolatedRate`: last − first (+ the value before each counter reset),
     /// extrapolated towards the window edges when samples are close enough to them.
-    func extrapolatedRate(_ s: EvalSeries, _ b: (start: Int64, end: Int64, range: Int64), isCounter: Bool, isRate: Bool) -> Double? {
-        let vs = s.vs, ts = s.ts
+    func extrapolatedRate(_ w: Window, _ b: (start: Int64, end: Int64, range: Int64), isCounter: Bool, isRate: Bool) -> Double? {
+        let vs = w.vs, ts = w.ts
         guard vs.count >= 2 else { return nil }
         let firstT = ts.first!, lastT = ts.last!
         let firstV = vs.first!
@@ -227,7 +271,7 @@ extension Evaluator {
         return result * factor
     }
 
-    func linearRegression(_ ts: ArraySlice<Int64>, _ vs: ArraySlice<Double>, interceptTime: Int64) -> (slope: Double, intercept: Double) {
+    func linearRegression(_ ts: UnsafeBufferPointer<Int64>, _ vs: UnsafeBufferPointer<Double>, interceptTime: Int64) -> (slope: Double, intercept: Double) {
         var n = 0.0
         var sumX = 0.0, cX = 0.0, sumY = 0.0, cY = 0.0, sumXY = 0.0, cXY = 0.0, sumX2 = 0.0, cX2 = 0.0
         let initY = vs.first!
