@@ -137,7 +137,7 @@ actor Dispatcher {
                 // One attempt; delivery is decoupled from the group's flushes, so unlike
                 // Alertmanager the timeout is not capped by group_interval.
                 let configured = webhook.endpoint.timeout?.milliseconds ?? 0
-                let attemptTimeout: Int64 = configured > 0 ? configured : 30_000
+                let attemptTimeout: Int64 = configured > 0 ? configured : 10_000
                 let record = OutboxRecord(
                     id: id, fileName: fileName, createdAt: now, kind: .webhook, receiver: group.route.receiver,
                     lane: group.route.receiver + "\u{0}" + group.groupKey, groupKey: group.groupKey,

@@ -101,7 +101,8 @@ public struct HTTPEndpointConfig: Sendable, Hashable {
     public var headers: [String: String]
     /// A file holding a bearer token for `Authorization: Bearer …`; read at every send.
     public var bearerTokenFile: String?
-    /// Timeout of one delivery attempt; nil or zero means 30 s.
+    /// Timeout of one delivery attempt; nil or zero means 10 s. (An unreachable receiver
+    /// costs a whole attempt: the HTTP client keeps trying to connect until the deadline.)
     public var timeout: PromDuration?
 
     public init(

@@ -18,7 +18,9 @@ import Testing
         url: String, groupWait: Int64 = 100, groupInterval: Int64 = 200, repeatInterval: Int64 = 3_600_000,
         sendResolved: Bool = true, maxAlerts: Int = 0, extra: (inout WebhookConfig) -> Void = { _ in }
     ) -> NotifyConfig {
-        var webhook = WebhookConfig(endpoint: HTTPEndpointConfig(url: url), maxAlerts: maxAlerts, sendResolved: sendResolved)
+        var webhook = WebhookConfig(
+            endpoint: HTTPEndpointConfig(url: url, timeout: PromDuration(milliseconds: 2000)), maxAlerts: maxAlerts,
+            sendResolved: sendResolved)
         extra(&webhook)
         return NotifyConfig(
             receivers: [ReceiverConfig(name: "oncall", webhook: webhook)],
