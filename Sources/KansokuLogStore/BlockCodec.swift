@@ -115,7 +115,7 @@ final class BlockCodec: Sendable {
 
     init(level: Int32) { self.level = level }
 
-    func encode(_ block: DecodedBlock, dictionary: ZstdDictionary?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
+    func encode(_ block: DecodedBlock, dictionary: DecodedBlock?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
         let encoder = encoders.withLock { $0.popLast() } ?? BlockEncoder(level: level)
         guard let encoder else { return nil }
         defer { encoders.withLock { $0.append(encoder) } }
@@ -151,9 +151,13 @@ final class BlockEncoder: @unchecked Sendable {
         zstd = z
     }
 
-    func encode(_ block: DecodedBlock, dictionary: ZstdDictionary?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
+    func encode(_ block: DecodedBlock, dictionary: DecodedBlock?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
         BlockPayload.encode(block, into: &payload)
-        guard let compressed = payload.bytes.withUnsafeBytes({ zstd.compress($0, dictionary: dictionary) }) else { return nil }
+        let compressed: [UInt8]? = payload.bytes.withUnsafeBytes { src in
+            guard let dictionary else { return zstd.compress(src, prefix: nil) }
+            return dictionary.lineBytes.withUnsafeBytes { zstd.compress(src, prefix: $0) }
+        }
+        guard let compressed else { return nil }
         let (bloom, distinct) = block.lineBytes.withUnsafeBytes { bloomBuilder.build($0, hint: filterHint) }
         let encoded = EncodedBlock(compressed: compressed, crc: CRC32C.checksum(compressed), payloadSize: payload.count,
                                    entryCount: block.count, minTime: block.minTime, maxTime: block.maxTime,

@@ -142,10 +142,10 @@ extension LogStore {
         if slot == 0 {
             s.chunk.dictionaryBlock = block
             return CutJob(stream: s.id, generation: s.chunk.generation, slot: 0, block: block,
-                          dictionaryBlock: nil, dictionary: nil, filterHint: s.filterHint)
+                          dictionaryBlock: nil, filterHint: s.filterHint)
         }
         return CutJob(stream: s.id, generation: s.chunk.generation, slot: slot, block: block,
-                      dictionaryBlock: s.chunk.dictionaryBlock, dictionary: s.chunk.dictionary, filterHint: s.filterHint)
+                      dictionaryBlock: s.chunk.dictionaryBlock, filterHint: s.filterHint)
     }
 
     /// Closes the open chunk when it is full (or must close) and all its blocks are compressed.
@@ -164,13 +164,7 @@ extension LogStore {
     func runCutJobs(_ jobs: [CutJob]) -> [ClosedChunk] {
         var closed: [ClosedChunk] = []
         for job in jobs {
-            var dictionary = job.dictionary
-            var built: ZstdDictionary?
-            if dictionary == nil, let db = job.dictionaryBlock {
-                built = db.lineBytes.withUnsafeBytes { ZstdDictionary(content: $0, level: config.compressionLevel) }
-                dictionary = built
-            }
-            guard let encoded = codec.encode(job.block, dictionary: dictionary, filterHint: job.filterHint) else {
+            guard let encoded = codec.encode(job.block, dictionary: job.dictionaryBlock, filterHint: job.filterHint) else {
                 logger.error("zstd failed to compress a block", metadata: ["stream": "\(job.stream)"])
                 continue
             }
@@ -181,7 +175,6 @@ extension LogStore {
                 guard s.chunk.generation == job.generation, job.slot < s.chunk.slots.count else { return }
                 s.chunk.slots[job.slot] = .encoded(encoded.block)
                 s.chunk.compressedSize += encoded.block.compressed.count + encoded.block.bloom.byteSize
-                if let built, s.chunk.dictionary == nil { s.chunk.dictionary = built }
                 if let c = closeIfReady(&s, st: &st) { s.closing.append(c); closed.append(c) }
             }
         }

@@ -12,7 +12,6 @@ struct OpenChunk: Sendable {
     var generation: UInt64
     var slots: [BlockSlot] = []
     var dictionaryBlock: DecodedBlock?
-    var dictionary: ZstdDictionary?
     var compressedSize = 0
     /// Set when the chunk must close as soon as its blocks are compressed (age, shutdown).
     var forceClose = false
@@ -72,7 +71,6 @@ struct CutJob: Sendable {
     var block: DecodedBlock
     /// The chunk's first block, when this block is a later one and uses it as dictionary.
     var dictionaryBlock: DecodedBlock?
-    var dictionary: ZstdDictionary?
     /// Distinct grams of the stream's previous block: sizes this block's filter in one pass.
     var filterHint: Int
 }

@@ -1,15 +1,24 @@
 import CZstd
 
-/// A reusable zstd compression context (one user at a time; pooled by `BlockCodecPool`).
+/// A reusable zstd compression context (one user at a time; pooled by `BlockCodec`).
+///
+/// Blocks are small (256 KiB) and each starts a fresh frame, so the match tables are reset
+/// for every block: smaller tables (hashLog 15, chainLog 14) make that reset cheap and stay in
+/// L2, and a minimum match of 6 suits log text. The chunk's first block is referenced as a
+/// raw-content prefix, which costs less than digesting a dictionary object per chunk.
 final class ZstdCompressor {
     private let cctx: OpaquePointer
     let level: Int32
+    private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     init?(level: Int32) {
         guard let c = ZSTD_createCCtx() else { return nil }
         cctx = c
         self.level = level
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, 15)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_chainLog, 14)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, 6)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
     }
 
@@ -18,44 +27,21 @@ final class ZstdCompressor {
         scratch.deallocate()
     }
 
-    private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-
-    /// Compresses `src`, with the chunk dictionary when given, into an exactly sized array
-    /// (the worst-case buffer is reused). Returns nil if zstd fails.
-    func compress(_ src: UnsafeRawBufferPointer, dictionary: ZstdDictionary?) -> [UInt8]? {
+    /// Compresses `src` into an exactly sized array (the worst-case buffer is reused), with
+    /// `prefix` as raw-content dictionary when given. Returns nil if zstd fails.
+    func compress(_ src: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer?) -> [UInt8]? {
         let bound = ZSTD_compressBound(src.count)
         if scratch.count < bound {
             scratch.deallocate()
             scratch = .allocate(byteCount: bound, alignment: 16)
         }
-        let r: Int
-        if let dictionary {
-            r = ZSTD_compress_usingCDict(cctx, scratch.baseAddress, scratch.count, src.baseAddress, src.count, dictionary.cdict)
-        } else {
-            r = ZSTD_compress2(cctx, scratch.baseAddress, scratch.count, src.baseAddress, src.count)
+        ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only)
+        if let prefix, prefix.count > 0 {
+            guard ZSTD_isError(ZSTD_CCtx_refPrefix(cctx, prefix.baseAddress, prefix.count)) == 0 else { return nil }
         }
+        let r = ZSTD_compress2(cctx, scratch.baseAddress, scratch.count, src.baseAddress, src.count)
         guard ZSTD_isError(r) == 0 else { return nil }
         return Array(UnsafeRawBufferPointer(rebasing: scratch[0..<r]))
-    }
-}
-
-/// The digested form of a chunk's first block, used as a raw-content dictionary for the
-/// chunk's later blocks. Immutable after creation, so shared across threads.
-final class ZstdDictionary: @unchecked Sendable {
-    let cdict: OpaquePointer
-
-    /// Nil when zstd cannot use `content` as raw content (it must not start with the
-    /// dictionary magic, or zstd would parse it as a trained dictionary).
-    init?(content: UnsafeRawBufferPointer, level: Int32) {
-        guard !ZstdDictionary.looksLikeTrainedDictionary(content), content.count > 0,
-              let d = ZSTD_createCDict(content.baseAddress, content.count, level) else { return nil }
-        cdict = d
-    }
-
-    deinit { ZSTD_freeCDict(cdict) }
-
-    static func looksLikeTrainedDictionary(_ content: UnsafeRawBufferPointer) -> Bool {
-        content.count >= 4 && content[0] == 0x37 && content[1] == 0xA4 && content[2] == 0x30 && content[3] == 0xEC
     }
 }
 

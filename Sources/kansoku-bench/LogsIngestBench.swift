@@ -14,7 +14,7 @@ import Logging
 /// keeps file order and spans the same ~24 minutes the generated lines do.
 ///
 /// Options: `--data DIR` (store folder; default a fresh one under /tmp, removed afterwards),
-/// `--workers N` (concurrent appenders, default one per file, as a tailer reads every file), `--read-size BYTES` (bytes per append per
+/// `--fsync batch|always|never` (WAL sync mode, default batch = group commit), `--workers N` (concurrent appenders, default one per file, as a tailer reads every file), `--read-size BYTES` (bytes per append per
 /// stream, default 1 MiB), `--keep` (keep the store and the zstd pieces).
 enum LogsIngestBench {
     static let step: Int64 = 10_000_000
@@ -26,6 +26,7 @@ enum LogsIngestBench {
         var workers = 0
         var readSize = 1 << 20
         var keep = false
+        var fsync = FsyncMode.batch
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
@@ -40,6 +41,9 @@ enum LogsIngestBench {
             case "--workers": workers = max(1, Int(try value()) ?? 1)
             case "--read-size": readSize = max(4096, Int(try value()) ?? readSize)
             case "--keep": keep = true
+            case "--fsync":
+                guard let m = FsyncMode(rawValue: try value()) else { throw BenchError.usage("--fsync batch|always|never") }
+                fsync = m
             default: throw BenchError.usage("unknown option \(a)")
             }
             i += 1
@@ -57,12 +61,13 @@ enum LogsIngestBench {
         if workers == 0 { workers = files.count }
 
         emit(["suite": "logs-ingest", "phase": "setup", "corpus": corpus, "streams": files.count, "raw_bytes": rawBytes,
-              "workers": workers, "read_size": readSize, "load_average": loadAverage(),
+              "workers": workers, "read_size": readSize, "fsync": fsync.rawValue, "load_average": loadAverage(),
               "timestamps": "synthetic: 2024-01-01T00:00:00Z + line index x 10 ms per stream (gen-corpus default rate)"])
 
         // Ingest.
-        let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: .batch), logger: Logger(label: "bench"))
+        let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: fsync), logger: Logger(label: "bench"))
         let clock = ContinuousClock()
+        let cpuBefore = cpuSeconds(RUSAGE_SELF)
         let began = clock.now
         let (folder, size, workerCount) = (corpus, readSize, workers)
         let counts = try await withThrowingTaskGroup(of: (lines: Int, bytes: Int).self) { group in
@@ -77,6 +82,7 @@ enum LogsIngestBench {
         let acked = clock.now - began
         try await store.close()
         let ingestTime = clock.now - began
+        let ingestCPU = cpuSeconds(RUSAGE_SELF) - cpuBefore
         let seconds = ingestTime.seconds
         let disk = diskUsage(storeDir)
         let (blockCount, filterBytes) = filterStats(storeDir)
@@ -86,7 +92,7 @@ enum LogsIngestBench {
               "seconds": round3(seconds), "seconds_until_all_acknowledged": round3(acked.seconds),
               "mb_per_s": round1(ingestMBs), "lines_per_s": Int(Double(counts.lines) / seconds),
               "bytes_on_disk": disk.total, "segment_bytes": disk.segments, "index_bytes": disk.index, "wal_bytes": disk.wal,
-              "blocks": blockCount, "filter_bytes": filterBytes,
+              "cpu_seconds": round3(ingestCPU), "blocks": blockCount, "filter_bytes": filterBytes,
               "compression_ratio": round2(Double(counts.bytes) / Double(max(1, disk.total))),
               "peak_rss_bytes": rss, "load_average": loadAverage()])
 
@@ -97,15 +103,18 @@ enum LogsIngestBench {
             try shell("/usr/bin/split", ["-b", "1M", "-a", "4", corpus + "/" + f, pieces + "/s\(n)-"])
         }
         let pieceNames = try fm.contentsOfDirectory(atPath: pieces).sorted()
+        let zCPUBefore = cpuSeconds(RUSAGE_CHILDREN)
         let zBegan = clock.now
         try shell("/usr/bin/env", ["zstd", "-3", "-q", "-f"] + pieceNames.map { pieces + "/" + $0 })
         let zSeconds = (clock.now - zBegan).seconds
+        let zCPU = cpuSeconds(RUSAGE_CHILDREN) - zCPUBefore
         var zBytes = 0
         for n in try fm.contentsOfDirectory(atPath: pieces) where n.hasSuffix(".zst") {
             zBytes += (try fm.attributesOfItem(atPath: pieces + "/" + n)[.size] as? Int) ?? 0
         }
         let zMBs = Double(rawBytes) / 1e6 / zSeconds
         emit(["suite": "logs-ingest", "phase": "zstd-3-1MiB-pieces", "pieces": pieceNames.count, "seconds": round3(zSeconds),
+              "cpu_seconds": round3(zCPU), "load_average": loadAverage(),
               "mb_per_s": round1(zMBs), "bytes": zBytes, "compression_ratio": round2(Double(rawBytes) / Double(max(1, zBytes)))])
 
         let throughputRatio = ingestMBs / zMBs
@@ -113,6 +122,8 @@ enum LogsIngestBench {
         emit(["suite": "logs-ingest", "summary": true,
               "ingest_mb_per_s": round1(ingestMBs), "zstd3_mb_per_s": round1(zMBs),
               "throughput_vs_zstd3": round3(throughputRatio), "throughput_target": ">= 0.5",
+              "cpu_seconds": round3(ingestCPU), "zstd3_cpu_seconds": round3(zCPU),
+              "cpu_per_byte_vs_zstd3": round3(ingestCPU / max(0.001, zCPU)),
               "disk_bytes": disk.total, "zstd3_bytes": zBytes,
               "disk_vs_zstd3": round3(diskRatio), "disk_target": "<= 1.1",
               "peak_rss_mib": round1(Double(rss) / 1_048_576), "rss_target": "< 1024",
@@ -217,6 +228,14 @@ enum LogsIngestBench {
             return kb * 1024
         }
         return 0
+    }
+
+    /// User plus system CPU time of this process (all threads) or of its waited-for children.
+    static func cpuSeconds(_ who: __rusage_who) -> Double {
+        var u = rusage()
+        getrusage(__rusage_who_t(who.rawValue), &u)
+        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6
+            + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
     }
 
     static func loadAverage() -> String {
