@@ -63,6 +63,8 @@ public struct VectorSelector: Sendable, Hashable {
     public var at: AtModifier?
     /// Whether `offset`/`@` were written (they print even when zero).
     public var hasOffset = false
+    /// An offset that depends on the query (`offset step()`), resolved before evaluation.
+    public var offsetExpr: DurationExpr?
 
     public init(name: String?, matchers: [LabelMatcher]) {
         self.name = name
@@ -74,6 +76,8 @@ public struct VectorSelector: Sendable, Hashable {
 public struct MatrixSelector: Sendable, Hashable {
     public var selector: VectorSelector
     public var range: Int64
+    /// A range that depends on the query (`[step()]`), resolved before evaluation.
+    public var rangeExpr: DurationExpr?
 }
 
 /// A subquery `expr[range:step] offset … @ …`.
@@ -85,6 +89,10 @@ public struct SubqueryExpr: Sendable, Hashable {
     public var offset: Int64 = 0
     public var hasOffset = false
     public var at: AtModifier?
+    /// Durations that depend on the query, resolved before evaluation.
+    public var rangeExpr: DurationExpr?
+    public var stepExpr: DurationExpr?
+    public var offsetExpr: DurationExpr?
 }
 
 /// Vector matching of a binary operation between two instant vectors.

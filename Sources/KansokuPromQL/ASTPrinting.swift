@@ -12,11 +12,13 @@ extension PromQLExpr: CustomStringConvertible {
             bare.at = nil
             bare.offset = 0
             bare.hasOffset = false
-            return bare.description + "[\(PromDuration(milliseconds: m.range))]"
-                + atString(m.selector.at) + offsetString(m.selector.offset)
+            bare.offsetExpr = nil
+            let range = m.rangeExpr?.description ?? PromDuration(milliseconds: m.range).description
+            return bare.description + "[\(range)]" + atString(m.selector.at) + offsetString(m.selector.offset, m.selector.offsetExpr)
         case .subquery(let s):
-            let step = s.step.map { PromDuration(milliseconds: $0).description } ?? ""
-            return "\(s.expr)[\(PromDuration(milliseconds: s.range)):\(step)]" + atString(s.at) + offsetString(s.offset)
+            let step = s.stepExpr?.description ?? s.step.map { PromDuration(milliseconds: $0).description } ?? ""
+            let range = s.rangeExpr?.description ?? PromDuration(milliseconds: s.range).description
+            return "\(s.expr)[\(range):\(step)]" + atString(s.at) + offsetString(s.offset, s.offsetExpr)
         case .call(let c): return "\(c.name)(" + c.args.map(\.description).joined(separator: ", ") + ")"
         case .aggregate(let a):
             var s = a.op.rawValue
@@ -52,7 +54,7 @@ extension VectorSelector: CustomStringConvertible {
         if !shown.isEmpty || name == nil {
             s += "{" + shown.map(\.description).joined(separator: ", ") + "}"
         }
-        return s + atString(at) + offsetString(offset)
+        return s + atString(at) + offsetString(offset, offsetExpr)
     }
 }
 
@@ -69,7 +71,8 @@ private func atString(_ at: AtModifier?) -> String {
     }
 }
 
-private func offsetString(_ offset: Int64) -> String {
+private func offsetString(_ offset: Int64, _ expr: DurationExpr? = nil) -> String {
+    if let expr { return " offset \(expr)" }
     if offset > 0 { return " offset \(PromDuration(milliseconds: offset))" }
     if offset < 0 { return " offset -\(PromDuration(milliseconds: -offset))" }
     return ""

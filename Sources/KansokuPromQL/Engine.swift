@@ -62,6 +62,7 @@ public struct PromQLEngine: Sendable {
     }
 
     func evaluate(_ expr: PromQLExpr, start: Int64, end: Int64, step: Int64, instant: Bool) async throws(PromQLError) -> PromQLResult {
+        let expr = expr.hasQueryDependentDurations ? try expr.resolvingDurations(step: step, range: end - start) : expr
         let ev = Evaluator(start: start, end: end, step: step, lookback: lookbackDelta,
                            subqueryStep: defaultSubqueryStep, maxSamples: maxSamples)
         try await ev.load(expr, from: queryable)
@@ -72,6 +73,7 @@ public struct PromQLEngine: Sendable {
         var assembler = RangeAssembler()
         var t = start
         while t <= end {
+            if Task.isCancelled { throw PromQLError.execution("query was canceled") }
             let v = try ev.eval(expr, t)
             try assembler.add(v, at: t)
             t += step

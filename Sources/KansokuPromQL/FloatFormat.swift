@@ -20,6 +20,23 @@ public enum PromQLFloatFormat {
         return out
     }
 
+    /// A timestamp in milliseconds as the HTTP API writes it: unix seconds with the
+    /// milliseconds as exactly three decimals when not zero (`1435781451.781`, `1435781451.500`,
+    /// `1435781451`), which JSON readers take as a number.
+    public static func apiTimestamp(_ ms: Int64) -> String {
+        var out = ms < 0 ? "-" : ""
+        let t = ms < 0 ? -ms : ms
+        out += String(t / 1000)
+        let fraction = t % 1000
+        if fraction != 0 {
+            out += "."
+            if fraction < 100 { out += "0" }
+            if fraction < 10 { out += "0" }
+            out += String(fraction)
+        }
+        return out
+    }
+
     /// Go's `fmt.Sprint(v)` (`%v`: shortest `%g`, exponent form below 1e-4 and from 1e+06): how PromQL prints number literals (`1e+06`, `0.5`, `+Inf`).
     public static func goString(_ v: Double) -> String {
         if v.isNaN { return "NaN" }

@@ -190,25 +190,33 @@ struct Parser {
             switch peek.kind {
             case .leftBracket:
                 let open = advance()
-                let range = try parseDurationOrSeconds(" in range, expected duration")
+                let rangeExpr = try parseDurationExpr()
+                let range = rangeExpr.isConstant ? rangeExpr.milliseconds(step: 0, range: 0) : 1
                 if peek.kind == .rightBracket {
                     advance()
                     guard case .vectorSelector(let v) = e else {
                         throw error("ranges only allowed for vector selectors", at: open.start)
                     }
                     if v.hasOffset || v.at != nil { throw error("no offset modifiers allowed before range", at: open.start) }
-                    e = .matrixSelector(MatrixSelector(selector: v, range: range))
+                    e = .matrixSelector(MatrixSelector(selector: v, range: range, rangeExpr: rangeExpr.isConstant ? nil : rangeExpr))
                 } else if peek.kind == .colon {
                     advance()
                     var step: Int64?
-                    if peek.kind != .rightBracket { step = try parseDurationOrSeconds(" in subquery, expected duration") }
+                    var stepExpr: DurationExpr?
+                    if peek.kind != .rightBracket {
+                        let se = try parseDurationExpr()
+                        if se.isConstant { step = se.milliseconds(step: 0, range: 0) } else { stepExpr = se; step = 1 }
+                    }
                     _ = try expect(.rightBracket, " in subquery, expected \"]\"")
                     guard e.type == .vector else {
                         throw error("subquery is only allowed on instant vector, got \(e.type.rawValue) instead", at: open.start)
                     }
                     if let step, step <= 0 { throw error("zero or negative step in subquery", at: open.start) }
                     if range <= 0 { throw error("zero or negative range in subquery", at: open.start) }
-                    e = .subquery(SubqueryExpr(expr: e, range: range, step: step))
+                    var sq = SubqueryExpr(expr: e, range: range, step: step)
+                    sq.rangeExpr = rangeExpr.isConstant ? nil : rangeExpr
+                    sq.stepExpr = stepExpr
+                    e = .subquery(sq)
                 } else {
                     throw unexpected(peek, context: " in range, expected \"]\" or \":\"")
                 }
@@ -217,12 +225,8 @@ struct Parser {
                 }
             case .keyword(.offset):
                 let t = advance()
-                var negative = false
-                if peek.kind == .binary(.sub) { advance(); negative = true }
-                else if peek.kind == .binary(.add) { advance() }
-                var off = try parseDurationOrSeconds(" in offset, expected duration")
-                if negative { off = -off }
-                e = try applyOffset(e, off, at: t.start)
+                let d = try parseOffsetDuration()
+                e = try applyOffset(e, d.isConstant ? d.milliseconds(step: 0, range: 0) : 0, expr: d.isConstant ? nil : d, at: t.start)
             case .at:
                 let t = advance()
                 let at: AtModifier
@@ -253,19 +257,19 @@ struct Parser {
         }
     }
 
-    func applyOffset(_ e: PromQLExpr, _ off: Int64, at pos: Int) throws(PromQLError) -> PromQLExpr {
+    func applyOffset(_ e: PromQLExpr, _ off: Int64, expr: DurationExpr?, at pos: Int) throws(PromQLError) -> PromQLExpr {
         switch e {
         case .vectorSelector(var v):
             if v.hasOffset { throw error("offset may not be set multiple times", at: pos) }
-            v.offset = off; v.hasOffset = true
+            v.offset = off; v.hasOffset = true; v.offsetExpr = expr
             return .vectorSelector(v)
         case .matrixSelector(var m):
             if m.selector.hasOffset { throw error("offset may not be set multiple times", at: pos) }
-            m.selector.offset = off; m.selector.hasOffset = true
+            m.selector.offset = off; m.selector.hasOffset = true; m.selector.offsetExpr = expr
             return .matrixSelector(m)
         case .subquery(var s):
             if s.hasOffset { throw error("offset may not be set multiple times", at: pos) }
-            s.offset = off; s.hasOffset = true
+            s.offset = off; s.hasOffset = true; s.offsetExpr = expr
             return .subquery(s)
         default:
             throw error("offset modifier must be preceded by an instant vector selector or range vector selector or a subquery", at: pos)

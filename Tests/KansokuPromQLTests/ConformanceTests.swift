@@ -9,7 +9,7 @@ import Testing
         "aggregators.test": 125,
         "at_modifier.test": 78,
         "collision.test": 2,
-        "duration_expression.test": 8,
+        "duration_expression.test": 58,
         "extended_vectors.test": 30,
         "fill-modifier.test": 1,
         "functions.test": 323,

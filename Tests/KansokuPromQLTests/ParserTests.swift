@@ -81,6 +81,14 @@ import KansokuCore
         #expect(PromQLFloatFormat.apiString(1e21) == "1000000000000000000000")
     }
 
+    @Test func apiTimestamps() {
+        #expect(PromQLFloatFormat.apiTimestamp(1_435_781_451_781) == "1435781451.781")
+        #expect(PromQLFloatFormat.apiTimestamp(1_435_781_451_500) == "1435781451.500")
+        #expect(PromQLFloatFormat.apiTimestamp(1_435_781_451_005) == "1435781451.005")
+        #expect(PromQLFloatFormat.apiTimestamp(1_000) == "1")
+        #expect(PromQLFloatFormat.apiTimestamp(-1_500) == "-1.500")
+    }
+
     @Test func goStrings() {
         #expect(PromQLFloatFormat.goString(1e6) == "1e+06")
         #expect(PromQLFloatFormat.goString(123456) == "123456")
