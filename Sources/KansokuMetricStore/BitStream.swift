@@ -2,8 +2,9 @@
 /// written in place so a reader can copy a consistent prefix at any time.
 struct BitWriter: Sendable {
     var bytes: [UInt8]
-    /// Unused low bits in the last byte (0 when the stream is byte-aligned).
-    var free: Int = 0
+    /// Unused low bits in the last byte (0 when the stream is byte-aligned); one byte keeps
+    /// the per-series appender small.
+    var free: UInt8 = 0
 
     init(bytes: [UInt8] = [], capacity: Int = 0) {
         self.bytes = bytes
@@ -16,7 +17,7 @@ struct BitWriter: Sendable {
             free = 8
         }
         free -= 1
-        if one { bytes[bytes.count - 1] |= 1 << UInt8(free) }
+        if one { bytes[bytes.count - 1] |= 1 << free }
     }
 
     /// Writes the low `count` bits of `value` (1…64), high bit first; higher bits are ignored.
@@ -32,11 +33,11 @@ struct BitWriter: Sendable {
                 bytes.append(0)
                 free = 8
             }
-            let take = min(free, n)
+            let take = min(Int(free), n)
             n -= take
             let chunk = UInt8(truncatingIfNeeded: value >> UInt64(n)) & UInt8((1 << take) - 1)
-            free -= take
-            bytes[bytes.count - 1] |= chunk << UInt8(free)
+            free -= UInt8(take)
+            bytes[bytes.count - 1] |= chunk << free
         }
     }
 

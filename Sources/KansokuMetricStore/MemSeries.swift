@@ -20,18 +20,20 @@ struct MemSeries: Sendable {
     static let samplesPerChunk = 120
     static let maxBytesPerChunk = 1024 - 19
 
+    // Declaration order is memory order: the fields every append touches come first so
+    // they share the series' first cache line.
     /// 0 marks a vacant slot.
     let ref: UInt64
-    let labels: Labels
-    var chunks: [HeadChunk] = []
-    var open: XORAppender?
-    var openMinT: Int64 = 0
+    var lastT: Int64 = .min
     /// The open chunk is cut before a sample at or after this time.
     var nextAt: Int64 = .min
+    var open: XORAppender?
+    var lastBits: UInt64 = 0
+    var openMinT: Int64 = 0
     /// End of the block range the open chunk belongs to (chunks never straddle blocks).
     var rangeEnd: Int64 = .min
-    var lastT: Int64 = .min
-    var lastBits: UInt64 = 0
+    let labels: Labels
+    var chunks: [HeadChunk] = []
 
     init(ref: UInt64, labels: Labels) {
         self.ref = ref

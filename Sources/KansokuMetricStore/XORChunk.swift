@@ -2,13 +2,16 @@
 /// `num_samples u16 BE | t0 varint | v0 64 bits | Δt1 uvarint | v1 xor | (dod, xor)*`.
 /// See FORMAT.md for the bit layout.
 struct XORAppender: Sendable {
+    // Field widths keep the appender at 40 bytes: it lives in every head series.
     private(set) var stream: BitWriter
-    private(set) var count: Int = 0
     private(set) var t: Int64 = 0
     private(set) var vBits: UInt64 = 0
     private var tDelta: Int64 = 0
+    private var samples: UInt16 = 0
     private var leading: UInt8 = 0xFF
     private var trailing: UInt8 = 0
+
+    var count: Int { Int(samples) }
 
     init(capacity: Int = 48) {
         stream = BitWriter(bytes: [0, 0], capacity: capacity)
@@ -20,7 +23,7 @@ struct XORAppender: Sendable {
 
     mutating func append(t newT: Int64, v: Double) {
         let bits = v.bitPattern
-        switch count {
+        switch samples {
         case 0:
             writeVarint(newT)
             stream.writeBits(bits, count: 64)
@@ -52,9 +55,9 @@ struct XORAppender: Sendable {
         }
         t = newT
         vBits = bits
-        count += 1
-        stream.bytes[0] = UInt8(truncatingIfNeeded: count >> 8)
-        stream.bytes[1] = UInt8(truncatingIfNeeded: count)
+        samples &+= 1
+        stream.bytes[0] = UInt8(truncatingIfNeeded: samples >> 8)
+        stream.bytes[1] = UInt8(truncatingIfNeeded: samples)
     }
 
     /// Prometheus's `bitRange`: whether `x` fits the signed `bits`-wide dod bucket.
