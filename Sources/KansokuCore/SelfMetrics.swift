@@ -1,4 +1,4 @@
-public import Synchronization
+import Synchronization
 
 /// Kansoku's own instrumentation: counters, gauges and histograms with labels, safe to use
 /// from any thread, gathered into snapshots that the `/metrics` endpoint renders in the

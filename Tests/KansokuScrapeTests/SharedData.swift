@@ -3,11 +3,12 @@ import Foundation
 /// Locates `../shared` next to the repository root (derived from this file's path).
 enum SharedData {
     static var root: URL? {
-        let repo = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        // The repository may be reached through a symlinked dev package; resolve it.
-        let resolved = repo.resolvingSymlinksInPath()
-        for candidate in [resolved, repo] {
+        let file = URL(fileURLWithPath: #filePath)
+        // The tests may be reached through a symlinked directory; resolve it too.
+        let candidates = [file.resolvingSymlinksInPath(), file].map {
+            $0.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        }
+        for candidate in candidates {
             let shared = candidate.deletingLastPathComponent().appendingPathComponent("shared")
             if FileManager.default.fileExists(atPath: shared.path) { return shared }
         }

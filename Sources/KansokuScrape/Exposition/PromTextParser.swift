@@ -106,15 +106,14 @@ public struct PromTextParser: ExpositionParser {
         let start = scanner.pos
         guard let name = scanner.scanMetricName() else { throw scanner.expected("metric name") }
         line.name = name
+        line.series = name
         scanner.skipBlanks()
         if scanner.peek == UInt8(ascii: "{") {
             try scanner.scanLabelSet(into: &line.labels, syntax: .prometheusText)
-        }
-        line.series = start..<scanner.pos
-        let beforeValue = scanner.pos
-        scanner.skipBlanks()
-        guard scanner.pos > beforeValue || scanner.bytes[line.series.upperBound - 1] == UInt8(ascii: "}") else {
-            throw scanner.expected("space before the sample value")
+            line.series = start..<scanner.pos
+            scanner.skipBlanks()
+        } else if scanner.pos == name.upperBound {
+            throw scanner.expected("space or \"{\" after the metric name")
         }
         let valueRange = scanner.scanToken()
         guard !valueRange.isEmpty else { throw scanner.expected("sample value") }

@@ -1,4 +1,4 @@
-public import KansokuCore
+import KansokuCore
 
 /// The parts of the sample line a parser is positioned on, as ranges into the body.
 struct SampleLine {

@@ -1,4 +1,4 @@
-public import KansokuCore
+import KansokuCore
 public import KansokuMetricStore
 
 /// Backfills an OpenMetrics file with timestamps into metric-store blocks, as

@@ -1,5 +1,5 @@
 public import KansokuCore
-public import KansokuMetricStore
+import KansokuMetricStore
 
 /// What one scrape of one target produced, ready to append.
 public struct ScrapeBatch: Sendable {

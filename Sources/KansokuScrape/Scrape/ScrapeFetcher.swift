@@ -37,10 +37,11 @@ struct ScrapeFetcher: Sendable {
         request.headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: FloatText.format(target.timeout.seconds))
         let timeout = TimeAmount.milliseconds(target.timeout.milliseconds)
         let limit = bodyLimit
+        let prepared = request
         do {
             return try await withThrowingTaskGroup(of: (body: [UInt8], format: ExpositionFormat)?.self) { group in
                 group.addTask {
-                    let response = try await client.execute(request, timeout: timeout)
+                    let response = try await client.execute(prepared, timeout: timeout)
                     guard response.status == .ok else {
                         throw ScrapeError.httpStatus(code: Int(response.status.code), reason: response.status.reasonPhrase)
                     }

@@ -62,7 +62,7 @@ struct ScrapeLoop {
         var samples: [(labels: Labels, t: Int64, v: Double)]
         var batch = ScrapeBatch()
         var failure: ScrapeError?
-        do {
+        do throws(ScrapeError) {
             let (body, format) = try await fetcher.fetch(target)
             do {
                 batch = try cache.ingest(body, format: format, time: time)
