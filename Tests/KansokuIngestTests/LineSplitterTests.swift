@@ -93,7 +93,7 @@ import Testing
             FilePosition(path: "/var/log/\"odd\" name.log", identity: FileIdentity(device: 2049, inode: UInt64.max - 3), offset: 12345,
                          lastTimestamp: 1_700_000_000_000_000_000, fingerprintLength: 1024, fingerprint: 0xDEAD_BEEF,
                          pending: PendingRange(end: 20000, baseTimestamp: 1_700_000_000_000_000_001, fudgeTimestamp: nil,
-                                               checksum: 0xFFFF_FFFF, lines: 42)),
+                                               checksum: UInt64.max - 1, lines: 42)),
             FilePosition(path: "/b.log", identity: FileIdentity(device: 1, inode: 2), offset: 0,
                          pending: PendingRange(end: 5, baseTimestamp: 9, fudgeTimestamp: -7, checksum: 1, lines: 1)),
         ]

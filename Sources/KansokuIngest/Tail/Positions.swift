@@ -29,16 +29,16 @@ public struct FilePosition: Sendable, Hashable {
 
 /// A byte range `[offset, end)` of a file whose lines were sent to the store, with what it takes
 /// to turn those bytes into exactly the same entries again: the base time of lines without a
-/// time of their own, the pipeline's fudge state, and a checksum of the raw lines to tell
+/// time of their own, the pipeline's fudge state, and a digest of the raw lines to tell
 /// whether the bytes are still the same.
 public struct PendingRange: Sendable, Hashable {
     public var end: Int64
     public var baseTimestamp: Int64
     public var fudgeTimestamp: Int64?
-    public var checksum: UInt32
+    public var checksum: UInt64
     public var lines: Int
 
-    public init(end: Int64, baseTimestamp: Int64, fudgeTimestamp: Int64?, checksum: UInt32, lines: Int) {
+    public init(end: Int64, baseTimestamp: Int64, fudgeTimestamp: Int64?, checksum: UInt64, lines: Int) {
         self.end = end
         self.baseTimestamp = baseTimestamp
         self.fudgeTimestamp = fudgeTimestamp
@@ -84,7 +84,7 @@ public struct PositionsFile: Sendable {
             s += "\"fp_len\": \(p.fingerprintLength), \"fp\": \(p.fingerprint)"
             if let r = p.pending {
                 s += ", \"pending\": {\"end\": \(r.end), \"base_ts\": \(r.baseTimestamp), "
-                s += "\"fudge_ts\": \(r.fudgeTimestamp.map(String.init) ?? "null"), \"crc\": \(r.checksum), \"lines\": \(r.lines)}"
+                s += "\"fudge_ts\": \(r.fudgeTimestamp.map(String.init) ?? "null"), \"digest\": \(r.checksum), \"lines\": \(r.lines)}"
             }
             s += "}"
         }
@@ -120,7 +120,7 @@ public struct PositionsFile: Sendable {
                                 } else {
                                     try s.skipValue()
                                 }
-                            case "crc": r.checksum = UInt32(truncatingIfNeeded: try Self.int(&s))
+                            case "digest": r.checksum = UInt64(bitPattern: try Self.int(&s))
                             case "lines": r.lines = Int(try Self.int(&s))
                             default: try s.skipValue()
                             }

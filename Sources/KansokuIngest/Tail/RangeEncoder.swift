@@ -12,7 +12,7 @@ struct RangeEncoder {
     let baseTimestamp: Int64
     let fudgeAtStart: Int64?
     private(set) var untimed = 0
-    private(set) var checksum: UInt32 = 0
+    private var digest = LineDigest()
     private(set) var lines = 0
     private(set) var end: Int64 = 0
     private(set) var dropped = 0
@@ -27,8 +27,7 @@ struct RangeEncoder {
     var lastUntimedTimestamp: Int64? { untimed > 0 ? baseTimestamp + Int64(untimed) - 1 : nil }
 
     mutating func add(_ line: UnsafeRawBufferPointer, end: Int64, now: Int64, tenant: String, into batch: inout BatchBuilder) {
-        checksum = CRC32C.checksum(line, continuing: checksum)
-        checksum = withUnsafeBytes(of: UInt8(0x0A)) { CRC32C.checksum($0, continuing: checksum) }
+        digest.add(line)
         lines += 1
         self.end = end
         switch runner.process(line, readTime: baseTimestamp + Int64(untimed), now: now) {
@@ -40,6 +39,8 @@ struct RangeEncoder {
             dropped += 1
         }
     }
+
+    var checksum: UInt64 { digest.value }
 
     func pending() -> PendingRange {
         PendingRange(end: end, baseTimestamp: baseTimestamp, fudgeTimestamp: fudgeAtStart, checksum: checksum, lines: lines)

@@ -91,12 +91,19 @@ final class TailedFile {
             lastDataAt = clock.monotonic()
             let start = readOffset
             let now = clock.wall()
+            // Work on locals: class properties mutated per line would pay for dynamic
+            // exclusivity checks and risk copying the encoder.
+            var enc = encoder ?? RangeEncoder(runner: runner, baseTimestamp: max(now, lastTimestamp + 1, floor + 1))
+            encoder = nil
+            var lines = splitter
+            splitter = LineSplitter()
             buffer.withUnsafeBytes { b in
-                splitter.feed(UnsafeRawBufferPointer(rebasing: b[0..<n])) { line, consumed in
-                    startEncoder(now: now, floor: floor)
-                    encoder!.add(line, end: start + Int64(consumed), now: now, tenant: tenant, into: &batch)
+                lines.feed(UnsafeRawBufferPointer(rebasing: b[0..<n])) { line, consumed in
+                    enc.add(line, end: start + Int64(consumed), now: now, tenant: tenant, into: &batch)
                 }
             }
+            splitter = lines
+            if enc.lines > 0 { encoder = enc }
             readOffset += Int64(n)
             total += n
         }
