@@ -1,3 +1,4 @@
+import Glibc
 import KansokuCore
 import KansokuLogStore
 import Synchronization
@@ -23,6 +24,7 @@ final class TailHarness {
     var store: LogStore
     var config: LogsConfig
     var settings = TailSettings()
+    let registry = MetricsRegistry()
 
     init(pipeline: [PipelineStageConfig]? = nil, paths: [String] = ["logs/*.log"]) throws {
         let dir = try TempDir()
@@ -34,7 +36,8 @@ final class TailHarness {
     }
 
     func service() throws -> TailService {
-        try TailService(config: config, dataDirectory: dir.url("data"), sink: store, settings: settings, clock: manual.clock)
+        try TailService(config: config, dataDirectory: dir.url("data"), sink: store, settings: settings, clock: manual.clock,
+                        metrics: registry)
     }
 
     /// A fresh tail state, as after a (re)start.
@@ -189,6 +192,36 @@ final class TailHarness {
         #expect(byLevel["info"] == ["level=info a", "level=info c"])
         #expect(byLevel["error"] == ["level=error b"])
         #expect(byLevel[""] == ["no level"])
+    }
+
+    @Test func selfMetricsCountLinesAndDrops() async throws {
+        let h = try TailHarness(pipeline: [.drop(DropStageConfig(expression: "debug", dropCounterReason: "debug_noise"))])
+        try h.dir.append("logs/a.log", "info 1\ndebug 2\ninfo 3\n")
+        await h.drain(try await h.start())
+        func value(_ name: String, _ labels: [Label] = []) -> Double? {
+            h.registry.gather().first { $0.name == name }?.samples.first { $0.labels == labels }?.value
+        }
+        #expect(value("kansoku_ingest_lines_total") == 3)
+        #expect(value("kansoku_ingest_dropped_lines_total", [Label(name: "reason", value: "debug_noise")]) == 1)
+        #expect(value("kansoku_ingest_files") == 1)
+        #expect(try h.lines("logs/a.log") == ["info 1", "info 3"])
+    }
+
+    @Test func unreadableFileIsReportedAndRetried() async throws {
+        guard geteuid() != 0 else {
+            print("SKIPPED: unreadableFileIsReportedAndRetried needs a non-root user (root reads any file)")
+            return
+        }
+        let h = try TailHarness()
+        try h.dir.append("logs/a.log", "secret\n")
+        chmod(h.dir.url("logs/a.log"), 0)
+        let state = try await h.start()
+        await h.drain(state)
+        #expect(try h.lines("logs/a.log") == [])
+        chmod(h.dir.url("logs/a.log"), 0o644)
+        state.discover()
+        await h.drain(state)
+        #expect(try h.lines("logs/a.log") == ["secret"])
     }
 
     @Test func excludedFilesAreNotTailed() async throws {

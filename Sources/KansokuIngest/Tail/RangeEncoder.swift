@@ -15,7 +15,8 @@ struct RangeEncoder {
     private var digest = LineDigest()
     private(set) var lines = 0
     private(set) var end: Int64 = 0
-    private(set) var dropped = 0
+    /// Lines dropped by stages, by reason.
+    private(set) var dropped: [String: Int] = [:]
 
     init(runner: PipelineRunner, baseTimestamp: Int64) {
         self.runner = runner
@@ -35,8 +36,8 @@ struct RangeEncoder {
             if !runner.timestampFromLine { untimed += 1 }
             let bytes = runner.replacedLine ?? Array(line)
             batch.add(LogEntry(timestamp: runner.timestamp, line: bytes), labels: runner.labels, tenant: tenant)
-        case .drop:
-            dropped += 1
+        case .drop(let reason):
+            dropped[reason, default: 0] += 1
         }
     }
 

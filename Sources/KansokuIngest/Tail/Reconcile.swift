@@ -80,6 +80,8 @@ extension TailState {
             return false
         }
         let appended = missing.reduce(0) { $0 + $1.entries.count }
+        service.metrics.reconciled.labels("already_stored").inc(Double(present))
+        service.metrics.reconciled.labels("appended").inc(Double(appended))
         logger.info("reconciled unconfirmed batch", metadata: [
             "file": "\(f.labelPath)", "lines": "\(pending.lines)", "already_stored": "\(present)", "appended": "\(appended)"])
         if let last = encoder.lastUntimedTimestamp { lastAssigned = max(lastAssigned, last) }

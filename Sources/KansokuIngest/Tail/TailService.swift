@@ -1,4 +1,4 @@
-import KansokuCore
+public import KansokuCore
 public import KansokuLogStore
 public import Logging
 
@@ -75,12 +75,14 @@ public final class TailService: Sendable {
     let settings: TailSettings
     let clock: TailClock
     let logger: Logger
+    let metrics: TailMetrics
 
     /// - Parameters:
     ///   - positionsPath: defaults to `logs.positions_file`, else `<dataDirectory>/positions.yaml`.
     public init(config: LogsConfig, dataDirectory: String, sink: any LogSink, tenant: String = LogStore.defaultTenant,
                 settings: TailSettings? = nil, clock: TailClock = .system,
-                logger: Logger = Logger(label: "kansoku.ingest")) throws(PipelineConfigError) {
+                logger: Logger = Logger(label: "kansoku.ingest"),
+                metrics registry: MetricsRegistry = .shared) throws(PipelineConfigError) {
         var targets: [TailTarget] = []
         for t in config.targets ?? [] { targets.append(try TailTarget(t)) }
         self.targets = targets
@@ -94,6 +96,7 @@ public final class TailService: Sendable {
         }
         self.clock = clock
         self.logger = logger
+        self.metrics = TailMetrics(registry)
     }
 
     /// Whether any target is configured (the server need not start the loop otherwise).

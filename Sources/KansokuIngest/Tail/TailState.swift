@@ -132,6 +132,7 @@ final class TailState {
         f.fingerprintLength = fpLength
         f.fingerprint = fp
         files[identity] = f
+        updateGauges()
         dirty = true
         logger.info("tailing file", metadata: ["file": "\(path)", "offset": "\(offset)"])
     }
@@ -150,14 +151,20 @@ final class TailState {
             switch f.read(into: &batch, buffer: &buffer, budget: room, clock: clock,
                           partialTimeout: service.settings.partialLineTimeout, tenant: service.tenant,
                           floor: lastAssigned) {
-            case .success:
+            case .success(let n):
+                service.metrics.bytes.inc(Double(n))
                 if let last = f.encoder?.lastUntimedTimestamp { lastAssigned = max(lastAssigned, last) }
                 if f.committedOffset < before {
+                    service.metrics.truncations.inc()
                     logger.info("file truncated (copytruncate); reading it from the start", metadata: ["file": "\(f.labelPath)"])
                     dirty = true
                 }
+                f.lastFailure = nil
             case .failure(let failure):
-                logger.warning("cannot read file; will retry", metadata: ["file": "\(f.labelPath)", "error": "\(failure)"])
+                if f.lastFailure != failure {
+                    f.lastFailure = failure
+                    logger.warning("cannot read file; will retry", metadata: ["file": "\(f.labelPath)", "error": "\(failure)"])
+                }
             }
         }
         return (batch, batch.bytes >= budget)
@@ -179,6 +186,7 @@ final class TailState {
             commitAll()
             return
         } catch {
+            service.metrics.appendFailures.inc()
             logger.error("storing tailed lines failed; will retry", metadata: ["error": "\(error)"])
         }
         while true {
@@ -190,16 +198,24 @@ final class TailState {
     }
 
     private func commitAll() {
-        for f in files.values where f.encoder != nil { f.committed() }
+        for f in files.values {
+            guard let e = f.encoder else { continue }
+            service.metrics.lines.inc(Double(e.lines))
+            for (reason, n) in e.dropped { service.metrics.dropped.labels(reason).inc(Double(n)) }
+            f.committed()
+        }
         dirty = true
     }
 
     func report(_ result: AppendResult) {
         guard !result.rejected.isEmpty else { return }
+        service.metrics.rejected.inc(Double(result.rejected.count))
         let first = result.rejected[0]
         logger.warning("store rejected tailed lines", metadata: [
             "rejected": "\(result.rejected.count)", "accepted": "\(result.accepted)", "first_reason": "\(first.reason)"])
     }
+
+    func updateGauges() { service.metrics.files.set(Double(files.count)) }
 
     func saveIfDirty() {
         if dirty { save() }
@@ -226,6 +242,7 @@ final class TailState {
             guard case .success(let st) = FileStatus.of(fd: f.fd, path: f.labelPath), st.size <= f.readOffset else { continue }
             f.close()
             files[id] = nil
+            updateGauges()
             closed = true
             logger.info("finished rotated file", metadata: ["file": "\(f.labelPath)"])
         }

@@ -26,6 +26,8 @@ final class TailedFile {
     /// Set when no configured path leads to this file any more (rotated away or deleted):
     /// it is read to its end and then closed.
     var detached = false
+    /// The last read failure reported, so a failing file is logged once, not every poll.
+    var lastFailure: POSIXFailure?
     /// Monotonic time of the last new data, for flushing an unterminated last line.
     var lastDataAt: Int64
 
