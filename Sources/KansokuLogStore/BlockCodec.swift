@@ -158,7 +158,9 @@ final class BlockEncoder: @unchecked Sendable {
             return dictionary.lineBytes.withUnsafeBytes { zstd.compress(src, prefix: $0) }
         }
         guard let compressed else { return nil }
-        let (bloom, distinct) = block.lineBytes.withUnsafeBytes { bloomBuilder.build($0, hint: filterHint) }
+        let (bloom, distinct) = block.lineBytes.withUnsafeBytes { bytes in
+            block.lineStarts.withUnsafeBufferPointer { bloomBuilder.build(bytes, lineStarts: $0, hint: filterHint) }
+        }
         let encoded = EncodedBlock(compressed: compressed, crc: CRC32C.checksum(compressed), payloadSize: payload.count,
                                    entryCount: block.count, minTime: block.minTime, maxTime: block.maxTime,
                                    rawSize: block.rawSize, usesDictionary: dictionary != nil, bloom: bloom)

@@ -1,10 +1,14 @@
-/// A per-block filter of the 4-byte grams inside tokens, so `|= "needle"` skips blocks without
+/// A per-block filter of 4-byte grams inside tokens, so `|= "needle"` skips blocks without
 /// decompressing them. Tokens are runs of ASCII letters, digits, `_` and non-ASCII bytes;
-/// ASCII letters are lowercased, so case-insensitive searches use it too. Every 4-gram of
-/// every token is a key: a literal can start or end mid-token in a line, and its inner grams
-/// are still grams of the line, so the filter never says "no" wrongly. One hash per key and
-/// ~2 bits per distinct key (sized from a linear-counting estimate) keeps the filter near 6%
-/// of a compressed block; a literal's grams are all tested, so long literals still filter sharply.
+/// ASCII letters are lowercased, so case-insensitive searches use it too.
+///
+/// Keys are the grams that start at an even offset of their token (offsets 0, 2, 4, …): half
+/// the work and half the bits of indexing every gram, yet still exact. A literal can start or
+/// end mid-token in a line; for every token of the literal whose start lies inside the literal
+/// the even-offset grams are known and all must be present; for a token cut by the literal's
+/// start the offset parity is unknown, so one of the two parities must be fully present. The
+/// filter never says "no" wrongly. One hash per key and ~2 bits per distinct key (sized from a
+/// linear-counting estimate) keep it a few percent of a compressed block.
 struct TokenBloom: Sendable, Hashable {
     static let bitsPerKey = 2.0
     var words: [UInt64]
@@ -12,30 +16,58 @@ struct TokenBloom: Sendable, Hashable {
     var bitCount: Int { words.count * 64 }
     var byteSize: Int { words.count * 8 }
 
+    /// Multiplicative hash of the gram, mapped onto `bits` by multiply-shift (no division).
     @inline(__always) static func slot(_ gram: UInt32, bits: Int) -> Int {
-        let h = (UInt64(gram) &+ 0x632B_E59B_D9B4_E019) &* 0x9E37_79B9_7F4A_7C15
-        return Int(truncatingIfNeeded: ((h >> 32) &* UInt64(bits)) >> 32)
+        let h = (gram ^ 0x5BD1_E995) &* 0x9E37_79B1
+        return Int(truncatingIfNeeded: (UInt64(h) &* UInt64(bits)) >> 32)
     }
 
-    /// Whether every gram of `literal` is (probably) in the block; true when it has no gram.
+    @inline(__always) func has(_ gram: UInt32, _ w: UnsafeBufferPointer<UInt64>, bits: Int) -> Bool {
+        let s = TokenBloom.slot(gram, bits: bits)
+        return w[s >> 6] & (1 << UInt64(s & 63)) != 0
+    }
+
+    /// Whether the block may contain `literal`; true when unsure (no checkable gram).
     func mayContain(_ literal: UnsafeRawBufferPointer, caseInsensitive: Bool) -> Bool {
         let bits = bitCount
         guard bits > 0 else { return true }
-        var maybe = true
-        words.withUnsafeBufferPointer { w in
-            TokenGrams.forEach(in: literal, skipNonASCII: caseInsensitive) { gram in
-                let s = TokenBloom.slot(gram, bits: bits)
-                if w[s >> 6] & (1 << UInt64(s & 63)) == 0 { maybe = false; return false }
-                return true
+        return words.withUnsafeBufferPointer { w in
+            TokenGrams.classes.withUnsafeBufferPointer { cls in
+                var gram: UInt32 = 0
+                var run = 0
+                var runStart = 0
+                var lastNonASCII = -8
+                // Parity results of the literal's first run when it starts at offset 0.
+                var evenOK = true, oddOK = true
+                for i in 0..<literal.count {
+                    let c = cls[Int(literal[i])]
+                    if c == 0 { run = 0; continue }
+                    if run == 0 { runStart = i }
+                    if c >= 0x80 { lastNonASCII = i }
+                    gram = (gram << 8) | UInt32(c)
+                    run += 1
+                    guard run >= 4 else { continue }
+                    if caseInsensitive && lastNonASCII > i - 4 { continue }
+                    let offset = run - 4
+                    if runStart == 0 {
+                        if offset & 1 == 0 {
+                            if evenOK && !has(gram, w, bits: bits) { evenOK = false }
+                        } else {
+                            if oddOK && !has(gram, w, bits: bits) { oddOK = false }
+                        }
+                        if !evenOK && !oddOK { return false }
+                    } else if offset & 1 == 0 && !has(gram, w, bits: bits) {
+                        return false
+                    }
+                }
+                return evenOK || oddOK
             }
         }
-        return maybe
     }
 }
 
-/// Extracts the lowercased 4-grams of token runs.
+/// The gram alphabet: 0 for separators, otherwise the byte as stored (ASCII lowercased).
 enum TokenGrams {
-    /// 0 for separators, otherwise the byte as stored in a gram (ASCII lowercased).
     static let classes: [UInt8] = (0..<256).map { b -> UInt8 in
         switch b {
         case 0x30...0x39, 0x61...0x7A, 0x5F: return UInt8(b)
@@ -45,23 +77,23 @@ enum TokenGrams {
         }
     }
 
-    /// Calls `body` with each gram until it returns false. With `skipNonASCII`, grams holding a
-    /// non-ASCII byte are skipped (their case folding is not ASCII's).
+    /// Calls `body` with every key gram of the lines (even offsets in their tokens); token runs
+    /// restart at each line.
     @inline(__always)
-    static func forEach(in bytes: UnsafeRawBufferPointer, skipNonASCII: Bool = false, _ body: (UInt32) -> Bool) {
+    static func forEachKey(_ bytes: UnsafeRawBufferPointer, lineStarts: UnsafeBufferPointer<Int>, _ body: (UInt32) -> Void) {
         classes.withUnsafeBufferPointer { cls in
-            var gram: UInt32 = 0
-            var run = 0
-            var lastNonASCII = -1
-            for i in 0..<bytes.count {
-                let c = cls[Int(bytes[i])]
-                if c == 0 { run = 0; continue }
-                if c >= 0x80 { lastNonASCII = i }
-                gram = (gram << 8) | UInt32(c)
-                run += 1
-                if run >= 4 {
-                    if skipNonASCII && lastNonASCII > i - 4 { continue }
-                    if !body(gram) { return }
+            for line in 0..<max(0, lineStarts.count - 1) {
+                var gram: UInt32 = 0
+                var run = 0
+                var p = lineStarts[line]
+                let end = min(lineStarts[line + 1], bytes.count)
+                while p < end {
+                    let c = cls[Int(bytes[p])]
+                    p += 1
+                    if c == 0 { run = 0; continue }
+                    gram = (gram << 8) | UInt32(c)
+                    run += 1
+                    if run >= 4 && run & 1 == 0 { body(gram) }
                 }
             }
         }
@@ -93,16 +125,16 @@ final class TokenBloomBuilder {
     /// hint (the previous block's distinct count) it sets bits in one pass and checks the
     /// filter's own fill (linear counting); only when the estimate is far off does it fall back
     /// to the exact-sizing two passes.
-    func build(_ bytes: UnsafeRawBufferPointer, hint: Int) -> (filter: TokenBloom, distinct: Int) {
+    func build(_ bytes: UnsafeRawBufferPointer, lineStarts: UnsafeBufferPointer<Int>, hint: Int) -> (filter: TokenBloom, distinct: Int) {
         if hint > 0 {
             let words = TokenBloomBuilder.wordCount(forDistinct: Double(hint))
-            let filter = onePass(bytes, wordCount: words)
+            let filter = onePass(bytes, lineStarts: lineStarts, wordCount: words)
             let estimate = TokenBloomBuilder.linearCount(filter.words)
             if estimate <= Double(hint) * 1.25 && estimate >= Double(hint) * 0.8 {
                 return (filter, Int(estimate))
             }
         }
-        return twoPass(bytes)
+        return twoPass(bytes, lineStarts: lineStarts)
     }
 
     static func wordCount(forDistinct distinct: Double) -> Int {
@@ -118,21 +150,28 @@ final class TokenBloomBuilder {
         return -Double(bits) * log(Double(zeros) / Double(bits))
     }
 
-    private func onePass(_ bytes: UnsafeRawBufferPointer, wordCount: Int) -> TokenBloom {
+    private func onePass(_ bytes: UnsafeRawBufferPointer, lineStarts: UnsafeBufferPointer<Int>, wordCount: Int) -> TokenBloom {
         var words = [UInt64](repeating: 0, count: wordCount)
-        let bits = wordCount * 64
+        let bits = UInt64(wordCount * 64)
         words.withUnsafeMutableBufferPointer { w in
             TokenGrams.classes.withUnsafeBufferPointer { cls in
-                var gram: UInt32 = 0
-                var run = 0
-                for i in 0..<bytes.count {
-                    let c = cls[Int(bytes[i])]
-                    if c == 0 { run = 0; continue }
-                    gram = (gram << 8) | UInt32(c)
-                    run += 1
-                    if run >= 4 {
-                        let s = TokenBloom.slot(gram, bits: bits)
-                        w[s >> 6] |= 1 << UInt64(s & 63)
+                let base = w.baseAddress!
+                for line in 0..<max(0, lineStarts.count - 1) {
+                    var gram: UInt32 = 0
+                    var run = 0
+                    var p = lineStarts[line]
+                    let end = min(lineStarts[line + 1], bytes.count)
+                    while p < end {
+                        let c = cls[Int(bytes[p])]
+                        p += 1
+                        if c == 0 { run = 0; continue }
+                        gram = (gram << 8) | UInt32(c)
+                        run += 1
+                        if run >= 4 && run & 1 == 0 {
+                            let h = (gram ^ 0x5BD1_E995) &* 0x9E37_79B1
+                            let s = Int(truncatingIfNeeded: (UInt64(h) &* bits) >> 32)
+                            base[s >> 6] |= 1 << UInt64(s & 63)
+                        }
                     }
                 }
             }
@@ -140,7 +179,7 @@ final class TokenBloomBuilder {
         return TokenBloom(words: words)
     }
 
-    private func twoPass(_ bytes: UnsafeRawBufferPointer) -> (filter: TokenBloom, distinct: Int) {
+    private func twoPass(_ bytes: UnsafeRawBufferPointer, lineStarts: UnsafeBufferPointer<Int>) -> (filter: TokenBloom, distinct: Int) {
         if bytes.count > capacity {
             grams.deallocate()
             capacity = bytes.count
@@ -149,23 +188,12 @@ final class TokenBloomBuilder {
         let sketchBits = TokenBloomBuilder.sketchWords * 64
         sketch.initialize(repeating: 0, count: TokenBloomBuilder.sketchWords)
         var n = 0
-        TokenGrams.classes.withUnsafeBufferPointer { cls in
-            var gram: UInt32 = 0
-            var run = 0
-            var last: UInt32 = 0
-            for i in 0..<bytes.count {
-                let c = cls[Int(bytes[i])]
-                if c == 0 { run = 0; continue }
-                gram = (gram << 8) | UInt32(c)
-                run += 1
-                if run >= 4 && (gram != last || n == 0) {
-                    last = gram
-                    grams[n] = gram
-                    n += 1
-                    let s = TokenBloom.slot(gram ^ 0x5bd1_e995, bits: sketchBits)
-                    sketch[s >> 6] |= 1 << UInt64(s & 63)
-                }
-            }
+        let (g, sk) = (grams, sketch)
+        TokenGrams.forEachKey(bytes, lineStarts: lineStarts) { gram in
+            g[n] = gram
+            n += 1
+            let s = TokenBloom.slot(gram ^ 0x2F6B_1C3D, bits: sketchBits)
+            sk[s >> 6] |= 1 << UInt64(s & 63)
         }
         guard n > 0 else { return (TokenBloom(words: []), 0) }
         var setBits = 0

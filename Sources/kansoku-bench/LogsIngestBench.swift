@@ -164,8 +164,10 @@ enum LogsIngestBench {
                 ends.reserveCapacity(filled / 100)
                 var lineStart = 0
                 var index = handles[h].index
-                buffer.withUnsafeBufferPointer { buf in
-                    for i in 0..<filled where buf[i] == 0x0A {
+                buffer.withUnsafeBytes { buf in
+                    let base = buf.baseAddress!
+                    while lineStart < filled, let hit = memchr(base + lineStart, 0x0A, filled - lineStart) {
+                        let i = base.distance(to: UnsafeRawPointer(hit))
                         timestamps.append(start + index * step)
                         starts.append(lineStart)
                         ends.append(i)
