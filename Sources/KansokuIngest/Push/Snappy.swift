@@ -42,71 +42,75 @@ public enum Snappy {
         guard n <= limit else { throw .tooLarge(length: n, limit: limit) }
 
         var out = [UInt8](repeating: 0, count: n)
-        var d = 0
-        let failure: SnappyError? = out.withUnsafeMutableBufferPointer { dst in
-          do throws(SnappyError) {
-            while pos < input.count {
-                let tagOffset = pos
-                let tag = input[pos]
-                pos += 1
-                var len: Int
-                var distance: Int
-                switch tag & 3 {
-                case 0:  // literal
-                    len = Int(tag >> 2)
-                    if len >= 60 {
-                        let extra = len - 59
-                        guard pos + extra <= input.count else { throw .truncated(offset: pos) }
-                        len = 0
-                        for k in 0..<extra { len |= Int(input[pos + k]) << (8 * k) }
-                        pos += extra
-                    }
-                    len += 1
-                    guard pos + len <= input.count else { throw .truncated(offset: pos) }
-                    guard d + len <= n else { throw .lengthMismatch(expected: n, got: d + len) }
-                    UnsafeMutableRawPointer(dst.baseAddress! + d).copyMemory(from: input.baseAddress! + pos, byteCount: len)
-                    pos += len
-                    d += len
-                    continue
-                case 1:
-                    guard pos < input.count else { throw .truncated(offset: pos) }
-                    len = 4 + Int((tag >> 2) & 7)
-                    distance = Int(tag >> 5) << 8 | Int(input[pos])
-                    pos += 1
-                case 2:
-                    guard pos + 2 <= input.count else { throw .truncated(offset: pos) }
-                    len = 1 + Int(tag >> 2)
-                    distance = Int(input[pos]) | Int(input[pos + 1]) << 8
-                    pos += 2
-                default:
-                    guard pos + 4 <= input.count else { throw .truncated(offset: pos) }
-                    len = 1 + Int(tag >> 2)
-                    distance = Int(input[pos]) | Int(input[pos + 1]) << 8 | Int(input[pos + 2]) << 16
-                        | Int(input[pos + 3]) << 24
-                    pos += 4
-                }
-                guard distance > 0, distance <= d else { throw .badCopyOffset(offset: tagOffset, distance: distance) }
-                guard d + len <= n else { throw .lengthMismatch(expected: n, got: d + len) }
-                if distance >= len {
-                    UnsafeMutableRawPointer(dst.baseAddress! + d)
-                        .copyMemory(from: dst.baseAddress! + (d - distance), byteCount: len)
-                    d += len
-                } else {
-                    // Overlapping copy: a run that repeats the last `distance` bytes.
-                    for _ in 0..<len {
-                        dst[d] = dst[d - distance]
-                        d += 1
-                    }
-                }
-            }
-            return nil
-          } catch {
-            return error
-          }
+        let written: Result<Int, SnappyError> = out.withUnsafeMutableBufferPointer { dst in
+            Result { () throws(SnappyError) -> Int in try decodeElements(input, from: pos, into: dst) }
         }
-        if let failure { throw failure }
+        let d = try written.get()
         guard d == n else { throw .lengthMismatch(expected: n, got: d) }
         return out
+    }
+
+    /// Decodes literal and copy elements from `input[pos...]` into `dst`; returns the bytes written.
+    private static func decodeElements(_ input: UnsafeRawBufferPointer, from start: Int,
+                                       into dst: UnsafeMutableBufferPointer<UInt8>) throws(SnappyError) -> Int {
+        let n = dst.count
+        var pos = start
+        var d = 0
+        while pos < input.count {
+            let tagOffset = pos
+            let tag = input[pos]
+            pos += 1
+            var len: Int
+            var distance: Int
+            switch tag & 3 {
+            case 0:  // literal
+                len = Int(tag >> 2)
+                if len >= 60 {
+                    let extra = len - 59
+                    guard pos + extra <= input.count else { throw .truncated(offset: pos) }
+                    len = 0
+                    for k in 0..<extra { len |= Int(input[pos + k]) << (8 * k) }
+                    pos += extra
+                }
+                len += 1
+                guard pos + len <= input.count else { throw .truncated(offset: pos) }
+                guard d + len <= n else { throw .lengthMismatch(expected: n, got: d + len) }
+                UnsafeMutableRawPointer(dst.baseAddress! + d).copyMemory(from: input.baseAddress! + pos, byteCount: len)
+                pos += len
+                d += len
+                continue
+            case 1:
+                guard pos < input.count else { throw .truncated(offset: pos) }
+                len = 4 + Int((tag >> 2) & 7)
+                distance = Int(tag >> 5) << 8 | Int(input[pos])
+                pos += 1
+            case 2:
+                guard pos + 2 <= input.count else { throw .truncated(offset: pos) }
+                len = 1 + Int(tag >> 2)
+                distance = Int(input[pos]) | Int(input[pos + 1]) << 8
+                pos += 2
+            default:
+                guard pos + 4 <= input.count else { throw .truncated(offset: pos) }
+                len = 1 + Int(tag >> 2)
+                distance = Int(input[pos]) | Int(input[pos + 1]) << 8 | Int(input[pos + 2]) << 16
+                    | Int(input[pos + 3]) << 24
+                pos += 4
+            }
+            guard distance > 0, distance <= d else { throw .badCopyOffset(offset: tagOffset, distance: distance) }
+            guard d + len <= n else { throw .lengthMismatch(expected: n, got: d + len) }
+            if distance >= len {
+                UnsafeMutableRawPointer(dst.baseAddress! + d)
+                    .copyMemory(from: dst.baseAddress! + (d - distance), byteCount: len)
+                d += len
+            } else {
+                // Overlapping copy: a run that repeats the last `distance` bytes.
+                for _ in 0..<len {
+                    dst[d] = dst[d - distance]
+                    d += 1
+                }
+            }
+        }
+        return d
     }
 
     public static func decompress(_ input: [UInt8], limit: Int = 256 << 20) throws(SnappyError) -> [UInt8] {
