@@ -107,6 +107,10 @@ public struct VectorMatching: Sendable, Hashable {
     public var explicit = false
     /// Extra labels in `group_left(…)`/`group_right(…)`.
     public var include: [String] = []
+    /// `fill_left(v)`/`fill(v)`: the value used when the left side has no match.
+    public var fillLeft: Double?
+    /// `fill_right(v)`/`fill(v)`: the value used when the right side has no match.
+    public var fillRight: Double?
 }
 
 public struct BinaryExpr: Sendable, Hashable {

@@ -40,6 +40,14 @@ extension PromQLExpr: CustomStringConvertible {
                     s += " (" + m.include.joined(separator: ", ") + ")"
                 }
             }
+            if let m = b.matching {
+                if let l = m.fillLeft, let r = m.fillRight, l.bitPattern == r.bitPattern {
+                    s += " fill(\(PromQLFloatFormat.goString(l)))"
+                } else {
+                    if let l = m.fillLeft { s += " fill_left(\(PromQLFloatFormat.goString(l)))" }
+                    if let r = m.fillRight { s += " fill_right(\(PromQLFloatFormat.goString(r)))" }
+                }
+            }
             return s + " \(b.rhs)"
         case .unaryMinus(let e): return "-\(e)"
         case .paren(let e): return "(\(e))"

@@ -74,7 +74,8 @@ extension Evaluator {
     }
 
     func vectorVector(_ b: BinaryExpr, _ lhsIn: [EvalSample], _ rhsIn: [EvalSample], _ m: VectorMatching) throws(PromQLError) -> [EvalSample] {
-        if lhsIn.isEmpty || rhsIn.isEmpty { return [] }
+        let filling = m.fillLeft != nil || m.fillRight != nil
+        if !filling, lhsIn.isEmpty || rhsIn.isEmpty { return [] }
         let oneToMany = m.cardinality == .oneToMany
         let (lhs, rhs) = oneToMany ? (rhsIn, lhsIn) : (lhsIn, rhsIn)
         var rightSigs: [Labels: EvalSample] = [:]
@@ -91,9 +92,21 @@ extension Evaluator {
         var matchedOne = Set<Labels>()
         var matchedMany: [Labels: Set<Labels>] = [:]
         var out: [EvalSample] = []
+        var matchedRight = Set<Labels>()
         for ls in lhs {
             let sig = Evaluator.signature(ls.labels, m)
-            guard let rs = rightSigs[sig] else { continue }
+            guard let rs = rightSigs[sig] else {
+                // fill_right: the missing right side takes the fill value; joined labels stay unset.
+                if let fill = m.fillRight {
+                    let (fl, fr) = oneToMany ? (fill, ls.v) : (ls.v, fill)
+                    var (v, keep) = Evaluator.apply(b.op, fl, fr)
+                    if b.returnBool { v = keep ? 1 : 0 } else if !keep { continue }
+                    let metric = resultMetric(ls.labels, Labels(), m)
+                    out.append(EvalSample(labels: metric, v: v, dropName: ls.dropName || b.returnBool || !b.op.isComparison))
+                }
+                continue
+            }
+            if filling { matchedRight.insert(sig) }
             let metric = resultMetric(ls.labels, rs.labels, m)
             // Matching errors are found before filtering, so a comparison cannot hide them.
             if m.cardinality == .oneToOne {
@@ -114,6 +127,18 @@ extension Evaluator {
             }
             let drop = ls.dropName || b.returnBool || !b.op.isComparison
             out.append(EvalSample(labels: metric, v: v, dropName: drop))
+        }
+        // fill_left: right-side match groups without a left side yield one series carrying
+        // the match group's labels.
+        if let fill = m.fillLeft {
+            for rs in rhs {
+                let sig = Evaluator.signature(rs.labels, m)
+                guard !matchedRight.contains(sig) else { continue }
+                let (fl, fr) = oneToMany ? (rs.v, fill) : (fill, rs.v)
+                var (v, keep) = Evaluator.apply(b.op, fl, fr)
+                if b.returnBool { v = keep ? 1 : 0 } else if !keep { continue }
+                out.append(EvalSample(labels: sig, v: v, dropName: true))
+            }
         }
         return out
     }

@@ -210,6 +210,12 @@ extension Parser {
             if matching.cardinality == .oneToMany || matching.cardinality == .manyToOne {
                 throw error("no grouping allowed for \(goQuoted(op.rawValue)) operation", at: pos)
             }
+            if matching.fillLeft != nil || matching.fillRight != nil {
+                throw error("filling in missing series is not supported for set operators", at: pos)
+            }
+        }
+        if m == nil, matching.fillLeft != nil || matching.fillRight != nil {
+            throw error("filling in missing series is only supported between instant vectors", at: pos)
         }
         if (lt == .scalar || rt == .scalar) && op.isSetOperator {
             throw error("set operator \(goQuoted(op.rawValue)) not allowed in binary scalar expression", at: pos)

@@ -102,6 +102,20 @@ struct Parser {
             } else if peek.kind == .keyword(.groupLeft) || peek.kind == .keyword(.groupRight) {
                 throw unexpected(peek)
             }
+            // fill(v), fill_left(v), fill_right(v): identifiers followed by "(" in modifier position.
+            while peek.kind == .identifier, ["fill", "fill_left", "fill_right"].contains(peek.text), peek(1).kind == .leftParen {
+                let which = advance().text
+                advance()
+                var negative = false
+                if peek.kind == .binary(.sub) { advance(); negative = true } else if peek.kind == .binary(.add) { advance() }
+                let nt = advance()
+                guard nt.kind == .number else { throw unexpected(nt, context: " in fill modifier, expected number") }
+                var v = try parseNumber(nt)
+                if negative { v = -v }
+                _ = try expect(.rightParen, " in fill modifier, expected \")\"")
+                if which != "fill_right" { matching.fillLeft = v }
+                if which != "fill_left" { matching.fillRight = v }
+            }
             let rhs = try parseExpr(minPrecedence: op == .pow ? op.precedence : op.precedence + 1)
             lhs = try makeBinary(op, lhs, rhs, returnBool: returnBool, matching: matching, at: opToken.start)
         }

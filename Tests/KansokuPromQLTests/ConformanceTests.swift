@@ -11,7 +11,7 @@ import Testing
         "collision.test": 2,
         "duration_expression.test": 58,
         "extended_vectors.test": 30,
-        "fill-modifier.test": 1,
+        "fill-modifier.test": 46,
         "functions.test": 323,
         "histograms.test": 93,
         "info.test": 0,
