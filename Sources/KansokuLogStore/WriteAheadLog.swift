@@ -180,11 +180,15 @@ final class WriteAheadLog: Sendable {
     func close() async throws(LogStoreError) {
         let last = state.withLock { $0.lastSeq }
         if last > 0 { try await waitDurable(last) }
-        queue.sync {
-            state.withLock { s in
-                if s.fd >= 0 { FileIO.close(s.fd) }
-                s.fd = -1
-                s.fdSegment = -1
+        // Close on the I/O queue, after anything it is still doing; never block a task thread.
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.state.withLock { s in
+                    if s.fd >= 0 { FileIO.close(s.fd) }
+                    s.fd = -1
+                    s.fdSegment = -1
+                }
+                c.resume()
             }
         }
     }
