@@ -219,6 +219,18 @@ import Testing
         }
     }
 
+    /// How many times each line of `job="crash"` is stored.
+    static func storedLines(_ server: ServerProcess, from: Int64) throws -> [String: Int] {
+        var stored: [String: Int] = [:]
+        let to = nowNanos() + 3_600_000_000_000
+        for labels in try series(server, "{job=\"crash\"}", from: from, to: to) {
+            for (_, line) in try fetchAll(server, selector(labels), from: from, to: to) {
+                stored[String(decoding: line, as: UTF8.self), default: 0] += 1
+            }
+        }
+        return stored
+    }
+
     @Test func killNineAtTwentyRandomMomentsStoresEveryLineOnce() throws {
         guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built (run swift build)"); return }
         let dir = TestPaths.makeTempDir("ingest-crash")
@@ -235,6 +247,14 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         for round in 1...20 {
             let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"), config: config)
+            // After every restart: nothing stored twice, nothing that was never written.
+            let stored = try Self.storedLines(server, from: from)
+            // Taken after the query: a line is recorded by the writer right after its last write.
+            let known = writer.state.withLock { $0.written }
+            let twice = stored.filter { $0.value > 1 }.map(\.key)
+            #expect(twice.isEmpty, "after restart \(round): \(twice.count) lines stored twice, e.g. \(twice.sorted().prefix(3))")
+            let strange = stored.keys.filter { known[$0] == nil }
+            #expect(strange.isEmpty, "after restart \(round): lines never written, e.g. \(strange.sorted().prefix(3))")
             usleep(UInt32.random(in: 100_000...1_500_000, using: &rng))
             server.kill9()
             if round % 5 == 0 { usleep(300_000) }  // sometimes the files move on while nobody reads them
@@ -248,15 +268,8 @@ import Testing
         var stored: [String: Int] = [:]
         var storedCount = 0
         _ = try Self.waitUntil(timeout: 180) {
-            stored = [:]
-            storedCount = 0
-            let to = Self.nowNanos() + 3_600_000_000_000
-            for labels in try Self.series(server, "{job=\"crash\"}", from: from, to: to) {
-                for (_, line) in try Self.fetchAll(server, Self.selector(labels), from: from, to: to) {
-                    stored[String(decoding: line, as: UTF8.self), default: 0] += 1
-                    storedCount += 1
-                }
-            }
+            stored = try Self.storedLines(server, from: from)
+            storedCount = stored.values.reduce(0, +)
             return storedCount >= total
         }
         let missing = written.keys.filter { stored[$0] == nil }
