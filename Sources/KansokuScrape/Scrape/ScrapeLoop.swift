@@ -11,8 +11,9 @@ final class ScrapeLoopControl: Sendable {
 
 /// The scrape of one target every interval: fetch, parse, append samples and the target's
 /// own series (`up`, `scrape_duration_seconds`, …), and write stale markers for series that
-/// vanish or for everything when the target fails.
-struct ScrapeLoop {
+/// vanish or for everything when the target fails. An actor, so a scrape requested out of
+/// schedule never overlaps a scheduled one and both see the same cache.
+actor ScrapeLoop {
     let target: ScrapeTarget
     let fetcher: ScrapeFetcher
     let store: MetricStore
@@ -40,7 +41,7 @@ struct ScrapeLoop {
 
     /// Runs until the task is cancelled. The first scrape waits for this target's offset in
     /// the interval; later ones keep to the interval grid whatever a scrape took.
-    mutating func run() async {
+    func run() async {
         let interval = target.interval.milliseconds
         let clock = ContinuousClock()
         let nowMs = Self.wallMillis()
@@ -57,7 +58,7 @@ struct ScrapeLoop {
     }
 
     /// One scrape at `time` (unix ms): everything appended before it returns.
-    mutating func scrapeOnce(time: Int64) async {
+    func scrapeOnce(time: Int64) async {
         let start = ContinuousClock.now
         var samples: [(labels: Labels, t: Int64, v: Double)]
         var batch = ScrapeBatch()
@@ -104,7 +105,7 @@ struct ScrapeLoop {
         ]
     }
 
-    private mutating func record(time: Int64, seconds: Double, failure: ScrapeError?, appendError: String?, batch: ScrapeBatch) {
+    private func record(time: Int64, seconds: Double, failure: ScrapeError?, appendError: String?, batch: ScrapeBatch) {
         let message = failure.map { "\($0)" } ?? appendError
         if let failure {
             // Log when the reason changes, not on every interval of a long outage.
@@ -128,7 +129,7 @@ struct ScrapeLoop {
     }
 
     /// Stale markers for every series of the target and its report series.
-    private mutating func markGone(time: Int64) async {
+    private func markGone(time: Int64) async {
         var samples = cache.markAllStale(time: time)
         for name in ["up", "scrape_duration_seconds", "scrape_samples_scraped",
                      "scrape_samples_post_metric_relabeling", "scrape_series_added"] {
@@ -139,5 +140,5 @@ struct ScrapeLoop {
         }
     }
 
-    static func wallMillis() -> Int64 { TimeParser.currentNanos() / 1_000_000 }
+    nonisolated static func wallMillis() -> Int64 { TimeParser.currentNanos() / 1_000_000 }
 }

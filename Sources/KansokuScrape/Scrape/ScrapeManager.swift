@@ -13,6 +13,7 @@ public actor ScrapeManager {
         let target: ScrapeTarget
         let task: Task<Void, Never>
         let control: ScrapeLoopControl
+        let loop: ScrapeLoop
     }
 
     private let store: MetricStore
@@ -38,6 +39,9 @@ public actor ScrapeManager {
             var config = HTTPClient.Configuration()
             config.decompression = .enabled(limit: .ratio(100))
             config.redirectConfiguration = .follow(max: 5, allowCycles: false)
+            // A refused connection fails the scrape at once (up=0), as in Prometheus, instead
+            // of being retried until the scrape timeout.
+            config.connectionPool.retryConnectionEstablishment = false
             self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
             ownsClient = true
         }
@@ -69,20 +73,13 @@ public actor ScrapeManager {
         health.register(target)
         let loop = ScrapeLoop(target: target, fetcher: ScrapeFetcher(client: client), store: store, board: health,
                               metrics: metrics, control: control, logger: logger)
-        let task = Task {
-            var loop = loop
-            await loop.run()
-        }
-        running[key] = Running(target: target, task: task, control: control)
+        let task = Task { await loop.run() }
+        running[key] = Running(target: target, task: task, control: control, loop: loop)
     }
 
     /// Scrapes every target once, now, outside the schedule (tests, `kansoku` CLI checks).
     public func scrapeAllOnce() async {
-        for r in running.values {
-            var loop = ScrapeLoop(target: r.target, fetcher: ScrapeFetcher(client: client), store: store, board: health,
-                                  metrics: metrics, control: r.control, logger: logger)
-            await loop.scrapeOnce(time: ScrapeLoop.wallMillis())
-        }
+        for r in running.values { await r.loop.scrapeOnce(time: ScrapeLoop.wallMillis()) }
     }
 
     /// Stops every loop and waits for them; shuts down the HTTP client if the manager made it.
