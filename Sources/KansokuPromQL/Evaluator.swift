@@ -155,6 +155,11 @@ final class Evaluator {
                 let (a, b) = atRange(s.at, lo, hi)
                 visit(s.expr, a - s.offset - s.range, b - s.offset)
             case .number, .string: break
+            case .call(let c) where c.name == "info":
+                visit(c.args[0], lo, hi)
+                let m = Evaluator.infoMatchers(c)
+                let (a, b) = (infoReference(c.args[0], lo), infoReference(c.args[0], hi))
+                need(m, min(a, b) - lookback, max(a, b))
             case .call(let c): for x in c.args { visit(x, lo, hi) }
             case .aggregate(let a):
                 if let p = a.param { visit(p, lo, hi) }

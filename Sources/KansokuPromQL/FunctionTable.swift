@@ -47,6 +47,7 @@ enum PromQLFunctions {
         add("sort_by_label", [.vector, .string], variadic: -1, experimental: true)
         add("sort_by_label_desc", [.vector, .string], variadic: -1, experimental: true)
         add("vector", [.scalar])
+        add("info", [.vector, .vector], variadic: 1, experimental: true)
         add("scalar", [.vector], returns: .scalar)
         add("time", [], returns: .scalar)
         add("pi", [], returns: .scalar)

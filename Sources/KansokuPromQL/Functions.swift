@@ -50,6 +50,7 @@ extension Evaluator {
         case "label_replace": return .vector(try labelReplace(c, t))
         case "label_join": return .vector(try labelJoin(c, t))
         case "histogram_quantile": return .vector(try histogramQuantile(c, t))
+        case "info": return .vector(try infoJoin(c, t))
         case "histogram_quantiles": return .vector(try histogramQuantiles(c, t))
         case "histogram_fraction": return .vector(try histogramFraction(c, t))
         case "histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar":

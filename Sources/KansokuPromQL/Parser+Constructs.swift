@@ -3,7 +3,7 @@ import KansokuCore
 extension Parser {
     // MARK: Selectors
 
-    mutating func parseSelector(name: String?, nameToken: Token) throws(PromQLError) -> VectorSelector {
+    mutating func parseSelector(name: String?, nameToken: Token, allowEmpty: Bool = false) throws(PromQLError) -> VectorSelector {
         var matchers: [LabelMatcher] = []
         if let name { matchers.append(try makeMatcher("__name__", .equal, name, at: nameToken.start)) }
         if peek.kind == .leftBrace {
@@ -55,7 +55,7 @@ extension Parser {
         if name != nil, names.count > 1 {
             throw error("metric name must not be set twice: \(goQuoted(name!)) or \(goQuoted(names[1].value))", at: nameToken.start)
         }
-        if !matchers.contains(where: { !$0.matchesEmpty }) {
+        if !allowEmpty, !matchers.contains(where: { !$0.matchesEmpty }) {
             throw error("vector selector must contain at least one non-empty matcher", at: nameToken.start)
         }
         var sel = VectorSelector(name: name ?? (names.count == 1 ? nil : nil), matchers: matchers)
@@ -103,7 +103,13 @@ extension Parser {
         _ = try expect(.leftParen, "")
         var args: [PromQLExpr] = []
         while peek.kind != .rightParen {
-            args.append(try parseExpr(minPrecedence: 0))
+            if sig.name == "info", args.count == 1, peek.kind == .leftBrace {
+                // info()'s data-label selector may consist of matchers that all match "".
+                let t = peek
+                args.append(.vectorSelector(try parseSelector(name: nil, nameToken: t, allowEmpty: true)))
+            } else {
+                args.append(try parseExpr(minPrecedence: 0))
+            }
             if peek.kind == .comma {
                 advance()
             } else if peek.kind != .rightParen {
