@@ -100,17 +100,37 @@ extension LogStore {
         if st.streams[id] == nil { st.streams[id] = newStream(&st, id: id, tenant: batch.tenant, labels: batch.labels) }
         guard var s = st.streams.removeValue(forKey: id) else { return [] }
         defer { st.streams[id] = s }
-        var minT = Int64.max, maxT = Int64.min
+        var maxT = Int64.min
         var jobs: [CutJob] = []
         if s.chunk.createdAt == 0 { s.chunk.createdAt = now }
         if s.headWALSegment == nil { s.headWALSegment = segment }
         s.head.reserve(bytes: config.blockSize + 4096)
+        // A block never spans two periods: an entry of another period than the head's cuts it
+        // first. The stream is registered in each period it has entries in, with their range.
+        var period = PeriodSpan(start: s.headPeriod ?? st.periodStart(batch.timestamps[range.lowerBound], length: config.periodLength),
+                                length: config.periodLength)
+        var periodMin = Int64.max, periodMax = Int64.min
         batch.bytes.withUnsafeBytes { bytes in
             for i in range {
                 let t = batch.timestamps[i]
+                if !period.contains(t) {
+                    if periodMin <= periodMax {
+                        st.register(s, period: period.start, minTime: periodMin, maxTime: periodMax)
+                    }
+                    period = PeriodSpan(start: st.periodStart(t, length: config.periodLength), length: config.periodLength)
+                    periodMin = .max
+                    periodMax = .min
+                    if !s.head.isEmpty {
+                        s.lastMark = WALMark(segment: segment, record: record, entry: i)
+                        if let job = sealHead(&s, st: &st) { jobs.append(job) }
+                        s.headWALSegment = segment
+                    }
+                }
+                s.headPeriod = period.start
                 s.head.append(timestamp: t, line: UnsafeRawBufferPointer(rebasing: bytes[batch.lineStarts[i]..<batch.lineEnds[i]]),
                               metadata: batch.metadata(i))
-                minT = min(minT, t)
+                periodMin = min(periodMin, t)
+                periodMax = max(periodMax, t)
                 maxT = max(maxT, t)
                 if s.head.rawSize >= config.blockSize {
                     s.lastMark = WALMark(segment: segment, record: record, entry: i + 1)
@@ -121,7 +141,7 @@ extension LogStore {
         s.highestTime = max(s.highestTime, maxT)
         s.lastMark = WALMark(segment: segment, record: record, entry: range.upperBound)
         if s.headWALSegment == nil && !s.head.isEmpty { s.headWALSegment = segment }
-        st.register(s, minTime: minT, maxTime: maxT, periodLength: config.periodLength)
+        if periodMin <= periodMax { st.register(s, period: period.start, minTime: periodMin, maxTime: periodMax) }
         if now - s.chunk.createdAt >= config.maxChunkAge {
             if let job = sealHead(&s, st: &st) { jobs.append(job) }
             s.chunk.forceClose = true

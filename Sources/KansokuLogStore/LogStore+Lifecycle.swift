@@ -64,9 +64,9 @@ extension LogStore {
     /// retention does), with its segment files and index. No-op when retention is 0.
     public func applyRetention(now: Int64) throws(LogStoreError) {
         guard config.retention > 0 else { return }
-        let cutoff = now - config.retention
+        let cutoff = now &- config.retention
         let expired: [Int64] = state.withLock { st in
-            let old = st.periods.keys.filter { $0 + config.periodLength <= cutoff }
+            let old = st.periods.keys.filter { !st.periodOverlaps($0, length: config.periodLength, from: cutoff, through: .max) }
             for start in old {
                 st.periods[start] = nil
                 let prefix = SegmentFiles.periodFolder(start) + "/"

@@ -8,7 +8,7 @@ extension LogStore {
         state.withLock { st in
             var seen = Set<UInt64>()
             var out: [StreamInfo] = []
-            for p in st.periods.values where p.start <= through && p.start + config.periodLength > from {
+            for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
                 for id in p.matching(tenant: tenant, matchers) where !seen.contains(id) {
                     guard let s = p.streams[id], s.minTime <= through, s.maxTime >= from else { continue }
                     seen.insert(id)
@@ -27,7 +27,7 @@ extension LogStore {
         var out: [BlockRef] = []
         state.withLock { st in
             var seenRefs = Set<ChunkRef>()
-            for p in st.periods.values where p.start <= through && p.start + config.periodLength > from {
+            for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
                 guard let s = p.streams[stream], s.tenant == tenant else { continue }
                 for c in s.chunks where c.minTime <= through && c.maxTime >= from && !seenRefs.contains(c) {
                     seenRefs.insert(c)
@@ -115,7 +115,7 @@ extension LogStore {
     public func labelNames(tenant: String, from: Int64, through: Int64) -> [String] {
         state.withLock { st in
             var names = Set<String>()
-            for p in st.periods.values where p.start <= through && p.start + config.periodLength > from {
+            for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
                 for s in p.streams.values where s.tenant == tenant && s.minTime <= through && s.maxTime >= from {
                     for l in s.labels { names.insert(l.name) }
                 }

@@ -12,8 +12,8 @@ extension LogStore {
             (f, f.caseInsensitive ? f.literal.map(asciiLower) : f.literal)
         }
         var perStream: [(StreamInfo, [LogEntry])] = []
-        for stream in streams(tenant: query.tenant, matchers: query.matchers, from: query.from, through: query.through - 1) {
-            var blocks = self.blocks(tenant: query.tenant, stream: stream.id, from: query.from, through: query.through - 1)
+        for stream in streams(tenant: query.tenant, matchers: query.matchers, from: query.from, through: query.through &- 1) {
+            var blocks = self.blocks(tenant: query.tenant, stream: stream.id, from: query.from, through: query.through &- 1)
             blocks = blocks.filter { b in
                 filters.allSatisfy { f, _ in f.negated || mayContain(b, literal: f.literal, caseInsensitive: f.caseInsensitive) }
             }

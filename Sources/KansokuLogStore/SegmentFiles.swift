@@ -107,12 +107,13 @@ extension LogStore {
             let dirty: [(Int64, [UInt8])] = state.withLock { st in
                 for (c, ref) in written {
                     guard var s = st.streams[c.stream] else { continue }
-                    var p = st.periodStart(ref.minTime, length: config.periodLength)
-                    while p <= ref.maxTime {
+                    let periods = Set(c.blocks.map { st.periodStart($0.minTime, length: config.periodLength) })
+                    for p in periods.sorted() {
+                        let inPeriod = c.blocks.filter { st.periodStart($0.minTime, length: config.periodLength) == p }
                         st.periods[p, default: PeriodIndex(start: p)].register(
-                            id: s.id, tenant: s.tenant, labels: s.labels, minTime: ref.minTime, maxTime: ref.maxTime)
+                            id: s.id, tenant: s.tenant, labels: s.labels,
+                            minTime: inPeriod.map(\.minTime).min() ?? ref.minTime, maxTime: inPeriod.map(\.maxTime).max() ?? ref.maxTime)
                         st.periods[p]?.addChunk(id: s.id, ref: ref, mark: c.walMark)
-                        p += config.periodLength
                     }
                     s.closing.removeAll { $0.generation == c.generation }
                     st.streams[c.stream] = s

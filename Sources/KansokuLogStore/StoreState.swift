@@ -6,6 +6,20 @@ struct StreamKey: Hashable, Sendable {
     var labels: Labels
 }
 
+/// A period `[start, start + length)`, with the end clamped at the top of the Int64 range.
+struct PeriodSpan {
+    let start: Int64
+    let end: Int64?
+
+    init(start: Int64, length: Int64) {
+        self.start = start
+        let (e, overflow) = start.addingReportingOverflow(length)
+        end = overflow ? nil : e
+    }
+
+    @inline(__always) func contains(_ t: Int64) -> Bool { t >= start && (end.map { t < $0 } ?? true) }
+}
+
 /// The store's in-memory state, guarded by one mutex.
 struct StoreState: Sendable {
     var streams: [UInt64: StreamState] = [:]
@@ -51,18 +65,23 @@ struct StoreState: Sendable {
         return nextGeneration
     }
 
+    /// The start of the period holding `t` (floor division; safe at the ends of Int64).
     func periodStart(_ t: Int64, length: Int64) -> Int64 {
-        let q = t / length
-        return (t < 0 && t % length != 0 ? q - 1 : q) * length
+        var q = t / length
+        if t < 0 && t % length != 0 { q -= 1 }
+        let (start, overflow) = q.multipliedReportingOverflow(by: length)
+        return overflow ? Int64.min : start
     }
 
-    mutating func register(_ s: StreamState, minTime: Int64, maxTime: Int64, periodLength: Int64) {
-        var p = periodStart(minTime, length: periodLength)
-        let last = periodStart(maxTime, length: periodLength)
-        while p <= last {
-            periods[p, default: PeriodIndex(start: p)].register(id: s.id, tenant: s.tenant, labels: s.labels,
-                                                                minTime: minTime, maxTime: maxTime)
-            p += periodLength
-        }
+    /// Records that stream `s` has entries in `[minTime, maxTime]` of the period at `period`.
+    mutating func register(_ s: StreamState, period: Int64, minTime: Int64, maxTime: Int64) {
+        periods[period, default: PeriodIndex(start: period)].register(id: s.id, tenant: s.tenant, labels: s.labels,
+                                                                      minTime: minTime, maxTime: maxTime)
+    }
+
+    /// Whether the period starting at `start` overlaps `[from, through]`.
+    func periodOverlaps(_ start: Int64, length: Int64, from: Int64, through: Int64) -> Bool {
+        let (end, overflow) = start.addingReportingOverflow(length)
+        return start <= through && (overflow || end > from)
     }
 }

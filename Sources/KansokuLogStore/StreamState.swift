@@ -44,6 +44,8 @@ struct StreamState: Sendable {
     let tenant: String
     let labels: Labels
     var head = HeadBlock()
+    /// The period the head's entries belong to (blocks never span periods).
+    var headPeriod: Int64?
     var headWALSegment: Int?
     var chunk: OpenChunk
     var closing: [ClosedChunk] = []

@@ -132,4 +132,33 @@ import Testing
         #expect(none.isEmpty)
         try await store.close()
     }
+
+    @Test func extremeTimestampsAndPeriodBoundaries() async throws {
+        let dir = makeTempDirectory()
+        defer { removeDirectory(dir) }
+        let hour = 3600 * second
+        let config = LogStoreConfig(directory: dir, blockSize: 1 << 20, outOfOrderWindow: .max, periodLength: hour)
+        let times: [Int64] = [Int64.min, -1, 0, baseTime + hour - 1, baseTime + hour, baseTime + 3 * hour, Int64.max]
+        do {
+            let store = try LogStore.open(config, logger: testLogger)
+            let r = try await store.append([StreamBatch(labels: labels(["app": "edge"]),
+                                                        entries: times.map { LogEntry(timestamp: $0, line: "t\($0)") })])
+            #expect(r.accepted == times.count)
+            try await store.close()
+        }
+        let store = try LogStore.open(config, logger: testLogger)
+        let got = try store.select(LogSelect(matchers: [eq("app", "edge")], from: .min, through: .max, direction: .forward, limit: 0))
+        // `through` is exclusive, so Int64.max itself is outside [min, max).
+        #expect(got.first?.entries.map(\.timestamp) == Array(times.dropLast()))
+        let id = try #require(got.first?.stream.id)
+        let blocks = store.blocks(tenant: LogStore.defaultTenant, stream: id, from: .min, through: .max)
+        // One block per period touched: blocks never span periods.
+        #expect(blocks.count == 7)
+        for b in blocks {
+            let start = b.minTime / hour - (b.minTime < 0 && b.minTime % hour != 0 ? 1 : 0)
+            let end = b.maxTime / hour - (b.maxTime < 0 && b.maxTime % hour != 0 ? 1 : 0)
+            #expect(start == end)
+        }
+        try await store.close()
+    }
 }
