@@ -32,7 +32,8 @@ import Testing
     }
 
     /// Every line of the stream selected by `selector`, oldest first, paging past the server's
-    /// per-query limit by moving the start past the last timestamp seen.
+    /// per-query limit by moving the start past the last timestamp seen (timestamps within a
+    /// tailed stream are distinct).
     static func fetchAll(_ server: ServerProcess, _ selector: String, from: Int64, to: Int64) throws -> [(Int64, Data)] {
         var out: [(Int64, Data)] = []
         var start = from
@@ -52,7 +53,8 @@ import Testing
             }
             page.sort { $0.0 < $1.0 }
             out += page
-            guard page.count >= 5000, let last = page.last else { return out }
+            // Page until an empty answer, whatever limit the server applies.
+            guard let last = page.last else { return out }
             start = last.0 + 1
         }
     }

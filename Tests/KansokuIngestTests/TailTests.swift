@@ -224,6 +224,24 @@ final class TailHarness {
         #expect(try h.lines("logs/a.log") == ["secret"])
     }
 
+    @Test func runStopsOnCancellationWithPositionsSaved() async throws {
+        let h = try TailHarness()
+        h.settings.pollInterval = 5_000_000
+        try h.dir.append("logs/a.log", "r1\nr2\n")
+        let service = try h.service()
+        let task = Task { await service.run() }
+        for _ in 0..<2000 where try h.lines("logs/a.log").count < 2 {
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        task.cancel()
+        await task.value
+        #expect(try h.lines("logs/a.log") == ["r1", "r2"])
+        let saved = try PositionsFile(path: h.dir.url("data/positions.yaml")).load()
+        #expect(saved.count == 1)
+        #expect(saved.first?.offset == 6)
+        #expect(saved.first?.pending == nil)
+    }
+
     @Test func excludedFilesAreNotTailed() async throws {
         let h = try TailHarness()
         h.config.targets![0].exclude = [h.dir.url("logs/skip*.log")]
