@@ -134,6 +134,34 @@ final class Head: Sendable {
         }
     }
 
+    /// Appends many samples, taking each stripe's lock once per run of refs that share it
+    /// (series created together share a stripe, so a scrape's samples form long runs).
+    /// `outcome` hears about every sample, in order; nil means an unknown ref.
+    @inline(__always)
+    func append(
+        refs: UnsafeBufferPointer<UInt64>, ts: UnsafeBufferPointer<Int64>, vs: UnsafeBufferPointer<Double>,
+        outcome: (Int, AppendOutcome?) -> Void
+    ) {
+        let range = chunkRange
+        let n = refs.count
+        var i = 0
+        while i < n {
+            let stripeIndex = HeadRef.stripe(refs[i])
+            stripes[stripeIndex].series.withLock { s in
+                while i < n && HeadRef.stripe(refs[i]) == stripeIndex {
+                    let ref = refs[i]
+                    let k = HeadRef.slot(ref)
+                    if k < s.slots.count && s.slots[k].ref == ref {
+                        outcome(i, s.slots[k].append(t: ts[i], v: vs[i], chunkRange: range))
+                    } else {
+                        outcome(i, nil)
+                    }
+                    i += 1
+                }
+            }
+        }
+    }
+
     /// Widens the head's time bounds after a batch.
     func noteTimes(min lo: Int64, max hi: Int64) {
         var cur = minTime.load(ordering: .relaxed)

@@ -20,6 +20,15 @@ public import KansokuCore
         head.append(ref: ref.rawValue, t: t, v: v) == .appended
     }
 
+    /// Appends a batch by ref, one stripe lock per run of refs sharing a stripe; returns
+    /// how many samples were rejected.
+    public func append(_ refs: UnsafeBufferPointer<UInt64>, _ ts: UnsafeBufferPointer<Int64>,
+                       _ vs: UnsafeBufferPointer<Double>) -> Int {
+        var rejected = 0
+        head.append(refs: refs, ts: ts, vs: vs) { _, o in if o != .appended { rejected += 1 } }
+        return rejected
+    }
+
     /// Appends by label set (hash lookup first), as an append without a cached ref does.
     public func append(_ labels: Labels, _ t: Int64, _ v: Double) -> Bool {
         head.writer.withLock { w in

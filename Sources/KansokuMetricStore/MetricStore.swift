@@ -90,10 +90,13 @@ public final class MetricStore: Sendable {
         let (result, seq) = try head.writer.withLock { w throws(MetricStoreError) -> (MetricAppendResult, UInt64?) in
             var result = MetricAppendResult()
             var created: [(ref: UInt64, labels: Labels)] = []
-            var accepted: [WALRecord.RefSample] = []
-            accepted.reserveCapacity(samples.count)
+            var refs: [UInt64] = []
+            var ts: [Int64] = []
+            var vs: [Double] = []
+            refs.reserveCapacity(samples.count)
+            ts.reserveCapacity(samples.count)
+            vs.reserveCapacity(samples.count)
             let minValid = head.minValidTime.load(ordering: .relaxed)
-            var lo = Int64.max, hi = Int64.min
             for s in samples {
                 if s.t < minValid {
                     result.outOfBounds += 1
@@ -101,16 +104,30 @@ public final class MetricStore: Sendable {
                 }
                 let (ref, isNew) = head.getOrCreate(s.labels, in: &w)
                 if isNew { created.append((ref, s.labels)) }
-                switch head.append(ref: ref, t: s.t, v: s.v) {
-                case .appended:
-                    accepted.append(.init(ref: ref, t: s.t, v: s.v))
-                    result.appended += 1
-                    lo = min(lo, s.t)
-                    hi = max(hi, s.t)
-                case .repeated: result.appended += 1
-                case .outOfOrder: result.outOfOrder += 1
-                case .duplicate: result.duplicate += 1
-                case nil: result.outOfBounds += 1
+                refs.append(ref)
+                ts.append(s.t)
+                vs.append(s.v)
+            }
+            var accepted: [WALRecord.RefSample] = []
+            accepted.reserveCapacity(refs.count)
+            var lo = Int64.max, hi = Int64.min
+            refs.withUnsafeBufferPointer { r in
+                ts.withUnsafeBufferPointer { t in
+                    vs.withUnsafeBufferPointer { v in
+                        head.append(refs: r, ts: t, vs: v) { i, outcome in
+                            switch outcome {
+                            case .appended:
+                                accepted.append(.init(ref: r[i], t: t[i], v: v[i]))
+                                result.appended += 1
+                                lo = min(lo, t[i])
+                                hi = max(hi, t[i])
+                            case .repeated: result.appended += 1
+                            case .outOfOrder: result.outOfOrder += 1
+                            case .duplicate: result.duplicate += 1
+                            case nil: result.outOfBounds += 1
+                            }
+                        }
+                    }
                 }
             }
             if lo <= hi { head.noteTimes(min: lo, max: hi) }

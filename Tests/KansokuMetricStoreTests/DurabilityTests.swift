@@ -210,3 +210,27 @@ import Glibc
         try await store.close()
     }
 }
+
+@Suite struct StaleMarkerTests {
+    @Test func staleMarkersKeepTheirBitsThroughWALAndBlocks() async throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let store = try openStore(dir)
+        let s = labels(["__name__": "up", "job": "x"])
+        for k in 0..<240 {
+            let v = k == 10 || k == 200 ? StaleNaN.value : (k == 11 ? Double.nan : Double(k))
+            _ = try await store.append([(s, base + Int64(k) * 60_000, v)])
+        }
+        try await store.compact()
+        #expect(store.stats().blocks == 1)
+        let again = try openStore(dir)  // block for k < 120, WAL replay for the rest
+        let got = again.select(matchers: [eq("job", "x")], from: .min, through: .max)[0].samples
+        #expect(got.count == 240)
+        #expect(got[10].v.bitPattern == StaleNaN.bits)
+        #expect(got[200].v.bitPattern == StaleNaN.bits)
+        #expect(got[11].v.isNaN && !StaleNaN.isStale(got[11].v))
+        #expect(got[12].v == 12)
+        try await again.close()
+        try await store.close()
+    }
+}
