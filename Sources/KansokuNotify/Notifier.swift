@@ -7,6 +7,27 @@ import Synchronization
 /// webhook bodies or posts to Alertmanagers, retries with backoff, and keeps everything
 /// it still owes in `directory` so restarts and receiver outages lose nothing.
 ///
+/// Delivery guarantee, by where a crash (kill -9, power loss) can strike:
+/// 1. While an alert update is handled: a state change (new alert, firing ↔ resolved,
+///    new annotations) is in the group's file before `send` returns; a mere refresh of a
+///    firing alert is not, and restored firing alerts get `restore_grace` before their
+///    stale `endsAt` counts.
+/// 2. During a flush, before the notification's outbox record is durable: nothing was
+///    sent or logged; after the restart the group flushes again and produces it then.
+/// 3. After the record is durable, before the group's file logs it: on start the
+///    notification log is rolled forward from the record, so it is not produced twice.
+/// 4. While the record is being delivered, before the receiver accepted it: it is sent
+///    again after the restart (the receiver has it once).
+/// 5. After the receiver answered 2xx, before the record's removal reached the disk: the
+///    only window that yields a second delivery — the same body with the same
+///    `Idempotency-Key` header, so a receiver that remembers recent keys still sees one.
+///    It spans reading the response, one `unlink` and one directory fsync. (An attempt
+///    whose response is lost to a timeout is the same case without a crash.)
+/// Hence no notification is lost (short of a 4xx refusal or `max_age`), none is produced
+/// twice, and a receiver gets one twice only through window 5. (A group does get a second
+/// notification of the same status when Alertmanager would send one: new alerts in the
+/// group, or `repeat_interval` elapsed.)
+///
 /// ```swift
 /// let notifier = try Notifier(config: config, directory: dataDir + "/notify")
 /// await notifier.start()

@@ -112,6 +112,7 @@ import FoundationNetworking
             receivers: ["hook"])
         let matched = ourRoute.match(alert.labels)[0]
         let ourKey = matched.groupKey(groupLabels: matched.groupLabels(of: alert.labels))
+        print("alertmanager \(amVersion(binary)) webhook: groupKey \(amBody["groupKey"] ?? "-"), ours \(ourKey)")
         #expect(amBody["groupKey"] as? String == ourKey)
         let ours = WebhookMessage.encode(
             receiver: "hook", groupKey: ourKey, groupLabels: matched.groupLabels(of: alert.labels), alerts: [alert],
@@ -126,7 +127,7 @@ import FoundationNetworking
         #expect(amAlert["endsAt"] as? String == "0001-01-01T00:00:00Z")
         #expect(amBody["version"] as? String == "4")
         for key in ["receiver", "status", "groupLabels", "commonLabels", "commonAnnotations", "truncatedAlerts"] {
-            #expect(String(describing: amBody[key]) == String(describing: ourBody[key]), "\(key) differs")
+            #expect(canonicalJSON(amBody[key]) == canonicalJSON(ourBody[key]), "\(key) differs")
         }
         await notifier.shutdown()
         try await hook.stop()
@@ -251,6 +252,27 @@ private func freePort() throws -> Int {
     }
     guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
     return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// A JSON value's text with sorted keys, for comparing decoded objects.
+private func canonicalJSON(_ value: Any?) -> String {
+    guard let value,
+        let data = try? JSONSerialization.data(withJSONObject: ["v": value], options: [.sortedKeys, .fragmentsAllowed])
+    else { return "nil" }
+    return String(decoding: data, as: UTF8.self)
+}
+
+private func amVersion(_ binary: String) -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = ["--version"]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    guard (try? p.run()) != nil else { return "?" }
+    p.waitUntilExit()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return text.split(separator: "\n").first.map(String.init) ?? "?"
 }
 
 private func httpGet(_ url: String) async throws -> Data {

@@ -54,7 +54,7 @@ import Testing
         let receiver = try await TestReceiver()
         let dir = D.tempDir()
         // A long group_interval: the resolved alert is still waiting for its flush at the crash.
-        let config = D.config(url: receiver.url, groupWait: 50, groupInterval: 1_500)
+        let config = D.config(url: receiver.url, groupWait: 50, groupInterval: 5_000)
         let first = try Notifier(config: config, directory: dir)
         await first.start()
         let firing = D.alert("Persist")
@@ -88,7 +88,7 @@ import Testing
         let receiver = try await TestReceiver()
         try await receiver.pause()
         let dir = D.tempDir()
-        let config = D.config(url: receiver.url, groupWait: 300)
+        let config = D.config(url: receiver.url, groupWait: 1_000)
         let first = try Notifier(config: config, directory: dir)
         await first.start()
         await first.send([D.alert("Window")])

@@ -109,8 +109,8 @@ import Testing
         let receiver = try await TestReceiver()
         let notifier = try Notifier(config: Self.config(url: receiver.url, groupWait: 200), directory: Self.tempDir())
         await notifier.start()
-        await notifier.send([Self.alert("Blip")])
-        await notifier.send([Self.alert("Blip", status: .resolved)])
+        // One batch, so no flush can fall between the two updates.
+        await notifier.send([Self.alert("Blip"), Self.alert("Blip", status: .resolved)])
         try await Task.sleep(for: .milliseconds(800))
         #expect(receiver.requests.isEmpty)
         #expect(await notifier.groupKeys.isEmpty)
