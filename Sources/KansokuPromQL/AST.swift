@@ -54,6 +54,12 @@ public enum AtModifier: Sendable, Hashable {
     case end
 }
 
+/// How an extended range selector treats the window's edges: `anchored` adds the last
+/// sample before the window, `smoothed` interpolates linearly at both edges.
+public enum RangeModifier: String, Sendable, Hashable {
+    case anchored, smoothed
+}
+
 /// An instant vector selector `name{matchers} offset 5m @ 100`.
 public struct VectorSelector: Sendable, Hashable {
     public var name: String?
@@ -65,6 +71,8 @@ public struct VectorSelector: Sendable, Hashable {
     public var hasOffset = false
     /// An offset that depends on the query (`offset step()`), resolved before evaluation.
     public var offsetExpr: DurationExpr?
+    /// `anchored`/`smoothed` (experimental extended range selectors).
+    public var modifier: RangeModifier?
 
     public init(name: String?, matchers: [LabelMatcher]) {
         self.name = name

@@ -14,7 +14,9 @@ extension PromQLExpr: CustomStringConvertible {
             bare.hasOffset = false
             bare.offsetExpr = nil
             let range = m.rangeExpr?.description ?? PromDuration(milliseconds: m.range).description
-            return bare.description + "[\(range)]" + atString(m.selector.at) + offsetString(m.selector.offset, m.selector.offsetExpr)
+            bare.modifier = nil
+            let mod = m.selector.modifier.map { " " + $0.rawValue } ?? ""
+            return bare.description + "[\(range)]" + mod + atString(m.selector.at) + offsetString(m.selector.offset, m.selector.offsetExpr)
         case .subquery(let s):
             let step = s.stepExpr?.description ?? s.step.map { PromDuration(milliseconds: $0).description } ?? ""
             let range = s.rangeExpr?.description ?? PromDuration(milliseconds: s.range).description
@@ -62,7 +64,7 @@ extension VectorSelector: CustomStringConvertible {
         if !shown.isEmpty || name == nil {
             s += "{" + shown.map(\.description).joined(separator: ", ") + "}"
         }
-        return s + atString(at) + offsetString(offset, offsetExpr)
+        return s + (modifier.map { " " + $0.rawValue } ?? "") + atString(at) + offsetString(offset, offsetExpr)
     }
 }
 

@@ -147,10 +147,11 @@ final class Evaluator {
             switch e {
             case .vectorSelector(let v):
                 let (a, b) = atRange(v.at, lo, hi)
-                need(v.matchers, a - v.offset - lookback, b - v.offset)
+                need(v.matchers, a - v.offset - lookback, b - v.offset + (v.modifier == .smoothed ? lookback : 0))
             case .matrixSelector(let m):
                 let (a, b) = atRange(m.selector.at, lo, hi)
-                need(m.selector.matchers, a - m.selector.offset - m.range, b - m.selector.offset)
+                let extra = m.selector.modifier == nil ? 0 : lookback
+                need(m.selector.matchers, a - m.selector.offset - m.range - extra, b - m.selector.offset + extra)
             case .subquery(let s):
                 let (a, b) = atRange(s.at, lo, hi)
                 visit(s.expr, a - s.offset - s.range, b - s.offset)
@@ -240,6 +241,7 @@ final class Evaluator {
     /// With `timestamps`, the value is the sample's time in seconds (for `timestamp()`).
     func selectInstant(_ v: VectorSelector, _ t: Int64, timestamps: Bool = false) -> [EvalSample] {
         let ref = resolveAt(v.at, t) - v.offset
+        if v.modifier == .smoothed, !timestamps { return selectSmoothed(v, ref) }
         var out: [EvalSample] = []
         for s in data[Evaluator.key(v.matchers)] ?? [] {
             let i = s.ts.withUnsafeBufferPointer { searchAbove($0, ref) } - 1

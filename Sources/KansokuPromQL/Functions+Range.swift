@@ -105,6 +105,9 @@ extension Evaluator {
         let bounds = rangeBounds(matrixArg, t)
         let keepName = fn == .lastOverTime || fn == .firstOverTime
         var out: [EvalSample] = []
+        if case .matrixSelector(let m) = matrixArg.unwrapped, let mod = m.selector.modifier {
+            return extendedRange(fn, m, mod, t)
+        }
         if case .matrixSelector(let m) = matrixArg.unwrapped {
             // Straight from the loaded arrays: no per-series window objects.
             let ref = resolveAt(m.selector.at, t) - m.selector.offset

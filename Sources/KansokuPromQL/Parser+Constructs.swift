@@ -130,6 +130,13 @@ extension Parser {
                 throw error("expected at most \(n - 1 + sig.variadic) argument(s) in call to \(goQuoted(sig.name)), got \(args.count)", at: nameTok.start)
             }
         }
+        for a in args {
+            guard case .matrixSelector(let m) = a.unwrapped, let mod = m.selector.modifier else { continue }
+            let allowed = mod == .smoothed ? ["delta", "increase", "rate"] : ["changes", "delta", "increase", "rate", "resets"]
+            if !allowed.contains(sig.name) {
+                throw error("\(mod.rawValue) modifier can only be used with: \(allowed.joined(separator: ", ")) - not with \(sig.name)", at: nameTok.start)
+            }
+        }
         for (k, a) in args.enumerated() {
             var idx = k
             if idx >= n {

@@ -241,6 +241,19 @@ struct Parser {
                 let t = advance()
                 let d = try parseOffsetDuration()
                 e = try applyOffset(e, d.isConstant ? d.milliseconds(step: 0, range: 0) : 0, expr: d.isConstant ? nil : d, at: t.start)
+            case .identifier where peek.text == "anchored" || peek.text == "smoothed":
+                let t = advance()
+                let mod = RangeModifier(rawValue: t.text)!
+                switch e {
+                case .vectorSelector(var v):
+                    v.modifier = mod
+                    e = .vectorSelector(v)
+                case .matrixSelector(var m):
+                    m.selector.modifier = mod
+                    e = .matrixSelector(m)
+                default:
+                    throw error("\(t.text) modifier must be preceded by a vector selector", at: t.start)
+                }
             case .at:
                 let t = advance()
                 let at: AtModifier
