@@ -30,6 +30,9 @@ final class Outbox: Sendable {
         var depth = 0
         var closed = false
         var counter: UInt64 = 0
+        /// The newest stamp handed out or found on disk: file names keep sorting in creation
+        /// order even if the wall clock steps back across a restart.
+        var lastStamp: Int64 = 0
     }
     private let state = Mutex(State())
 
@@ -60,13 +63,20 @@ final class Outbox: Sendable {
             }
             out.append(record)
         }
+        let newest = out.map(\.createdAt).max() ?? 0
+        state.withLock { $0.lastStamp = max($0.lastStamp, newest) }
         return out
     }
 
-    /// A unique file name that sorts after every earlier one, and a random idempotency key.
+    /// A unique file name that sorts after every earlier one (strictly increasing stamps), and
+    /// a random idempotency key.
     func newIdentity(now: UnixNanos) -> (fileName: String, id: String) {
-        let n = state.withLock { s -> UInt64 in s.counter += 1; return s.counter }
-        let t = String(now)
+        let (n, stamp) = state.withLock { s -> (UInt64, Int64) in
+            s.counter += 1
+            s.lastStamp = max(s.lastStamp + 1, now)
+            return (s.counter, s.lastStamp)
+        }
+        let t = String(stamp)
         let c = String(n)
         let name = String(repeating: "0", count: max(0, 20 - t.count)) + t + "-"
             + String(repeating: "0", count: max(0, 8 - c.count)) + c + ".json"

@@ -26,6 +26,12 @@ import FoundationNetworking
         return dir
     }
 
+    /// The binary under test: `KANSOKU_BINARY`, or `.build/debug/kansoku` of this checkout.
+    static var kansokuBinary: String {
+        ProcessInfo.processInfo.environment["KANSOKU_BINARY"]
+            ?? root.appendingPathComponent(".build/debug/kansoku").path
+    }
+
     // MARK: (b) A real Alertmanager
 
     /// Our client posts alerts to Alertmanager's API v2; Alertmanager lists them, groups them
@@ -133,13 +139,132 @@ import FoundationNetworking
         try await hook.stop()
     }
 
+    // MARK: The binary: rule engine to webhook and Alertmanager
+
+    /// `kansoku server` evaluates an alert that fires and then resolves; the route sends it
+    /// to a webhook receiver and (with `continue`) to a real Alertmanager. The webhook gets
+    /// exactly one firing and one resolved notification for the group; Alertmanager's API
+    /// lists the alert while it fires.
+    @Test func binaryNotifiesWebhookOnceEachAndRealAlertmanagerListsTheAlert() async throws {
+        let binary = Self.kansokuBinary
+        let amBinary = "/usr/bin/prometheus-alertmanager"
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            print("SKIPPED: \(binary) not built; run `swift build` first for the binary notification test")
+            return
+        }
+        guard FileManager.default.isExecutableFile(atPath: amBinary) else {
+            print("SKIPPED: \(amBinary) not installed (apt-get install prometheus-alertmanager)")
+            return
+        }
+        let hook = try await LoopbackReceiver()
+        let dir = Self.tempDir("binary")
+        let amPort = try freePort(), port = try freePort()
+        try """
+            route: { receiver: sink, group_by: [alertname], group_wait: 100ms, group_interval: 1s }
+            receivers: [ { name: sink } ]
+            """.write(toFile: dir + "/alertmanager.yml", atomically: true, encoding: .utf8)
+        let am = Process()
+        am.executableURL = URL(fileURLWithPath: amBinary)
+        am.arguments = [
+            "--config.file=\(dir)/alertmanager.yml", "--storage.path=\(dir)/am",
+            "--web.listen-address=127.0.0.1:\(amPort)", "--cluster.listen-address=",
+        ]
+        am.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        am.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try am.run()
+        let amPID = am.processIdentifier
+        defer {
+            kill(amPID, SIGTERM)
+            am.waitUntilExit()
+        }
+        let amURL = "http://127.0.0.1:\(amPort)"
+        #expect(try await waitForHTTP(amURL + "/-/ready", timeout: .seconds(20)), "Alertmanager did not become ready")
+
+        let firingFor = 20.0
+        let ends = Int(Date().timeIntervalSince1970 + firingFor)
+        try """
+            groups:
+              - name: e2e
+                interval: 1s
+                rules:
+                  - alert: Step
+                    expr: vector(time()) < \(ends)
+                    labels: { severity: page }
+                    annotations: { summary: "error ratio stepped up" }
+            """.write(toFile: dir + "/rules.yaml", atomically: true, encoding: .utf8)
+        try """
+            storage: { path: \(dir)/data }
+            rules: { files: ["\(dir)/rules.yaml"], interval: 1s }
+            notify:
+              receivers:
+                - { name: oncall, webhook: { url: "\(hook.url)" } }
+                - { name: am, alertmanager: { url: "\(amURL)", resend_interval: 5s } }
+              route:
+                receiver: oncall
+                group_by: [alertname]
+                group_wait: 1s
+                group_interval: 2s
+                repeat_interval: 24h
+                routes:
+                  - { receiver: am, matchers: ['severity="page"'], continue: true }
+                  - { receiver: oncall, matchers: ['severity="page"'] }
+            """.write(toFile: dir + "/kansoku.yaml", atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: binary)
+        server.arguments = ["server", "--config", dir + "/kansoku.yaml", "--listen", "127.0.0.1:\(port)"]
+        server.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        server.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try server.run()
+        let serverPID = server.processIdentifier
+        defer {
+            kill(serverPID, SIGTERM)
+            server.waitUntilExit()
+        }
+
+        // While it fires, Alertmanager lists it as active.
+        var active = false
+        let activeDeadline = ContinuousClock.now + .seconds(firingFor)
+        while !active && ContinuousClock.now < activeDeadline {
+            if let data = try? await httpGet(amURL + "/api/v2/alerts"),
+                let all = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+            {
+                active = all.contains {
+                    ($0["labels"] as? [String: String])?["alertname"] == "Step"
+                        && ($0["status"] as? [String: Any])?["state"] as? String == "active"
+                }
+            }
+            if !active { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(active, "Alertmanager never listed the alert as active")
+
+        // The webhook: one firing, then one resolved, for the one group.
+        let key = #"{}/{severity="page"}:{alertname="Step"}"#
+        let deadline = ContinuousClock.now + .seconds(firingFor + 30)
+        func statuses() -> [String] {
+            hook.requests.compactMap { r in
+                guard let b = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+                    b["groupKey"] as? String == key
+                else { return nil }
+                return b["status"] as? String
+            }
+        }
+        while !statuses().contains("resolved") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        try await Task.sleep(for: .seconds(4))  // two more group intervals: nothing else may arrive
+        print("binary notification test: webhook statuses \(statuses()) of \(hook.requests.count) requests")
+        #expect(statuses() == ["firing", "resolved"])
+        #expect(hook.requests.count == 2)
+        try await hook.stop()
+    }
+
     // MARK: (a) Outage and kill -9 of the real binary
 
     /// The receiver is down for the outage (120 s by default; `KANSOKU_E2E_OUTAGE_SECONDS`
     /// shortens it) and `kansoku server` is killed with SIGKILL once in the middle. Afterwards
     /// every notification has arrived and none twice per group key and status.
     @Test func outageAndKillNineLoseNothingAndDuplicateNothing() async throws {
-        let binary = Self.root.appendingPathComponent(".build/debug/kansoku").path
+        let binary = Self.kansokuBinary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             print("SKIPPED: \(binary) not built; run `swift build` first for the outage/kill -9 test")
             return
