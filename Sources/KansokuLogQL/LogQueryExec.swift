@@ -58,6 +58,7 @@ enum LogQueryExec {
         var st = QueryStats()
         st.blocksRead = 1
         if t.block.isCompressed { st.chunksDecompressed = 1 }
+        var lines = 0, bytes = 0
         let found: [Found] = try t.block.withEntries { (e: BlockEntries) throws(LogQLError) -> [Found] in
             var out: [Found] = []
             let lo = BlockScan.lowerBound(e.timestamps, start)
@@ -67,8 +68,8 @@ enum LogQueryExec {
             while backward ? k >= lo : k < hi {
                 defer { k += backward ? -1 : 1 }
                 let line = e.line(k)
-                st.linesProcessed += 1
-                st.bytesProcessed += line.count
+                lines &+= 1
+                bytes &+= line.count
                 let md = e.metadata.isEmpty ? Labels() : e.metadata[k]
                 if pipeline.isFilterOnly && md.isEmpty {
                     guard pipeline.matchesLine(line) else { continue }
@@ -83,6 +84,8 @@ enum LogQueryExec {
             }
             return out
         }
+        st.linesProcessed = lines
+        st.bytesProcessed = bytes
         return (found, st)
     }
 }

@@ -61,6 +61,8 @@ public struct QueryStats: Sendable {
     /// Wall time in seconds.
     public var execTime: Double = 0
 
+    public init() {}
+
     mutating func add(_ o: QueryStats) {
         bytesProcessed += o.bytesProcessed
         linesProcessed += o.linesProcessed

@@ -10,7 +10,10 @@ struct SeriesSamples: Sendable {
 /// Turns the entries of a log range into per-series samples: 1 per line for counting
 /// functions, the line length for byte functions, the unwrapped label otherwise.
 enum SampleCollect {
-    enum ValueKind: Sendable { case one, lineBytes, unwrap(UnwrapExpr, [CompiledLabelFilter]) }
+    enum ValueKind: Sendable {
+        case one, lineBytes, unwrap(UnwrapExpr, [CompiledLabelFilter])
+        var isLineBytes: Bool { if case .lineBytes = self { return true }; return false }
+    }
 
     static func kind(for op: RangeOp, _ range: LogRangeExpr) throws(LogQLError) -> ValueKind {
         if let u = range.unwrap {
@@ -74,13 +77,16 @@ enum SampleCollect {
             if fast {
                 // Filter-only pipeline: the series is the stream; no per-line allocation.
                 var s = SeriesSamples()
+                let bytes = kind.isLineBytes
+                var scanned = 0
                 for k in first..<end {
                     let line = e.line(k)
-                    st.bytesProcessed += line.count
+                    scanned &+= line.count
                     guard pipeline.matchesLine(line) else { continue }
                     s.ts.append(e.timestamps[k])
-                    if case .lineBytes = kind { s.values.append(Double(line.count)) } else { s.values.append(1) }
+                    s.values.append(bytes ? Double(line.count) : 1)
                 }
+                st.bytesProcessed += scanned
                 st.linesProcessed += end - first
                 if !s.ts.isEmpty { out[t.stream.labels] = s }
                 return
