@@ -26,4 +26,23 @@ import Foundation
         }
         Conformance.report("logqltest (all)", passed, total)
     }
+
+    /// The same scripts with the streams in a real LogStore (temporary directory).
+    @Test func scriptsOverLogStore() async throws {
+        guard let dir = Conformance.directory else {
+            print("SKIPPED: ../shared not found")
+            return
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/logqltest").filter { $0.hasSuffix(".logqltest") }.sorted()
+        var passed = 0, total = 0
+        for f in files {
+            let o = await LogQLTestRunner.run(file: dir + "/logqltest/" + f, backend: .store)
+            for fail in o.failures.prefix(ProcessInfo.processInfo.environment["LOGQLTEST_VERBOSE"] != nil ? 1000 : 8) { print(fail) }
+            Conformance.report("logqltest-logstore/\(f)", o.passed, o.total)
+            passed += o.passed
+            total += o.total
+            #expect(o.passed >= Self.floors[f] ?? 0, "\(f) regressed over LogStore")
+        }
+        Conformance.report("logqltest-logstore (all)", passed, total)
+    }
 }

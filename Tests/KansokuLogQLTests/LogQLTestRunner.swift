@@ -1,6 +1,7 @@
 import Foundation
 import KansokuCore
 import KansokuLogStore
+import Logging
 @testable import KansokuLogQL
 
 /// Runs Loki's `.logqltest` scripts: load streams, evaluate queries, compare results.
@@ -44,8 +45,48 @@ struct LogQLTestRunner {
         return nil
     }
 
-    static func run(file: String) async -> Outcome {
+    /// Where loaded streams live: an in-memory reader, or a real LogStore in a temporary directory.
+    enum Backend { case memory, store }
+
+    /// The engine over the current streams; rebuilt after each `clear`/`load`.
+    final class EngineCache {
+        let backend: Backend
+        var engine: LogQLEngine?
+        var store: LogStore?
+        var directories: [String] = []
+
+        init(_ backend: Backend) { self.backend = backend }
+
+        func engine(for batches: [StreamBatch]) async throws -> LogQLEngine {
+            if let engine { return engine }
+            switch backend {
+            case .memory:
+                engine = LogQLEngine(reader: MemoryLogReader(batches, blockEntries: 7))
+            case .store:
+                if let store { try await store.close() }
+                let dir = NSTemporaryDirectory() + "logqltest-\(UUID().uuidString)"
+                directories.append(dir)
+                var logger = Logger(label: "logqltest")
+                logger.logLevel = .critical
+                let st = try LogStore.open(LogStoreConfig(directory: dir, fsync: .never), logger: logger)
+                if !batches.isEmpty { _ = try await st.append(batches) }
+                store = st
+                engine = LogQLEngine(store: st)
+            }
+            return engine!
+        }
+
+        func invalidate() { engine = nil }
+
+        func finish() async {
+            if let store { try? await store.close() }
+            for d in directories { try? FileManager.default.removeItem(atPath: d) }
+        }
+    }
+
+    static func run(file: String, backend: Backend = .memory) async -> Outcome {
         var out = Outcome()
+        let cache = EngineCache(backend)
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return out }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         var batches: [StreamBatch] = []
@@ -54,8 +95,9 @@ struct LogQLTestRunner {
             let raw = lines[i]
             let trimmed = raw.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { i += 1; continue }
-            if trimmed == "clear" { batches = []; i += 1; continue }
+            if trimmed == "clear" { batches = []; cache.invalidate(); i += 1; continue }
             if trimmed == "load" {
+                cache.invalidate()
                 i += 1
                 while i < lines.count, lines[i].first == " " || lines[i].first == "\t" {
                     let l = stripComment(lines[i]).trimmingCharacters(in: .whitespaces)
@@ -92,8 +134,13 @@ struct LogQLTestRunner {
                 }
                 if case .values = ev.expectation { ev.expectation = .values(rows.map { (labels: $0.0, values: $0.1) }) }
                 out.total += 1
-                let reader = MemoryLogReader(batches, blockEntries: 7)
-                if let failure = await check(ev, reader: reader) {
+                let failure: String?
+                do {
+                    failure = await check(ev, engine: try await cache.engine(for: batches))
+                } catch {
+                    failure = "cannot load streams: \(error)"
+                }
+                if let failure {
                     out.failures.append("\((file as NSString).lastPathComponent):\(ev.line): \(ev.query)\n    \(failure)")
                 } else {
                     out.passed += 1
@@ -102,6 +149,7 @@ struct LogQLTestRunner {
             }
             i += 1
         }
+        await cache.finish()
         return out
     }
 
@@ -239,8 +287,7 @@ struct LogQLTestRunner {
     }
 
     /// nil when the evaluation matches its expectation, else why not.
-    static func check(_ ev: Eval, reader: MemoryLogReader) async -> String? {
-        let engine = LogQLEngine(reader: reader)
+    static func check(_ ev: Eval, engine: LogQLEngine) async -> String? {
         let result: LogQLResult
         do {
             if ev.instant {
