@@ -1,4 +1,5 @@
 public import Hummingbird
+import HTTPTypes
 
 /// Enforces the optional bearer token and, with tenancy on, the presence of `X-Scope-OrgID`.
 /// `/ready`, `/healthz` and `/metrics` stay open so probes and scrapers need no secrets.

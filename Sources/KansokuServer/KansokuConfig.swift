@@ -1,5 +1,5 @@
 import Foundation
-public import KansokuCore
+import KansokuCore
 public import KansokuIngest
 public import KansokuNotify
 public import KansokuScrape

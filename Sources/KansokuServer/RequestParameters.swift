@@ -1,5 +1,5 @@
 public import Hummingbird
-import KansokuCore
+public import KansokuCore
 import NIOCore
 
 /// Query parameters merged with an `application/x-www-form-urlencoded` body, as the Loki and

@@ -1,4 +1,4 @@
-import KansokuCore
+public import KansokuCore
 
 /// The `server:` section of kansoku.yaml.
 public struct ServerSettings: Codable, Sendable {

@@ -87,7 +87,9 @@ struct DemoCommand: AsyncParsableCommand {
         if options.dataDir == nil { config.storage.path = "./data/demo" }
         let logger = options.logger("kansoku")
         let demo = DemoOptions(firstIncidentAfter: firstIncident, incidentEvery: incidentEvery, withDashboard: !noTui)
-        let code = try await KansokuDemo(config: config, options: demo, logger: logger).run()
+        let code = try await KansokuDemo(config: config, options: demo, logger: logger).run(dashboard: noTui ? nil : { addr in
+            try await TUILauncher.run(addr: addr, dashboard: nil, tenant: nil)
+        })
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
-import Foundation
+public import Foundation
 public import KansokuCore
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 
 /// A client failure, with what the user should know.

@@ -1,5 +1,5 @@
 import Foundation
-public import KansokuCore
+import KansokuCore
 
 /// `-o` values of the query commands.
 public enum OutputFormat: String, Sendable, CaseIterable {
@@ -13,7 +13,7 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 
 /// Whether to colour output: only on a terminal, never when NO_COLOR is set (no-color.org).
 public enum TerminalColor {
-    public static func enabled(fileDescriptor: Int32 = STDOUT_FILENO) -> Bool {
+    public static func enabled(fileDescriptor: Int32 = 1) -> Bool {
         if let v = ProcessInfo.processInfo.environment["NO_COLOR"], !v.isEmpty { return false }
         if ProcessInfo.processInfo.environment["TERM"] == "dumb" { return false }
         return isatty(fileDescriptor) == 1

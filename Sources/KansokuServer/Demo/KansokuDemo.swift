@@ -4,7 +4,6 @@ import KansokuCore
 import KansokuIngest
 import KansokuNotify
 import KansokuScrape
-import KansokuTUI
 public import Logging
 import NIOCore
 import ServiceLifecycle
@@ -37,7 +36,7 @@ public struct KansokuDemo: Sendable {
 
     /// Runs until the dashboard is closed (or, without it, until SIGINT/SIGTERM). Returns the
     /// exit status.
-    public func run() async throws -> Int32 {
+    public func run(dashboard: (@Sendable (_ address: String) async throws -> Int32)?) async throws -> Int32 {
         let root = config.storage.path
         let serviceDir = root + "/service"
         let rulesDir = root + "/rules"
@@ -62,8 +61,8 @@ public struct KansokuDemo: Sendable {
         var exitCode: Int32 = 0
         var port = 0
         for await p in ready.stream { port = p }
-        if options.withDashboard, port > 0 {
-            exitCode = try await TUIApp.run(options: TUIOptions(addr: "http://127.0.0.1:\(port)", dashboardPath: nil, tenant: nil))
+        if options.withDashboard, let dashboard, port > 0 {
+            exitCode = try await dashboard("http://127.0.0.1:\(port)")
             await server.shutdown()
         } else if port > 0 {
             FileHandle.standardError.write(Data("""

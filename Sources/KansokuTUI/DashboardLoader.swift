@@ -1,0 +1,87 @@
+import KansokuCore
+
+/// Fetches what the panels show and turns it into model fields.
+public struct DashboardLoader: Sendable {
+    let source: any DashboardDataSource
+    public init(source: any DashboardDataSource) { self.source = source }
+
+    static let windows = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
+
+    /// Reads every panel's data into a copy of `model` (errors are kept per panel).
+    public func load(_ model: DashboardModel, now: Int64) async -> DashboardModel {
+        var m = model
+        m.now = now
+        for (i, p) in m.spec.panels.enumerated() {
+            do {
+                switch p.type {
+                case .sloTable: m.slos = try await slos()
+                case .alerts: m.alerts = try await alerts()
+                case .timeseries:
+                    let q = m.queries[i] ?? ""
+                    let step = max(1_000_000_000, m.rangeNanos / 120)
+                    m.series[i] = try await source.range(q, logql: p.language == "logql", start: now - m.rangeNanos, end: now, step: step)
+                case .stat:
+                    m.series[i] = try await source.instant(m.queries[i] ?? "")
+                case .logs:
+                    if m.tail || m.logs[i] == nil {
+                        m.logs[i] = try await source.logs(m.queries[i] ?? "{}", start: now - m.rangeNanos, end: now + 1, limit: 500)
+                    }
+                case .labels:
+                    m.logs[i] = try await source.labelValues("service").map { LogLine(timestamp: 0, labels: Labels(), line: $0) }
+                }
+                m.errors[i] = nil
+            } catch {
+                m.errors[i] = "\(error)"
+            }
+        }
+        m.lastUpdate = now
+        return m
+    }
+
+    func slos() async throws -> [SLORow] {
+        func key(_ l: Labels) -> String { l["sloth_id"] ?? "\(l["sloth_service"] ?? "")/\(l["sloth_slo"] ?? "")" }
+        var rows: [String: SLORow] = [:]
+        for s in try await source.instant("slo:objective:ratio") {
+            rows[key(s.labels)] = SLORow(service: s.labels["sloth_service"] ?? "", slo: s.labels["sloth_slo"] ?? "",
+                                         objective: s.points.first?.v ?? .nan)
+        }
+        for s in try await source.instant("slo:period_error_budget_remaining:ratio") { rows[key(s.labels)]?.budgetRemaining = s.points.first?.v }
+        for w in Self.windows {
+            for s in try await source.instant("slo:sli_error:ratio_rate\(w)") {
+                let k = key(s.labels)
+                guard let row = rows[k], let v = s.points.first?.v else { continue }
+                if w == "5m" { rows[k]?.errorRatio5m = v }
+                if row.objective < 1 { rows[k]?.burnRates[w] = v / (1 - row.objective) }
+            }
+        }
+        for s in try await source.instant("ALERTS{alertstate=\"firing\"}") {
+            if let sev = s.labels["sloth_severity"] { rows[key(s.labels)]?.firing.append(sev) }
+        }
+        return rows.values.sorted { ($0.service, $0.slo) < ($1.service, $1.slo) }
+    }
+
+    func alerts() async throws -> [AlertRow] {
+        try await source.instant("ALERTS").map { AlertRow(labels: $0.labels.removing(["__name__", "alertstate"]).setting("__state", to: ""), state: $0.labels["alertstate"] ?? "") }
+            .sorted { ($0.state, $0.name) > ($1.state, $1.name) }
+    }
+
+    /// Loads a drill-down: error lines first, clustered, new patterns marked against the window before.
+    public func loadDrill(_ d: DrillDown) async -> DrillDown {
+        var d = d
+        do {
+            let errorFilter = #" |~ "(?i)error|fail|timed? ?out|exception|refused| 5[0-9][0-9] ""#
+            var lines = try await source.logs(d.query + errorFilter, start: d.start, end: d.end, limit: 2000)
+            if lines.isEmpty { lines = try await source.logs(d.query, start: d.start, end: d.end, limit: 2000) }
+            let span = d.end - d.start
+            let baseline = try await source.logs(d.query + errorFilter, start: d.start - span, end: d.start, limit: 2000)
+            d.lines = lines
+            d.patterns = LogPatterns.cluster(lines, baseline: baseline)
+            d.loading = false
+            d.error = nil
+        } catch {
+            d.loading = false
+            d.error = "\(error)"
+        }
+        return d
+    }
+}

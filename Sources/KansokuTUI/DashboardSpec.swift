@@ -1,0 +1,63 @@
+import Foundation
+public import KansokuCore
+import Yams
+
+/// A dashboard file (`dashboards/*.yaml`): panels stacked top to bottom.
+public struct DashboardSpec: Decodable, Sendable, Equatable {
+    public enum PanelType: String, Decodable, Sendable {
+        case sloTable = "slo_table", alerts, timeseries, stat, logs, labels
+    }
+
+    public struct Panel: Decodable, Sendable, Equatable {
+        public var type: PanelType
+        public var title: String?
+        /// PromQL for timeseries/stat; LogQL for logs (and timeseries with `language: logql`).
+        public var query: String?
+        public var language: String?
+        public var unit: String?
+        /// Rows the panel takes; panels without one share what is left.
+        public var height: Int?
+    }
+
+    public struct Variable: Decodable, Sendable, Equatable {
+        public var name: String
+        /// `label_values(<label>)` source: the label whose values are offered.
+        public var label: String
+        public var value: String?
+    }
+
+    public var title: String
+    public var refresh: String?
+    public var range: String?
+    public var variables: [Variable]?
+    public var panels: [Panel]
+
+    public var refreshDuration: PromDuration { refresh.flatMap { PromDuration($0) } ?? PromDuration(milliseconds: 10_000) }
+    public var rangeDuration: PromDuration { range.flatMap { PromDuration($0) } ?? PromDuration(milliseconds: 3_600_000) }
+
+    public static func parse(_ yaml: String) throws -> DashboardSpec {
+        try YAMLDecoder().decode(DashboardSpec.self, from: yaml)
+    }
+
+    /// The overview shipped inside the binary, so `kansoku tui` works without the repository.
+    public static let embeddedOverview = #"""
+    title: Kansoku overview
+    refresh: 5s
+    range: 1h
+    panels:
+      - type: slo_table
+        title: SLOs
+        height: 8
+      - type: alerts
+        title: Firing alerts
+        height: 5
+      - type: timeseries
+        title: Error ratio, 5m windows
+        query: slo:sli_error:ratio_rate5m
+        unit: ratio
+        height: 9
+      - type: logs
+        title: Error logs
+        query: '{service=~".+"} |~ "(?i)error|fail|timed out| 5[0-9][0-9] "'
+    """#
+}

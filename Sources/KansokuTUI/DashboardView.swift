@@ -1,0 +1,164 @@
+import Foundation
+import KansokuCore
+
+/// Draws the model into a cell buffer: header, panels stacked top to bottom, a key bar.
+public enum DashboardView {
+    public static let minWidth = 40, minHeight = 10
+
+    static let accent = CellStyle(fg: .cyan, bold: true)
+    static let dimStyle = CellStyle(dim: true)
+    static let focusTitle = CellStyle(fg: .cyan, bold: true, reverse: true)
+    static let titleStyle = CellStyle(fg: .cyan, bold: true)
+    static let bad = CellStyle(fg: .red, bold: true)
+    static let warn = CellStyle(fg: .yellow)
+    static let good = CellStyle(fg: .green)
+
+    public static func render(_ m: DashboardModel, width: Int, height: Int) -> ScreenBuffer {
+        var b = ScreenBuffer(width: width, height: height)
+        guard width >= minWidth, height >= minHeight else {
+            b.put("terminal too small: \(width)x\(height)", x: 0, y: 0, style: bad)
+            if height > 1 { b.put("need at least \(minWidth)x\(minHeight)", x: 0, y: 1) }
+            return b
+        }
+        header(m, &b)
+        switch m.mode {
+        case .drill(let d): drill(d, m, &b, top: 1, bottom: height - 1)
+        case .help: help(&b)
+        default: panels(m, &b)
+        }
+        footer(m, &b)
+        return b
+    }
+
+    static func header(_ m: DashboardModel, _ b: inout ScreenBuffer) {
+        b.fill(x: 0, y: 0, width: b.width, height: 1, style: CellStyle(reverse: true))
+        var x = b.put(" 観測 \(m.spec.title) ", x: 0, y: 0, style: CellStyle(bold: true, reverse: true))
+        x = b.put(" range \(PromDuration(milliseconds: m.rangeNanos / 1_000_000)) ", x: x, y: 0, style: CellStyle(reverse: true))
+        x = b.put(m.tail ? " ● live " : " ‖ paused ", x: x, y: 0, style: CellStyle(fg: m.tail ? .green : .yellow, reverse: true))
+        let right = " \(m.address) \(clock(m.lastUpdate)) "
+        b.put(right, x: max(x, b.width - CharWidth.of(right)), y: 0, style: CellStyle(reverse: true))
+    }
+
+    static func footer(_ m: DashboardModel, _ b: inout ScreenBuffer) {
+        let y = b.height - 1
+        let hint: String
+        switch m.mode {
+        case .editing(_, let text):
+            b.put("LogQL> ", x: 0, y: y, style: accent)
+            b.put(text + "▏", x: 7, y: y)
+            return
+        case .drill(let d):
+            hint = d.openPattern == nil ? "↑↓ pattern  Enter lines  Esc back  r reload  q quit" : "↑↓ scroll  Esc patterns  q quit"
+        case .help: hint = "any key: back"
+        case .dashboard: hint = "? help  Tab focus  ↑↓ select  Enter drill-down  / query  t tail  [ ] range  r refresh  q quit"
+        }
+        b.put(m.status.map { "\($0) · " } ?? "", x: 0, y: y, style: warn)
+        b.put(hint, x: m.status.map { CharWidth.of($0) + 3 } ?? 0, y: y, style: dimStyle)
+    }
+
+    static func panels(_ m: DashboardModel, _ b: inout ScreenBuffer) {
+        let top = 1, bottom = b.height - 1
+        let specs = m.spec.panels
+        guard !specs.isEmpty else { return }
+        let fixed = specs.compactMap(\.height).reduce(0, +)
+        let flexible = specs.filter { $0.height == nil }.count
+        var available = bottom - top
+        let scale = fixed > available ? Double(available) / Double(fixed + flexible * 3) : 1
+        var y = top
+        for (i, p) in specs.enumerated() {
+            var h = p.height.map { max(2, Int(Double($0) * scale)) }
+                ?? max(2, (available - Int(Double(fixed) * scale)) / max(1, flexible))
+            if i == specs.count - 1 { h = bottom - y }
+            h = min(h, bottom - y)
+            guard h >= 2 else { break }
+            panel(i, p, m, &b, y: y, height: h)
+            y += h
+            if p.height == nil { available -= 0 }
+        }
+    }
+
+    static func panel(_ i: Int, _ p: DashboardSpec.Panel, _ m: DashboardModel, _ b: inout ScreenBuffer, y: Int, height h: Int) {
+        let focused = m.focus == i
+        let title = " \(p.title ?? p.type.rawValue) "
+        b.put("─", x: 0, y: y, style: focused ? titleStyle : dimStyle)
+        let tx = b.put(title, x: 1, y: y, style: focused ? focusTitle : titleStyle)
+        b.put(String(repeating: "─", count: max(0, b.width - tx)), x: tx, y: y, style: focused ? titleStyle : dimStyle)
+        if let err = m.errors[i] {
+            b.put("error: \(err)", x: 1, y: y + 1, style: bad)
+            return
+        }
+        let area = (x: 0, y: y + 1, w: b.width, h: h - 1)
+        switch p.type {
+        case .sloTable: PanelViews.sloTable(m.slos, selected: focused ? m.selected(i) : nil, &b, area)
+        case .alerts: PanelViews.alerts(m.alerts, selected: focused ? m.selected(i) : nil, &b, area)
+        case .timeseries: PanelViews.chart(m.series[i] ?? [], unit: p.unit, &b, area)
+        case .stat: PanelViews.stat(m.series[i] ?? [], unit: p.unit, &b, area)
+        case .logs: PanelViews.logs(m.logs[i] ?? [], query: m.queries[i] ?? "", selected: focused ? m.selected(i) : nil, wrap: m.wrap, &b, area)
+        case .labels:
+            for (row, l) in (m.logs[i] ?? []).prefix(area.h).enumerated() {
+                b.put(l.line, x: 1, y: area.y + row, style: focused && row == m.selected(i) ? CellStyle(reverse: true) : .plain)
+            }
+        }
+    }
+
+    static func drill(_ d: DrillDown, _ m: DashboardModel, _ b: inout ScreenBuffer, top: Int, bottom: Int) {
+        b.put(d.title, x: 1, y: top, style: titleStyle)
+        b.put("\(d.query)  \(clock(d.start))–\(clock(d.end))  \(d.lines.count) error lines, \(d.patterns.count) patterns",
+              x: 1, y: top + 1, style: dimStyle)
+        if d.loading { b.put("loading…", x: 1, y: top + 3); return }
+        if let e = d.error { b.put("error: \(e)", x: 1, y: top + 3, style: bad); return }
+        if let open = d.openPattern, d.patterns.indices.contains(open) {
+            let p = d.patterns[open]
+            b.put("pattern: \(p.text)", x: 1, y: top + 2, style: accent)
+            let rows = p.lines.dropFirst(d.scroll).prefix(bottom - top - 3)
+            for (k, idx) in rows.enumerated() {
+                let l = d.lines[idx]
+                let x = b.put(clock(l.timestamp) + " ", x: 1, y: top + 3 + k, style: dimStyle)
+                b.put(l.line, x: x, y: top + 3 + k, style: PanelViews.lineStyle(l.line))
+            }
+            return
+        }
+        b.put("COUNT  NEW  TREND" + String(repeating: " ", count: 16) + "PATTERN", x: 1, y: top + 2, style: CellStyle(bold: true))
+        let visible = bottom - top - 3
+        let first = max(0, d.selected - visible + 1)
+        for (k, p) in d.patterns.dropFirst(first).prefix(visible).enumerated() {
+            let row = top + 3 + k
+            let selected = first + k == d.selected
+            let style = selected ? CellStyle(reverse: true) : .plain
+            if selected { b.fill(x: 0, y: row, width: b.width, height: 1, style: style) }
+            var x = b.put(String(p.count).leftPad(5) + "  ", x: 1, y: row, style: style)
+            x = b.put(p.isNew ? "NEW  " : "     ", x: x, y: row, style: selected ? style : bad)
+            x = b.put(LogPatterns.sparkline(p.timestamps, start: d.start, end: d.end, width: 20) + "   ", x: x, y: row,
+                      style: selected ? style : warn)
+            b.put(p.text, x: x, y: row, style: style)
+        }
+    }
+
+    static func help(_ b: inout ScreenBuffer) {
+        let lines = [
+            "Keys", "",
+            "  Tab / Shift-Tab   move focus between panels",
+            "  ↑ ↓  j k  wheel   select a row",
+            "  Enter             drill down: a burning SLO or firing alert → its log patterns",
+            "  Esc               back",
+            "  /                 edit the focused panel's query (Enter runs it)",
+            "  t                 pause or resume live tail",
+            "  w                 wrap long log lines",
+            "  [  ]              shorter / longer time range",
+            "  r                 refresh now",
+            "  q  Ctrl-C         quit",
+        ]
+        for (i, l) in lines.enumerated() { b.put(l, x: 2, y: 2 + i, style: i == 0 ? accent : .plain) }
+    }
+
+    static func clock(_ ns: Int64?) -> String {
+        guard let ns else { return "--:--:--" }
+        let s = TimeFormatter.rfc3339Nano(ns / 1_000_000_000 * 1_000_000_000)
+        return String(s.dropFirst(11).prefix(8))
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+    func rightPad(_ n: Int) -> String { count >= n ? String(prefix(n)) : self + String(repeating: " ", count: n - count) }
+}

@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Foundation
+public import KansokuCore
+import NIOCore
+
+/// One series of a metric answer.
+public struct SeriesData: Sendable, Equatable {
+    public var labels: Labels
+    public var points: [(t: Double, v: Double)]
+    public static func == (a: SeriesData, b: SeriesData) -> Bool {
+        a.labels == b.labels && a.points.map(\.t) == b.points.map(\.t) && a.points.map(\.v) == b.points.map(\.v)
+    }
+    public init(labels: Labels, points: [(t: Double, v: Double)]) {
+        self.labels = labels
+        self.points = points
+    }
+}
+
+/// One log line of an answer.
+public struct LogLine: Sendable, Equatable {
+    public var timestamp: Int64
+    public var labels: Labels
+    public var line: String
+    public init(timestamp: Int64, labels: Labels, line: String) {
+        self.timestamp = timestamp
+        self.labels = labels
+        self.line = line
+    }
+}
+
+/// What the dashboard reads. The HTTP implementation talks to a Kansoku (or Loki +
+/// Prometheus) server; tests give fixed data.
+public protocol DashboardDataSource: Sendable {
+    func instant(_ promql: String) async throws -> [SeriesData]
+    func range(_ query: String, logql: Bool, start: Int64, end: Int64, step: Int64) async throws -> [SeriesData]
+    func logs(_ logql: String, start: Int64, end: Int64, limit: Int) async throws -> [LogLine]
+    func labelValues(_ name: String) async throws -> [String]
+}
+
+/// An error the server reported (shown inline, e.g. a LogQL parse error).
+public struct DataSourceError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// The HTTP data source.
+public struct HTTPDataSource: DashboardDataSource {
+    public var address: String
+    public var tenant: String?
+
+    public init(address: String, tenant: String?) {
+        self.address = address.hasSuffix("/") ? String(address.dropLast()) : address
+        self.tenant = tenant
+    }
+
+    func get(_ path: String, _ params: [(String, String)]) async throws -> [String: Any] {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let query = params.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
+        var request = HTTPClientRequest(url: "\(address)\(path)?\(query)")
+        if let tenant { request.headers.add(name: "X-Scope-OrgID", value: tenant) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        let obj = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+        guard response.status.code < 300 else {
+            throw DataSourceError(message: (obj["error"] as? String) ?? "server answered \(response.status.code)")
+        }
+        return obj
+    }
+
+    static func series(_ obj: [String: Any]) -> [SeriesData] {
+        guard let data = obj["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else { return [] }
+        func point(_ any: Any) -> (Double, Double)? {
+            guard let p = any as? [Any], p.count == 2 else { return nil }
+            let t = (p[0] as? Double) ?? Double("\(p[0])") ?? 0
+            return (t, Double((p[1] as? String) ?? "") ?? .nan)
+        }
+        return result.map { r in
+            let labels = Labels((r["metric"] as? [String: String]) ?? [:])
+            if let v = r["value"], let p = point(v) { return SeriesData(labels: labels, points: [p]) }
+            return SeriesData(labels: labels, points: ((r["values"] as? [Any]) ?? []).compactMap(point))
+        }
+    }
+
+    public func instant(_ promql: String) async throws -> [SeriesData] {
+        Self.series(try await get("/api/v1/query", [("query", promql)]))
+    }
+
+    public func range(_ query: String, logql: Bool, start: Int64, end: Int64, step: Int64) async throws -> [SeriesData] {
+        if logql {
+            return Self.series(try await get("/loki/api/v1/query_range", [("query", query), ("start", String(start)), ("end", String(end)),
+                                                                           ("step", String(Double(step) / 1e9))]))
+        }
+        return Self.series(try await get("/api/v1/query_range", [("query", query), ("start", String(Double(start) / 1e9)),
+                                                                  ("end", String(Double(end) / 1e9)), ("step", String(Double(step) / 1e9))]))
+    }
+
+    public func logs(_ logql: String, start: Int64, end: Int64, limit: Int) async throws -> [LogLine] {
+        let obj = try await get("/loki/api/v1/query_range", [("query", logql), ("start", String(start)), ("end", String(end)),
+                                                              ("limit", String(limit)), ("direction", "backward")])
+        guard let data = obj["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else { return [] }
+        var out: [LogLine] = []
+        for s in result {
+            let labels = Labels((s["stream"] as? [String: String]) ?? [:])
+            for v in (s["values"] as? [[String]]) ?? [] where v.count >= 2 {
+                out.append(LogLine(timestamp: Int64(v[0]) ?? 0, labels: labels, line: v[1]))
+            }
+        }
+        return out.sorted { $0.timestamp > $1.timestamp }
+    }
+
+    public func labelValues(_ name: String) async throws -> [String] {
+        ((try await get("/loki/api/v1/label/\(name)/values", []))["data"] as? [String]) ?? []
+    }
+}

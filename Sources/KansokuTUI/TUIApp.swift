@@ -1,0 +1,161 @@
+import CKansokuTerm
+import Foundation
+import KansokuCore
+import Synchronization
+
+/// How `kansoku tui` is started.
+public struct TUIOptions: Sendable {
+    public var addr: String
+    public var dashboardPath: String?
+    public var tenant: String?
+    public init(addr: String, dashboardPath: String?, tenant: String?) {
+        self.addr = addr
+        self.dashboardPath = dashboardPath
+        self.tenant = tenant
+    }
+}
+
+/// The dashboard's run loop: terminal in raw mode on the alternate screen, keys and timer
+/// ticks in, model updates, frames diffed out. The terminal is restored on every way out.
+public enum TUIApp {
+    enum Event: Sendable {
+        case key(Key)
+        case tick
+        case loaded(DashboardModel)
+        case drillLoaded(DrillDown)
+        case stop
+    }
+
+    /// Runs until `q`; returns the exit status (0, or 2 for an unusable dashboard file).
+    public static func run(options: TUIOptions) async throws -> Int32 {
+        let spec: DashboardSpec
+        do {
+            if let path = options.dashboardPath {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    FileHandle.standardError.write(Data("kansoku tui: cannot read \(path)\n".utf8))
+                    return 2
+                }
+                spec = try DashboardSpec.parse(text)
+            } else {
+                spec = try DashboardSpec.parse(DashboardSpec.embeddedOverview)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("kansoku tui: invalid dashboard: \(error)\n".utf8))
+            return 2
+        }
+        guard kterm_enter(1) == 0 else {
+            FileHandle.standardError.write(Data("kansoku tui: needs a terminal on stdout\n".utf8))
+            return 2
+        }
+        defer { kterm_restore() }
+        let loader = DashboardLoader(source: HTTPDataSource(address: options.addr, tenant: options.tenant))
+        var model = DashboardModel(spec: spec, address: options.addr)
+        var renderer = Renderer(depth: ColorDepth.detect(environment: ProcessInfo.processInfo.environment))
+        let (events, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
+        let reader = startInputReader(continuation)
+        let ticker = Task {
+            while !Task.isCancelled {
+                continuation.yield(.tick)
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        defer { ticker.cancel(); reader.stop() }
+
+        var loading = false
+        var lastLoad = ContinuousClock.now - .seconds(3600)
+        func load() {
+            guard !loading else { return }
+            loading = true
+            lastLoad = .now
+            let snapshot = model
+            Task { continuation.yield(.loaded(await loader.load(snapshot, now: TimeParser.currentNanos()))) }
+        }
+        var size = terminalSize()
+        draw(model, &renderer, size)
+        load()
+        for await event in events {
+            var effects: [Effect] = []
+            switch event {
+            case .stop:
+                return 0
+            case .tick:
+                if kterm_take_stop() == 1 { return 0 }
+                if kterm_take_resize() == 1 { size = terminalSize(); renderer.invalidate() }
+                let refresh = Duration.milliseconds(model.spec.refreshDuration.milliseconds)
+                if ContinuousClock.now - lastLoad >= refresh, model.tail || model.lastUpdate == nil { load() }
+                model.now = TimeParser.currentNanos()
+            case .key(let k):
+                effects = DashboardUpdate.handle(k, &model)
+            case .loaded(let fresh):
+                loading = false
+                // Keep what the user changed while the load ran.
+                var merged = fresh
+                merged.mode = modeAfterLoad(model.mode, fresh.mode)
+                merged.focus = model.focus
+                merged.selection = model.selection
+                merged.queries = model.queries
+                merged.tail = model.tail
+                merged.wrap = model.wrap
+                merged.rangeNanos = model.rangeNanos
+                merged.status = model.status
+                model = merged
+            case .drillLoaded(let d):
+                if case .drill(let current) = model.mode, current.query == d.query { model.mode = .drill(d) }
+            }
+            for e in effects {
+                switch e {
+                case .quit: return 0
+                case .refresh: loading = false; load()
+                case .loadDrill(let d): Task { continuation.yield(.drillLoaded(await loader.loadDrill(d))) }
+                }
+            }
+            draw(model, &renderer, size)
+        }
+        return 0
+    }
+
+    static func modeAfterLoad(_ current: DashboardModel.Mode, _ loaded: DashboardModel.Mode) -> DashboardModel.Mode { current }
+
+    static func terminalSize() -> (Int, Int) {
+        var rows: Int32 = 0, cols: Int32 = 0
+        kterm_size(1, &rows, &cols)
+        return (Int(cols > 0 ? cols : 80), Int(rows > 0 ? rows : 24))
+    }
+
+    static func draw(_ m: DashboardModel, _ r: inout Renderer, _ size: (Int, Int)) {
+        let frame = DashboardView.render(m, width: size.0, height: size.1)
+        let bytes = r.render(frame)
+        bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(1, buf.baseAddress! + off, buf.count - off)
+                if n <= 0 { break }
+                off += n
+            }
+        }
+    }
+
+    /// Reads stdin on its own thread (reads block for up to 100 ms, as raw mode's VTIME says).
+    final class InputReader: Sendable {
+        let running = Atomic<Bool>(true)
+        func stop() { running.store(false, ordering: .relaxed) }
+    }
+
+    static func startInputReader(_ c: AsyncStream<Event>.Continuation) -> InputReader {
+        let reader = InputReader()
+        let thread = Thread {
+            var buf = [UInt8](repeating: 0, count: 256)
+            while reader.running.load(ordering: .relaxed) {
+                let n = read(0, &buf, buf.count)
+                if n > 0 {
+                    for k in KeyDecoder.decode(Array(buf[0..<n])) { c.yield(.key(k)) }
+                } else if n < 0 && errno != EINTR && errno != EAGAIN {
+                    c.yield(.stop)
+                    return
+                }
+            }
+        }
+        thread.start()
+        return reader
+    }
+}
