@@ -94,3 +94,21 @@ import Testing
         #expect(passed >= 47)
     }
 }
+
+@Suite struct PrettierConformanceTests {
+    @Test func pretty() {
+        guard let rows = Conformance.rows("pretty.tsv") else { return }
+        var passed = 0
+        let p = LogQLPrettier(maxCharsPerLine: 20)
+        for r in rows {
+            do {
+                let got = p.format(try LogQLParser.parse(r[0]))
+                if got == r[1] { passed += 1 } else { print("PRETTY \(r[0])\n--- got\n\(got)\n--- want\n\(r[1])") }
+            } catch {
+                print("PRETTY \(r[0]): \(error)")
+            }
+        }
+        Conformance.report("pretty.tsv", passed, rows.count)
+        #expect(passed >= 22)
+    }
+}
