@@ -129,7 +129,9 @@ final class BlockCodec: Sendable {
         defer { decoders.withLock { $0.append(decoder) } }
         let payload: [UInt8]?
         if let prefix {
-            payload = prefix.lineBytes.withUnsafeBytes { p in
+            // The prefix is the first block's whole payload, re-encoded (the encoding is deterministic).
+            BlockPayload.encode(prefix, into: &decoder.prefixPayload)
+            payload = decoder.prefixPayload.bytes.withUnsafeBytes { p in
                 decoder.zstd.decompress(compressed, size: payloadSize, prefix: p)
             }
         } else {
@@ -145,6 +147,7 @@ final class BlockEncoder: @unchecked Sendable {
     let zstd: ZstdCompressor
     let bloomBuilder = TokenBloomBuilder()
     private var payload = ByteWriter()
+    private var dictionaryPayload = ByteWriter()
 
     init?(level: Int32) {
         guard let z = ZstdCompressor(level: level) else { return nil }
@@ -155,7 +158,10 @@ final class BlockEncoder: @unchecked Sendable {
         BlockPayload.encode(block, into: &payload)
         let compressed: [UInt8]? = payload.bytes.withUnsafeBytes { src in
             guard let dictionary else { return zstd.compress(src, prefix: nil) }
-            return dictionary.lineBytes.withUnsafeBytes { zstd.compress(src, prefix: $0) }
+            // The chunk's first block's whole payload (lines and columns) is the prefix, so
+            // repeating timestamp deltas and line lengths match too, not only line text.
+            BlockPayload.encode(dictionary, into: &dictionaryPayload)
+            return dictionaryPayload.bytes.withUnsafeBytes { zstd.compress(src, prefix: $0) }
         }
         guard let compressed else { return nil }
         let (bloom, distinct) = block.lineBytes.withUnsafeBytes { bytes in
@@ -170,6 +176,7 @@ final class BlockEncoder: @unchecked Sendable {
 
 final class BlockDecoder: @unchecked Sendable {
     let zstd: ZstdDecompressor
+    var prefixPayload = ByteWriter()
 
     init?() {
         guard let z = ZstdDecompressor() else { return nil }

@@ -9,7 +9,9 @@ import Logging
 /// throughput, bytes on disk and peak RSS side by side.
 ///
 /// Timestamps: the folder form of gen-corpus writes each line's time inside the line in the
-/// app's own format. The bench gives line i of every stream the synthetic time
+/// app's own format. With `--timestamps FILE.jsonl` (the same corpus generated as Loki push
+/// bodies: same arguments, `--out FILE.jsonl`) the bench reads every line's real timestamp
+/// from it first (not timed). Without it, line i of every stream gets the synthetic time
 /// 2024-01-01T00:00:00Z + i × 10 ms (gen-corpus's default 100 lines/s per stream), which
 /// keeps file order and spans the same ~24 minutes the generated lines do.
 ///
@@ -27,6 +29,7 @@ enum LogsIngestBench {
         var readSize = 1 << 20
         var keep = false
         var fsync = FsyncMode.batch
+        var timestampsFile: String?
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
@@ -41,6 +44,7 @@ enum LogsIngestBench {
             case "--workers": workers = max(1, Int(try value()) ?? 1)
             case "--read-size": readSize = max(4096, Int(try value()) ?? readSize)
             case "--keep": keep = true
+            case "--timestamps": timestampsFile = try value()
             case "--fsync":
                 guard let m = FsyncMode(rawValue: try value()) else { throw BenchError.usage("--fsync batch|always|never") }
                 fsync = m
@@ -60,9 +64,22 @@ enum LogsIngestBench {
         let storeDir = scratch + "/store"
         if workers == 0 { workers = files.count }
 
+        var times: [String: [Int64]] = [:]
+        if let timestampsFile { times = try readTimestamps(timestampsFile) }
         emit(["suite": "logs-ingest", "phase": "setup", "corpus": corpus, "streams": files.count, "raw_bytes": rawBytes,
               "workers": workers, "read_size": readSize, "fsync": fsync.rawValue, "load_average": loadAverage(),
-              "timestamps": "synthetic: 2024-01-01T00:00:00Z + line index x 10 ms per stream (gen-corpus default rate)"])
+              "timestamps": timestampsFile.map { "from \($0) (\(times.values.reduce(0) { $0 + $1.count }) lines)" }
+                ?? "synthetic: 2024-01-01T00:00:00Z + line index x 10 ms per stream (gen-corpus default rate)"])
+        let streamTimes = times
+
+        // zstd -3 on the same bytes in 1 MiB pieces: split each stream, compress all pieces.
+        let pieces = scratch + "/pieces"
+        try fm.createDirectory(atPath: pieces, withIntermediateDirectories: true)
+        for (n, f) in files.enumerated() {
+            try shell("/usr/bin/split", ["-b", "1M", "-a", "4", corpus + "/" + f, pieces + "/s\(n)-"])
+        }
+        let pieceNames = try fm.contentsOfDirectory(atPath: pieces).sorted()
+        let before = try zstdPieces(pieces: pieces, names: pieceNames, rawBytes: rawBytes, run: 1)
 
         // Ingest.
         let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: fsync), logger: Logger(label: "bench"))
@@ -73,7 +90,7 @@ enum LogsIngestBench {
         let counts = try await withThrowingTaskGroup(of: (lines: Int, bytes: Int).self) { group in
             for w in 0..<workerCount {
                 let mine = stride(from: w, to: files.count, by: workerCount).map { files[$0] }
-                group.addTask { try await ingest(files: mine, corpus: folder, store: store, readSize: size) }
+                group.addTask { try await ingest(files: mine, corpus: folder, store: store, readSize: size, times: streamTimes) }
             }
             var total = (lines: 0, bytes: 0)
             for try await c in group { total.lines += c.lines; total.bytes += c.bytes }
@@ -96,27 +113,13 @@ enum LogsIngestBench {
               "compression_ratio": round2(Double(counts.bytes) / Double(max(1, disk.total))),
               "peak_rss_bytes": rss, "load_average": loadAverage()])
 
-        // zstd -3 on the same bytes in 1 MiB pieces.
-        let pieces = scratch + "/pieces"
-        try fm.createDirectory(atPath: pieces, withIntermediateDirectories: true)
-        for (n, f) in files.enumerated() {
-            try shell("/usr/bin/split", ["-b", "1M", "-a", "4", corpus + "/" + f, pieces + "/s\(n)-"])
-        }
-        let pieceNames = try fm.contentsOfDirectory(atPath: pieces).sorted()
-        let zCPUBefore = cpuSeconds(RUSAGE_CHILDREN)
-        let zBegan = clock.now
-        try shell("/usr/bin/env", ["zstd", "-3", "-q", "-f"] + pieceNames.map { pieces + "/" + $0 })
-        let zSeconds = (clock.now - zBegan).seconds
-        let zCPU = cpuSeconds(RUSAGE_CHILDREN) - zCPUBefore
-        var zBytes = 0
-        for n in try fm.contentsOfDirectory(atPath: pieces) where n.hasSuffix(".zst") {
-            zBytes += (try fm.attributesOfItem(atPath: pieces + "/" + n)[.size] as? Int) ?? 0
-        }
+        // zstd -3 again, after the ingest: the baseline is the mean of the runs before and after,
+        // so a change of machine load during the run biases neither side.
+        let after = try zstdPieces(pieces: pieces, names: pieceNames, rawBytes: rawBytes, run: 2)
+        let zSeconds = (before.seconds + after.seconds) / 2
+        let zCPU = (before.cpu + after.cpu) / 2
+        let zBytes = after.bytes
         let zMBs = Double(rawBytes) / 1e6 / zSeconds
-        emit(["suite": "logs-ingest", "phase": "zstd-3-1MiB-pieces", "pieces": pieceNames.count, "seconds": round3(zSeconds),
-              "cpu_seconds": round3(zCPU), "load_average": loadAverage(),
-              "mb_per_s": round1(zMBs), "bytes": zBytes, "compression_ratio": round2(Double(rawBytes) / Double(max(1, zBytes)))])
-
         let throughputRatio = ingestMBs / zMBs
         let diskRatio = Double(disk.total) / Double(max(1, zBytes))
         emit(["suite": "logs-ingest", "summary": true,
@@ -133,15 +136,16 @@ enum LogsIngestBench {
 
     /// Tails `files` round-robin, `readSize` bytes of one file per append, as a tailer would:
     /// each read buffer goes to the store as one packed batch (no allocation per line).
-    static func ingest(files: [String], corpus: String, store: LogStore, readSize: Int) async throws -> (lines: Int, bytes: Int) {
-        var handles: [(fd: Int32, labels: Labels, carry: [UInt8], index: Int64)] = []
+    static func ingest(files: [String], corpus: String, store: LogStore, readSize: Int,
+                       times: [String: [Int64]]) async throws -> (lines: Int, bytes: Int) {
+        var handles: [(fd: Int32, labels: Labels, carry: [UInt8], index: Int64, times: [Int64])] = []
         for f in files {
             let fd = open(corpus + "/" + f, O_RDONLY)
             guard fd >= 0 else { throw BenchError.io("cannot open \(f)") }
             let base = String(f.dropLast(4))
             let dash = base.lastIndex(of: "-") ?? base.endIndex
             let app = String(base[..<dash]), host = dash < base.endIndex ? String(base[base.index(after: dash)...]) : ""
-            handles.append((fd, Labels(["app": app, "host": host]), [], 0))
+            handles.append((fd, Labels(["app": app, "host": host]), [], 0, times[base] ?? []))
         }
         defer { for h in handles { close(h.fd) } }
         var lines = 0, bytes = 0
@@ -168,14 +172,14 @@ enum LogsIngestBench {
                     let base = buf.baseAddress!
                     while lineStart < filled, let hit = memchr(base + lineStart, 0x0A, filled - lineStart) {
                         let i = base.distance(to: UnsafeRawPointer(hit))
-                        timestamps.append(start + index * step)
+                        timestamps.append(index < handles[h].times.count ? handles[h].times[Int(index)] : start + index * step)
                         starts.append(lineStart)
                         ends.append(i)
                         index += 1
                         lineStart = i + 1
                     }
                     if n <= 0 && lineStart < filled {       // last line without a newline
-                        timestamps.append(start + index * step)
+                        timestamps.append(index < handles[h].times.count ? handles[h].times[Int(index)] : start + index * step)
                         starts.append(lineStart)
                         ends.append(filled)
                         index += 1
@@ -196,6 +200,84 @@ enum LogsIngestBench {
             active = still
         }
         return (lines, bytes)
+    }
+
+    /// Every line's timestamp per stream (`app-host`), from gen-corpus's JSON-lines form:
+    /// `{"streams":[{"stream":{"app":..,"host":..},"values":[["<ns>","<line>"],..]}]}`.
+    /// Inside JSON strings a quote is escaped, so `["` followed by digits is always a value's start.
+    static func readTimestamps(_ path: String) throws -> [String: [Int64]] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw BenchError.io("cannot open \(path)") }
+        defer { close(fd) }
+        var out: [String: [Int64]] = [:]
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 8 << 20)
+        func field(_ name: String, in line: UnsafeRawBufferPointer) -> String? {
+            let key = Array("\"\(name)\":\"".utf8)
+            guard line.count > key.count else { return nil }
+            for i in 0...(line.count - key.count) where line[i] == 0x22 {
+                if (0..<key.count).allSatisfy({ line[i + $0] == key[$0] }) {
+                    var j = i + key.count
+                    while j < line.count && line[j] != 0x22 { j += 1 }
+                    return String(decoding: UnsafeRawBufferPointer(rebasing: line[(i + key.count)..<j]), as: UTF8.self)
+                }
+            }
+            return nil
+        }
+        func parse(_ line: UnsafeRawBufferPointer) {
+            guard let app = field("app", in: line), let host = field("host", in: line) else { return }
+            var list = out.removeValue(forKey: app + "-" + host) ?? []
+            var i = 0
+            while i + 2 < line.count {
+                if line[i] == 0x5B && line[i + 1] == 0x22 && line[i + 2] >= 0x30 && line[i + 2] <= 0x39 {
+                    var j = i + 2
+                    var v: Int64 = 0
+                    while j < line.count && line[j] >= 0x30 && line[j] <= 0x39 { v = v &* 10 &+ Int64(line[j] - 0x30); j += 1 }
+                    list.append(v)
+                    i = j
+                } else {
+                    i += 1
+                }
+            }
+            out[app + "-" + host] = list
+        }
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            pending.append(contentsOf: chunk[0..<n])
+            var lineStart = 0
+            pending.withUnsafeBytes { all in
+                while let nl = memchr(all.baseAddress! + lineStart, 0x0A, all.count - lineStart) {
+                    let end = all.baseAddress!.distance(to: UnsafeRawPointer(nl))
+                    parse(UnsafeRawBufferPointer(rebasing: all[lineStart..<end]))
+                    lineStart = end + 1
+                    if lineStart >= all.count { break }
+                }
+            }
+            pending.removeFirst(lineStart)
+        }
+        if !pending.isEmpty { pending.withUnsafeBytes { parse($0) } }
+        return out
+    }
+
+    /// Times one `zstd -3 -q` over all pieces; returns wall and CPU seconds and output bytes.
+    static func zstdPieces(pieces: String, names: [String], rawBytes: Int, run: Int) throws -> (seconds: Double, cpu: Double, bytes: Int) {
+        let fm = FileManager.default
+        let clock = ContinuousClock()
+        let cpuBefore = cpuSeconds(RUSAGE_CHILDREN)
+        let began = clock.now
+        try shell("/usr/bin/env", ["zstd", "-3", "-q", "-f"] + names.map { pieces + "/" + $0 })
+        let seconds = (clock.now - began).seconds
+        let cpu = cpuSeconds(RUSAGE_CHILDREN) - cpuBefore
+        var bytes = 0
+        for n in try fm.contentsOfDirectory(atPath: pieces) where n.hasSuffix(".zst") {
+            bytes += (try fm.attributesOfItem(atPath: pieces + "/" + n)[.size] as? Int) ?? 0
+        }
+        emit(["suite": "logs-ingest", "phase": "zstd-3-1MiB-pieces", "run": run, "pieces": names.count,
+              "seconds": round3(seconds), "cpu_seconds": round3(cpu), "mb_per_s": round1(Double(rawBytes) / 1e6 / seconds),
+              "bytes": bytes, "compression_ratio": round2(Double(rawBytes) / Double(max(1, bytes))),
+              "load_average": loadAverage()])
+        return (seconds, cpu, bytes)
     }
 
     static func filterStats(_ dir: String) -> (blocks: Int, filterBytes: Int) {
