@@ -105,10 +105,10 @@ extension TimestampLayout {
 
         for (t, token) in tokens.enumerated() {
             switch token {
-            case .literal(let lit):
-                guard i + lit.count <= v.count else { return nil }
-                for b in lit {
-                    guard v[i] == b else { return nil }
+            case .literal(let packed, let count):
+                guard i + count <= v.count else { return nil }
+                for j in 0..<count {
+                    guard v[i] == UInt8(truncatingIfNeeded: packed >> (8 * UInt64(j))) else { return nil }
                     i += 1
                 }
             case .spaces:

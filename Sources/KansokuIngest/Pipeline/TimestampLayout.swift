@@ -5,7 +5,9 @@ import Foundation
 /// numeric epochs. Parsing works on bytes and allocates nothing.
 public struct TimestampLayout: Sendable, Hashable {
     enum Token: Sendable, Hashable {
-        case literal([UInt8])
+        /// Up to 8 literal bytes packed little-endian, so tokens hold no references and
+        /// iterating them costs no reference counting.
+        case literal(packed: UInt64, count: Int)
         case spaces  // one or more spaces in the layout match one or more in the value
         case longYear, year2
         case longMonth, month, zeroMonth, numMonth
@@ -73,8 +75,19 @@ public struct TimestampLayout: Sendable, Hashable {
             let b = Array(s.utf8)
             return i + b.count <= l.count && Array(l[i..<(i + b.count)]) == b
         }
+        func flushLiteral() {
+            var k = 0
+            while k < lit.count {
+                let piece = lit[k..<min(k + 8, lit.count)]
+                var packed: UInt64 = 0
+                for (j, b) in piece.enumerated() { packed |= UInt64(b) << (8 * UInt64(j)) }
+                out.append(.literal(packed: packed, count: piece.count))
+                k += 8
+            }
+            lit = []
+        }
         func emit(_ t: Token, _ n: Int) {
-            if !lit.isEmpty { out.append(.literal(lit)); lit = [] }
+            flushLiteral()
             out.append(t)
             i += n
         }
@@ -98,7 +111,7 @@ public struct TimestampLayout: Sendable, Hashable {
         outer: while i < l.count {
             let c = l[i]
             if c == UInt8(ascii: " ") {
-                if !lit.isEmpty { out.append(.literal(lit)); lit = [] }
+                flushLiteral()
                 while i < l.count, l[i] == UInt8(ascii: " ") { i += 1 }
                 out.append(.spaces)
                 continue
@@ -129,7 +142,7 @@ public struct TimestampLayout: Sendable, Hashable {
             lit.append(c)
             i += 1
         }
-        if !lit.isEmpty { out.append(.literal(lit)) }
+        flushLiteral()
         return out
     }
 }
