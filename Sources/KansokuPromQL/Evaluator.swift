@@ -182,7 +182,11 @@ final class Evaluator {
             } catch {
                 throw PromQLError.storage("\(error)")
             }
-            let loaded = series.map(LoadedSeries.init).sorted { labelsLess($0.labels, $1.labels) }
+            var loaded = series.map(LoadedSeries.init)
+            // Stores usually return label order already; sort only when they did not.
+            if zip(loaded, loaded.dropFirst()).contains(where: { !labelsLess($0.labels, $1.labels) }) {
+                loaded.sort { labelsLess($0.labels, $1.labels) }
+            }
             for s in loaded {
                 s.sid = Int32(seriesCount)
                 seriesCount += 1

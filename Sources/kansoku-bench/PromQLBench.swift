@@ -1,0 +1,183 @@
+import Foundation
+import KansokuCore
+import KansokuMetricStore
+import KansokuPromQL
+
+/// `kansoku-bench promql`: PromQL query latency of Kansoku's engine beside a real Prometheus
+/// holding the same samples (backfilled with `promtool tsdb create-blocks-from openmetrics`).
+/// Options: --series N (5000) counters over 1 h at 15 s, --runs N (5), --no-prometheus.
+/// Kansoku runs in-process over its metric store; Prometheus is asked over loopback HTTP.
+enum PromQLBench {
+    static func run(arguments: [String]) async throws {
+        var opts: [String: String] = [:]
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a.hasPrefix("--") {
+                let key = String(a.dropFirst(2))
+                if i + 1 < arguments.count, !arguments[i + 1].hasPrefix("--") {
+                    opts[key] = arguments[i + 1]
+                    i += 1
+                } else {
+                    opts[key] = ""
+                }
+            }
+            i += 1
+        }
+        let series = Int(opts["series"] ?? "") ?? 5000
+        let runs = Int(opts["runs"] ?? "") ?? 5
+        let step: Int64 = 15_000
+        let hour: Int64 = 3_600_000
+        // An hour that ended three hours ago, so Prometheus takes the backfilled block as is.
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let end = (nowMs - 3 * hour) / 60_000 * 60_000
+        let start = end - hour
+        let work = NSTemporaryDirectory() + "kansoku-promql-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+
+        let codes = ["200", "201", "400", "404", "500"]
+        let labelSets = (0..<series).map { s in
+            Labels(["__name__": "http_requests_total", "code": codes[s % codes.count], "job": "job\(s % 10)", "instance": "pod-\(s / 10)"])
+        }
+        func value(_ s: Int, _ k: Int) -> Double { Double(k * (s % 7 + 1) * 3) }
+        let steps = Int(hour / step) + 1
+
+        // Kansoku: the metric store, written per scrape as the scraper does.
+        let store = try MetricStore.open(MetricStoreConfig(directory: work + "/kansoku"))
+        let loadStart = ContinuousClock.now
+        var batch: [(labels: Labels, t: Int64, v: Double)] = []
+        batch.reserveCapacity(series)
+        for k in 0..<steps {
+            for s in 0..<series { batch.append((labelSets[s], start + Int64(k) * step, value(s, k))) }
+            _ = try await store.append(batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+        emit(["suite": "promql", "phase": "load", "series": series, "samples": series * steps,
+              "kansoku_seconds": rounded(seconds(since: loadStart))])
+        let engine = PromQLEngine(queryable: store)
+
+        var prom: BenchProcess?
+        if opts["no-prometheus"] == nil, let prometheus = BenchProcess.find("prometheus"), let promtool = BenchProcess.find("promtool") {
+            prom = try await startPrometheus(prometheus, promtool, work: work, labelSets: labelSets, steps: steps,
+                                             start: start, step: step, value: value)
+        }
+        defer { prom?.stop() }
+
+        let rateQuery = "sum by (code) (rate(http_requests_total[5m]))"
+        let queries: [(name: String, q: String, rangeStart: Int64?, step: Int64)] = [
+            ("instant_sum_rate", rateQuery, nil, 0),
+            ("range_10m_sum_rate", rateQuery, end - 10 * 60_000, step),
+            ("range_1h_sum_rate", rateQuery, start, step),
+            ("instant_quantile_over_time", "quantile(0.9, max_over_time(http_requests_total[10m]))", nil, 0),
+            ("instant_topk", "topk(5, rate(http_requests_total[5m]))", nil, 0),
+        ]
+        var summary: [String: Any] = ["suite": "promql", "summary": true, "series": series]
+        for q in queries {
+            var ours: [Double] = []
+            var ourSeries = 0
+            for _ in 0..<runs {
+                let t0 = ContinuousClock.now
+                let v: PromQLValue
+                if let rs = q.rangeStart {
+                    v = try await engine.rangeQuery(q.q, start: rs, end: end, step: q.step)
+                } else {
+                    v = try await engine.instantQuery(q.q, at: end)
+                }
+                ours.append(seconds(since: t0))
+                switch v {
+                case .vector(let x): ourSeries = x.count
+                case .matrix(let x): ourSeries = x.count
+                default: ourSeries = 1
+                }
+            }
+            var line: [String: Any] = ["suite": "promql", "query": q.name, "expr": q.q, "kansoku_median_ms": rounded(median(ours) * 1000),
+                                       "kansoku_result_series": ourSeries]
+            if let prom {
+                let enc = q.q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q.q
+                let path = q.rangeStart.map {
+                    "/api/v1/query_range?query=\(enc)&start=\(Double($0) / 1000)&end=\(Double(end) / 1000)&step=\(Double(q.step) / 1000)"
+                } ?? "/api/v1/query?query=\(enc)&time=\(Double(end) / 1000)"
+                var theirs: [Double] = []
+                var body = ""
+                for _ in 0..<runs {
+                    let t0 = ContinuousClock.now
+                    body = LoopbackExporter.get(port: prom.port, path: path) ?? ""
+                    theirs.append(seconds(since: t0))
+                }
+                let theirSeries = body.components(separatedBy: "\"metric\"").count - 1
+                line["prometheus_median_ms"] = rounded(median(theirs) * 1000)
+                line["prometheus_result_series"] = theirSeries
+                line["ratio_vs_prometheus"] = rounded(median(ours) / max(median(theirs), 1e-9))
+                summary["\(q.name)_vs_prometheus"] = line["ratio_vs_prometheus"]
+            }
+            summary["\(q.name)_kansoku_ms"] = line["kansoku_median_ms"]
+            emit(line)
+        }
+        try await store.close()
+        emit(summary)
+    }
+
+    static func startPrometheus(_ prometheus: String, _ promtool: String, work: String, labelSets: [Labels], steps: Int,
+                                start: Int64, step: Int64, value: (Int, Int) -> Double) async throws -> BenchProcess? {
+        let dir = work + "/prometheus"
+        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        // OpenMetrics, series-major, timestamps in seconds.
+        let file = dir + "/data.om"
+        FileManager.default.createFile(atPath: file, contents: nil)
+        guard let h = FileHandle(forWritingAtPath: file) else { return nil }
+        var out: [UInt8] = []
+        for (s, l) in labelSets.enumerated() {
+            let name = l["__name__"] ?? ""
+            let rest = Labels(l.filter { $0.name != "__name__" })
+            let prefix = Array((name + rest.description.replacingOccurrences(of: ", ", with: ",")).utf8)
+            for k in 0..<steps {
+                out += prefix
+                out += Array(" \(Int64(value(s, k))) \((start + Int64(k) * step) / 1000)\n".utf8)
+            }
+            if out.count > 1 << 22 {
+                h.write(Data(out))
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        out += Array("# EOF\n".utf8)
+        h.write(Data(out))
+        try h.close()
+        let t0 = ContinuousClock.now
+        guard BenchProcess.runToEnd(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, dir + "/data"]) == 0 else {
+            emit(["suite": "promql", "error": "promtool create-blocks-from openmetrics failed"])
+            return nil
+        }
+        emit(["suite": "promql", "phase": "load", "prometheus_backfill_seconds": rounded(seconds(since: t0))])
+        try "global:\n  scrape_interval: 1h\n".write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let port = 19_000 + Int(getpid() % 1000)
+        let p = try BenchProcess(prometheus, [
+            "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+            "--storage.tsdb.retention.time=10y", "--web.listen-address=127.0.0.1:\(port)",
+        ], port: port, dataDir: dir + "/data")
+        guard try await p.waitReady() else {
+            p.stop()
+            emit(["suite": "promql", "error": "prometheus did not become ready"])
+            return nil
+        }
+        return p
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? 0 : s[s.count / 2]
+    }
+
+    static func emit(_ object: [String: Any]) {
+        if let d = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), let s = String(data: d, encoding: .utf8) {
+            print(s)
+        }
+    }
+
+    static func seconds(since t: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - t
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    static func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+}
