@@ -26,6 +26,17 @@ public final class LogPipeline: Sendable {
     /// Literals every kept line contains (for block skipping), from leading line filters.
     public let requiredLiterals: [(bytes: [UInt8], caseInsensitive: Bool)]
     let lineFilters: [CompiledLineFilter]
+    /// Literal filters flattened into one allocation, so the per-line check touches no
+    /// reference counts (nil when a filter needs a regex, pattern, ip or alternatives).
+    nonisolated(unsafe) let literalChecks: UnsafeMutableBufferPointer<LiteralCheck>?
+    nonisolated(unsafe) let literalBytes: UnsafeMutableRawBufferPointer?
+
+    struct LiteralCheck {
+        var offset: Int
+        var count: Int
+        var folded: Bool
+        var negated: Bool
+    }
 
     public convenience init(_ expr: LogSelectorExpr) throws(LogQLError) {
         try self.init(stages: expr.stages)
@@ -83,10 +94,46 @@ public final class LogPipeline: Sendable {
         keepsLabels = keeps
         requiredLiterals = literals
         lineFilters = filters
+        var checks: [LiteralCheck] = []
+        var bytes: [UInt8] = []
+        var flat = !filters.isEmpty
+        for f in filters {
+            guard f.alternatives.count == 1 else { flat = false; break }
+            switch f.alternatives[0] {
+            case .literal(let n): checks.append(LiteralCheck(offset: bytes.count, count: n.count, folded: false, negated: f.negated)); bytes += n
+            case .foldedLiteral(let n): checks.append(LiteralCheck(offset: bytes.count, count: n.count, folded: true, negated: f.negated)); bytes += n
+            case .all: checks.append(LiteralCheck(offset: bytes.count, count: 0, folded: false, negated: f.negated))
+            default: flat = false
+            }
+        }
+        if flat {
+            let c = UnsafeMutableBufferPointer<LiteralCheck>.allocate(capacity: checks.count)
+            _ = c.initialize(from: checks)
+            let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+            b.copyBytes(from: bytes)
+            literalChecks = c
+            literalBytes = b
+        } else {
+            literalChecks = nil
+            literalBytes = nil
+        }
+    }
+
+    deinit {
+        literalChecks?.deallocate()
+        literalBytes?.deallocate()
     }
 
     /// The fast path for filter-only pipelines: whether the raw line passes.
     @inline(__always) public func matchesLine(_ line: UnsafeRawBufferPointer) -> Bool {
+        if let checks = literalChecks, let bytes = literalBytes {
+            for c in checks {
+                let needle = UnsafeRawBufferPointer(rebasing: bytes[c.offset..<(c.offset + c.count)])
+                let hit = c.folded ? ByteSearch.containsFolded(needle, in: line) : ByteSearch.find(needle, in: line) != nil
+                if hit == c.negated { return false }
+            }
+            return true
+        }
         for f in lineFilters where !f.keep(line) { return false }
         return true
     }
