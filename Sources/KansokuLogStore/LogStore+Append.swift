@@ -10,6 +10,14 @@ extension LogStore {
 
     /// `append` for packed batches: no allocation per line on the way to the WAL and the heads.
     public func append(packed batches: [PackedBatch]) async throws(LogStoreError) -> AppendResult {
+        try await waitDurable(submit(packed: batches))
+    }
+
+    /// The first half of `append`: validates, orders and applies the entries and queues their
+    /// WAL records, without waiting for the fsync. A producer can prepare and submit its next
+    /// batch while this one syncs (order is fixed at submit), then `waitDurable` before it
+    /// acknowledges anything upstream.
+    public func submit(packed batches: [PackedBatch]) throws(LogStoreError) -> AppendTicket {
         var result = AppendResult()
         let now = TimeParser.currentNanos()
         // Encode WAL records (and their CRCs) before taking the lock, assuming every entry is
@@ -81,12 +89,18 @@ extension LogStore {
             }
             return (seq, jobs)
         }
-        guard let pending else { return result }
+        guard let pending else { return AppendTicket(result: result, sequence: nil) }
         // Compress cut blocks while the WAL queue writes and syncs.
         let closed = runCutJobs(pending.jobs)
         if !closed.isEmpty { segments.enqueue(closed, store: self) }
-        try await wal.waitDurable(pending.seq)
-        return result
+        return AppendTicket(result: result, sequence: pending.seq)
+    }
+
+    /// The second half of `append`: returns the submit's result once its entries are in the
+    /// fsynced WAL (acknowledged means durable).
+    public func waitDurable(_ ticket: AppendTicket) async throws(LogStoreError) -> AppendResult {
+        if let seq = ticket.sequence { try await wal.waitDurable(seq) }
+        return ticket.result
     }
 
     func newStream(_ st: inout StoreState, id: UInt64, tenant: String, labels: Labels) -> StreamState {

@@ -195,3 +195,9 @@ public struct PackedBatch: Sendable {
         return out
     }
 }
+
+/// A submitted append: its result, valid once `LogStore.waitDurable` returns it.
+public struct AppendTicket: Sendable {
+    public let result: AppendResult
+    let sequence: UInt64?
+}

@@ -149,6 +149,9 @@ enum LogsIngestBench {
         }
         defer { for h in handles { close(h.fd) } }
         var lines = 0, bytes = 0
+        // One batch per file in flight while the next is read and submitted (order is fixed at
+        // submit); each is acknowledged only once durable.
+        var inFlight: [Int: AppendTicket] = [:]
         var active = Array(handles.indices)
         while !active.isEmpty {
             var still: [Int] = []
@@ -192,12 +195,19 @@ enum LogsIngestBench {
                 guard count > 0 else { continue }
                 let batch = PackedBatch(labels: handles[h].labels, timestamps: timestamps, bytes: buffer,
                                         lineStarts: starts, lineEnds: ends)
-                let r = try await store.append(packed: [batch])
-                guard r.rejected.isEmpty else { throw BenchError.io("rejected: \(r.rejected[0].reason)") }
+                let ticket = try store.submit(packed: [batch])
+                if let previous = inFlight.updateValue(ticket, forKey: h) {
+                    let r = try await store.waitDurable(previous)
+                    guard r.rejected.isEmpty else { throw BenchError.io("rejected: \(r.rejected[0].reason)") }
+                }
                 lines += count
                 bytes += lineStart
             }
             active = still
+        }
+        for ticket in inFlight.values {
+            let r = try await store.waitDurable(ticket)
+            guard r.rejected.isEmpty else { throw BenchError.io("rejected: \(r.rejected[0].reason)") }
         }
         return (lines, bytes)
     }
