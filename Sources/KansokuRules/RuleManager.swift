@@ -56,8 +56,9 @@ public actor RuleManager {
     /// a hash of its name (as Prometheus spreads groups), SLOs at the global interval after a
     /// warm start from stored data.
     public func run() async {
-        await slos.warmStart(at: Self.nowMillis())
         await withTaskGroup(of: Void.self) { tasks in
+            // History fills the SLO windows while evaluation already records series.
+            tasks.addTask { [slos] in await slos.warmStart(at: Self.nowMillis()) }
             tasks.addTask { [slos, interval] in
                 await Self.loop(interval: interval, offsetKey: "slo") { t in
                     let sent = await slos.evaluate(at: t)
@@ -112,6 +113,14 @@ public actor RuleManager {
     }
 
     public func sloStatus() async -> [SLOStatus] { await slos.status() }
+
+    /// Every rule group and the SLOs' alert groups with their last evaluation, for
+    /// self-metrics and the API.
+    public func groupSnapshots() async -> [RuleGroupSnapshot] {
+        var out: [RuleGroupSnapshot] = []
+        for g in groups { out.append(await g.snapshot()) }
+        return out + (await slos.groupSnapshots())
+    }
 }
 
 extension SLOEvaluator {

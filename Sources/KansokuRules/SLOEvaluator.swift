@@ -30,7 +30,7 @@ public actor SLOEvaluator {
     var tracked: [Tracked] = []
     public private(set) var lastEvaluation: Int64?
     public private(set) var lastCycleSeconds: Double = 0
-    var warmed = false
+    var warmed = true
 
     public init(slos: [SLOSpec], windows: AlertWindowsCatalog, engine: any RuleQueryEngine, writer: any RuleSampleWriter,
                 interval: Int64 = 30_000, settings: AlertingSettings = AlertingSettings()) throws(SpecError) {
@@ -64,8 +64,12 @@ public actor SLOEvaluator {
     /// Fills the window rings from stored raw data, so windows are right from the first cycle
     /// after a (re)start: the 5m SLI by range query at 5-minute steps over the period and at
     /// every tick over the last 6 hours.
+    ///
+    /// It may run beside `evaluate`: until it is done, series are recorded but no alert
+    /// fires, since half-filled long windows would act like short ones.
     public func warmStart(at t: Int64) async {
-        warmed = true
+        warmed = false
+        defer { warmed = true }
         let block = SLOWindowSums.block
         for i in tracked.indices {
             let slo = tracked[i].spec
@@ -83,7 +87,7 @@ public actor SLOEvaluator {
                         let err = errors[key].map { Dictionary(zip($0.timestamps, $0.values), uniquingKeysWith: { $1 }) } ?? [:]
                         for (ts, v) in zip(series.timestamps, series.values) where v.isFinite {
                             let e = err[ts].flatMap { $0.isFinite ? $0 : nil } ?? 0
-                            if plan.blocks { sums.addBlock(endingAt: ts, errors: e, totals: v) } else { sums.addTick(at: ts, errors: e, totals: v) }
+                            if plan.blocks { sums.backfillBlock(endingAt: ts, errors: e, totals: v) } else { sums.backfillTick(at: ts, errors: e, totals: v) }
                         }
                         tracked[i].sums[key] = sums
                     }
@@ -168,6 +172,10 @@ public actor SLOEvaluator {
             tracked[i].lastError = nil
         } catch {
             tracked[i].lastError = error.description
+        }
+        if !warmed {
+            pageSamples = []
+            ticketSamples = []
         }
         var sent: [AlertNotification] = []
         for severity in ["page", "ticket"] {

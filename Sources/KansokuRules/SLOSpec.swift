@@ -110,6 +110,10 @@ public struct SLOPluginOptions: Sendable, Hashable {
     public var disableOptimizedPeriod = false
     /// The spec declares its queries MetricsQL (VictoriaMetrics), not PromQL.
     public var metricsQL = false
+    /// Extra labels of `sloth_slo_info` (`sloth.dev/contrib/info_labels/v1`).
+    public var infoLabels: [String: String] = [:]
+    /// Evaluation interval of the generated groups (`sloth.dev/contrib/rule_intervals/v1`).
+    public var ruleInterval: PromDuration?
 
     public init() {}
 }

@@ -104,6 +104,8 @@ struct SLOWindowSums: Sendable {
     var coarse: BucketRing
     /// End of the last 5-minute block added to `medium` and `coarse`.
     var lastBlock: Int64?
+    /// End of the first block added live: history from a warm start stops before it.
+    var firstLiveBlock: Int64?
 
     init(longestWindow: Int64, interval: Int64) {
         self.interval = max(1000, interval)
@@ -120,10 +122,25 @@ struct SLOWindowSums: Sendable {
     /// Records the 5-minute block ending at `end` (a multiple of 5 minutes).
     mutating func addBlock(endingAt end: Int64, errors: Double, totals: Double) {
         if let last = lastBlock, end <= last { return }
+        if firstLiveBlock == nil { firstLiveBlock = end }
         // The block (end−5m, end] belongs to the bucket holding its last instant.
         medium.add(at: end - 1, errors: errors, totals: totals)
         coarse.add(at: end - 1, errors: errors, totals: totals)
         lastBlock = end
+    }
+
+    /// Adds a block of history (warm start), which may run while live ticks arrive; blocks the
+    /// live evaluation already added are not counted twice.
+    mutating func backfillBlock(endingAt end: Int64, errors: Double, totals: Double) {
+        if let live = firstLiveBlock, end >= live { return }
+        medium.add(at: end - 1, errors: errors, totals: totals)
+        coarse.add(at: end - 1, errors: errors, totals: totals)
+        if lastBlock == nil || end > lastBlock! { lastBlock = end }
+    }
+
+    /// Records a tick of history (warm start); history ends before the first live tick.
+    mutating func backfillTick(at t: Int64, errors: Double, totals: Double) {
+        fine.set(at: t, errors: errors, totals: totals)
     }
 
     /// Error and total sums over `window` ending at `t`.

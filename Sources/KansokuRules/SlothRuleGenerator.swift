@@ -13,6 +13,18 @@ public struct SLOGenerateOptions: Sendable {
     public var version = KansokuRulesVersion.string
 
     public init() {}
+
+    /// Whether alert groups are generated (the opposite of `disableAlerts`).
+    public var includeAlerts: Bool {
+        get { !disableAlerts }
+        set { disableAlerts = !newValue }
+    }
+
+    /// Whether recording groups are generated (the opposite of `disableRecordings`).
+    public var includeRecordings: Bool {
+        get { !disableRecordings }
+        set { disableRecordings = !newValue }
+    }
 }
 
 /// Turns SLOs into the Prometheus recording and alerting rules Sloth generates: per SLO a
@@ -38,6 +50,7 @@ public enum SlothRuleGenerator {
                 out.append(RuleGroupSpec(name: "sloth-slo-alerts-\(slo.id)", rules: alerts, file: slo.file ?? "", position: slo.position))
             }
         }
+        if let i = slo.plugins.ruleInterval { for k in out.indices { out[k].interval = i } }
         return out
     }
 
@@ -89,7 +102,7 @@ public enum SlothRuleGenerator {
         let sel = selector(slo)
         let objective = formatGoFloat(slo.objectiveRatio)
         let days = formatGoFloat(Double(slo.period.milliseconds) / 86_400_000)
-        var info = labels
+        var info = labels.merging(slo.plugins.infoLabels) { $1 }
         info["sloth_mode"] = slo.source.slothMode
         info["sloth_objective"] = formatGoFloat(slo.objective)
         info["sloth_spec"] = slo.source.specName

@@ -26,6 +26,7 @@ struct SlothSpecReader {
     static let knownSLOPlugins: Set<String> = [
         "sloth.dev/core/debug/v1", "sloth.dev/core/sli_rules/v1", "sloth.dev/core/metadata_rules/v1",
         "sloth.dev/core/alert_rules/v1", "sloth.dev/core/validate/v1", "sloth.dev/contrib/validate_victoria_metrics/v1",
+        "sloth.dev/contrib/info_labels/v1", "sloth.dev/contrib/rule_intervals/v1",
     ]
 
     func read(_ root: Node.Mapping, source: SLOSourceFormat, doc: Node, walker w: inout YAMLWalker) -> SLODocument? {
@@ -177,6 +178,17 @@ struct SlothSpecReader {
             if id == "sloth.dev/contrib/validate_victoria_metrics/v1" {
                 skipValidation = true
                 opts.metricsQL = true
+            }
+            if id == "sloth.dev/contrib/info_labels/v1" {
+                for l in w.stringMap(pm["config"]?.mapping?["labels"], "config.labels") { opts.infoLabels[l.key] = l.value }
+            }
+            if id == "sloth.dev/contrib/rule_intervals/v1" {
+                let node = pm["config"]?.mapping?["interval"]?.mapping?["default"]
+                if let text = node?.string, let d = PromDuration(text), d.milliseconds > 0 {
+                    opts.ruleInterval = d
+                } else {
+                    w.fail(pm["config"] ?? p, "rule_intervals plugin needs config.interval.default, a duration such as 5m")
+                }
             }
             if id == "sloth.dev/core/sli_rules/v1", let cfg = pm["config"]?.mapping, let d = cfg["disableOptimized"] {
                 opts.disableOptimizedPeriod = w.bool(d, "disableOptimized") ?? false
