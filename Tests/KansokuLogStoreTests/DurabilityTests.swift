@@ -90,4 +90,33 @@ import Testing
         }
         try await reopened.close()
     }
+
+    @Test func maintainWritesOldChunksAndTruncatesTheWAL() async throws {
+        let dir = makeTempDirectory()
+        defer { removeDirectory(dir) }
+        let config = LogStoreConfig(directory: dir, blockSize: 1 << 20, maxChunkAge: 60 * second)
+        let store = try LogStore.open(config, logger: testLogger)
+        _ = try await store.append([StreamBatch(labels: labels(["app": "quiet"]),
+                                                entries: (0..<10).map { LogEntry(timestamp: baseTime + Int64($0), line: "q\($0)") })])
+        let id = try #require(store.streams(tenant: LogStore.defaultTenant, matchers: [eq("app", "quiet")], from: 0, through: .max).first?.id)
+        let before = store.blocks(tenant: LogStore.defaultTenant, stream: id, from: 0, through: .max)
+        #expect(before.allSatisfy { $0.isHead })
+        await store.maintain(now: TimeParser.currentNanos() + 120 * second)
+        await store.segments.barrier()
+        let blocks = store.blocks(tenant: LogStore.defaultTenant, stream: id, from: 0, through: .max)
+        #expect(blocks.count == 1)
+        #expect(blocks.allSatisfy { $0.location.hasPrefix("periods/") })
+        // New appends go to a new WAL segment; the old one is gone.
+        store.wal.rotate()
+        _ = try await store.append([StreamBatch(labels: labels(["app": "quiet"]), entries: [LogEntry(timestamp: baseTime + 100, line: "later")])])
+        await store.maintain(now: TimeParser.currentNanos() + 240 * second)
+        await store.segments.barrier()
+        let wal = try FileManager.default.contentsOfDirectory(atPath: dir + "/wal").filter { $0.hasSuffix(".wal") }
+        #expect(wal.count <= 1)
+        try await store.close()
+        let reopened = try LogStore.open(config, logger: testLogger)
+        let back = try readAll(reopened, [eq("app", "quiet")])
+        #expect(back.first?.entries.count == 11)
+        try await reopened.close()
+    }
 }
