@@ -68,12 +68,17 @@ struct MetricsImportCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "No progress output.") var quiet = false
     @Argument(help: "OpenMetrics text with timestamps, ending in # EOF.") var file: String
 
+    static func showProgress(_ name: String, done: Int, total: Int) {
+        let pct = total > 0 ? Int(Double(done) / Double(total) * 100) : 0
+        FileHandle.standardError.write(Data("\rimporting \(name): \(pct)%".utf8))
+    }
+
     func run() async throws {
         do {
-            let summary = try await MetricsBackfill.run(file: file, dataDirectory: dataDir, progress: quiet ? nil : { done, total in
-                let pct = total > 0 ? Int(Double(done) / Double(total) * 100) : 0
-                FileHandle.standardError.write(Data("\rimporting \(file): \(pct)%".utf8))
-            })
+            let name = file
+            var report: (@Sendable (Int, Int) -> Void)?
+            if !quiet { report = { @Sendable done, total in Self.showProgress(name, done: done, total: total) } }
+            let summary = try await MetricsBackfill.run(file: file, dataDirectory: dataDir, progress: report)
             if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
             print(summary)
         } catch let e as ClientError {

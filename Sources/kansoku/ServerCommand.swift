@@ -87,9 +87,15 @@ struct DemoCommand: AsyncParsableCommand {
         if options.dataDir == nil { config.storage.path = "./data/demo" }
         let logger = options.logger("kansoku")
         let demo = DemoOptions(firstIncidentAfter: firstIncident, incidentEvery: incidentEvery, withDashboard: !noTui)
-        let code = try await KansokuDemo(config: config, options: demo, logger: logger).run(dashboard: noTui ? nil : { addr in
-            try await TUILauncher.run(addr: addr, dashboard: nil, tenant: nil)
-        })
+        var dashboard: (@Sendable (String) async throws -> Int32)?
+        if !noTui { dashboard = { @Sendable addr in try await TUILauncher.run(addr: addr, dashboard: nil, tenant: nil) } }
+        if !noTui {
+            // The dashboard owns the terminal: the server's log goes to a file instead of stderr.
+            try FileManager.default.createDirectory(atPath: config.storage.path, withIntermediateDirectories: true)
+            let fd = open(config.storage.path + "/kansoku.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            if fd >= 0 { dup2(fd, 2); close(fd) }
+        }
+        let code = try await KansokuDemo(config: config, options: demo, logger: logger).run(dashboard: dashboard)
         if code != 0 { throw ExitCode(code) }
     }
 }
