@@ -42,7 +42,7 @@ final class DemoMetrics: Sendable {
             let h = s.latency[handler]!
             let base = "service=\"streaming\",handler=\"\(handler)\""
             for (i, b) in Self.buckets.enumerated() {
-                out += "http_request_duration_seconds_bucket{\(base),le=\"\(b)\"} \(h.counts[i])\n"
+                out += "http_request_duration_seconds_bucket{\(base),le=\"\(formatPromFloat(b))\"} \(h.counts[i])\n"
             }
             out += "http_request_duration_seconds_bucket{\(base),le=\"+Inf\"} \(h.count)\n"
             out += "http_request_duration_seconds_sum{\(base)} \(h.sum)\n"
