@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// The dashboard for real: a demo server with an incident, `kansoku tui` in a tmux pane,
+/// the drill-down keys sent, the screen read back, and the terminal restored after `q`.
+@Suite(.serialized) struct TUIEndToEndTests {
+    func tmux(_ args: String...) throws -> String {
+        try runCommand(TestPaths.which("tmux")!, args).output
+    }
+
+    func waitFor(_ session: String, timeout: TimeInterval, _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = ""
+        while Date() < deadline {
+            screen = try tmux("capture-pane", "-t", session, "-p")
+            if condition(screen) { return screen }
+            usleep(500_000)
+        }
+        return screen
+    }
+
+    @Test func drillDownFromBurningSLOToAccessLogErrors() throws {
+        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
+        guard TestPaths.which("tmux") != nil else { TestPaths.skip("tmux not installed (make test-deps)"); return }
+        let dir = TestPaths.makeTempDir("tui-e2e")
+        let demo = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"),
+                                     subcommand: ["demo", "--no-tui", "--first-incident", "3"])
+        defer { demo.stop() }
+        let session = "kansoku-e2e-\(getpid())"
+        _ = try tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "48",
+                     "env TERM=xterm-256color \(bin.path) tui --addr \(demo.addr)")
+        defer { _ = try? tmux("kill-session", "-t", session) }
+        _ = try tmux("set-option", "-t", session, "remain-on-exit", "on")
+
+        // The incident burns the budget: the SLO table shows it firing, the alert is listed.
+        let burning = try waitFor(session, timeout: 120) { $0.contains("FIRING page") && $0.contains("StreamingPlaybackAvailability") }
+        #expect(burning.contains("streaming/playback-availability"), "\(burning)")
+        #expect(burning.contains("FIRING page"), "\(burning)")
+        #expect(burning.contains("StreamingPlaybackAvailability"), "\(burning)")
+
+        // Enter on the burning SLO: its service's error patterns.
+        _ = try tmux("send-keys", "-t", session, "Enter")
+        let patterns = try waitFor(session, timeout: 30) { $0.contains("patterns") && $0.contains("COUNT") }
+        #expect(patterns.contains("logs over the burning window"), "\(patterns)")
+        #expect(patterns.contains("upstream"), "\(patterns)")
+
+        // Enter on the top pattern: its lines, access-log errors among them.
+        _ = try tmux("send-keys", "-t", session, "Enter")
+        let lines = try waitFor(session, timeout: 10) { $0.contains("pattern:") }
+        #expect(lines.contains("pattern:"), "\(lines)")
+        #expect(lines.contains(" 503 ") || lines.contains(" 504 ") || lines.contains("ERROR"), "\(lines)")
+
+        // q: the program ends and the normal screen is back (no dashboard left on it).
+        _ = try tmux("send-keys", "-t", session, "q")
+        let restored = try waitFor(session, timeout: 10) { !$0.contains("Kansoku overview") }
+        #expect(!restored.contains("Kansoku overview"), "\(restored)")
+        let dead = try tmux("display-message", "-t", session, "-p", "#{pane_dead} #{pane_dead_status}")
+        #expect(dead.trimmingCharacters(in: .whitespacesAndNewlines) == "1 0", "\(dead)")
+    }
+}
