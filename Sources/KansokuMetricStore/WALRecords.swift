@@ -48,11 +48,35 @@ enum WALRecord {
             for s in samples {
                 w.writeVarint(Int64(bitPattern: s.ref &- prevRef))
                 w.writeVarint(s.t &- prevT)
-                w.writeU64(s.v.bitPattern)
+                writeValue(s.v, &w)
                 prevRef = s.ref
                 prevT = s.t
             }
         }, into: &out)
+    }
+
+    /// Values that are whole numbers (counters, buckets, most gauges) take a zig-zag varint
+    /// with a 0 low bit; anything else (fractions, NaNs, ±Inf, -0) a 1 then its 64 raw bits.
+    static func writeValue(_ v: Double, _ w: inout ByteWriter) {
+        if v.isFinite, v.rounded() == v, abs(v) < 0x1p52 {
+            let i = Int64(v)
+            if Double(i).bitPattern == v.bitPattern {
+                w.writeUVarint(UInt64(bitPattern: (i << 1) ^ (i >> 63)) << 1)
+                return
+            }
+        }
+        w.writeU8(1)
+        w.writeU64(v.bitPattern)
+    }
+
+    static func readValue(_ r: inout ByteReader) throws(ByteReadError) -> Double {
+        let h = try r.readUVarint()
+        if h & 1 == 1 {
+            guard h == 1 else { throw .badVarint(offset: r.offset) }
+            return Double(bitPattern: try r.readU64())
+        }
+        let z = h >> 1
+        return Double(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
     }
 
     enum Decoded {
@@ -88,7 +112,7 @@ enum WALRecord {
             for _ in 0..<n {
                 ref = ref &+ UInt64(bitPattern: try r.readVarint())
                 t = t &+ (try r.readVarint())
-                let v = Double(bitPattern: try r.readU64())
+                let v = try readValue(&r)
                 out.append(RefSample(ref: ref, t: t, v: v))
             }
             return .samples(out)

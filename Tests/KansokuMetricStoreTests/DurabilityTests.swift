@@ -158,14 +158,14 @@ import Glibc
         let dir = TempDir()
         defer { dir.cleanup() }
         let store = try openStore(dir)  // 64 KiB segments
-        for k in 0..<170 { _ = try await store.append(batch(100, at: base + Int64(k) * 60_000)) }
+        for k in 0..<170 { _ = try await store.append(batch(200, at: base + Int64(k) * 60_000)) }
         #expect(store.stats().walSegments > 2)
-        for k in 170..<400 { _ = try await store.append(batch(100, at: base + Int64(k) * 60_000)) }
+        for k in 170..<400 { _ = try await store.append(batch(200, at: base + Int64(k) * 60_000)) }
         try await store.compact()
         let names = try FileIO.list(dir.path + "/wal")
         #expect(names.filter { $0.hasPrefix("checkpoint.") }.count == 1)
         let again = try openStore(dir)
-        #expect(count(again) == 400 * 100)
+        #expect(count(again) == 400 * 200)
         try await again.close()
         try await store.close()
     }
