@@ -1,0 +1,53 @@
+import Foundation
+import KansokuCore
+import KansokuTUI
+
+/// `kansoku-bench tui`: the dashboard's frame cost at 200×60 with live-looking data — full
+/// render + diff per frame, bytes written for an idle refresh (nothing changed) and for one
+/// new log line, and the CPU an idle dashboard uses at its 5 Hz tick.
+enum TUIBench {
+    static func run(arguments: [String]) async throws {
+        let now = TimeParser.currentNanos()
+        var m = DashboardModel(spec: try DashboardSpec.parse(DashboardSpec.embeddedOverview), address: "http://127.0.0.1:3100")
+        m.now = now
+        m.lastUpdate = now
+        m.slos = (0..<6).map { i in
+            SLORow(service: "svc-\(i)", slo: "availability", objective: 0.999, errorRatio5m: 0.01 * Double(i), budgetRemaining: 1 - 0.15 * Double(i),
+                   burnRates: ["5m": Double(i) * 3, "30m": 2, "1h": Double(i), "2h": 1, "6h": 0.5, "1d": 0.2, "3d": 0.1], firing: i > 4 ? ["page"] : [])
+        }
+        m.series[2] = (0..<4).map { s in
+            SeriesData(labels: Labels(["sloth_slo": "slo-\(s)"]), points: (0..<240).map { (t: Double($0) * 15, v: sin(Double($0 + s * 10) / 20) + 1) })
+        }
+        m.logs[3] = (0..<500).map { i in
+            LogLine(timestamp: now - Int64(i) * 100_000_000, labels: Labels(["app": "nginx"]),
+                    line: "10.0.\(i % 256).1 - - [22/Nov/2026:02:47:30 +0000] \"GET /live/seg-\(i).ts HTTP/1.1\" 503 157 \"-\" \"ExoPlayerLib/2.19.1\" rt=1.2")
+        }
+        let frames = 400
+        var renderer = Renderer(depth: .palette256)
+        _ = renderer.render(DashboardView.render(m, width: 200, height: 60))
+        let clock = ContinuousClock()
+        var idleBytes = 0
+        let start = clock.now
+        for _ in 0..<frames {
+            renderer.invalidate()
+            _ = renderer.render(DashboardView.render(m, width: 200, height: 60))
+        }
+        let fullFrame = (clock.now - start) / frames
+        let idleStart = clock.now
+        for _ in 0..<frames { idleBytes += renderer.render(DashboardView.render(m, width: 200, height: 60)).count }
+        let idleFrame = (clock.now - idleStart) / frames
+        m.logs[3]!.insert(LogLine(timestamp: now + 1, labels: Labels(["app": "streaming-api"]), line: "ERROR origin-3 connection pool exhausted"), at: 0)
+        m.logs[3]!.removeLast()
+        let changed = renderer.render(DashboardView.render(m, width: 200, height: 60)).count
+        let fullMs = Double(fullFrame.components.attoseconds) / 1e15 + Double(fullFrame.components.seconds) * 1000
+        let idleMs = Double(idleFrame.components.attoseconds) / 1e15 + Double(idleFrame.components.seconds) * 1000
+        // The idle loop renders on each 200 ms tick: CPU share = frame time × 5 per second.
+        let idleCPU = idleMs * 5 / 1000
+        print(#"{"bench":"tui","what":"frame","size":"200x60","render_diff_ms":\#(fmt(fullMs)),"target_ms":5}"#)
+        print(#"{"bench":"tui","what":"idle_refresh","bytes_written":\#(idleBytes / frames),"frame_ms":\#(fmt(idleMs))}"#)
+        print(#"{"bench":"tui","what":"one_new_log_line","bytes_written":\#(changed)}"#)
+        print(#"{"bench":"tui","summary":true,"render_diff_ms":\#(fmt(fullMs)),"idle_bytes":\#(idleBytes / frames),"idle_cpu_fraction_of_core":\#(fmt(idleCPU)),"targets":{"render_diff_ms":"<5","idle_bytes":"0","idle_cpu":"<0.02"}}"#)
+    }
+
+    static func fmt(_ v: Double) -> String { String(format: "%.4f", v) }
+}
