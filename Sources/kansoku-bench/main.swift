@@ -7,6 +7,8 @@ let suites: [String: (summary: String, run: @Sendable ([String]) async throws ->
     "logs-ingest": ("tail → WAL → zstd chunks, beside zstd -3 on 1 MiB pieces", { try await LogsIngestBench.run(arguments: $0) }),
     "logs-query": ("LogQL over the store, beside rg -z on one .zst per stream", { try await LogsQueryBench.run(arguments: $0) }),
     "metrics": ("Gorilla head append, bytes/sample and memory/series, beside Prometheus", { try await MetricsBench.run(arguments: $0) }),
+    "promql": ("PromQL evaluation over the metric store", { try await PromQLBench.run(arguments: $0) }),
+    "scrape": ("exposition parsing and scrape appends", { try await ScrapeBench.run(arguments: $0) }),
     "slo": ("one evaluation cycle of 1,000 SLOs over 30 days", { try await SLOBench.run(arguments: $0) }),
     "tui": ("render + diff per frame, bytes per idle refresh, idle CPU", { try await TUIBench.run(arguments: $0) }),
 ]
