@@ -53,6 +53,15 @@ final class LoadedSeries {
     let vs: [Double]
     let rangeTs: [Int64]
     let rangeVs: [Double]
+    /// The range samples again in plain buffers: the per-step hot loop reads them without
+    /// reference counting.
+    let rangeTimes: UnsafeMutableBufferPointer<Int64>
+    let rangeValues: UnsafeMutableBufferPointer<Double>
+
+    deinit {
+        rangeTimes.deallocate()
+        rangeValues.deallocate()
+    }
 
     init(_ s: QueryableSeries) {
         labels = s.labels
@@ -72,6 +81,10 @@ final class LoadedSeries {
             rangeTs = s.timestamps
             rangeVs = s.values
         }
+        rangeTimes = .allocate(capacity: rangeTs.count)
+        _ = rangeTimes.initialize(from: rangeTs)
+        rangeValues = .allocate(capacity: rangeVs.count)
+        _ = rangeValues.initialize(from: rangeVs)
     }
 }
 

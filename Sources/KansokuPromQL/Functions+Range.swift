@@ -114,16 +114,14 @@ extension Evaluator {
             let loaded = data[Evaluator.key(m.selector.matchers)] ?? []
             out.reserveCapacity(loaded.count)
             for s in loaded {
-                let v: Double? = s.rangeTs.withUnsafeBufferPointer { tb in
-                    s.rangeVs.withUnsafeBufferPointer { vb in
-                        let hi = searchAbove(tb, ref)
-                        let lo = searchAbove(tb, ref - m.range)
-                        guard lo < hi else { return nil }
-                        let w = Window(ts: UnsafeBufferPointer(rebasing: tb[lo..<hi]), vs: UnsafeBufferPointer(rebasing: vb[lo..<hi]))
-                        return rangeValue(fn, w, bounds, t, scalarArgs)
-                    }
+                let tb = UnsafeBufferPointer(s.rangeTimes), vb = UnsafeBufferPointer(s.rangeValues)
+                let hi = searchAbove(tb, ref)
+                let lo = searchAbove(tb, ref - m.range)
+                guard lo < hi else { continue }
+                let w = Window(ts: UnsafeBufferPointer(rebasing: tb[lo..<hi]), vs: UnsafeBufferPointer(rebasing: vb[lo..<hi]))
+                if let v = rangeValue(fn, w, bounds, t, scalarArgs) {
+                    out.append(EvalSample(labels: s.labels, v: v, dropName: !keepName, sid: s.sid))
                 }
-                if let v { out.append(EvalSample(labels: s.labels, v: v, dropName: !keepName, sid: s.sid)) }
             }
             return out
         }
