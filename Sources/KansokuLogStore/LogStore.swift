@@ -33,7 +33,7 @@ public final class LogStore: Sendable {
 
     /// Opens (or creates) the store in `config.directory`: reopens the period indexes, then
     /// replays the WAL (a torn last record is dropped) and writes what it held into chunks.
-    public static func open(_ config: LogStoreConfig, logger: Logger) throws(LogStoreError) -> LogStore {
+    public static func open(_ config: LogStoreConfig, logger: Logger = Logger(label: "kansoku.logstore")) throws(LogStoreError) -> LogStore {
         guard config.blockSize > 0, config.chunkTargetSize > 0, config.periodLength > 0, config.walSegmentSize > 0 else {
             throw .invalidConfig("blockSize, chunkTargetSize, periodLength and walSegmentSize must be positive")
         }

@@ -1,7 +1,6 @@
 import Foundation
 import KansokuCore
 import KansokuLogStore
-import Logging
 
 /// `kansoku-bench logs-ingest --corpus DIR`: ingests every `<app>-<host>.log` of a gen-corpus
 /// folder as its own stream (labels app, host) through the WAL (group commit, fsync) into
@@ -82,7 +81,7 @@ enum LogsIngestBench {
         let before = try zstdPieces(pieces: pieces, names: pieceNames, rawBytes: rawBytes, run: 1)
 
         // Ingest.
-        let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: fsync), logger: Logger(label: "bench"))
+        let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: fsync))
         let clock = ContinuousClock()
         let cpuBefore = cpuSeconds(RUSAGE_SELF)
         let began = clock.now
@@ -291,7 +290,7 @@ enum LogsIngestBench {
     }
 
     static func filterStats(_ dir: String) -> (blocks: Int, filterBytes: Int) {
-        guard let store = try? LogStore.open(LogStoreConfig(directory: dir), logger: Logger(label: "bench")) else { return (0, 0) }
+        guard let store = try? LogStore.open(LogStoreConfig(directory: dir)) else { return (0, 0) }
         var blocks = 0, bytes = 0
         for s in store.streams(tenant: LogStore.defaultTenant, matchers: [], from: .min, through: .max) {
             for b in store.blocks(tenant: LogStore.defaultTenant, stream: s.id, from: .min, through: .max) {
