@@ -24,18 +24,33 @@ enum WALRecord {
         out.append(contentsOf: w.bytes)
     }
 
+    /// A series record carries its own symbol table: label strings repeat across series
+    /// (names always, values often), so each pair costs two small indexes.
     static func encodeSeries(_ series: [(ref: UInt64, labels: Labels)], into out: inout [UInt8]) {
         guard !series.isEmpty else { return }
-        frame(type: seriesType, { w in
-            w.writeUVarint(UInt64(series.count))
-            for s in series {
-                w.writeUVarint(s.ref)
-                w.writeUVarint(UInt64(s.labels.count))
-                for l in s.labels {
-                    w.writeString(l.name)
-                    w.writeString(l.value)
-                }
+        var symbols: [String] = []
+        var index: [String: UInt64] = [:]
+        func id(_ s: String) -> UInt64 {
+            if let i = index[s] { return i }
+            let i = UInt64(symbols.count)
+            symbols.append(s)
+            index[s] = i
+            return i
+        }
+        var body = ByteWriter(capacity: series.count * 16)
+        for s in series {
+            body.writeUVarint(s.ref)
+            body.writeUVarint(UInt64(s.labels.count))
+            for l in s.labels {
+                body.writeUVarint(id(l.name))
+                body.writeUVarint(id(l.value))
             }
+        }
+        frame(type: seriesType, { w in
+            w.writeUVarint(UInt64(symbols.count))
+            for sym in symbols { w.writeString(sym) }
+            w.writeUVarint(UInt64(series.count))
+            w.writeBytes(body.bytes)
         }, into: &out)
     }
 
@@ -88,6 +103,14 @@ enum WALRecord {
         var r = ByteReader(body)
         switch type {
         case seriesType:
+            let m = Int(clamping: try r.readUVarint())
+            var symbols: [String] = []
+            symbols.reserveCapacity(min(m, 1 << 16))
+            for _ in 0..<m { symbols.append(try r.readString()) }
+            func symbol(_ i: UInt64) throws(ByteReadError) -> String {
+                guard i < UInt64(symbols.count) else { throw .badVarint(offset: r.offset) }
+                return symbols[Int(i)]
+            }
             let n = Int(clamping: try r.readUVarint())
             var out: [(ref: UInt64, labels: Labels)] = []
             out.reserveCapacity(min(n, 1 << 16))
@@ -95,9 +118,10 @@ enum WALRecord {
                 let ref = try r.readUVarint()
                 let k = Int(clamping: try r.readUVarint())
                 var ls: [Label] = []
+                ls.reserveCapacity(min(k, 64))
                 for _ in 0..<k {
-                    let name = try r.readString()
-                    let value = try r.readString()
+                    let name = try symbol(try r.readUVarint())
+                    let value = try symbol(try r.readUVarint())
                     ls.append(Label(name: name, value: value))
                 }
                 out.append((ref, Labels(sorted: ls)))

@@ -1,3 +1,4 @@
+import KansokuCore
 import Testing
 @testable import KansokuMetricStore
 
@@ -22,5 +23,24 @@ import Testing
         var small: [UInt8] = []
         WALRecord.encodeSamples([.init(ref: 1, t: 0, v: 1234)], into: &small)
         #expect(small.count <= 8 + 1 + 1 + 1 + 1 + 3)
+    }
+}
+
+@Suite struct WALSeriesRecordTests {
+    @Test func seriesRecordsShareSymbols() throws {
+        let series = (0..<100).map { i in
+            (ref: UInt64(i + 1), labels: Labels(["__name__": "http_requests_total", "job": "api", "pod": "pod-\(i % 10)", "code": "200"]))
+        }
+        var bytes: [UInt8] = []
+        WALRecord.encodeSeries(series, into: &bytes)
+        var back: [(ref: UInt64, labels: Labels)] = []
+        _ = bytes.withUnsafeBytes { buf in
+            WALRecord.scan(buf) { type, body in
+                if case .series(let s)? = try? WALRecord.decode(type: type, body: body) { back = s }
+            }
+        }
+        #expect(back.map(\.ref) == series.map(\.ref))
+        #expect(back.map(\.labels) == series.map(\.labels))
+        #expect(bytes.count < 100 * 12)
     }
 }
