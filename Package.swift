@@ -98,10 +98,20 @@ let package = Package(
         .testTarget(name: "KansokuIngestTests", dependencies: ["KansokuIngest"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuScrapeTests", dependencies: ["KansokuScrape"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuRulesTests", dependencies: ["KansokuRules"], swiftSettings: swiftSettings),
-        .testTarget(name: "KansokuNotifyTests", dependencies: ["KansokuNotify"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuNotifyTests", dependencies: [
+            "KansokuNotify",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuServerTests", dependencies: ["KansokuServer"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuTUITests", dependencies: ["KansokuTUI"], swiftSettings: swiftSettings),
         // Heavy tests of the real binary: crash, interop with real peers, tmux.
-        .testTarget(name: "KansokuEndToEndTests", dependencies: ["KansokuCore", "KansokuLogStore", "KansokuIngest"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuEndToEndTests", dependencies: [
+            "KansokuCore", "KansokuLogStore", "KansokuIngest", "KansokuNotify",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
     ]
 )
