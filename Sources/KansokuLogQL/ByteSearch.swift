@@ -39,10 +39,16 @@ public enum ByteSearch {
             let a = h.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
             let b = h.loadUnaligned(fromByteOffset: i + lastOff, as: SIMD16<UInt8>.self)
             let hit = (a .== first) .& (b .== lastB)
-            if any(hit) {
-                for k in 0..<16 where hit[k] {
-                    if memcmp(h + i + k + 1, np + 1, m - 2) == 0 { return i + k }
-                }
+            var (w0, w1) = words(hit)
+            while w0 != 0 {
+                let k = w0.trailingZeroBitCount >> 3
+                if memcmp(h + i + k + 1, np + 1, m - 2) == 0 { return i + k }
+                w0 &= ~(0xFF << UInt64(k << 3))
+            }
+            while w1 != 0 {
+                let k = w1.trailingZeroBitCount >> 3
+                if memcmp(h + i + 8 + k + 1, np + 1, m - 2) == 0 { return i + 8 + k }
+                w1 &= ~(0xFF << UInt64(k << 3))
             }
             i += 16
         }
@@ -71,10 +77,16 @@ public enum ByteSearch {
                 let a = h.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self) | fm1
                 let b = h.loadUnaligned(fromByteOffset: i + 1, as: SIMD16<UInt8>.self) | fm2
                 let hit = (a .== f1) .& (b .== f2)
-                if any(hit) {
-                    for k in 0..<16 where hit[k] {
-                        if equalFolded(h + i + k, lowerNeedle) { return true }
-                    }
+                var (w0, w1) = words(hit)
+                while w0 != 0 {
+                    let k = w0.trailingZeroBitCount >> 3
+                    if equalFolded(h + i + k, lowerNeedle) { return true }
+                    w0 &= ~(0xFF << UInt64(k << 3))
+                }
+                while w1 != 0 {
+                    let k = w1.trailingZeroBitCount >> 3
+                    if equalFolded(h + i + 8 + k, lowerNeedle) { return true }
+                    w1 &= ~(0xFF << UInt64(k << 3))
                 }
                 i += 16
             }
@@ -84,6 +96,13 @@ public enum ByteSearch {
             i += 1
         }
         return false
+    }
+
+    /// The 16 lanes of a byte mask as two words (0xFF per set lane), avoiding the generic
+    /// (unspecialized) `any(_:)` reduction in the hot loop.
+    @inline(__always) static func words(_ m: SIMDMask<SIMD16<Int8>>) -> (UInt64, UInt64) {
+        let v = unsafeBitCast(m, to: SIMD2<UInt64>.self)
+        return (v[0], v[1])
     }
 
     @inline(__always) static func isLetter(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) }
