@@ -247,6 +247,7 @@ import Testing
         let writer = Writer(dir: logs)
         writer.start()
         var rng = SystemRandomNumberGenerator()
+        var reconciliations = 0
         for round in 1...20 {
             let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"), config: config)
             // After every restart: nothing stored twice, nothing that was never written.
@@ -259,6 +260,8 @@ import Testing
             #expect(strange.isEmpty, "after restart \(round): lines never written, e.g. \(strange.sorted().prefix(3))")
             usleep(UInt32.random(in: 100_000...1_500_000, using: &rng))
             server.kill9()
+            // Batches left unconfirmed by the previous kill, settled at this start.
+            reconciliations += server.log.components(separatedBy: "reconciled unconfirmed batch").count - 1
             if round % 5 == 0 { usleep(300_000) }  // sometimes the files move on while nobody reads them
         }
         let written = writer.stop()
@@ -277,8 +280,10 @@ import Testing
         let missing = written.keys.filter { stored[$0] == nil }
         let duplicated = stored.filter { $0.value > 1 }
         let unknown = stored.keys.filter { written[$0] == nil }
+        reconciliations += server.log.components(separatedBy: "reconciled unconfirmed batch").count - 1
         print("ingest crash test: 20 kill -9, \(total) lines written, \(storedCount) stored, "
-              + "\(missing.count) missing, \(duplicated.count) duplicated, \(unknown.count) unknown")
+              + "\(missing.count) missing, \(duplicated.count) duplicated, \(unknown.count) unknown, "
+              + "\(reconciliations) unconfirmed batches reconciled at restarts")
         #expect(missing.isEmpty, "missing lines, e.g. \(missing.sorted().prefix(5))")
         #expect(duplicated.isEmpty, "duplicated lines, e.g. \(duplicated.keys.sorted().prefix(5))")
         #expect(unknown.isEmpty, "lines never written (split or corrupted), e.g. \(unknown.sorted().prefix(5))")
