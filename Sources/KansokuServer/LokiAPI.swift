@@ -64,7 +64,7 @@ struct LokiAPI: Sendable {
 
     func push(_ request: inout Request, tenant: String) async throws -> Response {
         let body = try await request.collectBody(upTo: settings.maxRequestBytes)
-        let contentType = request.headers[.contentType] ?? "application/json"
+        let contentType = request.headers[.contentType]
         var bytes = Array(body.readableBytesView)
         switch request.headers[.contentEncoding]?.lowercased() {
         case nil, "", "identity": break
