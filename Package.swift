@@ -35,12 +35,12 @@ let package = Package(
         .target(name: "KansokuLogStore", dependencies: [
             "KansokuCore", "CZstd",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: swiftSettings),
+        ], exclude: ["FORMAT.md"], swiftSettings: swiftSettings),
         .target(name: "KansokuLogQL", dependencies: ["KansokuCore", "KansokuLogStore"], swiftSettings: swiftSettings),
         .target(name: "KansokuMetricStore", dependencies: [
             "KansokuCore",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: swiftSettings),
+        ], exclude: ["FORMAT.md"], swiftSettings: swiftSettings),
         .target(name: "KansokuPromQL", dependencies: ["KansokuCore", "KansokuMetricStore"], swiftSettings: swiftSettings),
         .target(name: "KansokuIngest", dependencies: [
             "KansokuCore", "KansokuLogStore",

@@ -88,12 +88,17 @@ final class ServerCore: Sendable {
 
     func backgroundServices() -> [any Service] {
         var services = loops.services()
-        // Retention and housekeeping once a minute.
-        services.append(TaskService("retention") { [logStore, logger] in
+        // Housekeeping: aged chunks closed every 30 s, retention every 5 minutes.
+        services.append(TaskService("log-maintenance") { [logStore, logger] in
+            var rounds = 0
             while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(60))
-                do { try logStore.applyRetention(now: TimeParser.currentNanos()) } catch {
-                    logger.error("log retention failed", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(30))
+                await logStore.maintain()
+                rounds += 1
+                if rounds % 10 == 0 {
+                    do { try logStore.applyRetention(now: TimeParser.currentNanos()) } catch {
+                        logger.error("log retention failed", metadata: ["error": "\(error)"])
+                    }
                 }
             }
         })
