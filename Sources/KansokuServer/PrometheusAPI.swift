@@ -104,7 +104,7 @@ struct PrometheusAPI: Sendable {
         if let e = error as? APIError { return e }
         switch error as? PromQLError {
         case .parse?: return .badRequest("\(error)")
-        case .limit?: return .badRequest("\(error)")
+        case .storage?: return APIError(.internalServerError, .internal, "\(error)")
         default: return .unprocessable("\(error)")
         }
     }
