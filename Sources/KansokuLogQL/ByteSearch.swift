@@ -65,17 +65,19 @@ public enum ByteSearch {
         if m == 0 { return true }
         let n = hay.count
         guard n >= m, let h = hay.baseAddress else { return false }
+        // candidates: first and last byte match (far apart, so less correlated than neighbours)
         let first = lowerNeedle[0]
-        let second = m > 1 ? lowerNeedle[1] : 0
-        let foldFirst = isLetter(first), foldSecond = m > 1 && isLetter(second)
+        let lastOff = m - 1
+        let second = lowerNeedle[lastOff]
+        let foldFirst = isLetter(first), foldSecond = isLetter(second)
         let f1 = SIMD16<UInt8>(repeating: first), f2 = SIMD16<UInt8>(repeating: second)
         let fm1 = SIMD16<UInt8>(repeating: foldFirst ? 0x20 : 0), fm2 = SIMD16<UInt8>(repeating: foldSecond ? 0x20 : 0)
         var i = 0
         let last = n - m
         if m > 1 {
-            while i + 16 <= last + 1 && i + 17 <= n {
+            while i + 15 <= last {
                 let a = h.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self) | fm1
-                let b = h.loadUnaligned(fromByteOffset: i + 1, as: SIMD16<UInt8>.self) | fm2
+                let b = h.loadUnaligned(fromByteOffset: i + lastOff, as: SIMD16<UInt8>.self) | fm2
                 let hit = (a .== f1) .& (b .== f2)
                 var (w0, w1) = words(hit)
                 while w0 != 0 {
