@@ -172,7 +172,7 @@ enum MetricsBench {
             "kansoku_sim_block_bytes_per_sample": blockSamples > 0 ? rounded(blockBytes / blockSamples) : 0,
             "kansoku_sim_chunk_bytes_per_sample": blockSamples > 0 ? rounded(chunkBytes / blockSamples) : 0,
             "kansoku_sim_rss_delta_per_series": rounded(Double(rssAfter - rssBefore) / Double(max(1, st.headSeries)), 1),
-            "append_durable_samples_per_sec": rounded(Double(appended) / appendSeconds, 1),
+            "append_durable_samples_per_sec": appendSeconds > 0 ? rounded(Double(appended) / appendSeconds, 1) : 0,
         ]
         emit(["suite": "metrics", "name": "simulated_hours", "hours": hours, "samples": appended,
               "blocks": st.blocks, "block_samples": Int(blockSamples), "head_series": st.headSeries,
