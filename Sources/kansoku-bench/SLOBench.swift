@@ -13,7 +13,7 @@ enum SLOBench {
     static func emit(_ object: [String: Any]) {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         print(String(decoding: data, as: UTF8.self))
-        fflush(stdout)
+        fflush(nil)
     }
 
     static func option(_ args: [String], _ name: String, _ fallback: Int) -> Int {
