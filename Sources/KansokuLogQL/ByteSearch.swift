@@ -60,11 +60,16 @@ public enum ByteSearch {
     }
 
     /// ASCII case-insensitive containment; `lowerNeedle` must already be lower-case.
-    public static func containsFolded(_ lowerNeedle: UnsafeRawBufferPointer, in hay: UnsafeRawBufferPointer) -> Bool {
+    @inline(__always) public static func containsFolded(_ lowerNeedle: UnsafeRawBufferPointer, in hay: UnsafeRawBufferPointer) -> Bool {
+        findFolded(lowerNeedle, in: hay) != nil
+    }
+
+    /// First index of an ASCII case-insensitive match; `lowerNeedle` must be lower-case.
+    public static func findFolded(_ lowerNeedle: UnsafeRawBufferPointer, in hay: UnsafeRawBufferPointer) -> Int? {
         let m = lowerNeedle.count
-        if m == 0 { return true }
+        if m == 0 { return 0 }
         let n = hay.count
-        guard n >= m, let h = hay.baseAddress else { return false }
+        guard n >= m, let h = hay.baseAddress else { return nil }
         // candidates: first and last byte match (far apart, so less correlated than neighbours)
         let first = lowerNeedle[0]
         let lastOff = m - 1
@@ -82,22 +87,22 @@ public enum ByteSearch {
                 var (w0, w1) = words(hit)
                 while w0 != 0 {
                     let k = w0.trailingZeroBitCount >> 3
-                    if equalFolded(h + i + k, lowerNeedle) { return true }
+                    if equalFolded(h + i + k, lowerNeedle) { return i + k }
                     w0 &= ~(0xFF << UInt64(k << 3))
                 }
                 while w1 != 0 {
                     let k = w1.trailingZeroBitCount >> 3
-                    if equalFolded(h + i + 8 + k, lowerNeedle) { return true }
+                    if equalFolded(h + i + 8 + k, lowerNeedle) { return i + 8 + k }
                     w1 &= ~(0xFF << UInt64(k << 3))
                 }
                 i += 16
             }
         }
         while i <= last {
-            if lower(h.load(fromByteOffset: i, as: UInt8.self)) == first, equalFolded(h + i, lowerNeedle) { return true }
+            if lower(h.load(fromByteOffset: i, as: UInt8.self)) == first, equalFolded(h + i, lowerNeedle) { return i }
             i += 1
         }
-        return false
+        return nil
     }
 
     /// The 16 lanes of a byte mask as two words (0xFF per set lane), avoiding the generic

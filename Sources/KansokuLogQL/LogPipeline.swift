@@ -125,6 +125,38 @@ public final class LogPipeline: Sendable {
     }
 
     /// The fast path for filter-only pipelines: whether the raw line passes.
+    /// For a pipeline that is a single positive literal filter, searches the block's line
+    /// buffer in one pass (no per-line call) and calls `body` with each matching line index in
+    /// `lo..<hi`, ascending. Returns false (and calls nothing) for any other pipeline.
+    func forEachMatchingLine(_ e: BlockEntries, _ lo: Int, _ hi: Int, _ body: (Int) -> Void) -> Bool {
+        guard isFilterOnly, let checks = literalChecks, let bytes = literalBytes, checks.count == 1, !checks[0].negated, checks[0].count > 0 else {
+            return false
+        }
+        let c = checks[0]
+        let needle = UnsafeRawBufferPointer(rebasing: bytes[c.offset..<(c.offset + c.count)])
+        let starts = e.starts
+        var pos = starts[lo]
+        let end = starts[hi]
+        while pos < end {
+            let region = UnsafeRawBufferPointer(rebasing: e.bytes[pos..<end])
+            guard let off = c.folded ? ByteSearch.findFolded(needle, in: region) : ByteSearch.find(needle, in: region) else { break }
+            let p = pos + off
+            // the line holding p: the last k in lo..<hi with starts[k] <= p
+            var a = lo, b = hi
+            while b - a > 1 {
+                let mid = (a + b) / 2
+                if starts[mid] <= p { a = mid } else { b = mid }
+            }
+            if p + c.count <= starts[a + 1] {
+                body(a)
+                pos = starts[a + 1]
+            } else {
+                pos = p + 1 // the match crosses into the next line
+            }
+        }
+        return true
+    }
+
     @inline(__always) public func matchesLine(_ line: UnsafeRawBufferPointer) -> Bool {
         if let checks = literalChecks, let bytes = literalBytes {
             for c in checks {

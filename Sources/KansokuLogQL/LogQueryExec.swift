@@ -64,6 +64,16 @@ enum LogQueryExec {
             let lo = BlockScan.lowerBound(e.timestamps, start)
             let hi = BlockScan.lowerBound(e.timestamps, end)
             guard lo < hi else { return out }
+            if e.metadata.isEmpty {
+                var hits: [Int] = []
+                if pipeline.forEachMatchingLine(e, lo, hi, { hits.append($0) }) {
+                    lines = hi - lo
+                    bytes = e.starts[hi] - e.starts[lo]
+                    let chosen = backward ? Array(hits.reversed().prefix(cap)) : Array(hits.prefix(cap))
+                    for k in chosen { out.append(Found(ts: e.timestamps[k], labels: t.stream.labels, line: Array(e.line(k)))) }
+                    return out
+                }
+            }
             var k = backward ? hi - 1 : lo
             while backward ? k >= lo : k < hi {
                 defer { k += backward ? -1 : 1 }

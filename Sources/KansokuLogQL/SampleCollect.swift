@@ -79,6 +79,16 @@ enum SampleCollect {
                 var s = SeriesSamples()
                 let bytes = kind.isLineBytes
                 var scanned = 0
+                let whole = pipeline.forEachMatchingLine(e, first, end) { k in
+                    s.ts.append(e.timestamps[k])
+                    s.values.append(bytes ? Double(e.starts[k + 1] - e.starts[k]) : 1)
+                }
+                if whole {
+                    st.bytesProcessed += e.starts[end] - e.starts[first]
+                    st.linesProcessed += end - first
+                    if !s.ts.isEmpty { out[t.stream.labels] = s }
+                    return
+                }
                 for k in first..<end {
                     let line = e.line(k)
                     scanned &+= line.count

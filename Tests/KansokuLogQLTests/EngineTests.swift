@@ -163,3 +163,23 @@ import Logging
         }
     }
 }
+
+@Suite struct BlockSearchTests {
+    /// Whole-block literal search must not report a match that spans two lines.
+    @Test func matchesNeverCrossLines() async throws {
+        let lines = ["abc", "def", "xcdx", "ab", "cDe", "error here", "errors"]
+        let entries = lines.enumerated().map { LogEntry(timestamp: Int64($0.offset + 1), line: $0.element) }
+        let engine = LogQLEngine(reader: MemoryLogReader([StreamBatch(labels: Labels(["app": "a"]), entries: entries)]))
+        func run(_ q: String) async throws -> [String] {
+            let r = try await engine.queryRange(q, tenant: "fake", start: 0, end: 100, step: 0, direction: .forward, limit: 100)
+            guard case .streams(let ss) = r.data else { return [] }
+            return ss.flatMap { $0.entries.map { String(decoding: $0.line, as: UTF8.self) } }
+        }
+        #expect(try await run("{app=\"a\"} |= \"cd\"") == ["xcdx"])
+        #expect(try await run("{app=\"a\"} |~ \"(?i)cd\"") == ["xcdx", "cDe"])
+        #expect(try await run("{app=\"a\"} |= \"error\"") == ["error here", "errors"])
+        let c = try await engine.queryInstant("count_over_time({app=\"a\"} |= \"bc\" [1m])", tenant: "fake", time: 50)
+        guard case .vector(let v) = c.data else { Issue.record("not a vector"); return }
+        #expect(v.first?.value == 1)
+    }
+}
