@@ -57,8 +57,8 @@ public struct ScrapeCache: Sendable {
     mutating func ingest<P: ExpositionParser>(_ parser: inout P, time: Int64) throws(ExpositionError) -> ScrapeBatch {
         let now = iteration + 1
         var batch = ScrapeBatch()
+        batch.samples.reserveCapacity(entries.count + 16)
         var added: [ArraySlice<UInt8>] = []
-        var previousSeen: [(ArraySlice<UInt8>, UInt64)] = []
         do {
             while let entry = try parser.next() {
                 guard case .sample = entry else { continue }
@@ -66,11 +66,11 @@ public struct ScrapeCache: Sendable {
                 let explicit = honorTimestamps ? parser.sampleTimestamp : nil
                 let key = parser.sampleSeriesKey
                 let labels: Labels
-                if let e = entries[key] {
+                if let i = entries.index(forKey: key) {
+                    let e = entries.values[i]
                     labels = e.labels
-                    if e.lastSeen != now { previousSeen.append((key, e.lastSeen)) }
-                    entries[key]!.lastSeen = now
-                    entries[key]!.tracksStaleness = explicit == nil
+                    entries.values[i].lastSeen = now
+                    entries.values[i].tracksStaleness = explicit == nil
                 } else {
                     let scraped = normalizingBucketLabels(parser.sampleLabels(), type: parser.sampleType)
                     labels = target.apply(to: scraped)
@@ -83,7 +83,8 @@ public struct ScrapeCache: Sendable {
             }
         } catch {
             for k in added { entries[k] = nil }
-            for (k, seen) in previousSeen { entries[k]?.lastSeen = seen }
+            // Every entry left from the last scrape was seen at `iteration`.
+            for i in entries.indices where entries.values[i].lastSeen == now { entries.values[i].lastSeen = iteration }
             throw error
         }
         batch.postRelabeling = batch.samples.count
