@@ -61,7 +61,8 @@ final class ServerCore: Sendable {
     }
 
     static func metricFsync(_ s: String) throws -> KansokuMetricStore.FsyncMode {
-        guard let m = KansokuMetricStore.FsyncMode(rawValue: s) else {
+        // The metric WAL always group-commits; `always` is as durable as `batch` there.
+        guard let m = KansokuMetricStore.FsyncMode(rawValue: s == "always" ? "batch" : s) else {
             throw ConfigError.invalid(key: "storage.fsync", reason: "expected batch, always or never, got \"\(s)\"")
         }
         return m
