@@ -2,7 +2,6 @@ import Foundation
 import KansokuCore
 import KansokuLogStore
 import KansokuLogQL
-import Logging
 
 /// `kansoku-bench logs-query`: LogQL over a LogStore holding the gen-corpus corpus, each query
 /// beside ripgrep over the same lines stored as one zstd file per stream, in the same run.
@@ -59,11 +58,9 @@ enum LogsQueryBench {
         var ingestSeconds = 0.0
         let start: Int64 = 1_704_067_200_000_000_000 // gen-corpus's default --start
         var maxTs = start
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
         if !(o.reuse && fm.fileExists(atPath: storeDir)) {
             try? fm.removeItem(atPath: storeDir)
-            let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: .batch), logger: logger)
+            let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: .batch))
             let t0 = now()
             try await withThrowingTaskGroup(of: (Int, Int, Int64).self) { group in
                 var next = 0
@@ -88,7 +85,7 @@ enum LogsQueryBench {
                 rawBytes += Int((try fm.attributesOfItem(atPath: o.corpus + "/" + f)[.size] as? NSNumber)?.intValue ?? 0)
             }
         }
-        let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: .batch), logger: logger)
+        let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: .batch))
         let engine = LogQLEngine(store: store)
         let end = maxTs + 1
         let storeBytes = try directorySize(storeDir), zstBytes = try directorySize(zstDir)

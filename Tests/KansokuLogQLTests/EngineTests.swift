@@ -2,7 +2,6 @@ import Testing
 import Foundation
 import KansokuCore
 import KansokuLogStore
-import Logging
 @testable import KansokuLogQL
 
 @Suite struct EngineTests {
@@ -88,9 +87,7 @@ import Logging
     @Test func storeBackedQueriesMatchMemory() async throws {
         let dir = NSTemporaryDirectory() + "logql-engine-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let store = try LogStore.open(LogStoreConfig(directory: dir, fsync: .never), logger: logger)
+        let store = try LogStore.open(LogStoreConfig(directory: dir, fsync: .never))
         _ = try await store.append(Self.batches())
         let engine = LogQLEngine(store: store)
         for q in ["{app=~\".+\"} |= \"error\"", "{app=\"web\"} | json | n >= 90"] {

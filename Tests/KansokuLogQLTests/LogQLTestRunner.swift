@@ -1,7 +1,6 @@
 import Foundation
 import KansokuCore
 import KansokuLogStore
-import Logging
 @testable import KansokuLogQL
 
 /// Runs Loki's `.logqltest` scripts: load streams, evaluate queries, compare results.
@@ -66,9 +65,7 @@ struct LogQLTestRunner {
                 if let store { try await store.close() }
                 let dir = NSTemporaryDirectory() + "logqltest-\(UUID().uuidString)"
                 directories.append(dir)
-                var logger = Logger(label: "logqltest")
-                logger.logLevel = .critical
-                let st = try LogStore.open(LogStoreConfig(directory: dir, fsync: .never), logger: logger)
+                let st = try LogStore.open(LogStoreConfig(directory: dir, fsync: .never))
                 if !batches.isEmpty { _ = try await st.append(batches) }
                 store = st
                 engine = LogQLEngine(store: st)
