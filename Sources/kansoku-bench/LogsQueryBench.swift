@@ -108,20 +108,22 @@ enum LogsQueryBench {
 
         // 3a. Needle in the haystack.
         do {
+            var stats = QueryStats()
             let q = "{app=~\".+\"} |= \"\(token)\""
             var got: [String] = []
             let (ours, rss) = try await timed(o.runs) {
                 let r = try await engine.queryRange(q, tenant: LogStore.defaultTenant, start: start, end: end, step: 0, limit: 10_000)
                 got = lineStrings(r)
-                lastStats = r.stats
+                stats = r.stats
             }
             var peer: [String] = []
             let theirs = try timedSync(o.runs) { peer = try shell(["rg", "-z", "-F", "--no-filename", "-N", token] + zstFiles, okStatus: [0, 1]).lines }
-            report(&summary, "needle", q, "rg -z -F", ours, theirs, rss, got.sorted() == peer.sorted(), got.count, target: 10)
+            report(&summary, "needle", q, "rg -z -F", ours, theirs, rss, got.sorted() == peer.sorted(), got.count, target: 10, stats: stats)
         }
 
         // 3b. One stream of 100.
         do {
+            var stats = QueryStats()
             let pick = files[files.count / 2]
             let base = String(pick.dropLast(4))
             guard let dash = base.lastIndex(of: "-") else { throw BenchError("unexpected file name \(pick)") }
@@ -131,7 +133,7 @@ enum LogsQueryBench {
             let (ours, rss) = try await timed(o.runs) {
                 let r = try await engine.queryRange(q, tenant: LogStore.defaultTenant, start: start, end: end, step: 0, limit: 10_000_000)
                 got = lineStrings(r)
-                lastStats = r.stats
+                stats = r.stats
             }
             var peer: [String] = []
             let prefix = zstDir + "/" + pick + ".zst:"
@@ -139,35 +141,37 @@ enum LogsQueryBench {
                 peer = try shell(["rg", "-z", "-F", "--with-filename", "-N", "error"] + zstFiles, okStatus: [0, 1]).lines
             }
             let peerStream = peer.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
-            report(&summary, "one_stream", q, "rg -z -F (all files)", ours, theirs, rss, got.sorted() == peerStream.sorted(), got.count, target: 20)
+            report(&summary, "one_stream", q, "rg -z -F (all files)", ours, theirs, rss, got.sorted() == peerStream.sorted(), got.count, target: 20, stats: stats)
         }
 
         // 3c. Full scan, counting lines.
         do {
+            var stats = QueryStats()
             let rangeSec = (end - start) / 1_000_000_000 + 60
             let q = "sum(count_over_time({app=~\".+\"} |~ \"(?i)timeout\" [\(rangeSec)s]))"
             var count = 0.0
             let (ours, rss) = try await timed(o.runs) {
                 let r = try await engine.queryInstant(q, tenant: LogStore.defaultTenant, time: end)
                 if case .vector(let v) = r.data { count = v.first?.value ?? 0 }
-                lastStats = r.stats
+                stats = r.stats
             }
             var peerCount = 0
             let theirs = try timedSync(o.runs) {
                 peerCount = try shell(["rg", "-z", "-c", "-i", "--no-filename", "timeout"] + zstFiles, okStatus: [0, 1]).lines.reduce(0) { $0 + (Int($1) ?? 0) }
             }
-            report(&summary, "full_scan_count", q, "rg -z -c -i", ours, theirs, rss, Int(count) == peerCount, Int(count), target: 1)
+            report(&summary, "full_scan_count", q, "rg -z -c -i", ours, theirs, rss, Int(count) == peerCount, Int(count), target: 1, stats: stats)
         }
 
         // 3d. Log volume by app over the whole range.
         do {
+            var stats = QueryStats()
             let q = "sum by (app) (count_over_time({app=~\".+\"} |= \"error\" [5m]))"
             let step: Int64 = 300_000_000_000
             var total = 0.0
             let (ours, rss) = try await timed(o.runs) {
                 // steps equal the range, so the windows partition (start - 5m, last step]
                 let r = try await engine.queryRange(q, tenant: LogStore.defaultTenant, start: start, end: end + step, step: step)
-                lastStats = r.stats
+                stats = r.stats
                 total = 0
                 if case .matrix(let m) = r.data { for s in m { for p in s.points { total += p.value } } }
             }
@@ -175,7 +179,7 @@ enum LogsQueryBench {
             let theirs = try timedSync(o.runs) {
                 peerCount = try shell(["rg", "-z", "-c", "-F", "--no-filename", "error"] + zstFiles, okStatus: [0, 1]).lines.reduce(0) { $0 + (Int($1) ?? 0) }
             }
-            report(&summary, "volume_by_app", q, "rg -z -c -F", ours, theirs, rss, Int(total) == peerCount, Int(total), target: nil)
+            report(&summary, "volume_by_app", q, "rg -z -c -F", ours, theirs, rss, Int(total) == peerCount, Int(total), target: nil, stats: stats)
         }
         emit(summary)
     }
@@ -259,9 +263,9 @@ enum LogsQueryBench {
     }
 
     static func report(_ summary: inout [String: Any], _ name: String, _ q: String, _ peer: String, _ ours: Double, _ theirs: Double,
-                       _ rss: Double, _ equal: Bool, _ matches: Int, target: Double?) {
+                       _ rss: Double, _ equal: Bool, _ matches: Int, target: Double?, stats: QueryStats) {
         let ratio = theirs / max(ours, 1e-9)
-        var row: [String: Any] = statsJSON(lastStats)
+        var row: [String: Any] = statsJSON(stats)
         row.merge(["suite": "logs-query", "query": name, "logql": q, "peer": peer,
                                   "kansoku_seconds": round3(ours), "peer_seconds": round3(theirs), "ratio": round3(ratio),
                                   "results_equal": equal, "matches": matches, "peak_rss_mb": round3(rss)]) { _, b in b }
@@ -272,9 +276,6 @@ enum LogsQueryBench {
         summary["\(name)_equal"] = equal
         summary["\(name)_peak_rss_mb"] = round3(rss)
     }
-
-    /// The last measured query's statistics (set by the query closures, read by `report`).
-    nonisolated(unsafe) static var lastStats = QueryStats()
 
     static func statsJSON(_ s: QueryStats) -> [String: Any] {
         ["blocks_read": s.blocksRead, "blocks_skipped_bloom": s.blocksSkippedByBloom, "blocks_skipped_limit": s.blocksSkippedByLimit,
