@@ -11,17 +11,30 @@ enum TUIBench {
         var m = DashboardModel(spec: try DashboardSpec.parse(DashboardSpec.embeddedOverview), address: "http://127.0.0.1:3100")
         m.now = now
         m.lastUpdate = now
-        m.slos = (0..<6).map { i in
-            SLORow(service: "svc-\(i)", slo: "availability", objective: 0.999, errorRatio5m: 0.01 * Double(i), budgetRemaining: 1 - 0.15 * Double(i),
-                   burnRates: ["5m": Double(i) * 3, "30m": 2, "1h": Double(i), "2h": 1, "6h": 0.5, "1d": 0.2, "3d": 0.1], firing: i > 4 ? ["page"] : [])
+        var rows: [SLORow] = []
+        for i in 0..<6 {
+            let k = Double(i)
+            let burns: [String: Double] = ["5m": k * 3, "30m": 2, "1h": k, "2h": 1, "6h": 0.5, "1d": 0.2, "3d": 0.1]
+            rows.append(SLORow(service: "svc-\(i)", slo: "availability", objective: 0.999, errorRatio5m: 0.01 * k,
+                               budgetRemaining: 1 - 0.15 * k, burnRates: burns, firing: i > 4 ? ["page"] : []))
         }
-        m.series[2] = (0..<4).map { s in
-            SeriesData(labels: Labels(["sloth_slo": "slo-\(s)"]), points: (0..<240).map { (t: Double($0) * 15, v: sin(Double($0 + s * 10) / 20) + 1) })
+        m.slos = rows
+        var series: [SeriesData] = []
+        for s in 0..<4 {
+            var points: [(t: Double, v: Double)] = []
+            for j in 0..<240 {
+                let x = Double(j + s * 10) / 20
+                points.append((t: Double(j) * 15, v: sin(x) + 1))
+            }
+            series.append(SeriesData(labels: Labels(["sloth_slo": "slo-\(s)"]), points: points))
         }
-        m.logs[3] = (0..<500).map { i in
-            LogLine(timestamp: now - Int64(i) * 100_000_000, labels: Labels(["app": "nginx"]),
-                    line: "10.0.\(i % 256).1 - - [22/Nov/2026:02:47:30 +0000] \"GET /live/seg-\(i).ts HTTP/1.1\" 503 157 \"-\" \"ExoPlayerLib/2.19.1\" rt=1.2")
+        m.series[2] = series
+        var lines: [LogLine] = []
+        for i in 0..<500 {
+            let text = "10.0.\(i % 256).1 - - [22/Nov/2026:02:47:30 +0000] \"GET /live/seg-\(i).ts HTTP/1.1\" 503 157 rt=1.2"
+            lines.append(LogLine(timestamp: now - Int64(i) * 100_000_000, labels: Labels(["app": "nginx"]), line: text))
         }
+        m.logs[3] = lines
         let frames = 400
         var renderer = Renderer(depth: .palette256)
         _ = renderer.render(DashboardView.render(m, width: 200, height: 60))
