@@ -18,7 +18,7 @@ final class ServerProcess: @unchecked Sendable {
         self.port = port ?? ServerProcess.freePort()
         self.dataDir = dataDir
         logFile = dataDir.deletingLastPathComponent().appendingPathComponent("server-\(self.port)-\(UUID().uuidString.prefix(4)).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process = Process()
         process.executableURL = binary
         var args = subcommand + ["--data-dir", dataDir.path, "--listen", "127.0.0.1:\(self.port)"]
