@@ -85,14 +85,14 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "kansoku-bench", dependencies: [
             "KansokuCore", "KansokuLogStore", "KansokuLogQL", "KansokuMetricStore", "KansokuPromQL",
-            "KansokuIngest", "KansokuRules", "KansokuTUI",
+            "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuTUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
 
         // Fast unit tests, one target per module.
         .testTarget(name: "KansokuCoreTests", dependencies: ["KansokuCore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuLogStoreTests", dependencies: ["KansokuLogStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "KansokuLogQLTests", dependencies: ["KansokuLogQL"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuLogQLTests", dependencies: ["KansokuLogQL", "KansokuLogStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuMetricStoreTests", dependencies: ["KansokuMetricStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuPromQLTests", dependencies: ["KansokuPromQL"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuIngestTests", dependencies: ["KansokuIngest"], swiftSettings: swiftSettings),
