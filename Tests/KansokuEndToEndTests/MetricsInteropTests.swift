@@ -104,7 +104,6 @@ import Testing
         import sys, time
         from prometheus_api_client import PrometheusConnect
         pc = PrometheusConnect(url=sys.argv[1], disable_ssl=True)
-        assert pc.check_prometheus_connection(), "connection check failed"
         r = pc.custom_query('demo_temperature_celsius')
         assert float(r[0]['value'][1]) == 42.5, r
         r = pc.get_current_metric_value(metric_name='demo_requests_total', label_config={'code': '200'})
@@ -118,6 +117,26 @@ import Testing
         """
         let r = try runCommand(py, ["-c", script, server.addr])
         #expect(r.status == 0 && r.output.contains("prometheus-api-client ok"), "\(r.output)")
+    }
+
+    /// `PrometheusConnect.check_prometheus_connection()` is `GET /` expecting a 2xx (after
+    /// redirects), which Prometheus answers with a redirect to its UI.
+    @Test func prometheusApiClientConnectionCheck() throws {
+        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
+        guard let py = TestPaths.which("python3"),
+              (try? runCommand(py, ["-c", "import prometheus_api_client"]))?.status == 0 else {
+            TestPaths.skip("python3 with prometheus-api-client not installed (pip install prometheus-api-client)"); return
+        }
+        let dir = TestPaths.makeTempDir("api-client-check")
+        let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"))
+        defer { server.stop() }
+        let script = """
+        import sys
+        from prometheus_api_client import PrometheusConnect
+        print('connected' if PrometheusConnect(url=sys.argv[1], disable_ssl=True).check_prometheus_connection() else 'refused')
+        """
+        let r = try runCommand(py, ["-c", script, server.addr])
+        #expect(r.output.contains("connected"), "GET / must answer 2xx for prometheus-api-client: \(r.output)")
     }
 }
 
