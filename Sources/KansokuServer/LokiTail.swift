@@ -20,18 +20,19 @@ struct LokiTail: Sendable {
     func register(on router: Router<BasicWebSocketRequestContext>) {
         let tenancy = settings.tenancy
         router.ws("/loki/api/v1/tail", shouldUpgrade: { request, _ in
-            guard let q = request.uri.queryParameters.get("query"), !q.isEmpty else {
+            guard let q = RequestParameters.fromQuery(request)["query"] else {
                 throw APIError.badRequest("missing required parameter \"query\"")
             }
             do { _ = try LogQLParser.parse(q) } catch { throw APIError.badRequest("\(error)") }
             return .upgrade([:])
         }, onUpgrade: { _, outbound, context in
             let request = context.request
-            let q = request.uri.queryParameters.get("query") ?? ""
-            let limit = min(Int(request.uri.queryParameters.get("limit") ?? "") ?? 100, settings.maxEntriesLimit)
+            let params = RequestParameters.fromQuery(request)
+            let q = params["query"] ?? ""
+            let limit = min(Int(params["limit"] ?? "") ?? 100, settings.maxEntriesLimit)
             let tenantID = tenant(of: request, tenancy: tenancy)
             var since: Int64
-            if let s = request.uri.queryParameters.get("start"), let t = try? TimeParser.parse(String(s)) {
+            if let s = params["start"], let t = try? TimeParser.parse(s) {
                 since = t
             } else {
                 since = TimeParser.currentNanos() - 3_600_000_000_000

@@ -56,7 +56,7 @@ struct PrometheusAPI: Sendable {
             })
         }
         router.get("/api/v1/rules") { request, _ in
-            let type: String? = request.uri.queryParameters.get("type").map { String($0) }
+            let type = RequestParameters.fromQuery(request)["type"]
             return Response.json(await (rules ?? .empty).rulesJSON(type: type))
         }
         router.get("/api/v1/alerts") { _, _ in

@@ -9,12 +9,21 @@ public struct RequestParameters: Sendable {
 
     public static func from(_ request: inout Request, bodyLimit: Int) async throws -> RequestParameters {
         var p = RequestParameters()
-        for (k, v) in request.uri.queryParameters { p.values[String(k), default: []].append(String(v)) }
+        // Decoded here rather than through the router's query parameters so that `+` means a
+        // space, as in the form encoding Grafana, Python and Go clients send.
+        if let query = request.uri.query { p.addForm(query) }
         if request.method == .post,
            request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
             let body = try await request.collectBody(upTo: bodyLimit)
             p.addForm(String(buffer: body))
         }
+        return p
+    }
+
+    /// The query string's parameters only (no body).
+    public static func fromQuery(_ request: Request) -> RequestParameters {
+        var p = RequestParameters()
+        if let query = request.uri.query { p.addForm(query) }
         return p
     }
 

@@ -90,7 +90,7 @@ import Testing
     @Test func parseErrorsCarryLineAndColumn() throws {
         guard let (server, _) = try startServer() else { return }
         defer { server.stop() }
-        let r = try server.client.get("/loki/api/v1/query?query=\(urlEncode("sum(count_over_time({app=\"x\"}[5m]) by (app)"))")
+        let r = try server.client.get("/loki/api/v1/query?query=\(urlEncode("sum(count_over_time({app=\"x\"}[5m])"))")
         #expect(r.status == 400)
         let msg = ((try? r.json() as? [String: Any])?["error"] as? String) ?? ""
         #expect(msg.contains("line 1, col"), "\(msg)")
