@@ -12,7 +12,7 @@ public struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
         self.tenancy = tenancy
     }
 
-    static var openPaths: Set<String> { ["/ready", "/healthz", "/metrics"] }
+    static var openPaths: Set<String> { ["/ready", "/healthz", "/metrics", "/-/ready", "/-/healthy"] }
 
     public func handle(_ request: Request, context: Context,
                        next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -79,6 +79,13 @@ final class ServerCore: Sendable {
     func registerRoutes(on router: Router<BasicWebSocketRequestContext>) {
         router.get("/ready") { _, _ in Response.text("ready\n") }
         router.get("/healthz") { _, _ in Response.text("ok\n") }
+        // Prometheus's probe paths and its root, which clients such as prometheus-api-client
+        // use as a connection check.
+        router.get("/-/ready") { _, _ in Response.text("Kansoku is Ready.\n") }
+        router.get("/-/healthy") { _, _ in Response.text("Kansoku is Healthy.\n") }
+        router.get("/") { _, _ in
+            Response.text("Kansoku \(KansokuVersion.string): Loki API under /loki/api/v1, Prometheus API under /api/v1, metrics at /metrics\n")
+        }
         router.get("/metrics") { _, _ in
             Response.text(await self.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
