@@ -40,10 +40,12 @@ release: deps
 demo: release
 	$(RELEASE)/kansoku demo
 
-# Every test: unit, conformance, end-to-end, crash and interop with real peers.
+# Every test: unit and conformance tests in parallel, then the end-to-end, crash and interop
+# tests (real binary, real peers on loopback) one at a time, since they time real processes.
 test: test-deps
-	$(SWIFT) build --product kansoku
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip KansokuEndToEndTests
+	$(SWIFT) test --skip-build --no-parallel --filter KansokuEndToEndTests
 
 # The unit tests only (no end-to-end target).
 test-fast: deps
