@@ -11,23 +11,32 @@ public struct DashboardLoader: Sendable {
     public func load(_ model: DashboardModel, now: Int64) async -> DashboardModel {
         var m = model
         m.now = now
+        await loadVariables(&m)
+        let end = m.rangeEnd
         for (i, p) in m.spec.panels.enumerated() {
             do {
                 switch p.type {
                 case .sloTable: m.slos = try await slos()
                 case .alerts: m.alerts = try await alerts()
                 case .timeseries:
-                    let q = m.queries[i] ?? ""
                     let step = max(1_000_000_000, m.rangeNanos / 120)
-                    m.series[i] = try await source.range(q, logql: p.language == "logql", start: now - m.rangeNanos, end: now, step: step)
+                    m.series[i] = try await source.range(m.resolvedQuery(i), logql: p.language == "logql", start: end - m.rangeNanos, end: end, step: step)
                 case .stat:
-                    m.series[i] = try await source.instant(m.queries[i] ?? "")
+                    m.series[i] = try await source.instant(m.resolvedQuery(i))
                 case .logs:
-                    if m.tail || m.logs[i] == nil {
-                        m.logs[i] = try await source.logs(m.queries[i] ?? "{}", start: now - m.rangeNanos, end: now + 1, limit: 500)
+                    // Paused panels keep their lines unless the query or time changed; a failed
+                    // query keeps the lines of the last good one under its error.
+                    let q = m.resolvedQuery(i).isEmpty ? "{}" : m.resolvedQuery(i)
+                    let key = "\(q)@\(m.endTime.map { String($0) } ?? "now")/\(m.rangeNanos)"
+                    if m.tail || m.logs[i] == nil || m.loadedQueries[i] != key {
+                        m.logs[i] = try await source.logs(q, start: end - m.rangeNanos, end: end + 1, limit: 500)
+                        m.loadedQueries[i] = key
                     }
                 case .labels:
-                    m.logs[i] = try await source.labelValues("service").map { LogLine(timestamp: 0, labels: Labels(), line: $0) }
+                    var lb = m.labelBrowsers[i] ?? LabelBrowser()
+                    lb.names = try await source.labelNames()
+                    if let name = lb.openName { lb.values = try await source.labelValues(name) }
+                    m.labelBrowsers[i] = lb
                 }
                 m.errors[i] = nil
             } catch {
@@ -36,6 +45,28 @@ public struct DashboardLoader: Sendable {
         }
         m.lastUpdate = now
         return m
+    }
+
+    /// Reads each variable's choices; a variable without a value takes the first.
+    func loadVariables(_ m: inout DashboardModel) async {
+        for v in m.spec.variables ?? [] {
+            guard let options = try? await source.labelValues(v.label) else { continue }
+            m.variableOptions[v.name] = options
+            if m.variables[v.name] == nil, let first = options.first { m.variables[v.name] = first }
+        }
+    }
+
+    /// Reads the lines of a log view.
+    public func loadLogView(_ v: LogView) async -> LogView {
+        var v = v
+        do {
+            v.lines = try await source.logs(v.query, start: v.start, end: v.end, limit: 1000)
+            v.error = nil
+        } catch {
+            v.error = "\(error)"
+        }
+        v.loading = false
+        return v
     }
 
     func slos() async throws -> [SLORow] {

@@ -1,3 +1,4 @@
+import Foundation
 public import KansokuCore
 
 /// One SLO as the table shows it, from the Sloth-named series.
@@ -53,6 +54,39 @@ public struct DrillDown: Sendable, Equatable {
     public var error: String?
 }
 
+/// The `labels` panel: label names, and the values of the one opened with Enter.
+public struct LabelBrowser: Sendable, Equatable {
+    public var names: [String] = []
+    /// The label whose values are listed; `nil` lists names.
+    public var openName: String?
+    public var values: [String] = []
+    /// The selected name, remembered while its values are shown.
+    public var nameSelection = 0
+    public init(names: [String] = [], openName: String? = nil, values: [String] = []) {
+        self.names = names
+        self.openName = openName
+        self.values = values
+    }
+    /// What the panel lists now.
+    public var rows: [String] { openName == nil ? names : values }
+}
+
+/// A LogQL query's lines on a screen of their own.
+public struct LogView: Sendable, Equatable {
+    public var query: String
+    public var start: Int64
+    public var end: Int64
+    public var lines: [LogLine] = []
+    public var selected = 0
+    public var loading = true
+    public var error: String?
+    public init(query: String, start: Int64, end: Int64) {
+        self.query = query
+        self.start = start
+        self.end = end
+    }
+}
+
 /// Everything the dashboard shows; `update` changes it, `DashboardView` draws it.
 public struct DashboardModel: Sendable, Equatable {
     public enum Mode: Sendable, Equatable {
@@ -60,6 +94,10 @@ public struct DashboardModel: Sendable, Equatable {
         case help
         case drill(DrillDown)
         case editing(panel: Int, text: String)
+        /// `g`: typing the time the view should end at (RFC3339, unix, `now-2h`, `2h`).
+        case jumping(text: String)
+        /// A query's lines on their own screen (opened from the labels panel).
+        case logView(LogView)
     }
 
     public var spec: DashboardSpec
@@ -79,13 +117,44 @@ public struct DashboardModel: Sendable, Equatable {
     public var now: Int64 = 0
     public var lastUpdate: Int64?
     public var status: String?
+    /// Current value of each dashboard variable (`$service`).
+    public var variables: [String: String] = [:]
+    /// Values each variable can take, from the label values of its `label`.
+    public var variableOptions: [String: [String]] = [:]
+    /// The labels panels' browsing state.
+    public var labelBrowsers: [Int: LabelBrowser] = [:]
+    /// The resolved query each logs panel's lines were read with (a changed query reloads even when paused).
+    public var loadedQueries: [Int: String] = [:]
+    /// The end of the time range when jumped to a time; `nil` follows now.
+    public var endTime: Int64?
 
     public init(spec: DashboardSpec, address: String) {
         self.spec = spec
         self.address = address
         rangeNanos = spec.rangeDuration.nanoseconds
         for (i, p) in spec.panels.enumerated() { if let q = p.query { queries[i] = q } }
+        for v in spec.variables ?? [] { if let value = v.value { variables[v.name] = value } }
     }
+
+    /// The end of the shown range: the jumped-to time, or now.
+    public var rangeEnd: Int64 { endTime ?? now }
+
+    /// `text` with `$name` and `${name}` replaced by the variables' current values (longest names first,
+    /// so `$service_name` is not read as `$service`). Unset variables match anything in a regex
+    /// matcher, so they become `.*`.
+    public func resolved(_ text: String) -> String {
+        guard let vars = spec.variables, !vars.isEmpty, text.contains("$") else { return text }
+        var out = text
+        for v in vars.sorted(by: { $0.name.count > $1.name.count }) {
+            let value = variables[v.name] ?? ".*"
+            out = out.replacingOccurrences(of: "${\(v.name)}", with: value)
+            out = out.replacingOccurrences(of: "$\(v.name)", with: value)
+        }
+        return out
+    }
+
+    /// The query panel `i` runs, with variables substituted.
+    public func resolvedQuery(_ i: Int) -> String { resolved(queries[i] ?? "") }
 
     public func selected(_ panel: Int) -> Int { selection[panel] ?? 0 }
 }

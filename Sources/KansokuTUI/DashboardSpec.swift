@@ -38,26 +38,4 @@ public struct DashboardSpec: Decodable, Sendable, Equatable {
     public static func parse(_ yaml: String) throws -> DashboardSpec {
         try YAMLDecoder().decode(DashboardSpec.self, from: yaml)
     }
-
-    /// The overview shipped inside the binary, so `kansoku tui` works without the repository.
-    public static let embeddedOverview = #"""
-    title: Kansoku overview
-    refresh: 5s
-    range: 1h
-    panels:
-      - type: slo_table
-        title: SLOs
-        height: 8
-      - type: alerts
-        title: Firing alerts
-        height: 5
-      - type: timeseries
-        title: Error ratio, 5m windows
-        query: slo:sli_error:ratio_rate5m
-        unit: ratio
-        height: 9
-      - type: logs
-        title: Error logs
-        query: '{service=~".+"} |~ "(?i)error|fail|timed out| 5[0-9][0-9] "'
-    """#
 }

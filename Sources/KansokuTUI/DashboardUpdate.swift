@@ -1,7 +1,11 @@
+import Foundation
+import KansokuCore
+
 /// What the run loop must do after an update.
 public enum Effect: Sendable, Equatable {
     case refresh
     case loadDrill(DrillDown)
+    case loadLogView(LogView)
     case quit
 }
 
@@ -48,6 +52,30 @@ public enum DashboardUpdate {
             default: break
             }
             return []
+        case .jumping(var text):
+            switch key {
+            case .escape: m.mode = .dashboard
+            case .enter: return jump(to: text, &m)
+            case .backspace: if !text.isEmpty { text.removeLast() }; m.mode = .jumping(text: text)
+            case .char(let c): text.append(c); m.mode = .jumping(text: text)
+            case .ctrl("u"): m.mode = .jumping(text: "")
+            case .ctrl("c"): return [.quit]
+            default: break
+            }
+            return []
+        case .logView(var v):
+            switch key {
+            case .char("q"), .ctrl("c"): return [.quit]
+            case .escape: m.mode = .dashboard
+            case .up, .char("k"), .wheelUp: v.selected = max(0, v.selected - 1); m.mode = .logView(v)
+            case .down, .char("j"), .wheelDown: v.selected = min(max(0, v.lines.count - 1), v.selected + 1); m.mode = .logView(v)
+            case .pageUp: v.selected = max(0, v.selected - 10); m.mode = .logView(v)
+            case .pageDown: v.selected = max(0, min(v.lines.count - 1, v.selected + 10)); m.mode = .logView(v)
+            case .char("w"): m.wrap.toggle()
+            case .char("r"): v.loading = true; m.mode = .logView(v); return [.loadLogView(v)]
+            default: break
+            }
+            return []
         case .dashboard:
             break
         }
@@ -64,6 +92,16 @@ public enum DashboardUpdate {
         case .char("r"): return [.refresh]
         case .char("t"): m.tail.toggle(); m.status = m.tail ? "live tail on" : "live tail paused"
         case .char("w"): m.wrap.toggle()
+        case .char("v"): return cycleVariable(&m, by: 1)
+        case .char("V"): return cycleVariable(&m, by: -1)
+        case .char("g"): m.mode = .jumping(text: "")
+        case .escape:
+            if var lb = m.labelBrowsers[m.focus], lb.openName != nil {
+                lb.openName = nil
+                lb.values = []
+                m.selection[m.focus] = lb.nameSelection
+                m.labelBrowsers[m.focus] = lb
+            }
         case .char("["):
             if let i = ranges.firstIndex(where: { $0 >= m.rangeNanos }), i > 0 { m.rangeNanos = ranges[i - 1] }
             return [.refresh]
@@ -75,10 +113,72 @@ public enum DashboardUpdate {
                 m.mode = .editing(panel: m.focus, text: m.queries[m.focus] ?? "")
             }
         case .enter:
+            if panels.indices.contains(m.focus), panels[m.focus].type == .labels { return openLabelRow(&m) }
             if let d = drill(for: m) { m.mode = .drill(d); return [.loadDrill(d)] }
         default: break
         }
         return []
+    }
+
+    /// Steps the first variable to its next (or previous) value; queries reload with it.
+    static func cycleVariable(_ m: inout DashboardModel, by step: Int) -> [Effect] {
+        guard let v = m.spec.variables?.first else { m.status = "this dashboard has no variables"; return [] }
+        let options = m.variableOptions[v.name] ?? []
+        guard !options.isEmpty else { m.status = "no values of \(v.label) yet"; return [] }
+        let current = m.variables[v.name].flatMap { options.firstIndex(of: $0) } ?? -step
+        let next = options[((current + step) % options.count + options.count) % options.count]
+        m.variables[v.name] = next
+        m.status = "$\(v.name) = \(next)"
+        for (i, p) in m.spec.panels.enumerated() where p.type == .logs { m.selection[i] = 0 }
+        return [.refresh]
+    }
+
+    /// `g` then Enter: pins the end of the range to the typed time (empty or `now` follows now again).
+    static func jump(to text: String, _ m: inout DashboardModel) -> [Effect] {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty || t == "now" {
+            m.endTime = nil
+            m.tail = true
+            m.status = "following now"
+            m.mode = .dashboard
+            return [.refresh]
+        }
+        do {
+            // A bare duration (`2h`) means that long ago, as in `now-2h`.
+            let at = try TimeParser.parse(t, now: m.now)
+            m.endTime = at
+            m.tail = false
+            m.status = "at \(TimeFormatter.rfc3339Nano(at / 1_000_000_000 * 1_000_000_000))"
+            m.mode = .dashboard
+            return [.refresh]
+        } catch {
+            m.status = "cannot read time \"\(t)\": \(error)"
+            return []
+        }
+    }
+
+    /// Enter on the labels panel: a name lists its values; a value opens `{name="value"}`'s lines.
+    static func openLabelRow(_ m: inout DashboardModel) -> [Effect] {
+        var lb = m.labelBrowsers[m.focus] ?? LabelBrowser()
+        let row = m.selected(m.focus)
+        guard lb.rows.indices.contains(row) else { return [] }
+        if lb.openName == nil {
+            lb.openName = lb.names[row]
+            lb.nameSelection = row
+            lb.values = []
+            m.labelBrowsers[m.focus] = lb
+            m.selection[m.focus] = 0
+            return [.refresh]
+        }
+        let v = LogView(query: selector(lb.openName!, lb.values[row]), start: m.rangeEnd - m.rangeNanos, end: m.rangeEnd + 1)
+        m.mode = .logView(v)
+        return [.loadLogView(v)]
+    }
+
+    /// `{name="value"}` with the value escaped as a LogQL string.
+    static func selector(_ name: String, _ value: String) -> String {
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "{\(name)=\"\(escaped)\"}"
     }
 
     static func rowCount(_ m: DashboardModel, _ panel: Int) -> Int {
@@ -87,6 +187,7 @@ public enum DashboardUpdate {
         case .sloTable: return max(1, m.slos.count)
         case .alerts: return max(1, m.alerts.count)
         case .logs: return max(1, m.logs[panel]?.count ?? 0)
+        case .labels: return max(1, m.labelBrowsers[panel]?.rows.count ?? 0)
         default: return 1
         }
     }
@@ -95,7 +196,7 @@ public enum DashboardUpdate {
     /// its service's logs over the burning window (the last hour, or since the alert started).
     static func drill(for m: DashboardModel) -> DrillDown? {
         guard m.spec.panels.indices.contains(m.focus) else { return nil }
-        let end = m.now
+        let end = m.rangeEnd
         let start = end - max(m.rangeNanos, 3_600_000_000_000)
         switch m.spec.panels[m.focus].type {
         case .sloTable:

@@ -23,6 +23,7 @@ public enum DashboardView {
         header(m, &b)
         switch m.mode {
         case .drill(let d): drill(d, m, &b, top: 1, bottom: height - 1)
+        case .logView(let v): logView(v, m, &b, top: 1, bottom: height - 1)
         case .help: help(&b)
         default: panels(m, &b)
         }
@@ -32,8 +33,12 @@ public enum DashboardView {
 
     static func header(_ m: DashboardModel, _ b: inout ScreenBuffer) {
         b.fill(x: 0, y: 0, width: b.width, height: 1, style: CellStyle(reverse: true))
-        var x = b.put(" 観測 \(m.spec.title) ", x: 0, y: 0, style: CellStyle(bold: true, reverse: true))
+        var x = b.put(" 観測 \(m.resolved(m.spec.title)) ", x: 0, y: 0, style: CellStyle(bold: true, reverse: true))
+        for v in m.spec.variables ?? [] {
+            x = b.put(" $\(v.name)=\(m.variables[v.name] ?? "…") ", x: x, y: 0, style: CellStyle(fg: .cyan, bold: true, reverse: true))
+        }
         x = b.put(" range \(PromDuration(milliseconds: m.rangeNanos / 1_000_000)) ", x: x, y: 0, style: CellStyle(reverse: true))
+        if let at = m.endTime { x = b.put(" until \(clock(at)) ", x: x, y: 0, style: CellStyle(fg: .yellow, reverse: true)) }
         x = b.put(m.tail ? " ● live " : " ‖ paused ", x: x, y: 0, style: CellStyle(fg: m.tail ? .green : .yellow, reverse: true))
         let right = " \(m.address) \(clock(m.lastUpdate)) "
         b.put(right, x: max(x, b.width - CharWidth.of(right)), y: 0, style: CellStyle(reverse: true))
@@ -47,10 +52,19 @@ public enum DashboardView {
             b.put("LogQL> ", x: 0, y: y, style: accent)
             b.put(text + "▏", x: 7, y: y)
             return
+        case .jumping(let text):
+            let x = b.put("jump to> ", x: 0, y: y, style: accent)
+            let after = b.put(text + "▏", x: x, y: y)
+            b.put("  RFC3339, unix, now-2h or 2h; empty: now", x: after, y: y, style: dimStyle)
+            return
+        case .logView:
+            hint = "↑↓ scroll  w wrap  r reload  Esc back  q quit"
         case .drill(let d):
             hint = d.openPattern == nil ? "↑↓ pattern  Enter lines  Esc back  r reload  q quit" : "↑↓ scroll  Esc patterns  q quit"
         case .help: hint = "any key: back"
-        case .dashboard: hint = "? help  Tab focus  ↑↓ select  Enter drill-down  / query  t tail  [ ] range  r refresh  q quit"
+        case .dashboard:
+            hint = "? help  Tab focus  ↑↓ select  Enter drill-down  / query  t tail  [ ] range  g time"
+                + (m.spec.variables?.isEmpty == false ? "  v $\(m.spec.variables![0].name)" : "") + "  r refresh  q quit"
         }
         b.put(m.status.map { "\($0) · " } ?? "", x: 0, y: y, style: warn)
         b.put(hint, x: m.status.map { CharWidth.of($0) + 3 } ?? 0, y: y, style: dimStyle)
@@ -62,8 +76,11 @@ public enum DashboardView {
         guard !specs.isEmpty else { return }
         let fixed = specs.compactMap(\.height).reduce(0, +)
         let flexible = specs.filter { $0.height == nil }.count
-        var available = bottom - top
-        let scale = fixed > available ? Double(available) / Double(fixed + flexible * 3) : 1
+        let available = bottom - top
+        // Fixed heights shrink so that panels without one still get a few rows.
+        let flexibleMinimum = flexible * 4
+        let scale = fixed + flexibleMinimum > available && fixed > 0
+            ? max(0, Double(available - flexibleMinimum)) / Double(fixed) : 1
         var y = top
         for (i, p) in specs.enumerated() {
             var h = p.height.map { max(2, Int(Double($0) * scale)) }
@@ -73,31 +90,34 @@ public enum DashboardView {
             guard h >= 2 else { break }
             panel(i, p, m, &b, y: y, height: h)
             y += h
-            if p.height == nil { available -= 0 }
         }
     }
 
     static func panel(_ i: Int, _ p: DashboardSpec.Panel, _ m: DashboardModel, _ b: inout ScreenBuffer, y: Int, height h: Int) {
         let focused = m.focus == i
-        let title = " \(p.title ?? p.type.rawValue) "
+        let title = " \(m.resolved(p.title ?? p.type.rawValue)) "
         b.put("─", x: 0, y: y, style: focused ? titleStyle : dimStyle)
-        let tx = b.put(title, x: 1, y: y, style: focused ? focusTitle : titleStyle)
+        var tx = b.put(title, x: 1, y: y, style: focused ? focusTitle : titleStyle)
+        if p.type == .logs {
+            // The query the lines answer, so an edit and its error read together.
+            tx = b.put("─ ", x: tx, y: y, style: focused ? titleStyle : dimStyle)
+            tx = b.put(m.resolvedQuery(i) + " ", x: tx, y: y, style: focused ? CellStyle(fg: .cyan) : dimStyle)
+        }
         b.put(String(repeating: "─", count: max(0, b.width - tx)), x: tx, y: y, style: focused ? titleStyle : dimStyle)
+        var area = (x: 0, y: y + 1, w: b.width, h: h - 1)
         if let err = m.errors[i] {
             b.put("error: \(err)", x: 1, y: y + 1, style: bad)
-            return
+            // A logs panel keeps the lines of its last good query below the error.
+            guard p.type == .logs, m.logs[i] != nil, h > 2 else { return }
+            area = (x: 0, y: y + 2, w: b.width, h: h - 2)
         }
-        let area = (x: 0, y: y + 1, w: b.width, h: h - 1)
         switch p.type {
         case .sloTable: PanelViews.sloTable(m.slos, selected: focused ? m.selected(i) : nil, &b, area)
         case .alerts: PanelViews.alerts(m.alerts, selected: focused ? m.selected(i) : nil, &b, area)
         case .timeseries: PanelViews.chart(m.series[i] ?? [], unit: p.unit, &b, area)
         case .stat: PanelViews.stat(m.series[i] ?? [], unit: p.unit, &b, area)
-        case .logs: PanelViews.logs(m.logs[i] ?? [], query: m.queries[i] ?? "", selected: focused ? m.selected(i) : nil, wrap: m.wrap, &b, area)
-        case .labels:
-            for (row, l) in (m.logs[i] ?? []).prefix(area.h).enumerated() {
-                b.put(l.line, x: 1, y: area.y + row, style: focused && row == m.selected(i) ? CellStyle(reverse: true) : .plain)
-            }
+        case .logs: PanelViews.logs(m.logs[i] ?? [], query: m.resolvedQuery(i), selected: focused ? m.selected(i) : nil, wrap: m.wrap, &b, area)
+        case .labels: PanelViews.labels(m.labelBrowsers[i] ?? LabelBrowser(), selected: focused ? m.selected(i) : nil, &b, area)
         }
     }
 
@@ -134,6 +154,15 @@ public enum DashboardView {
         }
     }
 
+    static func logView(_ v: LogView, _ m: DashboardModel, _ b: inout ScreenBuffer, top: Int, bottom: Int) {
+        b.put(v.query, x: 1, y: top, style: titleStyle)
+        let count = v.loading ? "loading…" : "\(v.lines.count) lines"
+        b.put("\(clock(v.start))–\(clock(v.end))  \(count)", x: 1, y: top + 1, style: dimStyle)
+        if let e = v.error { b.put("error: \(e)", x: 1, y: top + 2, style: bad); return }
+        guard !v.loading else { return }
+        PanelViews.logs(v.lines, query: v.query, selected: v.selected, wrap: m.wrap, &b, (x: 0, y: top + 2, w: b.width, h: bottom - top - 2))
+    }
+
     static func help(_ b: inout ScreenBuffer) {
         let lines = [
             "Keys", "",
@@ -141,7 +170,10 @@ public enum DashboardView {
             "  ↑ ↓  j k  wheel   select a row",
             "  Enter             drill down: a burning SLO or firing alert → its log patterns",
             "  Esc               back",
+            "  Enter on labels   a name lists its values; a value opens {name=\"value\"} logs",
             "  /                 edit the focused panel's query (Enter runs it)",
+            "  v  V              next / previous value of the dashboard variable",
+            "  g                 jump to a time (RFC3339, unix, now-2h, 2h; empty: now)",
             "  t                 pause or resume live tail",
             "  w                 wrap long log lines",
             "  [  ]              shorter / longer time range",

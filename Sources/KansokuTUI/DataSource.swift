@@ -35,6 +35,8 @@ public protocol DashboardDataSource: Sendable {
     func range(_ query: String, logql: Bool, start: Int64, end: Int64, step: Int64) async throws -> [SeriesData]
     func logs(_ logql: String, start: Int64, end: Int64, limit: Int) async throws -> [LogLine]
     func labelValues(_ name: String) async throws -> [String]
+    /// The log label names.
+    func labelNames() async throws -> [String]
 }
 
 /// An error the server reported (shown inline, e.g. a LogQL parse error).
@@ -107,6 +109,10 @@ public struct HTTPDataSource: DashboardDataSource {
             }
         }
         return out.sorted { $0.timestamp > $1.timestamp }
+    }
+
+    public func labelNames() async throws -> [String] {
+        ((try await get("/loki/api/v1/labels", []))["data"] as? [String]) ?? []
     }
 
     public func labelValues(_ name: String) async throws -> [String] {

@@ -20,7 +20,7 @@ enum PanelViews {
 
     static func sloTable(_ rows: [SLORow], selected: Int?, _ b: inout ScreenBuffer, _ a: Area) {
         let windows = a.w >= 150 ? ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] : a.w >= 100 ? ["5m", "1h", "6h", "1d", "3d"] : ["5m", "1h", "6h"]
-        let nameW = max(12, min(40, a.w - 36 - windows.count * 7))
+        let nameW = max(12, min(40, a.w - 48 - windows.count * 7))   // room for OBJ…BUDGET (34), " FIRING page" (13)
         var x = b.put("SLO".rightPad(nameW), x: a.x + 1, y: a.y, style: CellStyle(bold: true))
         x = b.put("  OBJ     SLI     BUDGET LEFT  ", x: x, y: a.y, style: CellStyle(bold: true))
         for w in windows { x = b.put(w.leftPad(6) + " ", x: x, y: a.y, style: CellStyle(bold: true)) }
@@ -62,6 +62,23 @@ enum PanelViews {
             x = b.put(r.severity.rightPad(8) + " ", x: x, y: y, style: base)
             let rest = r.labels.removing(["alertname", "severity", "__state"])
             b.put(rest.description, x: x, y: y, style: sel ? base : DashboardView.dimStyle)
+        }
+    }
+
+    /// Label names, or the values of the open one, with a heading saying which.
+    static func labels(_ lb: LabelBrowser, selected: Int?, _ b: inout ScreenBuffer, _ a: Area) {
+        let heading = lb.openName.map { "values of \($0)  (Enter: logs, Esc: names)" } ?? "label names  (Enter: values)"
+        b.put(heading, x: a.x + 1, y: a.y, style: CellStyle(bold: true))
+        let rows = lb.rows
+        if rows.isEmpty { b.put(lb.openName == nil ? "no labels yet" : "loading…", x: a.x + 1, y: a.y + 1, style: DashboardView.dimStyle) }
+        let visible = max(0, a.h - 1)
+        let first = max(0, (selected ?? 0) - visible + 1)
+        for (k, text) in rows.dropFirst(first).prefix(visible).enumerated() {
+            let y = a.y + 1 + k
+            let sel = selected == first + k
+            if sel { b.fill(x: a.x, y: y, width: a.w, height: 1, style: CellStyle(reverse: true)) }
+            let shown = lb.openName.map { "\($0)=\"\(text)\"" } ?? text
+            b.put(shown, x: a.x + 1, y: y, style: sel ? CellStyle(reverse: true) : (lb.openName == nil ? CellStyle(fg: .blue) : .plain))
         }
     }
 

@@ -23,6 +23,7 @@ public enum TUIApp {
         case tick
         case loaded(DashboardModel)
         case drillLoaded(DrillDown)
+        case logViewLoaded(LogView)
         case stop
     }
 
@@ -30,7 +31,11 @@ public enum TUIApp {
     public static func run(options: TUIOptions) async throws -> Int32 {
         let spec: DashboardSpec
         do {
-            if let path = options.dashboardPath {
+            if let path = options.dashboardPath, !FileManager.default.fileExists(atPath: path),
+               let text = DashboardSpec.embedded(named: path) {
+                // `--dashboard service` opens the embedded dashboard of that name.
+                spec = try DashboardSpec.parse(text)
+            } else if let path = options.dashboardPath {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     FileHandle.standardError.write(Data("kansoku tui: cannot read \(path)\n".utf8))
                     return 2
@@ -98,20 +103,42 @@ public enum TUIApp {
                 merged.wrap = model.wrap
                 merged.rangeNanos = model.rangeNanos
                 merged.status = model.status
+                merged.variables = model.variables.merging(fresh.variables) { mine, _ in mine }
+                merged.endTime = model.endTime
+                merged.labelBrowsers = mergeLabelBrowsers(model.labelBrowsers, fresh.labelBrowsers)
                 model = merged
             case .drillLoaded(let d):
                 if case .drill(let current) = model.mode, current.query == d.query { model.mode = .drill(d) }
+            case .logViewLoaded(var v):
+                if case .logView(let current) = model.mode, current.query == v.query {
+                    v.selected = min(current.selected, max(0, v.lines.count - 1))
+                    model.mode = .logView(v)
+                }
             }
             for e in effects {
                 switch e {
                 case .quit: return 0
                 case .refresh: loading = false; load()
                 case .loadDrill(let d): Task { continuation.yield(.drillLoaded(await loader.loadDrill(d))) }
+                case .loadLogView(let v): Task { continuation.yield(.logViewLoaded(await loader.loadLogView(v))) }
                 }
             }
             draw(model, &renderer, size)
         }
         return 0
+    }
+
+    /// Browsing state (which label is open) is the user's; names and values come from the load,
+    /// values only when they were read for the label open now.
+    static func mergeLabelBrowsers(_ mine: [Int: LabelBrowser], _ fresh: [Int: LabelBrowser]) -> [Int: LabelBrowser] {
+        var out = mine
+        for (i, f) in fresh {
+            var b = mine[i] ?? LabelBrowser()
+            b.names = f.names
+            if f.openName == b.openName { b.values = f.values }
+            out[i] = b
+        }
+        return out
     }
 
     static func modeAfterLoad(_ current: DashboardModel.Mode, _ loaded: DashboardModel.Mode) -> DashboardModel.Mode { current }
