@@ -72,8 +72,18 @@ import Testing
         #expect(lines.count == 24)
         #expect(lines[0].hasPrefix(" 観測 Service streaming  $service=streaming  range 1h  ● live"))
         #expect(lines[1].hasPrefix("─ Requests per second by code ─"))
+        #expect(lines[2].hasPrefix("     109┤⠉⠉"))
+        #expect(lines[3] == "       0┤")
+        #expect(lines[5] == "         ■ code=200")
+        #expect(lines[6].hasPrefix("─ 5xx per second ─"))
+        #expect(lines[7] == " no data")
+        #expect(lines[10].hasPrefix("─ Latency p50 / p95 / p99 ─"))
+        #expect(lines[15].hasPrefix("─ Error ratio (5m) ─"))
+        #expect(lines[16] == "  1.230%")
+        #expect(lines[17].hasPrefix(#"─ Logs of streaming ─ {service="streaming"} ─"#))
+        #expect(lines[18] == #" 23:59:59 nginx          10.0.0.1 - - "GET /live/seg-1.ts HTTP/1.1" 503 157"#)
+        #expect(lines[19...22].allSatisfy { $0.isEmpty })
         #expect(lines[23].hasPrefix("? help  Tab focus"))
-        dump(lines)
     }
 
     @Test func serviceDashboardAt200x60() {
@@ -81,7 +91,14 @@ import Testing
         #expect(lines.count == 60)
         #expect(lines[0].hasPrefix(" 観測 Service streaming  $service=streaming  range 1h  ● live"))
         #expect(lines[59] == "? help  Tab focus  ↑↓ select  Enter drill-down  / query  t tail  [ ] range  g time  v $service  r refresh  q quit")
-        dump(lines)
+        #expect(lines[1].hasPrefix("─ Requests per second by code ─"))
+        #expect(lines[5] == "       0┤" && lines[7] == "         ■ code=200")
+        #expect(lines[8].hasPrefix("─ 5xx per second ─"))
+        #expect(lines[14].hasPrefix("─ Latency p50 / p95 / p99 ─"))
+        #expect(lines[21].hasPrefix("─ Error ratio (5m) ─"))
+        #expect(lines[22] == "  1.230%")
+        #expect(lines[23].hasPrefix(#"─ Logs of streaming ─ {service="streaming"} ─"#))
+        #expect(lines[24] == #" 23:59:59 nginx          10.0.0.1 - - "GET /live/seg-1.ts HTTP/1.1" 503 157"#)
     }
 
     @Test func vCyclesTheVariableAndRefreshes() {

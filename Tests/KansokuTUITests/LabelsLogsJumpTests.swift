@@ -12,7 +12,6 @@ import Testing
 
     @Test func labelsPanelListsNamesAt80x24() {
         let lines = DashboardView.render(DashboardFeatureTests.labelsModel(), width: 80, height: 24).lines
-        dump(lines)
         #expect(lines[1].hasPrefix("─ Labels ─"))
         #expect(lines[2] == " label names  (Enter: values)")
         #expect(lines[3] == " app")
@@ -28,7 +27,6 @@ import Testing
         #expect(DashboardView.render(m, width: 80, height: 24).lines[3] == " loading…")
         m.labelBrowsers[0]?.values = ["api", "streaming"]
         var lines = DashboardView.render(m, width: 200, height: 60).lines
-        dump(Array(lines.prefix(6)))
         #expect(lines[2] == " values of service  (Enter: logs, Esc: names)")
         #expect(lines[3].hasPrefix(#" service="api""#))
         #expect(lines[4] == #" service="streaming""#)
@@ -42,7 +40,6 @@ import Testing
         v.loading = false
         m.mode = .logView(v)
         lines = DashboardView.render(m, width: 80, height: 24).lines
-        dump(Array(lines.prefix(5)) + [lines[23]])
         #expect(lines[1] == #" {service="streaming"}"#)
         #expect(lines[2] == " 23:00:00–00:00:00  1 lines")
         #expect(lines[3].hasPrefix(" 23:59:59 nginx          10.0.0.1 - - \"GET /live/seg-1.ts HTTP/1.1\" 503 157"))
@@ -81,7 +78,6 @@ import Testing
 
     @Test func rejectedQueryShowsItsErrorAboveTheOldLinesAt80x24() {
         let lines = DashboardView.render(Self.rejectedQueryModel(), width: 80, height: 24).lines
-        dump(lines)
         let title = lines.firstIndex { $0.hasPrefix("─ Error logs ─ ") }
         guard let title else { Issue.record("no logs title"); return }
         #expect(lines[title].hasPrefix(#"─ Error logs ─ {service="streaming"} |= "503" | json | ──"#))
@@ -128,7 +124,6 @@ import Testing
         #expect(DashboardUpdate.handle(.enter, &m) == [.refresh])
         #expect(m.endTime == Self.now - 1_800_000_000_000 && !m.tail)
         lines = DashboardView.render(m, width: 80, height: 24).lines
-        dump([lines[0], lines[23]])
         #expect(lines[0].hasPrefix(" 観測 Kansoku overview  range 1h  until 23:30:00  ‖ paused"))
         #expect(lines[23].hasPrefix("at 2026-11-21T23:30:00Z · ? help"))
         lines = DashboardView.render(m, width: 200, height: 60).lines
