@@ -1,0 +1,102 @@
+import KansokuCore
+@testable import KansokuServer
+import Foundation
+import Testing
+
+@Suite struct ConfigTests {
+    @Test func emptyConfigUsesEmbeddedDefaults() throws {
+        let c = try KansokuConfig.parse("")
+        #expect(c.server.listen == "127.0.0.1:3100")
+        #expect(c.storage.path == "./data")
+        #expect(c.storage.fsync == "batch")
+        #expect(c.notify == nil)
+    }
+
+    @Test func sectionsAreRead() throws {
+        let c = try KansokuConfig.parse("""
+        server: { listen: 0.0.0.0:9999, tenancy: true }
+        storage: { path: /tmp/x, retention: 24h }
+        rules: { files: ["a/*.yaml"], interval: 15s }
+        """)
+        let (host, port) = try c.server.hostAndPort()
+        #expect(host == "0.0.0.0")
+        #expect(port == 9999)
+        #expect(c.server.tenancy)
+        #expect(try c.storage.retentionDuration() == PromDuration(milliseconds: 86_400_000))
+        #expect(c.rules.files == ["a/*.yaml"])
+    }
+
+    @Test func badYAMLNamesLineAndColumn() {
+        #expect(throws: ConfigError.self) { try KansokuConfig.parse("server: { listen: [1, 2") }
+        do {
+            _ = try KansokuConfig.parse("server:\n  listen: [oops\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".hasPrefix("kansoku.yaml:"))
+        }
+    }
+
+    @Test func badListenIsRejected() {
+        var s = ServerSettings()
+        s.listen = "localhost"
+        #expect(throws: ConfigError.self) { try s.hostAndPort() }
+    }
+}
+
+@Suite struct JSONWriterTests {
+    @Test func escapesAndNests() {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("a", "x\"y\\z\n\u{01}")
+        w.key("l"); w.labels(Labels(["k": "v"]))
+        w.key("n"); w.beginArray(); w.int(1); w.raw("2.5"); w.null(); w.endArray()
+        w.endObject()
+        #expect(String(decoding: w.bytes, as: UTF8.self) == #"{"a":"x\"y\\z\n\u0001","l":{"k":"v"},"n":[1,2.5,null]}"#)
+    }
+
+    @Test func invalidUTF8BecomesReplacementCharacter() {
+        var w = JSONWriter()
+        w.string(bytes: [0x61, 0xFF, 0x62])
+        #expect(String(decoding: w.bytes, as: UTF8.self) == "\"a\u{FFFD}b\"")
+    }
+
+    @Test func promFloatsAndTimes() {
+        #expect(formatPromFloat(1) == "1")
+        #expect(formatPromFloat(0.1) == "0.1")
+        #expect(formatPromFloat(.infinity) == "+Inf")
+        #expect(formatPromFloat(-.infinity) == "-Inf")
+        #expect(formatPromFloat(.nan) == "NaN")
+        #expect(formatPromFloat(1e-7) == "0.0000001")
+        #expect(formatUnixSeconds(millis: 1_700_000_000_500) == "1700000000.5")
+        #expect(formatUnixSeconds(millis: 1_700_000_000_000) == "1700000000")
+    }
+}
+
+@Suite struct ClientDecodingTests {
+    @Test func decodesLokiStreamsAndPrometheusVectors() throws {
+        let streams = #"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"app":"a"},"values":[["1700000000000000001","hi"]]}]}}"#
+        guard case .streams(let s) = try KansokuClient.decodeQueryResult(Data(streams.utf8)) else { Issue.record("not streams"); return }
+        #expect(s.first?.labels == Labels(["app": "a"]))
+        #expect(s.first?.lines.first?.timestamp == 1_700_000_000_000_000_001)
+        #expect(s.first?.lines.first?.line == "hi")
+        let vector = #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"x"},"value":[1700000000.5,"3"]}]}}"#
+        guard case .vector(let v) = try KansokuClient.decodeQueryResult(Data(vector.utf8)) else { Issue.record("not vector"); return }
+        #expect(v.first?.points.first?.timestampMillis == 1_700_000_000_500)
+        #expect(v.first?.points.first?.value == 3)
+    }
+}
+
+@Suite struct ResultPrinterTests {
+    @Test func logcliStyleOutput() {
+        let model = QueryResultModel.streams([
+            .init(labels: Labels(["app": "a", "env": "p"]), lines: [.init(timestamp: 2_000_000_000, line: "two")]),
+            .init(labels: Labels(["app": "b", "env": "p"]), lines: [.init(timestamp: 1_000_000_000, line: "one")]),
+        ])
+        var out = ""
+        ResultPrinter(format: .raw, color: false, forward: true).render(model) { out += $0 }
+        #expect(out == "one\ntwo\n")
+        out = ""
+        ResultPrinter(format: .default, color: false, forward: false).render(model) { out += $0 }
+        #expect(out == "Common labels: {env=\"p\"}\n1970-01-01T00:00:02Z {app=\"a\"} two\n1970-01-01T00:00:01Z {app=\"b\"} one\n")
+    }
+}
