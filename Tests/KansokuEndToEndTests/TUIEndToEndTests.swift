@@ -4,8 +4,23 @@ import Testing
 /// The dashboard for real: a demo server with an incident, `kansoku tui` in a tmux pane,
 /// the drill-down keys sent, the screen read back, and the terminal restored after `q`.
 @Suite(.serialized) struct TUIEndToEndTests {
+    /// Runs tmux with its output in a file, not a pipe: `new-session` starts the tmux server,
+    /// which inherits the descriptors and would keep a pipe open for ever.
     func tmux(_ args: String...) throws -> String {
-        try runCommand(TestPaths.which("tmux")!, args).output
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString).out")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let handle = try FileHandle(forWritingTo: out)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestPaths.which("tmux")!)
+        p.arguments = args
+        p.standardOutput = handle
+        p.standardError = handle
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try handle.close()
+        return (try? String(contentsOf: out, encoding: .utf8)) ?? ""
     }
 
     func waitFor(_ session: String, timeout: TimeInterval, _ condition: (String) -> Bool) throws -> String {
