@@ -71,6 +71,7 @@ public struct KansokuConfig: Decodable, Sendable {
         case .keyNotFound(let key, let ctx):
             return .invalid(key: "\(path): \(keyPath(ctx.codingPath + [key]))", reason: "required key is missing")
         case .dataCorrupted(let ctx):
+            if let y = ctx.underlyingError as? YamlError { return describe(y, path: path) }
             return .invalid(key: "\(path): \(keyPath(ctx.codingPath))", reason: ctx.debugDescription)
         @unknown default:
             return .unreadable(path: path, reason: "\(e)")
