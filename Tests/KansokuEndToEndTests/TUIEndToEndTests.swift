@@ -4,23 +4,20 @@ import Testing
 /// The dashboard for real: a demo server with an incident, `kansoku tui` in a tmux pane,
 /// the drill-down keys sent, the screen read back, and the terminal restored after `q`.
 @Suite(.serialized) struct TUIEndToEndTests {
-    /// Runs tmux with its output in a file, not a pipe: `new-session` starts the tmux server,
-    /// which inherits the descriptors and would keep a pipe open for ever.
+    /// Runs tmux through `/bin/sh` with posix_spawn and waitpid, its output in a file:
+    /// `new-session` starts the tmux server, which inherits descriptors and must not be waited on.
     func tmux(_ args: String...) throws -> String {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out) }
-        let handle = try FileHandle(forWritingTo: out)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TestPaths.which("tmux")!)
-        p.arguments = args
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try handle.close()
-        return (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        let out = NSTemporaryDirectory() + "tmux-\(UUID().uuidString).out"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let quoted = args.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let command = "\(TestPaths.which("tmux")!) \(quoted) </dev/null >\(out) 2>&1"
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
+        defer { for a in argv { free(a) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { return "" }
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
     }
 
     func waitFor(_ session: String, timeout: TimeInterval, _ condition: (String) -> Bool) throws -> String {
