@@ -76,10 +76,14 @@ struct SLOCheckCommand: ParsableCommand {
     @Argument(help: "A directory of SLO spec files (or one file).") var path: String
 
     func run() throws {
-        let report = RuleFiles.checkSLOs(at: path)
-        for line in report.messages { print(line) }
-        if !report.ok { throw CommandFailure("\(report.errorCount) problem(s) in \(path)") }
+        try printCheckReport(RuleFiles.checkSLOs(at: path), path: path)
     }
+}
+
+/// Prints a check's findings (file:line:column and reason) and fails with status 1 if any is an error.
+func printCheckReport(_ report: RuleCheckReport, path: String) throws {
+    for line in report.messages { print(line) }
+    if !report.ok { throw CommandFailure("\(report.errorCount) problem(s) in \(path)") }
 }
 
 struct RulesCommand: AsyncParsableCommand {
@@ -98,9 +102,7 @@ struct RulesCheckCommand: ParsableCommand {
     @Argument(help: "A directory of rule files (or one file).") var path: String
 
     func run() throws {
-        let report = RuleFiles.checkAll(at: path)
-        for line in report.messages { print(line) }
-        if !report.ok { throw CommandFailure("\(report.errorCount) problem(s) in \(path)") }
+        try printCheckReport(RuleFiles.checkAll(at: path), path: path)
     }
 }
 
