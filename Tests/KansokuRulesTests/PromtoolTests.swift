@@ -122,7 +122,11 @@ import Testing
         let errors = "0+3x\(step) \(errLast + 1200)+1200x\(after - 1)"
         let oks = "0+5997x\(step) \(okLast + 4800)+4800x\(after - 1)"
         var lines = [
-            "rule_files:", "  - rules.yaml", "evaluation_interval: 1m", "tests:", "  - interval: 1m", "    input_series:",
+            // Without an explicit order promtool evaluates groups in Go map order, so the alert
+            // group would sometimes read the recordings of the previous minute.
+            "rule_files:", "  - rules.yaml", "evaluation_interval: 1m", "group_eval_order:",
+        ] + groups.map { "  - \($0.name)" } + [
+            "tests:", "  - interval: 1m", "    input_series:",
             "      - series: 'http_requests_total{job=\"streaming\",code=\"500\"}'", "        values: '\(errors)'",
             "      - series: 'http_requests_total{job=\"streaming\",code=\"200\"}'", "        values: '\(oks)'",
             "    alert_rule_test:",
