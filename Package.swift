@@ -29,9 +29,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "CKansokuRE2", linkerSettings: [.linkedLibrary("re2"), .linkedLibrary("stdc++")]),
         .target(name: "CKansokuTerm"),
+        .target(name: "CKansokuCRC32C"),
 
         // Libraries, bottom to top.
-        .target(name: "KansokuCore", dependencies: ["CKansokuRE2"], swiftSettings: swiftSettings),
+        .target(name: "KansokuCore", dependencies: ["CKansokuRE2", "CKansokuCRC32C"], swiftSettings: swiftSettings),
         .target(name: "KansokuLogStore", dependencies: [
             "KansokuCore", "CZstd",
             .product(name: "Logging", package: "swift-log"),

@@ -115,11 +115,11 @@ final class BlockCodec: Sendable {
 
     init(level: Int32) { self.level = level }
 
-    func encode(_ block: DecodedBlock, dictionary: DecodedBlock?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
+    func encode(_ block: DecodedBlock, prefix: ChunkPrefix?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
         let encoder = encoders.withLock { $0.popLast() } ?? BlockEncoder(level: level)
         guard let encoder else { return nil }
         defer { encoders.withLock { $0.append(encoder) } }
-        return encoder.encode(block, dictionary: dictionary, filterHint: filterHint)
+        return encoder.encode(block, prefix: prefix, filterHint: filterHint)
     }
 
     /// Decompresses and parses a block (its CRC already verified by the caller).
@@ -147,29 +147,24 @@ final class BlockEncoder: @unchecked Sendable {
     let zstd: ZstdCompressor
     let bloomBuilder = TokenBloomBuilder()
     private var payload = ByteWriter()
-    private var dictionaryPayload = ByteWriter()
 
     init?(level: Int32) {
         guard let z = ZstdCompressor(level: level) else { return nil }
         zstd = z
     }
 
-    func encode(_ block: DecodedBlock, dictionary: DecodedBlock?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
+    func encode(_ block: DecodedBlock, prefix: ChunkPrefix?, filterHint: Int) -> (block: EncodedBlock, distinctGrams: Int)? {
         BlockPayload.encode(block, into: &payload)
         let compressed: [UInt8]? = payload.bytes.withUnsafeBytes { src in
-            guard let dictionary else { return zstd.compress(src, prefix: nil) }
-            // The chunk's first block's whole payload (lines and columns) is the prefix, so
-            // repeating timestamp deltas and line lengths match too, not only line text.
-            BlockPayload.encode(dictionary, into: &dictionaryPayload)
-            return dictionaryPayload.bytes.withUnsafeBytes { zstd.compress(src, prefix: $0) }
+            guard let prefix else { return zstd.compress(src, dictionary: nil) }
+            guard let dictionary = prefix.dictionary(level: zstd.level) else { return nil }
+            return zstd.compress(src, dictionary: dictionary)
         }
         guard let compressed else { return nil }
-        let (bloom, distinct) = block.lineBytes.withUnsafeBytes { bytes in
-            block.lineStarts.withUnsafeBufferPointer { bloomBuilder.build(bytes, lineStarts: $0, hint: filterHint) }
-        }
+        let (bloom, distinct) = block.lineBytes.withUnsafeBytes { bloomBuilder.build($0, hint: filterHint) }
         let encoded = EncodedBlock(compressed: compressed, crc: CRC32C.checksum(compressed), payloadSize: payload.count,
                                    entryCount: block.count, minTime: block.minTime, maxTime: block.maxTime,
-                                   rawSize: block.rawSize, usesDictionary: dictionary != nil, bloom: bloom)
+                                   rawSize: block.rawSize, usesDictionary: prefix != nil, bloom: bloom)
         return (encoded, distinct)
     }
 }

@@ -174,12 +174,12 @@ extension LogStore {
         let slot = s.chunk.slots.count
         s.chunk.slots.append(.pending(block))
         if slot == 0 {
-            s.chunk.dictionaryBlock = block
+            s.chunk.prefix = ChunkPrefix(block)
             return CutJob(stream: s.id, generation: s.chunk.generation, slot: 0, block: block,
-                          dictionaryBlock: nil, filterHint: s.filterHint)
+                          prefix: nil, filterHint: s.filterHint)
         }
         return CutJob(stream: s.id, generation: s.chunk.generation, slot: slot, block: block,
-                      dictionaryBlock: s.chunk.dictionaryBlock, filterHint: s.filterHint)
+                      prefix: s.chunk.prefix, filterHint: s.filterHint)
     }
 
     /// Closes the open chunk when it is full (or must close) and all its blocks are compressed.
@@ -198,7 +198,7 @@ extension LogStore {
     func runCutJobs(_ jobs: [CutJob]) -> [ClosedChunk] {
         var closed: [ClosedChunk] = []
         for job in jobs {
-            guard let encoded = codec.encode(job.block, dictionary: job.dictionaryBlock, filterHint: job.filterHint) else {
+            guard let encoded = codec.encode(job.block, prefix: job.prefix, filterHint: job.filterHint) else {
                 logger.error("zstd failed to compress a block", metadata: ["stream": "\(job.stream)"])
                 continue
             }

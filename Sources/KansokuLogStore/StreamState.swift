@@ -6,12 +6,13 @@ enum BlockSlot: Sendable {
     case encoded(EncodedBlock)
 }
 
-/// The chunk a stream is filling: its blocks (in cut order) and the dictionary its later blocks
-/// are compressed with (the raw lines of its first block).
+/// The chunk a stream is filling: its blocks (in cut order) and the prefix its later blocks
+/// are compressed with (its first block).
 struct OpenChunk: Sendable {
     var generation: UInt64
     var slots: [BlockSlot] = []
-    var dictionaryBlock: DecodedBlock?
+    var prefix: ChunkPrefix?
+    var dictionaryBlock: DecodedBlock? { prefix?.block }
     var compressedSize = 0
     /// Set when the chunk must close as soon as its blocks are compressed (age, shutdown).
     var forceClose = false
@@ -71,8 +72,8 @@ struct CutJob: Sendable {
     var generation: UInt64
     var slot: Int
     var block: DecodedBlock
-    /// The chunk's first block, when this block is a later one and uses it as dictionary.
-    var dictionaryBlock: DecodedBlock?
+    /// The chunk's first block, when this block is a later one and is compressed with it.
+    var prefix: ChunkPrefix?
     /// Distinct grams of the stream's previous block: sizes this block's filter in one pass.
     var filterHint: Int
 }

@@ -2,16 +2,26 @@
 /// decompressing them. Tokens are runs of ASCII letters, digits, `_` and non-ASCII bytes;
 /// ASCII letters are lowercased, so case-insensitive searches use it too.
 ///
-/// Keys are the grams that start at an even offset of their token (offsets 0, 2, 4, …): half
-/// the work and half the bits of indexing every gram, yet still exact. A literal can start or
-/// end mid-token in a line; for every token of the literal whose start lies inside the literal
-/// the even-offset grams are known and all must be present; for a token cut by the literal's
-/// start the offset parity is unknown, so one of the two parities must be fully present. The
-/// filter never says "no" wrongly. One hash per key and ~2 bits per distinct key (sized from a
-/// linear-counting estimate) keep it a few percent of a compressed block.
+/// Keys are the all-token grams that start at an even offset of the block's line bytes: half
+/// the work and half the bits of indexing every gram, yet still exact. A literal found at
+/// offset q has all its grams at literal offsets of q's parity indexed, so a reader checks
+/// both parities and says "no" only when each misses a gram. One hash per key and ~2 bits
+/// per distinct key (sized from a linear-counting estimate) keep it a few percent of a
+/// compressed block.
 struct TokenBloom: Sendable, Hashable {
     static let bitsPerKey = 2.0
+
+    /// Which grams were keys; stored in bit 1 of the block's flags.
+    enum Keying: Sendable, Hashable {
+        /// Even offsets of the block's line bytes (bit 1 set).
+        case blockOffsets
+        /// Even offsets inside each token, runs restarting at every line (bit 1 clear: the
+        /// first format; still read).
+        case tokenOffsets
+    }
+
     var words: [UInt64]
+    var keying: Keying = .blockOffsets
 
     var bitCount: Int { words.count * 64 }
     var byteSize: Int { words.count * 8 }
@@ -29,8 +39,44 @@ struct TokenBloom: Sendable, Hashable {
 
     /// Whether the block may contain `literal`; true when unsure (no checkable gram).
     func mayContain(_ literal: UnsafeRawBufferPointer, caseInsensitive: Bool) -> Bool {
+        guard bitCount > 0 else { return true }
+        switch keying {
+        case .blockOffsets: return mayContainAtBlockOffsets(literal, caseInsensitive: caseInsensitive)
+        case .tokenOffsets: return mayContainAtTokenOffsets(literal, caseInsensitive: caseInsensitive)
+        }
+    }
+
+    private func mayContainAtBlockOffsets(_ literal: UnsafeRawBufferPointer, caseInsensitive: Bool) -> Bool {
         let bits = bitCount
-        guard bits > 0 else { return true }
+        return words.withUnsafeBufferPointer { w in
+            TokenGrams.classes.withUnsafeBufferPointer { cls in
+                var gram: UInt32 = 0
+                var lastNonASCII = -8
+                var evenOK = true, oddOK = true
+                for i in 0..<literal.count {
+                    let c = cls[Int(literal[i])]
+                    if c >= 0x80 { lastNonASCII = i }
+                    gram = (gram << 8) | UInt32(c)
+                    guard i >= 3, TokenGrams.isKey(gram) else { continue }
+                    // Non-ASCII bytes have no case folding here: such grams prove nothing for (?i).
+                    if caseInsensitive && lastNonASCII > i - 4 { continue }
+                    if (i - 3) & 1 == 0 {
+                        if evenOK && !has(gram, w, bits: bits) { evenOK = false }
+                    } else {
+                        if oddOK && !has(gram, w, bits: bits) { oddOK = false }
+                    }
+                    if !evenOK && !oddOK { return false }
+                }
+                return true
+            }
+        }
+    }
+
+    /// For token-offset keys: for every token of the literal whose start lies inside it the
+    /// even-offset grams must all be present; for a token cut by the literal's start the offset
+    /// parity is unknown, so one of the two parities must be fully present.
+    private func mayContainAtTokenOffsets(_ literal: UnsafeRawBufferPointer, caseInsensitive: Bool) -> Bool {
+        let bits = bitCount
         return words.withUnsafeBufferPointer { w in
             TokenGrams.classes.withUnsafeBufferPointer { cls in
                 var gram: UInt32 = 0
@@ -77,34 +123,22 @@ enum TokenGrams {
         }
     }
 
-    /// Calls `body` with every key gram of the lines (even offsets in their tokens); token runs
-    /// restart at each line.
-    @inline(__always)
-    static func forEachKey(_ bytes: UnsafeRawBufferPointer, lineStarts: UnsafeBufferPointer<Int>, _ body: (UInt32) -> Void) {
-        classes.withUnsafeBufferPointer { cls in
-            for line in 0..<max(0, lineStarts.count - 1) {
-                var gram: UInt32 = 0
-                var run = 0
-                var p = lineStarts[line]
-                let end = min(lineStarts[line + 1], bytes.count)
-                while p < end {
-                    let c = cls[Int(bytes[p])]
-                    p += 1
-                    if c == 0 { run = 0; continue }
-                    gram = (gram << 8) | UInt32(c)
-                    run += 1
-                    if run >= 4 && run & 1 == 0 { body(gram) }
-                }
-            }
-        }
+    /// Whether a gram of mapped bytes lies inside a token: none of its bytes is a separator (0).
+    @inline(__always) static func isKey(_ gram: UInt32) -> Bool {
+        (gram &- 0x0101_0101) & ~gram & 0x8080_8080 == 0
+    }
+
+    /// The gram of mapped bytes at `p`, first byte highest.
+    @inline(__always) static func gram(_ mapped: UnsafePointer<UInt8>, at p: Int) -> UInt32 {
+        UnsafeRawPointer(mapped + p).loadUnaligned(as: UInt32.self).bigEndian
     }
 }
 
 /// Builds token filters, reusing its scratch memory between blocks (one user at a time).
-/// Two passes over the block's grams: the first stores them and estimates how many are
-/// distinct (linear counting in a 64 Kibit sketch), the second sets the bits of a filter sized
-/// for that many keys.
+/// The line bytes are first mapped through the gram alphabet into scratch, so the key loop
+/// reads one 4-byte word per even offset instead of tracking token runs byte by byte.
 final class TokenBloomBuilder {
+    private var mapped: UnsafeMutablePointer<UInt8>
     private var grams: UnsafeMutablePointer<UInt32>
     private var capacity: Int
     private let sketch: UnsafeMutablePointer<UInt64>
@@ -112,29 +146,45 @@ final class TokenBloomBuilder {
 
     init() {
         capacity = 1 << 16
-        grams = .allocate(capacity: capacity)
+        mapped = .allocate(capacity: capacity)
+        grams = .allocate(capacity: capacity / 2)
         sketch = .allocate(capacity: TokenBloomBuilder.sketchWords)
     }
 
     deinit {
+        mapped.deallocate()
         grams.deallocate()
         sketch.deallocate()
     }
 
-    /// Builds the filter of a block's line bytes and estimates its distinct grams. With a
-    /// hint (the previous block's distinct count) it sets bits in one pass and checks the
-    /// filter's own fill (linear counting); only when the estimate is far off does it fall back
-    /// to the exact-sizing two passes.
-    func build(_ bytes: UnsafeRawBufferPointer, lineStarts: UnsafeBufferPointer<Int>, hint: Int) -> (filter: TokenBloom, distinct: Int) {
+    /// Builds the filter of a block's line bytes and estimates its distinct keys. With a hint
+    /// (the previous block's distinct count) it sets bits in one pass and checks the filter's
+    /// own fill (linear counting); only when the estimate is far off does it fall back to the
+    /// exact-sizing two passes: collect the keys while estimating their count in a 64 Kibit
+    /// sketch, then set the bits of a filter sized for it.
+    func build(_ bytes: UnsafeRawBufferPointer, hint: Int) -> (filter: TokenBloom, distinct: Int) {
+        let n = bytes.count
+        guard n >= 4, let src = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return (TokenBloom(words: []), 0) }
+        if n > capacity {
+            mapped.deallocate()
+            grams.deallocate()
+            capacity = n
+            mapped = .allocate(capacity: capacity)
+            grams = .allocate(capacity: capacity / 2)
+        }
+        TokenGrams.classes.withUnsafeBufferPointer { cls in
+            let table = cls.baseAddress!
+            for i in 0..<n { mapped[i] = table[Int(src[i])] }
+        }
         if hint > 0 {
             let words = TokenBloomBuilder.wordCount(forDistinct: Double(hint))
-            let filter = onePass(bytes, lineStarts: lineStarts, wordCount: words)
+            let filter = onePass(count: n, wordCount: words)
             let estimate = TokenBloomBuilder.linearCount(filter.words)
             if estimate <= Double(hint) * 1.25 && estimate >= Double(hint) * 0.8 {
                 return (filter, Int(estimate))
             }
         }
-        return twoPass(bytes, lineStarts: lineStarts)
+        return twoPass(count: n)
     }
 
     static func wordCount(forDistinct distinct: Double) -> Int {
@@ -150,52 +200,43 @@ final class TokenBloomBuilder {
         return -Double(bits) * log(Double(zeros) / Double(bits))
     }
 
-    private func onePass(_ bytes: UnsafeRawBufferPointer, lineStarts: UnsafeBufferPointer<Int>, wordCount: Int) -> TokenBloom {
+    /// Sets the bit of every key. Branch-free: whether a gram is a key is data-dependent and
+    /// often ~50% likely, so a branch on it would mispredict; the bit is OR-ed in as 0 or 1.
+    private func onePass(count n: Int, wordCount: Int) -> TokenBloom {
         var words = [UInt64](repeating: 0, count: wordCount)
         let bits = UInt64(wordCount * 64)
+        let m = UnsafePointer(mapped)
         words.withUnsafeMutableBufferPointer { w in
-            TokenGrams.classes.withUnsafeBufferPointer { cls in
-                let base = w.baseAddress!
-                for line in 0..<max(0, lineStarts.count - 1) {
-                    var gram: UInt32 = 0
-                    var run = 0
-                    var p = lineStarts[line]
-                    let end = min(lineStarts[line + 1], bytes.count)
-                    while p < end {
-                        let c = cls[Int(bytes[p])]
-                        p += 1
-                        if c == 0 { run = 0; continue }
-                        gram = (gram << 8) | UInt32(c)
-                        run += 1
-                        if run >= 4 && run & 1 == 0 {
-                            let h = (gram ^ 0x5BD1_E995) &* 0x9E37_79B1
-                            let s = Int(truncatingIfNeeded: (UInt64(h) &* bits) >> 32)
-                            base[s >> 6] |= 1 << UInt64(s & 63)
-                        }
-                    }
-                }
+            let base = w.baseAddress!
+            var p = 0
+            while p + 4 <= n {
+                let gram = TokenGrams.gram(m, at: p)
+                p += 2
+                let key: UInt64 = TokenGrams.isKey(gram) ? 1 : 0
+                let h = (gram ^ 0x5BD1_E995) &* 0x9E37_79B1
+                let s = Int(truncatingIfNeeded: (UInt64(h) &* bits) >> 32)
+                base[s >> 6] |= key << UInt64(s & 63)
             }
         }
         return TokenBloom(words: words)
     }
 
-    private func twoPass(_ bytes: UnsafeRawBufferPointer, lineStarts: UnsafeBufferPointer<Int>) -> (filter: TokenBloom, distinct: Int) {
-        if bytes.count > capacity {
-            grams.deallocate()
-            capacity = bytes.count
-            grams = .allocate(capacity: capacity)
-        }
+    private func twoPass(count n: Int) -> (filter: TokenBloom, distinct: Int) {
         let sketchBits = TokenBloomBuilder.sketchWords * 64
         sketch.initialize(repeating: 0, count: TokenBloomBuilder.sketchWords)
-        var n = 0
-        let (g, sk) = (grams, sketch)
-        TokenGrams.forEachKey(bytes, lineStarts: lineStarts) { gram in
-            g[n] = gram
-            n += 1
+        let m = UnsafePointer(mapped)
+        var keys = 0
+        var p = 0
+        while p + 4 <= n {
+            let gram = TokenGrams.gram(m, at: p)
+            p += 2
+            guard TokenGrams.isKey(gram) else { continue }
+            grams[keys] = gram
+            keys += 1
             let s = TokenBloom.slot(gram ^ 0x2F6B_1C3D, bits: sketchBits)
-            sk[s >> 6] |= 1 << UInt64(s & 63)
+            sketch[s >> 6] |= 1 << UInt64(s & 63)
         }
-        guard n > 0 else { return (TokenBloom(words: []), 0) }
+        guard keys > 0 else { return (TokenBloom(words: []), 0) }
         var setBits = 0
         for w in 0..<TokenBloomBuilder.sketchWords { setBits += sketch[w].nonzeroBitCount }
         let zeros = max(1, sketchBits - setBits)
@@ -204,7 +245,7 @@ final class TokenBloomBuilder {
         let bits = wordCount * 64
         var words = [UInt64](repeating: 0, count: wordCount)
         words.withUnsafeMutableBufferPointer { w in
-            for i in 0..<n {
+            for i in 0..<keys {
                 let s = TokenBloom.slot(grams[i], bits: bits)
                 w[s >> 6] |= 1 << UInt64(s & 63)
             }

@@ -4,8 +4,7 @@ import CZstd
 ///
 /// Blocks are small (256 KiB) and each starts a fresh frame, so the match tables are reset
 /// for every block: smaller tables (hashLog 15, chainLog 14) make that reset cheap and stay in
-/// L2, and a minimum match of 6 suits log text. The chunk's first block is referenced as a
-/// raw-content prefix, which costs less than digesting a dictionary object per chunk.
+/// L2, and a minimum match of 6 suits log text.
 final class ZstdCompressor {
     private let cctx: OpaquePointer
     let level: Int32
@@ -15,11 +14,17 @@ final class ZstdCompressor {
         guard let c = ZSTD_createCCtx() else { return nil }
         cctx = c
         self.level = level
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, 15)
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_chainLog, 14)
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, 6)
+        ZstdCompressor.tune(level: level) { ZSTD_CCtx_setParameter(c, $0, $1) }
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
+    }
+
+    /// The compression parameters of blocks and of the dictionaries they are compressed with
+    /// (a dictionary's parameters supersede the context's).
+    static func tune(level: Int32, _ set: (ZSTD_cParameter, Int32) -> Void) {
+        set(ZSTD_c_compressionLevel, level)
+        set(ZSTD_c_hashLog, 15)
+        set(ZSTD_c_chainLog, 14)
+        set(ZSTD_c_minMatch, 6)
     }
 
     deinit {
@@ -28,21 +33,39 @@ final class ZstdCompressor {
     }
 
     /// Compresses `src` into an exactly sized array (the worst-case buffer is reused), with
-    /// `prefix` as raw-content dictionary when given. Returns nil if zstd fails.
-    func compress(_ src: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer?) -> [UInt8]? {
+    /// `dictionary` when given. Returns nil if zstd fails.
+    func compress(_ src: UnsafeRawBufferPointer, dictionary: ZstdDictionary?) -> [UInt8]? {
         let bound = ZSTD_compressBound(src.count)
         if scratch.count < bound {
             scratch.deallocate()
             scratch = .allocate(byteCount: bound, alignment: 16)
         }
         ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only)
-        if let prefix, prefix.count > 0 {
-            guard ZSTD_isError(ZSTD_CCtx_refPrefix(cctx, prefix.baseAddress, prefix.count)) == 0 else { return nil }
-        }
+        // Referencing nil returns the context to no-dictionary mode.
+        guard ZSTD_isError(ZSTD_CCtx_refCDict(cctx, dictionary?.cdict)) == 0 else { return nil }
         let r = ZSTD_compress2(cctx, scratch.baseAddress, scratch.count, src.baseAddress, src.count)
         guard ZSTD_isError(r) == 0 else { return nil }
         return Array(UnsafeRawBufferPointer(rebasing: scratch[0..<r]))
     }
+}
+
+/// Raw content digested once into zstd's match tables, for compressing many frames that
+/// may reference it. A raw-content dictionary is exactly a prefix: frames decode with the
+/// same bytes given as prefix. Read-only once built, so threads share it (zstd documents
+/// concurrent use of one CDict as safe).
+final class ZstdDictionary: @unchecked Sendable {
+    let cdict: OpaquePointer
+
+    init?(_ content: UnsafeRawBufferPointer, level: Int32) {
+        guard let params = ZSTD_createCCtxParams() else { return nil }
+        defer { ZSTD_freeCCtxParams(params) }
+        ZstdCompressor.tune(level: level) { ZSTD_CCtxParams_setParameter(params, $0, $1) }
+        guard let d = ZSTD_createCDict_advanced2(content.baseAddress, content.count, ZSTD_dlm_byCopy, ZSTD_dct_rawContent,
+                                                 params, ZSTD_customMem(customAlloc: nil, customFree: nil, opaque: nil)) else { return nil }
+        cdict = d
+    }
+
+    deinit { ZSTD_freeCDict(cdict) }
 }
 
 /// A reusable zstd decompression context.

@@ -156,14 +156,17 @@ enum LogsIngestBench {
             var still: [Int] = []
             for h in active {
                 // The new buffer starts with the previous read's unfinished line.
-                var buffer = handles[h].carry
-                let carried = buffer.count
-                buffer.append(contentsOf: repeatElement(0, count: readSize))
-                let n = buffer.withUnsafeMutableBytes { read(handles[h].fd, $0.baseAddress! + carried, readSize) }
-                let filled = carried + max(0, n)
+                let carry = handles[h].carry
+                let carried = carry.count
+                var n = 0
+                let buffer = [UInt8](unsafeUninitializedCapacity: carried + readSize) { out, count in
+                    carry.withUnsafeBufferPointer { c in _ = out.initialize(from: c) }
+                    n = read(handles[h].fd, out.baseAddress! + carried, readSize)
+                    count = carried + max(0, n)
+                }
+                let filled = buffer.count
                 guard filled > 0 else { continue }
                 if n > 0 { still.append(h) }
-                buffer.removeLast(buffer.count - filled)
                 var timestamps: [Int64] = [], starts: [Int] = [], ends: [Int] = []
                 timestamps.reserveCapacity(filled / 100)
                 starts.reserveCapacity(filled / 100)

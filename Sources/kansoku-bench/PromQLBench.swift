@@ -124,7 +124,7 @@ enum PromQLBench {
         try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
         // OpenMetrics, series-major, timestamps in seconds.
         let file = dir + "/data.om"
-        FileManager.default.createFile(atPath: file, contents: nil)
+        guard FileManager.default.createFile(atPath: file, contents: nil) else { return nil }
         guard let h = FileHandle(forWritingAtPath: file) else { return nil }
         var out: [UInt8] = []
         for (s, l) in labelSets.enumerated() {

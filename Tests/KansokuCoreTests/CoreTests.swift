@@ -100,4 +100,19 @@ import Testing
         let first = CRC32C.checksum(Array(all[0..<7]))
         #expect(CRC32C.checksum(Array(all[7...]), continuing: first) == CRC32C.checksum(all))
     }
+
+    @Test func crc32cHardwareMatchesTables() {
+        print("CRC32C: \(CRC32C.hardware ? "processor instruction" : "tables only")")
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<4099).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        bytes.withUnsafeBytes { all in
+            // Every alignment and length class, chained from a nonzero start.
+            for start in 0..<9 {
+                for length in [0, 1, 7, 8, 9, 63, 64, 65, 1000, 4090 - start] {
+                    let part = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    #expect(CRC32C.checksum(part, continuing: 0x1234_5678) == CRC32C.software(part, continuing: 0x1234_5678))
+                }
+            }
+        }
+    }
 }

@@ -19,10 +19,8 @@ import Testing
     }
 
     static func build(_ lines: [[UInt8]]) -> TokenBloom {
-        var bytes: [UInt8] = [], starts = [0]
-        for l in lines { bytes += l; starts.append(bytes.count) }
-        let builder = TokenBloomBuilder()
-        return bytes.withUnsafeBytes { b in starts.withUnsafeBufferPointer { builder.build(b, lineStarts: $0, hint: 0).filter } }
+        let bytes = lines.flatMap { $0 }
+        return bytes.withUnsafeBytes { TokenBloomBuilder().build($0, hint: 0).filter }
     }
 
     @Test func neverRulesOutASubstringOfAnyLine() {
@@ -54,13 +52,39 @@ import Testing
 
     @Test func hintedBuildMatchesExactBuildOnContent() {
         let lines = Self.lines()
-        var bytes: [UInt8] = [], starts = [0]
-        for l in lines { bytes += l; starts.append(bytes.count) }
+        let bytes = lines.flatMap { $0 }
         let builder = TokenBloomBuilder()
-        let (exact, distinct) = bytes.withUnsafeBytes { b in starts.withUnsafeBufferPointer { builder.build(b, lineStarts: $0, hint: 0) } }
-        let (hinted, _) = bytes.withUnsafeBytes { b in starts.withUnsafeBufferPointer { builder.build(b, lineStarts: $0, hint: distinct) } }
+        let (exact, distinct) = bytes.withUnsafeBytes { builder.build($0, hint: 0) }
+        let (hinted, _) = bytes.withUnsafeBytes { builder.build($0, hint: distinct) }
         #expect(distinct > 0)
         #expect(hinted.words.count == exact.words.count)
         #expect(hinted == exact)
+    }
+
+    /// Filters of the first format (keys at even offsets inside tokens, flag bit 1 clear) are
+    /// still read with their own rule.
+    @Test func tokenOffsetFiltersStillRead() {
+        let lines = Self.lines()
+        var words = [UInt64](repeating: 0, count: 512)
+        let bits = words.count * 64
+        for line in lines {
+            var gram: UInt32 = 0, run = 0
+            for b in line {
+                let c = TokenGrams.classes[Int(b)]
+                if c == 0 { run = 0; continue }
+                gram = (gram << 8) | UInt32(c)
+                run += 1
+                if run >= 4 && run & 1 == 0 {
+                    let s = TokenBloom.slot(gram, bits: bits)
+                    words[s >> 6] |= 1 << UInt64(s & 63)
+                }
+            }
+        }
+        let old = TokenBloom(words: words, keying: .tokenOffsets)
+        for line in lines.prefix(100) {
+            let a = Int.random(in: 0..<line.count), b = Int.random(in: a...line.count)
+            #expect(Array(line[a..<b]).withUnsafeBytes { old.mayContain($0, caseInsensitive: false) })
+        }
+        #expect(!Array("trace_id=zzzzqqqqxxxxwwwwyyyyvvvv".utf8).withUnsafeBytes { old.mayContain($0, caseInsensitive: false) })
     }
 }
