@@ -3,7 +3,7 @@
 
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_BUILD  := libzstd-dev libre2-dev pkg-config
+APT_BUILD  := libzstd-dev libre2-dev zlib1g-dev pkg-config
 APT_TEST   := zstd ripgrep tmux prometheus prometheus-alertmanager python3-pip
 PY_TEST    := python-logging-loki prometheus-client prometheus-api-client
 RELEASE    := .build/release

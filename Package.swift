@@ -28,6 +28,7 @@ let package = Package(
         // C shims
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "CKansokuRE2", linkerSettings: [.linkedLibrary("re2"), .linkedLibrary("stdc++")]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CKansokuTerm"),
         .target(name: "CKansokuCRC32C"),
 
@@ -44,7 +45,7 @@ let package = Package(
         ], exclude: ["FORMAT.md"], swiftSettings: swiftSettings),
         .target(name: "KansokuPromQL", dependencies: ["KansokuCore", "KansokuMetricStore"], swiftSettings: swiftSettings),
         .target(name: "KansokuIngest", dependencies: [
-            "KansokuCore", "KansokuLogStore",
+            "KansokuCore", "KansokuLogStore", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .target(name: "KansokuScrape", dependencies: [
@@ -90,17 +91,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
 
-        // Fast unit tests, one target per module.
+        // Fast unit tests, one target per module, and what several test targets share.
+        .target(name: "KansokuTestSupport", path: "Tests/KansokuTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "KansokuCoreTests", dependencies: ["KansokuCore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuLogStoreTests", dependencies: ["KansokuLogStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "KansokuLogQLTests", dependencies: ["KansokuLogQL", "KansokuLogStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuLogQLTests", dependencies: ["KansokuTestSupport", "KansokuLogQL", "KansokuLogStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuMetricStoreTests", dependencies: ["KansokuMetricStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuPromQLTests", dependencies: ["KansokuPromQL"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuIngestTests", dependencies: ["KansokuIngest"], swiftSettings: swiftSettings),
-        .testTarget(name: "KansokuScrapeTests", dependencies: ["KansokuScrape"], swiftSettings: swiftSettings),
-        .testTarget(name: "KansokuRulesTests", dependencies: ["KansokuRules"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuScrapeTests", dependencies: ["KansokuTestSupport", "KansokuScrape"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuRulesTests", dependencies: ["KansokuTestSupport", "KansokuRules"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuNotifyTests", dependencies: [
-            "KansokuNotify",
+            "KansokuNotify", "KansokuTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -109,7 +111,7 @@ let package = Package(
         .testTarget(name: "KansokuTUITests", dependencies: ["KansokuTUI"], swiftSettings: swiftSettings),
         // Heavy tests of the real binary: crash, interop with real peers, tmux.
         .testTarget(name: "KansokuEndToEndTests", dependencies: [
-            "KansokuCore", "KansokuLogStore", "KansokuIngest", "KansokuNotify",
+            "KansokuCore", "KansokuLogStore", "KansokuIngest", "KansokuNotify", "KansokuTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -70,8 +70,12 @@ struct LokiAPI: Sendable {
         case nil, "", "identity": break
         case "snappy":
             do { bytes = try Snappy.decompress(bytes, limit: settings.maxRequestBytes) } catch { throw APIError.badRequest("\(error)") }
+        case "gzip", "x-gzip":
+            do { bytes = try Inflate.decompress(bytes, format: .gzip, limit: settings.maxRequestBytes) } catch { throw APIError.badRequest("gzip body: \(error)") }
+        case "deflate":
+            do { bytes = try Inflate.decompress(bytes, format: .deflate, limit: settings.maxRequestBytes) } catch { throw APIError.badRequest("deflate body: \(error)") }
         case let other?:
-            throw APIError(.unsupportedMediaType, .badData, "unsupported Content-Encoding \"\(other)\": send identity or snappy")
+            throw APIError(.unsupportedMediaType, .badData, "unsupported Content-Encoding \"\(other)\": send identity, snappy, gzip or deflate")
         }
         let batches: [StreamBatch]
         do {

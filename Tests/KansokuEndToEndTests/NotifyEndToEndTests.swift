@@ -11,6 +11,7 @@ import Testing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import KansokuTestSupport
 #endif
 
 /// Notification delivery end to end: against a real Alertmanager, and through the real
@@ -20,10 +21,7 @@ import FoundationNetworking
         .deletingLastPathComponent()
 
     static func tempDir(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "kansoku-e2e-\(name)-\(UInt64.random(in: 0...UInt64.max))").path
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        ScratchDirectory.make("kansoku-e2e-\(name)")
     }
 
     /// The binary under test: `KANSOKU_BINARY`, or `.build/debug/kansoku` of this checkout.

@@ -2,6 +2,7 @@ import Foundation
 import KansokuCore
 import KansokuLogStore
 @testable import KansokuLogQL
+import KansokuTestSupport
 
 /// Runs Loki's `.logqltest` scripts: load streams, evaluate queries, compare results.
 struct LogQLTestRunner {
@@ -63,7 +64,7 @@ struct LogQLTestRunner {
                 engine = LogQLEngine(reader: MemoryLogReader(batches, blockEntries: 7))
             case .store:
                 if let store { try await store.close() }
-                let dir = NSTemporaryDirectory() + "logqltest-\(UUID().uuidString)"
+                let dir = ScratchDirectory.path("logqltest")
                 directories.append(dir)
                 let st = try LogStore.open(LogStoreConfig(directory: dir, fsync: .never))
                 if !batches.isEmpty { _ = try await st.append(batches) }

@@ -3,15 +3,13 @@ import KansokuCore
 import Testing
 
 @testable import KansokuNotify
+import KansokuTestSupport
 
 /// Delivery through a real HTTP server on loopback. Timers are shortened to tens of
 /// milliseconds; assertions are about what arrives and in which order, not about timing.
 @Suite(.serialized) struct DeliveryTests {
     static func tempDir() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "kansoku-notify-\(UInt64.random(in: 0...UInt64.max))").path
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        ScratchDirectory.make("kansoku-notify")
     }
 
     static func config(

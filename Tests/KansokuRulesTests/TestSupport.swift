@@ -1,6 +1,7 @@
 import Foundation
 import KansokuCore
 @testable import KansokuRules
+import KansokuTestSupport
 
 enum TestPaths {
     /// The repository root, found from this file with symlinks resolved.
@@ -54,8 +55,6 @@ enum TestPaths {
     }
 
     static func tempDir(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kansoku-rules-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        URL(fileURLWithPath: ScratchDirectory.make("kansoku-rules-\(name)"))
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import KansokuTestSupport
 
 /// Real peers started on loopback by a test and stopped by PID.
 final class PeerProcess: @unchecked Sendable {
@@ -107,9 +108,7 @@ final class PeerProcess: @unchecked Sendable {
 }
 
 func temporaryDirectory(_ prefix: String) -> URL {
-    let u = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
-    try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-    return u
+    URL(fileURLWithPath: ScratchDirectory.make(prefix))
 }
 
 /// A loopback port that was free a moment ago.

@@ -1,5 +1,6 @@
 import Foundation
 import KansokuMetricStore
+import KansokuTestSupport
 
 /// A real metric store in a fresh temporary directory.
 struct TemporaryStore {
@@ -7,7 +8,7 @@ struct TemporaryStore {
     let directory: String
 
     static func open() throws -> TemporaryStore {
-        let dir = NSTemporaryDirectory() + "kansoku-scrape-\(UUID().uuidString.prefix(8))"
+        let dir = ScratchDirectory.path("kansoku-scrape")
         let store = try MetricStore.open(MetricStoreConfig(directory: dir, fsync: .never))
         return TemporaryStore(store: store, directory: dir)
     }

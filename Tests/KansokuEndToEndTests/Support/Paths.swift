@@ -1,4 +1,5 @@
 import Foundation
+import KansokuTestSupport
 
 /// Where the repository, the built binary and the shared test data are.
 enum TestPaths {
@@ -24,9 +25,7 @@ enum TestPaths {
 
     /// A new empty temporary directory.
     static func makeTempDir(_ prefix: String = "kansoku-test") -> URL {
-        let u = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
+        URL(fileURLWithPath: ScratchDirectory.make(prefix))
     }
 
     /// Prints a loud skip notice (tests that need a missing tool or ../shared return after it).
