@@ -92,6 +92,7 @@ final class ServerCore: Sendable {
         LokiAPI(store: logStore, engine: logQL, settings: config.server, metrics: metrics, logger: logger).register(on: router)
         LokiTail(store: logStore, engine: logQL, settings: config.server, logger: logger).register(on: router)
         PrometheusAPI(store: metricStore, engine: promQL, settings: config.server, rules: loops.rulesAPI).register(on: router)
+        TargetsAPI(board: loops.scrape?.manager.health).register(on: router)
     }
 
     func backgroundServices() -> [any Service] {

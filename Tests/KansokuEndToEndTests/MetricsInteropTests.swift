@@ -96,6 +96,14 @@ import Testing
         #expect(try value("demo_requests_total{code=\"500\",env=\"interop\"}") == "2")
         #expect(try value("demo_latency_seconds_bucket{le=\"1.0\"}") == "2")
 
+        // /api/v1/targets as Prometheus shapes it: both targets up, with their labels.
+        let targets = try server.client.get("/api/v1/targets")
+        let active = ((try targets.json() as? [String: Any])?["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]] ?? []
+        #expect(active.map { $0["scrapePool"] as? String } == ["prometheus", "python"], "\(targets.text)")
+        #expect(active.allSatisfy { $0["health"] as? String == "up" && $0["lastError"] as? String == "" }, "\(targets.text)")
+        #expect((active.last?["labels"] as? [String: String]) == ["env": "interop", "instance": "127.0.0.1:\(exporter.port)", "job": "python"])
+        #expect(try server.client.get("/api/v1/targets?state=bogus").status == 400)
+
         guard let py = TestPaths.which("python3"),
               (try? runCommand(py, ["-c", "import prometheus_api_client"]))?.status == 0 else {
             TestPaths.skip("python3 with prometheus-api-client not installed (pip install prometheus-api-client)"); return
