@@ -32,6 +32,15 @@ struct LokiAPI: Sendable {
                 let p = try await RequestParameters.from(&request, bodyLimit: limit)
                 return try await instantQuery(p, tenant: tenant(of: request, tenancy: tenancy))
             }
+            router.on("/loki/api/v1/format_query", method: method) { request, _ in
+                var request = request
+                let p = try await RequestParameters.from(&request, bodyLimit: limit)
+                let expr: LogQLExpr
+                do { expr = try LogQLParser.parse(try p.required("query")) } catch let e as APIError { throw e } catch {
+                    throw APIError.badRequest("\(error)")
+                }
+                return Response.json(successEnvelope { $0.string(LogQLPrettier().format(expr)) })
+            }
             router.on("/loki/api/v1/series", method: method) { request, _ in
                 var request = request
                 let p = try await RequestParameters.from(&request, bodyLimit: limit)

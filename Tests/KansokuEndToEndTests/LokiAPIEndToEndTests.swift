@@ -74,6 +74,7 @@ import Testing
             ("GET", "/loki/api/v1/query_range?query=\(urlEncode("{app=\"x\"}"))&direction=sideways"),
             ("GET", "/api/v1/query?query=\(urlEncode("sum(rate(x[5m])"))"),
             ("POST", "/loki/api/v1/push"),
+            ("GET", "/loki/api/v1/format_query?query=\(urlEncode("{app=\"x\"} | json |"))"),
         ]
         for (method, path) in cases {
             let r = method == "GET" ? try server.client.get(path)
@@ -94,5 +95,21 @@ import Testing
         #expect(r.status == 400)
         let msg = ((try? r.json() as? [String: Any])?["error"] as? String) ?? ""
         #expect(msg.contains("line 1, col"), "\(msg)")
+    }
+
+    /// `format_query` answers the multi-line form Loki's prettier gives to a query longer than
+    /// a line.
+    @Test func formatQueryPrettyPrints() throws {
+        guard let (server, _) = try startServer() else { return }
+        defer { server.stop() }
+        let q = #"sum by (app) (count_over_time({app="x", namespace="streaming"} |= "error" | json | level="error" | line_format "{{.msg}}" [5m]))"#
+        let r = try server.client.get("/loki/api/v1/format_query?query=\(urlEncode(q))")
+        #expect(r.status == 200, "\(r.text)")
+        let formatted = (try? r.json() as? [String: Any])?["data"] as? String ?? ""
+        #expect(formatted.contains("\n"), "\(formatted)")
+        #expect(formatted.contains(#"{app="x", namespace="streaming"}"#) && formatted.contains(#"|= "error""#), "\(formatted)")
+        // The formatted text is itself a query that means the same.
+        let again = try server.client.get("/loki/api/v1/format_query?query=\(urlEncode(formatted))")
+        #expect((try? again.json() as? [String: Any])?["data"] as? String == formatted)
     }
 }
