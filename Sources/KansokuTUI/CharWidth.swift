@@ -41,9 +41,13 @@ public enum CharWidth {
 
     /// Columns taken by a grapheme cluster: its widest scalar, or 2 for emoji sequences.
     public static func of(_ c: Character) -> Int {
-        let scalars = c.unicodeScalars
-        if scalars.contains(where: { $0.value == 0xFE0F }) { return 2 }
-        return scalars.map { of($0) }.max() ?? 0
+        if let a = c.asciiValue { return a < 0x20 || a == 0x7F ? 0 : 1 }
+        var widest = 0
+        for scalar in c.unicodeScalars {
+            if scalar.value == 0xFE0F { return 2 }
+            widest = max(widest, of(scalar))
+        }
+        return widest
     }
 
     public static func of(_ s: String) -> Int { s.reduce(0) { $0 + of($1) } }

@@ -151,10 +151,28 @@ enum PanelViews {
     }
 
     static func lineStyle(_ line: String) -> CellStyle {
-        let l = line.lowercased()
-        if l.contains("error") || l.contains(" 50") || l.contains("fail") { return CellStyle(fg: .red) }
-        if l.contains("warn") || l.contains("retry") { return CellStyle(fg: .yellow) }
-        return .plain
+        var line = line
+        return line.withUTF8 { b in
+            if contains(b, "error") || contains(b, " 50") || contains(b, "fail") { return CellStyle(fg: .red) }
+            if contains(b, "warn") || contains(b, "retry") { return CellStyle(fg: .yellow) }
+            return .plain
+        }
+    }
+
+    /// Whether `bytes` contain the lowercase ASCII `word`, ignoring ASCII case (runs for every
+    /// visible log line of every frame, so it stays on bytes).
+    static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        guard w.count <= bytes.count else { return false }
+        outer: for i in 0...(bytes.count - w.count) {
+            for j in 0..<w.count {
+                var c = bytes[i + j]
+                if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+                if c != w[j] { continue outer }
+            }
+            return true
+        }
+        return false
     }
 
     /// The first `|=` literal of a query, for highlighting matches.

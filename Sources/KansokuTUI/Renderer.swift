@@ -29,7 +29,7 @@ public struct Renderer: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(4096)
         let full = previous == nil || previous!.width != frame.width || previous!.height != frame.height
-        if full { out += Array("\u{1B}[0m\u{1B}[2J".utf8) }
+        if full { out.append(contentsOf: "\u{1B}[0m\u{1B}[2J".utf8) }
         var cursor: (x: Int, y: Int)? = nil
         var style: CellStyle? = nil
         for y in 0..<frame.height {
@@ -38,17 +38,17 @@ public struct Renderer: Sendable {
                 if !full, let prev = previous, prev[x, y] == cell { continue }
                 if cell.text.isEmpty { continue }   // right half of a wide grapheme
                 if cursor == nil || cursor! != (x, y) {
-                    out += Array("\u{1B}[\(y + 1);\(x + 1)H".utf8)
+                    out.append(contentsOf: "\u{1B}[\(y + 1);\(x + 1)H".utf8)
                 }
                 if style != cell.style {
                     out += sgr(cell.style)
                     style = cell.style
                 }
-                out += Array(cell.text.utf8)
-                cursor = (x + CharWidth.of(cell.text), y)
+                out.append(contentsOf: cell.text.utf8)
+                cursor = (x + (cell.text.utf8.count == 1 ? 1 : CharWidth.of(cell.text)), y)
             }
         }
-        if style != nil { out += Array("\u{1B}[0m".utf8) }
+        if style != nil { out.append(contentsOf: "\u{1B}[0m".utf8) }
         previous = frame
         return out
     }

@@ -62,6 +62,8 @@ public struct ScreenBuffer: Sendable, Equatable {
     public mutating func put(_ text: String, x: Int, y: Int, style: CellStyle = .plain, maxX: Int? = nil) -> Int {
         guard y >= 0, y < height else { return x }
         let limit = min(maxX ?? width, width)
+        // Most of a frame is ASCII: one cell per byte, no grapheme breaking.
+        if let done = putASCII(text, x: x, y: y, style: style, limit: limit) { return done }
         var col = x
         for ch in text {
             if ch == "\t" { col += 1; continue }
@@ -79,6 +81,25 @@ public struct ScreenBuffer: Sendable, Equatable {
         }
         return col
     }
+
+    /// `put` for printable ASCII text; nil (nothing written) when the text has other bytes.
+    private mutating func putASCII(_ text: String, x: Int, y: Int, style: CellStyle, limit: Int) -> Int? {
+        var text = text
+        return text.withUTF8 { bytes -> Int? in
+            for b in bytes where b < 0x20 || b >= 0x7F { return nil }
+            var col = x
+            let row = y * width
+            for b in bytes {
+                if col >= limit { return limit }
+                if col >= 0 { cells[row + col] = Cell(text: ScreenBuffer.asciiText[Int(b)], style: style) }
+                col += 1
+            }
+            return col
+        }
+    }
+
+    /// One-character strings of the ASCII bytes (small strings: copying one allocates nothing).
+    private static let asciiText: [String] = (0..<128).map { String(UnicodeScalar(UInt8($0))) }
 
     /// Fills a rectangle with spaces of `style`.
     public mutating func fill(x: Int, y: Int, width w: Int, height h: Int, style: CellStyle = .plain) {

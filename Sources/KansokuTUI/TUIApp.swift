@@ -85,10 +85,14 @@ public enum TUIApp {
                 return 0
             case .tick:
                 if kterm_take_stop() == 1 { return 0 }
-                if kterm_take_resize() == 1 { size = terminalSize(); renderer.invalidate() }
+                let resized = kterm_take_resize() == 1
+                if resized { size = terminalSize(); renderer.invalidate() }
                 let refresh = Duration.milliseconds(model.spec.refreshDuration.milliseconds)
                 if ContinuousClock.now - lastLoad >= refresh, model.tail || model.lastUpdate == nil { load() }
+                let second = model.now / 1_000_000_000
                 model.now = TimeParser.currentNanos()
+                // An idle tick changes only what shows the time, to the second: draw only then.
+                if !resized && model.now / 1_000_000_000 == second { continue }
             case .key(let k):
                 effects = DashboardUpdate.handle(k, &model)
             case .loaded(let fresh):
