@@ -62,6 +62,7 @@ struct LokiAPI: Sendable {
             let p = try await RequestParameters.from(&request, bodyLimit: limit)
             return try indexStats(p, tenant: tenant(of: request, tenancy: tenancy))
         }
+        registerVolume(on: router)
         router.get("/loki/api/v1/status/buildinfo") { _, _ in
             var w = JSONWriter()
             w.beginObject(); w.field("version", KansokuVersion.string); w.field("revision", ""); w.field("branch", ""); w.endObject()

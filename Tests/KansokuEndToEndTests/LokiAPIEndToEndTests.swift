@@ -112,4 +112,42 @@ import Testing
         let again = try server.client.get("/loki/api/v1/format_query?query=\(urlEncode(formatted))")
         #expect((try? again.json() as? [String: Any])?["data"] as? String == formatted)
     }
+
+    /// `index/volume` and `volume_range` sum line bytes per label set from block metadata,
+    /// grouped by the selector's label names, by `targetLabels`, or by label name alone.
+    @Test func volumeGroupsLineBytesByLabels() throws {
+        guard let (server, _) = try startServer() else { return }
+        defer { server.stop() }
+        let base: Int64 = 1_700_000_000_000_000_000
+        func lines(_ n: Int, _ text: String) -> [(Int64, String)] { (0..<n).map { (base + Int64($0) * 1_000_000_000, text) } }
+        // 10-byte lines: {a, prod} 30, {a, dev} 20, {b, prod} 10.
+        let body = Self.pushBody([(["app": "a", "env": "prod"], lines(30, "0123456789")),
+                                  (["app": "a", "env": "dev"], lines(20, "abcdefghij")),
+                                  (["app": "b", "env": "prod"], lines(10, "ABCDEFGHIJ"))])
+        #expect(try server.client.post("/loki/api/v1/push", body: body, contentType: "application/json").status == 204)
+        let window = "start=\(base)&end=\(base + 60_000_000_000)"
+        func vector(_ params: String) throws -> [[String: String]: String] {
+            let r = try server.client.get("/loki/api/v1/index/volume?\(window)&\(params)")
+            let data = try #require((try r.json() as? [String: Any])?["data"] as? [String: Any], "\(r.text)")
+            #expect(data["resultType"] as? String == "vector")
+            var out: [[String: String]: String] = [:]
+            for s in data["result"] as? [[String: Any]] ?? [] {
+                out[s["metric"] as? [String: String] ?? [:]] = (s["value"] as? [Any])?.last as? String
+            }
+            return out
+        }
+        let app = "query=\(urlEncode("{app=~\".+\"}"))"
+        #expect(try vector(app) == [["app": "a"]: "500", ["app": "b"]: "100"])
+        #expect(try vector(app + "&targetLabels=env") == [["env": "prod"]: "400", ["env": "dev"]: "200"])
+        #expect(try vector(app + "&targetLabels=app,env&limit=1") == [["app": "a", "env": "prod"]: "300"])
+        #expect(try vector(app + "&targetLabels=app,env&aggregateBy=labels") == [["app": ""]: "600", ["env": ""]: "600"])
+
+        let r = try server.client.get("/loki/api/v1/index/volume_range?\(window)&step=10&\(app)")
+        let data = try #require((try r.json() as? [String: Any])?["data"] as? [String: Any], "\(r.text)")
+        #expect(data["resultType"] as? String == "matrix")
+        let a = (data["result"] as? [[String: Any]])?.first { ($0["metric"] as? [String: String]) == ["app": "a"] }
+        let points = (a?["values"] as? [[Any]] ?? []).compactMap { Double($0.last as? String ?? "") }
+        #expect(points.count == 3 && abs(points.reduce(0, +) - 500) <= 2, "\(r.text)")
+        #expect(try server.client.get("/loki/api/v1/index/volume?\(window)&\(app)&aggregateBy=pods").status == 400)
+    }
 }
