@@ -35,6 +35,17 @@ final class SegmentFiles: Sendable {
         queue.async { store.flushSynchronously(chunks) }
     }
 
+    /// Runs `body` on the segment queue, after everything enqueued before (so it never
+    /// interleaves with writing chunks), and returns its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in queue.async { c.resume(returning: body()) } }
+    }
+
+    /// Whether `relative` is the file a period's next chunks are appended to.
+    func isOpenForAppend(_ relative: String) -> Bool {
+        files.withLock { f in f.values.contains { $0.relativePath == relative } }
+    }
+
     /// Returns once everything enqueued before has been written.
     func barrier() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in queue.async { c.resume() } }

@@ -31,6 +31,9 @@ struct StoreState: Sendable {
     /// Chunks closed under the lock, waiting to be handed to the segment writer.
     var closedQueue: [ClosedChunk] = []
     var closed = false
+    /// Segment files no index refers to any more, with when that was first seen (compaction
+    /// deletes them after a grace period).
+    var retiredFiles: [String: Int64] = [:]
 
     /// The id of a stream: its stable hash (tenant and labels), probed forward on collision.
     mutating func resolveID(tenant: String, labels: Labels) -> UInt64 {

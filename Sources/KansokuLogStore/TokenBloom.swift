@@ -2,18 +2,20 @@
 /// decompressing them. Tokens are runs of ASCII letters, digits, `_` and non-ASCII bytes;
 /// ASCII letters are lowercased, so case-insensitive searches use it too.
 ///
-/// Keys are the all-token grams that start at an even offset of the block's line bytes: half
-/// the work and half the bits of indexing every gram, yet still exact. A literal found at
-/// offset q has all its grams at literal offsets of q's parity indexed, so a reader checks
-/// both parities and says "no" only when each misses a gram. One hash per key and ~2 bits
-/// per distinct key (sized from a linear-counting estimate) keep it a few percent of a
-/// compressed block.
+/// Keys are the all-token grams that start at an even offset of the block's line bytes, plus
+/// the first gram of every token (the gram after a separator): about half the work and bits
+/// of indexing every gram, yet still exact. A literal found at offset q has all its grams at
+/// literal offsets of q's parity indexed, so a reader checks both parities and says "no"
+/// only when each misses a gram; the first gram of every token that starts inside the literal
+/// is indexed whatever its parity, so a short distinctive token (`user=1234`) still decides.
+/// One hash per key and ~2 bits per distinct key (sized from a linear-counting estimate) keep
+/// it a few percent of a compressed block.
 struct TokenBloom: Sendable, Hashable {
     static let bitsPerKey = 2.0
 
     /// Which grams were keys; stored in bit 1 of the block's flags.
     enum Keying: Sendable, Hashable {
-        /// Even offsets of the block's line bytes (bit 1 set).
+        /// Even offsets of the block's line bytes and token starts (bit 1 set).
         case blockOffsets
         /// Even offsets inside each token, runs restarting at every line (bit 1 clear: the
         /// first format; still read).
@@ -50,16 +52,19 @@ struct TokenBloom: Sendable, Hashable {
         let bits = bitCount
         return words.withUnsafeBufferPointer { w in
             TokenGrams.classes.withUnsafeBufferPointer { cls in
-                var gram: UInt32 = 0
+                var window: UInt64 = 0
                 var lastNonASCII = -8
                 var evenOK = true, oddOK = true
                 for i in 0..<literal.count {
                     let c = cls[Int(literal[i])]
                     if c >= 0x80 { lastNonASCII = i }
-                    gram = (gram << 8) | UInt32(c)
+                    window = (window << 8) | UInt64(c)
+                    let gram = UInt32(truncatingIfNeeded: window)
                     guard i >= 3, TokenGrams.isKey(gram) else { continue }
                     // Non-ASCII bytes have no case folding here: such grams prove nothing for (?i).
                     if caseInsensitive && lastNonASCII > i - 4 { continue }
+                    // A token starting inside the literal: its first gram is a key at any offset.
+                    if i >= 4 && window >> 32 & 0xFF == 0 && !has(gram, w, bits: bits) { return false }
                     if (i - 3) & 1 == 0 {
                         if evenOK && !has(gram, w, bits: bits) { evenOK = false }
                     } else {
@@ -147,7 +152,7 @@ final class TokenBloomBuilder {
     init() {
         capacity = 1 << 16
         mapped = .allocate(capacity: capacity)
-        grams = .allocate(capacity: capacity / 2)
+        grams = .allocate(capacity: capacity)
         sketch = .allocate(capacity: TokenBloomBuilder.sketchWords)
     }
 
@@ -170,7 +175,7 @@ final class TokenBloomBuilder {
             grams.deallocate()
             capacity = n
             mapped = .allocate(capacity: capacity)
-            grams = .allocate(capacity: capacity / 2)
+            grams = .allocate(capacity: capacity)
         }
         TokenGrams.classes.withUnsafeBufferPointer { cls in
             let table = cls.baseAddress!
@@ -202,20 +207,29 @@ final class TokenBloomBuilder {
 
     /// Sets the bit of every key. Branch-free: whether a gram is a key is data-dependent and
     /// often ~50% likely, so a branch on it would mispredict; the bit is OR-ed in as 0 or 1.
+    /// Even offsets first, then the token starts at odd offsets.
     private func onePass(count n: Int, wordCount: Int) -> TokenBloom {
         var words = [UInt64](repeating: 0, count: wordCount)
         let bits = UInt64(wordCount * 64)
         let m = UnsafePointer(mapped)
         words.withUnsafeMutableBufferPointer { w in
             let base = w.baseAddress!
-            var p = 0
-            while p + 4 <= n {
-                let gram = TokenGrams.gram(m, at: p)
-                p += 2
-                let key: UInt64 = TokenGrams.isKey(gram) ? 1 : 0
+            @inline(__always) func set(_ gram: UInt32, if key: UInt64) {
                 let h = (gram ^ 0x5BD1_E995) &* 0x9E37_79B1
                 let s = Int(truncatingIfNeeded: (UInt64(h) &* bits) >> 32)
                 base[s >> 6] |= key << UInt64(s & 63)
+            }
+            var p = 0
+            while p + 4 <= n {
+                let gram = TokenGrams.gram(m, at: p)
+                set(gram, if: TokenGrams.isKey(gram) ? 1 : 0)
+                p += 2
+            }
+            p = 1
+            while p + 4 <= n {
+                let gram = TokenGrams.gram(m, at: p)
+                set(gram, if: TokenGrams.isKey(gram) && m[p - 1] == 0 ? 1 : 0)
+                p += 2
             }
         }
         return TokenBloom(words: words)
@@ -229,8 +243,10 @@ final class TokenBloomBuilder {
         var p = 0
         while p + 4 <= n {
             let gram = TokenGrams.gram(m, at: p)
-            p += 2
-            guard TokenGrams.isKey(gram) else { continue }
+            // Even offsets, and odd ones where a token starts.
+            let isKey = TokenGrams.isKey(gram) && (p & 1 == 0 || m[p - 1] == 0)
+            p += 1
+            guard isKey else { continue }
             grams[keys] = gram
             keys += 1
             let s = TokenBloom.slot(gram ^ 0x2F6B_1C3D, bits: sketchBits)

@@ -97,7 +97,8 @@ final class ServerCore: Sendable {
 
     func backgroundServices() -> [any Service] {
         var services = loops.services()
-        // Housekeeping: aged chunks closed every 30 s, retention every 5 minutes.
+        // Housekeeping: aged chunks closed every 30 s; retention, then compaction of small
+        // chunks, every 5 minutes.
         services.append(TaskService("log-maintenance") { [logStore, logger] in
             var rounds = 0
             while !Task.isCancelled {
@@ -107,6 +108,9 @@ final class ServerCore: Sendable {
                 if rounds % 10 == 0 {
                     do { try logStore.applyRetention(now: TimeParser.currentNanos()) } catch {
                         logger.error("log retention failed", metadata: ["error": "\(error)"])
+                    }
+                    do { _ = try await logStore.compact() } catch {
+                        logger.error("log compaction failed", metadata: ["error": "\(error)"])
                     }
                 }
             }

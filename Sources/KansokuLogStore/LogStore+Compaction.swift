@@ -1,0 +1,206 @@
+import KansokuCore
+
+/// What one compaction pass did.
+public struct CompactionReport: Sendable, Equatable {
+    public var chunksMerged = 0
+    public var chunksWritten = 0
+    public var entries = 0
+    public var filesDeleted = 0
+}
+
+/// One stream's small chunks of one period, to be rewritten as few full ones.
+struct CompactionJob: Sendable {
+    var period: Int64
+    var stream: UInt64
+    var old: [ChunkRef]
+    var blocks: [[EncodedBlock]] = []
+}
+
+extension LogStore {
+    /// Merges each stream's small stored chunks into full ones (DESIGN: "compaction merges small
+    /// chunks"). Quiet streams close a chunk at `maxChunkAge` however little it holds; many small
+    /// chunks mean more metadata to read per query and zstd frames with little context.
+    ///
+    /// A stream qualifies in a period when it has at least `minChunks` chunks under half the
+    /// target size lying wholly inside the period (each then has one index entry). Their entries
+    /// are re-cut into blocks and chunks in time order, written and synced, and only then does
+    /// the period index swap to them, atomically. Segment files no index refers to any more are
+    /// deleted once `grace` has passed, so queries already reading them finish. A crash at any
+    /// point loses nothing: before the swap the old chunks are live, after it the new ones.
+    public func compact(minChunks: Int = 4, grace: Int64 = 300_000_000_000, now: Int64? = nil) async throws(LogStoreError) -> CompactionReport {
+        let now = now ?? TimeParser.currentNanos()
+        var report = CompactionReport()
+        var jobs = plannedCompactions(minChunks: max(2, minChunks))
+        for i in jobs.indices {
+            do throws(LogStoreError) {
+                jobs[i].blocks = try rewrite(jobs[i].old, entries: &report.entries)
+            } catch {
+                logger.error("compaction skipped a stream: its chunks could not be read", metadata: ["error": "\(error)"])
+            }
+        }
+        let ready = jobs.filter { !$0.blocks.isEmpty }
+        let result = await segments.run { () -> Result<CompactionReport, LogStoreError> in
+            Result { () throws(LogStoreError) -> CompactionReport in try self.install(ready, now: now, grace: grace) }
+        }
+        let installed = try result.get()
+        report.chunksMerged = installed.chunksMerged
+        report.chunksWritten = installed.chunksWritten
+        report.filesDeleted = installed.filesDeleted
+        if report.chunksMerged > 0 || report.filesDeleted > 0 {
+            logger.info("compacted log chunks", metadata: ["merged": "\(report.chunksMerged)", "written": "\(report.chunksWritten)",
+                                                          "filesDeleted": "\(report.filesDeleted)"])
+        }
+        return report
+    }
+
+    func plannedCompactions(minChunks: Int) -> [CompactionJob] {
+        let small = config.chunkTargetSize / 2
+        // A merged group stays well inside memory: at most this many raw bytes per job.
+        let maxRaw = 64 << 20
+        return state.withLock { st in
+            var jobs: [CompactionJob] = []
+            for (start, p) in st.periods {
+                let folder = SegmentFiles.periodFolder(start) + "/"
+                for (id, s) in p.streams {
+                    let candidates = s.chunks.filter {
+                        $0.length < small && $0.file.hasPrefix(folder)
+                            && st.periodStart($0.minTime, length: config.periodLength) == start
+                            && st.periodStart($0.maxTime, length: config.periodLength) == start
+                    }.sorted { ($0.minTime, $0.file, $0.offset) < ($1.minTime, $1.file, $1.offset) }
+                    guard candidates.count >= minChunks else { continue }
+                    var group: [ChunkRef] = [], raw = 0
+                    for c in candidates {
+                        if raw + c.rawSize > maxRaw && group.count >= 2 {
+                            jobs.append(CompactionJob(period: start, stream: id, old: group))
+                            group = []
+                            raw = 0
+                        }
+                        group.append(c)
+                        raw += c.rawSize
+                    }
+                    if group.count >= 2 { jobs.append(CompactionJob(period: start, stream: id, old: group)) }
+                }
+            }
+            return jobs
+        }
+    }
+
+    /// The entries of `refs` in time order (ties keep chunk order), cut into blocks of
+    /// `blockSize` and grouped into chunks of up to `chunkTargetSize`, each with its prefix.
+    func rewrite(_ refs: [ChunkRef], entries: inout Int) throws(LogStoreError) -> [[EncodedBlock]] {
+        var decoded: [DecodedBlock] = []
+        for ref in refs {
+            let metas = try reader.blockMetas(ref)
+            let first = metas.first.map { DiskBlockLocation(file: ref.file, offset: $0.offset, length: $0.length) }
+            for m in metas {
+                decoded.append(try reader.read(DiskBlockLocation(file: ref.file, offset: m.offset, length: m.length),
+                                               payloadSize: m.payloadSize, dictionary: m.usesDictionary ? first : nil,
+                                               dictionaryPayload: metas.first?.payloadSize ?? 0))
+            }
+        }
+        var order: [(t: Int64, block: Int, entry: Int)] = []
+        for (b, d) in decoded.enumerated() { for e in 0..<d.count { order.append((d.timestamps[e], b, e)) } }
+        order.sort { ($0.t, $0.block, $0.entry) < ($1.t, $1.block, $1.entry) }
+        entries += order.count
+
+        var chunks: [[EncodedBlock]] = []
+        var current: [EncodedBlock] = []
+        var size = 0
+        var prefix: ChunkPrefix?
+        var hint = 0
+        var head = HeadBlock()
+        func seal() throws(LogStoreError) {
+            guard !head.isEmpty else { return }
+            let block = head.cut()
+            guard let encoded = codec.encode(block, prefix: prefix, filterHint: hint) else {
+                throw .corrupt(file: "compaction", offset: 0, reason: "zstd failed to compress a block")
+            }
+            if prefix == nil { prefix = ChunkPrefix(block) }
+            hint = encoded.distinctGrams
+            current.append(encoded.block)
+            size += encoded.block.compressed.count + encoded.block.bloom.byteSize
+            if size >= config.chunkTargetSize {
+                chunks.append(current)
+                current = []
+                size = 0
+                prefix = nil
+            }
+        }
+        for o in order {
+            let d = decoded[o.block]
+            d.lineBytes.withUnsafeBytes { bytes in
+                head.append(timestamp: o.t, line: UnsafeRawBufferPointer(rebasing: bytes[d.lineStarts[o.entry]..<d.lineStarts[o.entry + 1]]),
+                            metadata: d.metadata.isEmpty ? Labels() : d.metadata[o.entry])
+            }
+            if head.rawSize >= config.blockSize { try seal() }
+        }
+        try seal()
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
+    }
+
+    /// On the segment queue (no flush runs meanwhile): writes and syncs the new chunks, swaps
+    /// the indexes, then retires and deletes segment files nothing refers to.
+    func install(_ jobs: [CompactionJob], now: Int64, grace: Int64) throws(LogStoreError) -> CompactionReport {
+        var report = CompactionReport()
+        var written: [(CompactionJob, [ChunkRef])] = []
+        for job in jobs {
+            var refs: [ChunkRef] = []
+            for blocks in job.blocks {
+                let bytes = ChunkFormat.encode(stream: job.stream, blocks: blocks)
+                let (file, offset) = try segments.append(bytes, period: job.period)
+                refs.append(ChunkRef(file: file, offset: offset, length: bytes.count,
+                                     minTime: blocks.map(\.minTime).min() ?? 0, maxTime: blocks.map(\.maxTime).max() ?? 0,
+                                     entries: blocks.reduce(0) { $0 + $1.entryCount }, rawSize: blocks.reduce(0) { $0 + $1.rawSize }))
+            }
+            written.append((job, refs))
+        }
+        if !written.isEmpty && config.fsync != .never { try segments.syncAll() }
+        let periodFolders = Set(state.withLock { Array($0.periods.keys) }.map(SegmentFiles.periodFolder))
+        let (dirty, referenced): ([(Int64, [UInt8])], Set<String>) = state.withLock { st in
+            for (job, refs) in written {
+                // Retention may have taken the period meanwhile: then the new chunks are orphans.
+                guard let s = st.periods[job.period]?.streams[job.stream], job.old.allSatisfy(s.chunks.contains) else { continue }
+                st.periods[job.period]?.streams[job.stream]?.chunks.removeAll { job.old.contains($0) }
+                for r in refs { st.periods[job.period]?.addChunk(id: job.stream, ref: r, mark: nil) }
+                report.chunksMerged += job.old.count
+                report.chunksWritten += refs.count
+            }
+            var out: [(Int64, [UInt8])] = []
+            for (start, p) in st.periods where p.dirty {
+                out.append((start, IndexFile.encode(p)))
+                st.periods[start]?.dirty = false
+            }
+            var files = Set<String>()
+            for p in st.periods.values { for s in p.streams.values { for c in s.chunks { files.insert(c.file) } } }
+            return (out, files)
+        }
+        for (start, bytes) in dirty {
+            try FileIO.writeFileAtomically(config.directory + "/" + SegmentFiles.periodFolder(start) + "/index", bytes)
+        }
+        // Unreferenced segment files (merged away, or left by a crash before their index write:
+        // that data was replayed from the WAL into other chunks) are retired, then deleted.
+        var unreferenced: [String] = []
+        for folder in periodFolders {
+            let names = (try? FileIO.listDirectory(config.directory + "/" + folder)) ?? []
+            for n in names where n.hasSuffix(".seg") {
+                let rel = folder + "/" + n
+                if !referenced.contains(rel) && !segments.isOpenForAppend(rel) { unreferenced.append(rel) }
+            }
+        }
+        let due: [String] = state.withLock { st in
+            st.retiredFiles = st.retiredFiles.filter { unreferenced.contains($0.key) }
+            for f in unreferenced where st.retiredFiles[f] == nil { st.retiredFiles[f] = now }
+            let due = st.retiredFiles.filter { now &- $0.value >= grace }.map(\.key)
+            for f in due { st.retiredFiles[f] = nil }
+            return due
+        }
+        for f in due.sorted() {
+            reader.forget(prefix: f)
+            try FileIO.removeFile(config.directory + "/" + f)
+            report.filesDeleted += 1
+        }
+        for folder in Set(due.map { FileIO.parent(of: $0) }) { try FileIO.fsyncDirectory(config.directory + "/" + folder) }
+        return report
+    }
+}
