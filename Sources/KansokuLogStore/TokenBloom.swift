@@ -140,10 +140,13 @@ enum TokenGrams {
 }
 
 /// Builds token filters, reusing its scratch memory between blocks (one user at a time).
-/// The line bytes are first mapped through the gram alphabet into scratch, so the key loop
-/// reads one 4-byte word per even offset instead of tracking token runs byte by byte.
+/// The line bytes are first mapped through the gram alphabet into scratch, noting the tokens
+/// that start at odd offsets on the way, so the key loops read one 4-byte word per even
+/// offset and per such token instead of tracking token runs byte by byte.
 final class TokenBloomBuilder {
     private var mapped: UnsafeMutablePointer<UInt8>
+    private var oddStarts: UnsafeMutablePointer<Int32>
+    private var oddStartCount = 0
     private var grams: UnsafeMutablePointer<UInt32>
     private var capacity: Int
     private let sketch: UnsafeMutablePointer<UInt64>
@@ -152,12 +155,14 @@ final class TokenBloomBuilder {
     init() {
         capacity = 1 << 16
         mapped = .allocate(capacity: capacity)
+        oddStarts = .allocate(capacity: capacity)
         grams = .allocate(capacity: capacity)
         sketch = .allocate(capacity: TokenBloomBuilder.sketchWords)
     }
 
     deinit {
         mapped.deallocate()
+        oddStarts.deallocate()
         grams.deallocate()
         sketch.deallocate()
     }
@@ -169,17 +174,31 @@ final class TokenBloomBuilder {
     /// sketch, then set the bits of a filter sized for it.
     func build(_ bytes: UnsafeRawBufferPointer, hint: Int) -> (filter: TokenBloom, distinct: Int) {
         let n = bytes.count
-        guard n >= 4, let src = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return (TokenBloom(words: []), 0) }
+        guard n >= 4, n < Int(Int32.max), let src = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            return (TokenBloom(words: []), 0)
+        }
         if n > capacity {
             mapped.deallocate()
+            oddStarts.deallocate()
             grams.deallocate()
             capacity = n
             mapped = .allocate(capacity: capacity)
+            oddStarts = .allocate(capacity: capacity)
             grams = .allocate(capacity: capacity)
         }
-        TokenGrams.classes.withUnsafeBufferPointer { cls in
+        let (m, starts) = (mapped, oddStarts)
+        oddStartCount = TokenGrams.classes.withUnsafeBufferPointer { cls in
             let table = cls.baseAddress!
-            for i in 0..<n { mapped[i] = table[Int(src[i])] }
+            var previous: UInt8 = 0, count = 0
+            for i in 0..<n {
+                let c = table[Int(src[i])]
+                m[i] = c
+                // Branch-free: the slot is always written, the count moves only for a start.
+                starts[count] = Int32(truncatingIfNeeded: i)
+                count &+= previous == 0 && c != 0 && i & 1 == 1 ? 1 : 0
+                previous = c
+            }
+            return count
         }
         if hint > 0 {
             let words = TokenBloomBuilder.wordCount(forDistinct: Double(hint))
@@ -207,7 +226,7 @@ final class TokenBloomBuilder {
 
     /// Sets the bit of every key. Branch-free: whether a gram is a key is data-dependent and
     /// often ~50% likely, so a branch on it would mispredict; the bit is OR-ed in as 0 or 1.
-    /// Even offsets first, then the token starts at odd offsets.
+    /// Even offsets first, then the tokens starting at odd offsets.
     private func onePass(count n: Int, wordCount: Int) -> TokenBloom {
         var words = [UInt64](repeating: 0, count: wordCount)
         let bits = UInt64(wordCount * 64)
@@ -225,11 +244,11 @@ final class TokenBloomBuilder {
                 set(gram, if: TokenGrams.isKey(gram) ? 1 : 0)
                 p += 2
             }
-            p = 1
-            while p + 4 <= n {
-                let gram = TokenGrams.gram(m, at: p)
-                set(gram, if: TokenGrams.isKey(gram) && m[p - 1] == 0 ? 1 : 0)
-                p += 2
+            for k in 0..<oddStartCount {
+                let start = Int(oddStarts[k])
+                guard start + 4 <= n else { break }
+                let gram = TokenGrams.gram(m, at: start)
+                set(gram, if: TokenGrams.isKey(gram) ? 1 : 0)
             }
         }
         return TokenBloom(words: words)
