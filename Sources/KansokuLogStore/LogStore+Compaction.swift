@@ -30,22 +30,34 @@ extension LogStore {
     public func compact(minChunks: Int = 4, grace: Int64 = 300_000_000_000, now: Int64? = nil) async throws(LogStoreError) -> CompactionReport {
         let now = now ?? TimeParser.currentNanos()
         var report = CompactionReport()
-        var jobs = plannedCompactions(minChunks: max(2, minChunks))
-        for i in jobs.indices {
+        // Rewritten chunks wait in memory only until ~64 MiB of them are ready to install.
+        var ready: [CompactionJob] = []
+        var readyBytes = 0
+        func installReady() async throws(LogStoreError) {
+            let batch = ready
+            ready = []
+            readyBytes = 0
+            let result = await segments.run { () -> Result<CompactionReport, LogStoreError> in
+                Result { () throws(LogStoreError) -> CompactionReport in try self.install(batch, now: now, grace: grace) }
+            }
+            let installed = try result.get()
+            report.chunksMerged += installed.chunksMerged
+            report.chunksWritten += installed.chunksWritten
+            report.filesDeleted += installed.filesDeleted
+        }
+        for var job in plannedCompactions(minChunks: max(2, minChunks)) {
             do throws(LogStoreError) {
-                jobs[i].blocks = try rewrite(jobs[i].old, entries: &report.entries)
+                job.blocks = try rewrite(job.old, entries: &report.entries)
             } catch {
                 logger.error("compaction skipped a stream: its chunks could not be read", metadata: ["error": "\(error)"])
+                continue
             }
+            ready.append(job)
+            readyBytes += job.blocks.joined().reduce(0) { $0 + $1.compressed.count }
+            if readyBytes >= 64 << 20 { try await installReady() }
         }
-        let ready = jobs.filter { !$0.blocks.isEmpty }
-        let result = await segments.run { () -> Result<CompactionReport, LogStoreError> in
-            Result { () throws(LogStoreError) -> CompactionReport in try self.install(ready, now: now, grace: grace) }
-        }
-        let installed = try result.get()
-        report.chunksMerged = installed.chunksMerged
-        report.chunksWritten = installed.chunksWritten
-        report.filesDeleted = installed.filesDeleted
+        // Also when nothing was merged: retired files may be due for deletion.
+        try await installReady()
         if report.chunksMerged > 0 || report.filesDeleted > 0 {
             logger.info("compacted log chunks", metadata: ["merged": "\(report.chunksMerged)", "written": "\(report.chunksWritten)",
                                                           "filesDeleted": "\(report.filesDeleted)"])
