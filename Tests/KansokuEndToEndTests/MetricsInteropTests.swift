@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import KansokuTestSupport
 
 /// The metrics side against real peers on loopback, through the real binary:
 /// Debian's `prometheus` scrapes our `/metrics` (its `up` is 1), `promtool check metrics`
@@ -33,7 +34,7 @@ import Testing
         let dir = TestPaths.makeTempDir("prom-scrapes-us")
         let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"))
         defer { server.stop() }
-        let prometheus = try MetricsPeer.prometheus(scraping: ["127.0.0.1:\(server.port)"], job: "kansoku")
+        let prometheus = try #require(try PeerProcess.prometheus(scraping: ["127.0.0.1:\(server.port)"], job: "kansoku"))
         defer { prometheus.stop() }
         try prometheus.waitReady(path: "/-/ready")
         let up = try prometheus.poll("up{job=\"kansoku\"}", until: { $0 == "1" })
@@ -47,11 +48,11 @@ import Testing
         guard TestPaths.which("prometheus") != nil else {
             TestPaths.skip("prometheus not installed (apt-get install prometheus)"); return
         }
-        guard let exporter = try MetricsPeer.pythonExporter() else {
+        guard let exporter = try PeerProcess.pythonExporter() else {
             TestPaths.skip("python3 with prometheus_client not installed (pip install prometheus-client)"); return
         }
         defer { exporter.stop() }
-        let prometheus = try MetricsPeer.prometheus(scraping: [], job: "none")
+        let prometheus = try #require(try PeerProcess.prometheus(scraping: [], job: "none"))
         defer { prometheus.stop() }
         try exporter.waitReady(path: "/metrics")
         try prometheus.waitReady(path: "/-/ready")
@@ -148,35 +149,17 @@ import Testing
     }
 }
 
-/// Prometheus and a Python exporter, started by these tests on loopback and stopped by PID.
-final class MetricsPeer: @unchecked Sendable {
-    let process = Process()
-    let port: Int
-    let logFile: URL
-
-    init(_ executable: String, _ arguments: [String], port: Int, directory: URL) throws {
-        self.port = port
-        logFile = directory.appendingPathComponent("peer-\(port).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logFile)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-    }
-
-    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+extension PeerProcess {
     var client: HTTPTestClient { HTTPTestClient(port: port, timeoutSeconds: 5) }
 
     func waitReady(path: String, timeout: TimeInterval = 30) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            guard process.isRunning else { throw ServerProcess.StartError.exited(log: log) }
+            guard process.isRunning else { throw PeerError.exited(log) }
             if let r = try? client.get(path), r.status == 200 { return }
             usleep(100_000)
         }
-        throw ServerProcess.StartError.notReady(log: log)
+        throw PeerError.notReady(log)
     }
 
     /// Polls this Prometheus's `/api/v1/query` until the first value satisfies `done`.
@@ -194,60 +177,5 @@ final class MetricsPeer: @unchecked Sendable {
             usleep(250_000)
         }
         return last
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
-    static func prometheus(scraping targets: [String], job: String) throws -> MetricsPeer {
-        let dir = TestPaths.makeTempDir("prometheus")
-        let port = ServerProcess.freePort()
-        try """
-        global: { scrape_interval: 1s, evaluation_interval: 1s }
-        scrape_configs:
-          - job_name: \(job)
-            static_configs: [ { targets: [\(targets.map { "'\($0)'" }.joined(separator: ", "))] } ]
-
-        """.write(to: dir.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
-        return try MetricsPeer(TestPaths.which("prometheus")!, [
-            "--config.file=\(dir.path)/prometheus.yml", "--storage.tsdb.path=\(dir.path)/data",
-            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-        ], port: port, directory: dir)
-    }
-
-    /// A `prometheus_client` exporter with a metric of every kind and known values.
-    static func pythonExporter() throws -> MetricsPeer? {
-        guard let py = TestPaths.which("python3"),
-              (try? runCommand(py, ["-c", "import prometheus_client"]))?.status == 0 else { return nil }
-        let dir = TestPaths.makeTempDir("pyexporter")
-        let port = ServerProcess.freePort()
-        let path = dir.appendingPathComponent("exporter.py")
-        try """
-        import sys, time
-        from prometheus_client import start_http_server, Counter, Gauge, Histogram, Summary, Info, Enum
-        c = Counter('demo_requests', 'Requests served.', ['code'])
-        c.labels('200').inc(7)
-        c.labels('500').inc(2)
-        Gauge('demo_temperature_celsius', 'Temperature.').set(42.5)
-        h = Histogram('demo_latency_seconds', 'Latency.', buckets=[0.1, 1, 10])
-        for v in (0.05, 0.5, 5, 50):
-            h.observe(v)
-        Summary('demo_payload_bytes', 'Payload size.').observe(100)
-        Info('demo_build', 'Build information.').info({'version': '1.2.3'})
-        Enum('demo_state', 'State.', states=['starting', 'running']).state('running')
-        start_http_server(int(sys.argv[1]), addr='127.0.0.1')
-        while True:
-            time.sleep(1)
-
-        """.write(to: path, atomically: true, encoding: .utf8)
-        return try MetricsPeer(py, [path.path, "\(port)"], port: port, directory: dir)
     }
 }

@@ -43,7 +43,7 @@ import KansokuTestSupport
         }
         let hook = try await LoopbackReceiver()
         let dir = Self.tempDir("am")
-        let amPort = try freePort()
+        let amPort = freeLoopbackPort()
         let amConfig = """
             route:
               receiver: hook
@@ -156,7 +156,7 @@ import KansokuTestSupport
         }
         let hook = try await LoopbackReceiver()
         let dir = Self.tempDir("binary")
-        let amPort = try freePort(), port = try freePort()
+        let amPort = freeLoopbackPort(), port = freeLoopbackPort()
         try """
             route: { receiver: sink, group_by: [alertname], group_wait: 100ms, group_interval: 1s }
             receivers: [ { name: sink } ]
@@ -271,7 +271,7 @@ import KansokuTestSupport
         let hook = try await LoopbackReceiver()
         try await hook.pause()
         let dir = Self.tempDir("outage")
-        let port = try freePort()
+        let port = freeLoopbackPort()
         let start = Date().timeIntervalSince1970
         // `Flip` fires from the start and resolves halfway through the outage, after the kill.
         let flipEnds = Int(start + outage / 2)
@@ -357,25 +357,6 @@ import KansokuTestSupport
 }
 
 // MARK: Helpers
-
-/// A free TCP port on loopback (bound and released).
-private func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
-            guard bind(fd, p, len) == 0 else { return -1 }
-            return getsockname(fd, p, &len)
-        }
-    }
-    guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
 
 /// A JSON value's text with sorted keys, for comparing decoded objects.
 private func canonicalJSON(_ value: Any?) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import KansokuTestSupport
 import Testing
 
 /// Real clients nobody here wrote, talking to the real binary: python-logging-loki pushing,

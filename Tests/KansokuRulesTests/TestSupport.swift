@@ -34,25 +34,10 @@ enum TestPaths {
     /// Runs a program, returning its exit status and combined output; nil when it is missing.
     static func run(_ program: String, _ args: [String]) -> (status: Int32, output: String)? {
         guard let path = which(program) else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        do { try p.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try? runCommand(path, args)
     }
 
-    static func which(_ program: String) -> String? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let path = "\(dir)/\(program)"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
-    }
+    static func which(_ program: String) -> String? { KansokuTestSupport.which(program) }
 
     static func tempDir(_ name: String) -> URL {
         URL(fileURLWithPath: ScratchDirectory.make("kansoku-rules-\(name)"))

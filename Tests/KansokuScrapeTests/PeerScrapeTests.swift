@@ -1,6 +1,7 @@
 import Foundation
 import KansokuCore
 import KansokuMetricStore
+import KansokuTestSupport
 import Testing
 @testable import KansokuScrape
 

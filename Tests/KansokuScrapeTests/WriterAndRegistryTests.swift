@@ -2,6 +2,7 @@ import Foundation
 import KansokuCore
 import Testing
 @testable import KansokuScrape
+import KansokuTestSupport
 
 @Suite struct WriterAndRegistryTests {
     func registry() -> MetricsRegistry {
@@ -80,33 +81,8 @@ import Testing
         let r = registry()
         r.collectMetricStore(try TemporaryStore.open().store)
         let bytes = r.exposition().body
-        let (status, output) = try run(promtool, ["check", "metrics"], input: Data(bytes))
+        let (status, output) = try runCommand(promtool, ["check", "metrics"], input: Data(bytes))
         #expect(status == 0, "promtool check metrics: \(output)")
         #expect(output.isEmpty, "promtool lint findings: \(output)")
     }
-}
-
-func which(_ tool: String) -> String? {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-        let p = "\(dir)/\(tool)"
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    return nil
-}
-
-func run(_ path: String, _ args: [String], input: Data? = nil) throws -> (Int32, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    let inPipe = Pipe()
-    p.standardInput = inPipe
-    try p.run()
-    if let input { inPipe.fileHandleForWriting.write(input) }
-    try? inPipe.fileHandleForWriting.close()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }

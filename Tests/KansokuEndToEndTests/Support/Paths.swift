@@ -34,11 +34,5 @@ enum TestPaths {
     }
 
     /// The path of an installed command, or nil.
-    static func which(_ command: String) -> String? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let p = "\(dir)/\(command)"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }
+    static func which(_ command: String) -> String? { KansokuTestSupport.which(command) }
 }

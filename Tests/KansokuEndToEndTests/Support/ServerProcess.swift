@@ -1,4 +1,5 @@
 import Foundation
+import KansokuTestSupport
 
 /// A `kansoku` process started by a test on a free loopback port and stopped by PID.
 final class ServerProcess: @unchecked Sendable {
@@ -15,7 +16,7 @@ final class ServerProcess: @unchecked Sendable {
     init(binary: URL, dataDir: URL, config: URL? = nil, port: Int? = nil,
          subcommand: [String] = ["server"], extraArguments: [String] = [],
          environment: [String: String] = [:], waitReady: Bool = true) throws {
-        self.port = port ?? ServerProcess.freePort()
+        self.port = port ?? freeLoopbackPort()
         self.dataDir = dataDir
         logFile = dataDir.deletingLastPathComponent().appendingPathComponent("server-\(self.port)-\(UUID().uuidString.prefix(4)).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
@@ -76,42 +77,4 @@ final class ServerProcess: @unchecked Sendable {
             }
         }
     }
-
-    /// A port that was free a moment ago (bind to 0, read it back, close).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-}
-
-/// Runs a command to completion and returns (status, stdout+stderr).
-@discardableResult
-func runCommand(_ path: String, _ args: [String], environment: [String: String]? = nil,
-                input: Data? = nil) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    let inPipe = Pipe()
-    if input != nil { p.standardInput = inPipe }
-    try p.run()
-    if let input { inPipe.fileHandleForWriting.write(input); try? inPipe.fileHandleForWriting.close() }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
