@@ -65,10 +65,10 @@ extension LokiAPI {
                 }
             }
         }
-        let total = { (v: [Int64: Double]) in v.values.reduce(0, +) }
-        let ranked = volumes.sorted { a, b in
-            let (x, y) = (total(a.value), total(b.value))
-            return x != y ? x > y : a.key.description < b.key.description
+        typealias Ranked = (labels: Labels, steps: [Int64: Double], total: Double)
+        let unsorted: [Ranked] = volumes.map { labels, steps in (labels, steps, steps.values.reduce(0, +)) }
+        let ranked = unsorted.sorted { (a: Ranked, b: Ranked) -> Bool in
+            a.total != b.total ? a.total > b.total : a.labels.description < b.labels.description
         }.prefix(seriesLimit)
 
         return .json(successEnvelope { w in
@@ -76,7 +76,7 @@ extension LokiAPI {
             w.field("resultType", range ? "matrix" : "vector")
             w.key("result")
             w.beginArray()
-            for (labels, steps) in ranked {
+            for (labels, steps, total) in ranked {
                 w.beginObject()
                 w.key("metric")
                 w.labels(labels)
@@ -95,7 +95,7 @@ extension LokiAPI {
                     w.key("value")
                     w.beginArray()
                     w.raw(formatUnixSeconds(millis: through / 1_000_000))
-                    w.string(String(Int64(total(steps).rounded())))
+                    w.string(String(Int64(total.rounded())))
                     w.endArray()
                 }
                 w.endObject()
