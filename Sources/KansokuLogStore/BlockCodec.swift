@@ -122,23 +122,30 @@ final class BlockCodec: Sendable {
         return encoder.encode(block, prefix: prefix, filterHint: filterHint)
     }
 
-    /// Decompresses and parses a block (its CRC already verified by the caller).
+    /// Decompresses and parses a block (its CRC already verified by the caller); `prefix` is
+    /// the chunk's first block, whose payload the block was compressed against.
     func decode(compressed: UnsafeRawBufferPointer, payloadSize: Int, prefix: DecodedBlock?) -> Result<DecodedBlock, PayloadError> {
+        guard let prefix else { return decode(compressed: compressed, payloadSize: payloadSize, prefixPayload: nil) }
+        // The prefix is the first block's whole payload, re-encoded (the encoding is deterministic).
+        return BlockCodec.payload(of: prefix).withUnsafeBytes { decode(compressed: compressed, payloadSize: payloadSize, prefixPayload: $0) }
+    }
+
+    /// `decode` with the first block's payload bytes already at hand (readers cache them).
+    func decode(compressed: UnsafeRawBufferPointer, payloadSize: Int, prefixPayload: UnsafeRawBufferPointer?) -> Result<DecodedBlock, PayloadError> {
         let decoder = decoders.withLock { $0.popLast() } ?? BlockDecoder()
         guard let decoder else { return .failure(PayloadError("cannot create a zstd decompression context")) }
         defer { decoders.withLock { $0.append(decoder) } }
-        let payload: [UInt8]?
-        if let prefix {
-            // The prefix is the first block's whole payload, re-encoded (the encoding is deterministic).
-            BlockPayload.encode(prefix, into: &decoder.prefixPayload)
-            payload = decoder.prefixPayload.bytes.withUnsafeBytes { p in
-                decoder.zstd.decompress(compressed, size: payloadSize, prefix: p)
-            }
-        } else {
-            payload = decoder.zstd.decompress(compressed, size: payloadSize, prefix: nil)
+        guard let payload = decoder.zstd.decompress(compressed, size: payloadSize, prefix: prefixPayload) else {
+            return .failure(PayloadError("zstd could not decompress the block"))
         }
-        guard let payload else { return .failure(PayloadError("zstd could not decompress the block")) }
         return BlockPayload.decode(payload)
+    }
+
+    /// The payload bytes a block was (or would be) compressed from.
+    static func payload(of block: DecodedBlock) -> [UInt8] {
+        var w = ByteWriter()
+        BlockPayload.encode(block, into: &w)
+        return w.bytes
     }
 }
 
@@ -171,7 +178,6 @@ final class BlockEncoder: @unchecked Sendable {
 
 final class BlockDecoder: @unchecked Sendable {
     let zstd: ZstdDecompressor
-    var prefixPayload = ByteWriter()
 
     init?() {
         guard let z = ZstdDecompressor() else { return nil }

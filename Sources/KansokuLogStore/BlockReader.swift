@@ -5,14 +5,15 @@ import Glibc
 #endif
 
 /// Reads stored blocks: keeps segment files open for reading, caches chunk metas and the
-/// decoded first blocks that later blocks use as dictionary. Never trusts disk bytes: every
+/// payloads of first blocks that later blocks decode against. Never trusts disk bytes: every
 /// length is bounds-checked and every block's CRC32C verified before decompression.
 final class BlockReader: Sendable {
     let directory: String
     let codec: BlockCodec
     private let fds = Mutex<[String: Int32]>([:])
     private let metas = Mutex<[DiskBlockLocation: [BlockMeta]]>([:])
-    private let dictionaries = Mutex<[DiskBlockLocation: DecodedBlock]>([:])
+    /// Payload bytes of chunks' first blocks, the prefix their later blocks decode against.
+    private let prefixes = Mutex<[DiskBlockLocation: [UInt8]]>([:])
 
     init(directory: String, codec: BlockCodec) {
         self.directory = directory
@@ -35,7 +36,7 @@ final class BlockReader: Sendable {
             for (k, fd) in f where k.hasPrefix(prefix) { FileIO.close(fd); f[k] = nil }
         }
         metas.withLock { m in m = m.filter { !$0.key.file.hasPrefix(prefix) } }
-        dictionaries.withLock { d in d = d.filter { !$0.key.file.hasPrefix(prefix) } }
+        prefixes.withLock { d in d = d.filter { !$0.key.file.hasPrefix(prefix) } }
     }
 
     func closeAll() {
@@ -60,17 +61,17 @@ final class BlockReader: Sendable {
     /// Reads, verifies and decodes the block at `location` (`length` excludes its CRC).
     func read(_ location: DiskBlockLocation, payloadSize: Int, dictionary: DiskBlockLocation?, dictionaryPayload: Int) throws(LogStoreError) -> DecodedBlock {
         let path = directory + "/" + location.file
-        var prefix: DecodedBlock?
+        var prefix: [UInt8]?
         if let dictionary {
-            if let cached = dictionaries.withLock({ $0[dictionary] }) {
+            if let cached = prefixes.withLock({ $0[dictionary] }) {
                 prefix = cached
             } else {
-                let d = try read(dictionary, payloadSize: dictionaryPayload, dictionary: nil, dictionaryPayload: 0)
-                dictionaries.withLock { c in
+                let payload = BlockCodec.payload(of: try read(dictionary, payloadSize: dictionaryPayload, dictionary: nil, dictionaryPayload: 0))
+                prefixes.withLock { c in
                     if c.count > 64 { c.removeAll() }
-                    c[dictionary] = d
+                    c[dictionary] = payload
                 }
-                prefix = d
+                prefix = payload
             }
         }
         let bytes = try FileIO.pread(try fd(location.file), count: location.length + 4, at: location.offset, path: path)
@@ -81,7 +82,8 @@ final class BlockReader: Sendable {
             let body = UnsafeRawBufferPointer(rebasing: raw[0..<location.length])
             let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: location.length, as: UInt32.self))
             guard CRC32C.checksum(body) == stored else { return nil }
-            return codec.decode(compressed: body, payloadSize: payloadSize, prefix: prefix)
+            guard let prefix else { return codec.decode(compressed: body, payloadSize: payloadSize, prefixPayload: nil) }
+            return prefix.withUnsafeBytes { codec.decode(compressed: body, payloadSize: payloadSize, prefixPayload: $0) }
         }
         switch result {
         case .none: throw .checksumMismatch(file: path, offset: location.offset)

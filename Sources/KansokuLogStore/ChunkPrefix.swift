@@ -16,9 +16,7 @@ final class ChunkPrefix: Sendable {
     func dictionary(level: Int32) -> ZstdDictionary? {
         digested.withLock { cached in
             if let cached { return cached }
-            var payload = ByteWriter()
-            BlockPayload.encode(block, into: &payload)
-            cached = payload.bytes.withUnsafeBytes { ZstdDictionary($0, level: level) }
+            cached = BlockCodec.payload(of: block).withUnsafeBytes { ZstdDictionary($0, level: level) }
             return cached
         }
     }
