@@ -26,7 +26,7 @@ extension LogStore {
         var ranges: [Range<Int>] = []
         for b in batches {
             let start = optimistic.count
-            if !b.labels.isEmpty && b.count > 0 { WALRecord.encode(b, range: 0..<b.count, into: &optimistic) }
+            if !b.labels.isEmpty && b.count > 0 { WALRecord.encode(b, range: 0..<b.count, into: &optimistic, compression: walCompression) }
             ranges.append(start..<optimistic.count)
         }
         let pending: (seq: UInt64, jobs: [CutJob])? = try state.withLock { (st) throws(LogStoreError) -> (UInt64, [CutJob])? in
@@ -72,7 +72,7 @@ extension LogStore {
                 var w = ByteWriter(capacity: optimistic.count)
                 for a in accepted {
                     if let kept = a.kept {
-                        WALRecord.encode(kept, range: 0..<kept.count, into: &w)
+                        WALRecord.encode(kept, range: 0..<kept.count, into: &w, compression: walCompression)
                     } else {
                         w.writeBytes(optimistic.bytes[ranges[a.batch]])
                     }
@@ -93,6 +93,7 @@ extension LogStore {
         // Compress cut blocks while the WAL queue writes and syncs.
         let closed = runCutJobs(pending.jobs)
         if !closed.isEmpty { segments.enqueue(closed, store: self) }
+        checkpointIfNeeded()
         return AppendTicket(result: result, sequence: pending.seq)
     }
 
@@ -156,11 +157,7 @@ extension LogStore {
         s.lastMark = WALMark(segment: segment, record: record, entry: range.upperBound)
         if s.headWALSegment == nil && !s.head.isEmpty { s.headWALSegment = segment }
         if periodMin <= periodMax { st.register(s, period: period.start, minTime: periodMin, maxTime: periodMax) }
-        if now - s.chunk.createdAt >= config.maxChunkAge {
-            if let job = sealHead(&s, st: &st) { jobs.append(job) }
-            s.chunk.forceClose = true
-            if let c = closeIfReady(&s, st: &st) { s.closing.append(c); st.closedQueue.append(c) }
-        }
+        if now - s.chunk.createdAt >= config.maxChunkAge, let job = closeEarly(&s, st: &st) { jobs.append(job) }
         return jobs
     }
 

@@ -188,7 +188,7 @@ extension LogStore {
             return (out, files)
         }
         for (start, bytes) in dirty {
-            try FileIO.writeFileAtomically(config.directory + "/" + SegmentFiles.periodFolder(start) + "/index", bytes)
+            try persistIndex(period: start, bytes)
         }
         // Unreferenced segment files (merged away, or left by a crash before their index write:
         // that data was replayed from the WAL into other chunks) are retired, then deleted.

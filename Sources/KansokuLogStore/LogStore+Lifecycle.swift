@@ -32,9 +32,7 @@ extension LogStore {
             for id in Array(st.streams.keys) {
                 guard var s = st.streams.removeValue(forKey: id) else { continue }
                 if s.chunk.createdAt != 0 && now - s.chunk.createdAt >= config.maxChunkAge {
-                    if let job = sealHead(&s, st: &st) { jobs.append(job) }
-                    s.chunk.forceClose = true
-                    if let c = closeIfReady(&s, st: &st) { s.closing.append(c); st.closedQueue.append(c) }
+                    if let job = closeEarly(&s, st: &st) { jobs.append(job) }
                 }
                 st.streams[id] = s
             }
@@ -49,9 +47,7 @@ extension LogStore {
         state.withLock { st in
             for id in Array(st.streams.keys) {
                 guard var s = st.streams.removeValue(forKey: id) else { continue }
-                if let job = sealHead(&s, st: &st) { jobs.append(job) }
-                s.chunk.forceClose = true
-                if let c = closeIfReady(&s, st: &st) { s.closing.append(c); st.closedQueue.append(c) }
+                if let job = closeEarly(&s, st: &st) { jobs.append(job) }
                 st.streams[id] = s
             }
         }
@@ -93,7 +89,7 @@ extension LogStore {
                 return out
             }
             for (start, bytes) in dirty {
-                try FileIO.writeFileAtomically(config.directory + "/" + SegmentFiles.periodFolder(start) + "/index", bytes)
+                try persistIndex(period: start, bytes)
             }
         }
     }

@@ -17,15 +17,18 @@ public final class LogStore: Sendable {
     let codec: BlockCodec
     let segments: SegmentFiles
     let reader: BlockReader
+    let walCompression = WALCompression()
+    /// Set while a WAL checkpoint is queued or running.
+    let checkpointing = Atomic<Bool>(false)
 
     var walDirectory: String { config.directory + "/wal" }
 
-    private init(config: LogStoreConfig, logger: Logger, state: StoreState, firstSegment: Int) {
+    private init(config: LogStoreConfig, logger: Logger, state: StoreState, firstSegment: Int, existingWAL: [Int: Int]) {
         self.config = config
         self.logger = logger
         self.state = Mutex(state)
         wal = WriteAheadLog(directory: config.directory + "/wal", mode: config.fsync, segmentSize: config.walSegmentSize,
-                            firstSegment: firstSegment, logger: logger)
+                            firstSegment: firstSegment, existing: existingWAL, logger: logger)
         codec = BlockCodec(level: config.compressionLevel)
         segments = SegmentFiles(directory: config.directory, fileSize: config.segmentFileSize, logger: logger)
         reader = BlockReader(directory: config.directory, codec: codec)
@@ -52,7 +55,10 @@ public final class LogStore: Sendable {
             for (id, s) in p.streams { if let m = s.flushedThrough, flushed[id].map({ $0 < m }) ?? true { flushed[id] = m } }
         }
         let walSegments = try WriteAheadLog.segments(in: config.directory + "/wal")
-        let store = LogStore(config: config, logger: logger, state: state, firstSegment: (walSegments.last ?? 0) + 1)
+        var existingWAL: [Int: Int] = [:]
+        for seg in walSegments { existingWAL[seg] = Int(try FileIO.fileSize(path: config.directory + "/wal/" + WriteAheadLog.segmentName(seg))) }
+        let store = LogStore(config: config, logger: logger, state: state, firstSegment: (walSegments.last ?? 0) + 1,
+                             existingWAL: existingWAL)
         var replayed = 0
         for seg in walSegments {
             var jobs: [CutJob] = []
@@ -74,6 +80,7 @@ public final class LogStore: Sendable {
             store.flushSynchronously(store.runCutJobs(jobs))
         }
         if replayed > 0 { logger.info("replayed WAL", metadata: ["entries": "\(replayed)", "segments": "\(walSegments.count)"]) }
+        store.checkpointIfNeeded()
         return store
     }
 }

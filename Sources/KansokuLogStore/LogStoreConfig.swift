@@ -27,6 +27,9 @@ public struct LogStoreConfig: Sendable {
     public var periodLength: Int64
     /// Size at which the WAL moves on to a new segment file.
     public var walSegmentSize: Int
+    /// When the WAL on disk outgrows this, the streams holding its oldest segments have their
+    /// chunks written early, so it shrinks to half of it (0: only chunk size and age flush).
+    public var walCheckpointBytes: Int
     /// Size at which chunks go to a new segment file.
     public var segmentFileSize: Int
     /// zstd compression level of blocks.
@@ -42,7 +45,8 @@ public struct LogStoreConfig: Sendable {
                 maxChunkAge: Int64 = 2 * 3600 * 1_000_000_000,
                 outOfOrderWindow: Int64 = 3600 * 1_000_000_000,
                 periodLength: Int64 = 24 * 3600 * 1_000_000_000,
-                walSegmentSize: Int = 128 * 1024 * 1024,
+                walSegmentSize: Int = 8 * 1024 * 1024,
+                walCheckpointBytes: Int = 48 * 1024 * 1024,
                 segmentFileSize: Int = 512 * 1024 * 1024,
                 compressionLevel: Int32 = 3,
                 maxLineSize: Int = 16 * 1024 * 1024) {
@@ -55,6 +59,7 @@ public struct LogStoreConfig: Sendable {
         self.outOfOrderWindow = outOfOrderWindow
         self.periodLength = periodLength
         self.walSegmentSize = walSegmentSize
+        self.walCheckpointBytes = walCheckpointBytes
         self.segmentFileSize = segmentFileSize
         self.compressionLevel = compressionLevel
         self.maxLineSize = maxLineSize

@@ -97,6 +97,12 @@ enum FileIO {
         return Int64(st.st_size)
     }
 
+    static func fileSize(path: String) throws(LogStoreError) -> Int64 {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw fail(path, "stat") }
+        return Int64(st.st_size)
+    }
+
     static func exists(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0

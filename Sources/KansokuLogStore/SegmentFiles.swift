@@ -35,6 +35,9 @@ final class SegmentFiles: Sendable {
         queue.async { store.flushSynchronously(chunks) }
     }
 
+    /// Runs `body` on the segment queue, after everything enqueued before; does not wait.
+    func async(_ body: @escaping @Sendable () -> Void) { queue.async(execute: body) }
+
     /// Runs `body` on the segment queue, after everything enqueued before (so it never
     /// interleaves with writing chunks), and returns its result.
     func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
@@ -99,6 +102,15 @@ final class SegmentFiles: Sendable {
 }
 
 extension LogStore {
+    /// Replaces a period's index file atomically. Creates the period's folder first: a period
+    /// has index entries (streams registered by appends) before any of its chunks is written,
+    /// and compaction or retention may persist it then.
+    func persistIndex(period start: Int64, _ bytes: [UInt8]) throws(LogStoreError) {
+        let folder = config.directory + "/" + SegmentFiles.periodFolder(start)
+        try FileIO.makeDirectories(folder)
+        try FileIO.writeFileAtomically(folder + "/index", bytes)
+    }
+
     /// Writes closed chunks, indexes them, persists the index, and checkpoints the WAL.
     /// Runs on the segment queue (or during open, before the store is shared).
     func flushSynchronously(_ chunks: [ClosedChunk]) {
@@ -136,11 +148,7 @@ extension LogStore {
                 }
                 return out
             }
-            for (start, bytes) in dirty {
-                let folder = config.directory + "/" + SegmentFiles.periodFolder(start)
-                try FileIO.makeDirectories(folder)
-                try FileIO.writeFileAtomically(folder + "/index", bytes)
-            }
+            for (start, bytes) in dirty { try persistIndex(period: start, bytes) }
             let needed = state.withLock { st in st.streams.values.compactMap(\.oldestNeededSegment).min() }
             try wal.removeSegments(before: needed ?? wal.currentSegment)
         } catch {

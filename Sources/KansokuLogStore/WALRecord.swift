@@ -3,13 +3,16 @@ import KansokuCore
 /// One WAL record: the entries one append call accepted for one stream, self-contained (tenant
 /// and labels included) so a segment can be replayed after older ones are deleted.
 /// Framing on disk: `u32 payload length | u32 CRC32C(payload) | payload` (see FORMAT.md).
+/// A payload is either the entries themselves (type 1) or, when that pays, a zstd frame of
+/// them (type 2), so the WAL holds compressed bytes the way the chunks do.
 struct WALRecord {
     static let entriesType: UInt8 = 1
+    static let compressedType: UInt8 = 2
     static let headerSize = 8
 
-
-    /// Appends the framed record of entries `range` of `batch` to `w`.
-    static func encode(_ batch: PackedBatch, range: Range<Int>, into w: inout ByteWriter) {
+    /// Appends the framed record of entries `range` of `batch` to `w`, compressed with
+    /// `compression` when given and worth it.
+    static func encode(_ batch: PackedBatch, range: Range<Int>, into w: inout ByteWriter, compression: WALCompression? = nil) {
         let start = w.count
         w.writeU32(0)
         w.writeU32(0)
@@ -33,16 +36,42 @@ struct WALRecord {
                 }
             }
         }
+        if let compression {
+            let packed = w.bytes.withUnsafeBytes { compression.compress(UnsafeRawBufferPointer(rebasing: $0[(start + headerSize + 1)...])) }
+            if let packed {
+                let rawLength = w.count - start - headerSize - 1
+                w.bytes.removeSubrange((start + headerSize)...)
+                w.writeU8(compressedType)
+                w.writeUVarint(UInt64(rawLength))
+                w.writeBytes(packed)
+            }
+        }
         let payloadLength = w.count - start - headerSize
         let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + headerSize)...])) }
         w.patchU32(UInt32(payloadLength), at: start)
         w.patchU32(crc, at: start + 4)
     }
 
-    /// Decodes a record payload (its CRC already verified) into a packed batch.
-    static func decode(_ payload: UnsafeRawBufferPointer) throws(ByteReadError) -> PackedBatch {
+    /// Decodes a record payload (its CRC already verified) into a packed batch; compressed
+    /// payloads are inflated with `decompressor`.
+    static func decode(_ payload: UnsafeRawBufferPointer, decompressor: ZstdDecompressor?) throws(ByteReadError) -> PackedBatch {
         var r = ByteReader(payload)
-        guard try r.readU8() == entriesType else { throw .badVarint(offset: 0) }
+        let type = try r.readU8()
+        if type == compressedType {
+            let rawLength = try r.readUVarint()
+            guard rawLength <= UInt64(WALCompression.maximumPayload), let decompressor,
+                  let raw = decompressor.decompress(UnsafeRawBufferPointer(rebasing: payload[r.offset...]), size: Int(rawLength), prefix: nil)
+            else { throw .truncated(offset: r.offset, wanted: Int(clamping: rawLength)) }
+            let decoded = raw.withUnsafeBytes { b in Result { () throws(ByteReadError) -> PackedBatch in try decodeEntries(b, from: 0) } }
+            return try decoded.get()
+        }
+        guard type == entriesType else { throw .badVarint(offset: 0) }
+        return try decodeEntries(payload, from: 1)
+    }
+
+    /// Decodes the entries of a type-1 payload, starting after its type byte at `from`.
+    private static func decodeEntries(_ payload: UnsafeRawBufferPointer, from: Int) throws(ByteReadError) -> PackedBatch {
+        var r = ByteReader(payload, offset: from)
         let tenant = try r.readString()
         let labelCount = try r.readUVarint()
         guard labelCount <= UInt64(r.remaining) else { throw .truncated(offset: r.offset, wanted: Int(clamping: labelCount)) }

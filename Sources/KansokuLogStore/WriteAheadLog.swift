@@ -39,18 +39,23 @@ final class WriteAheadLog: Sendable {
         var segmentRecords = 0
         var draining = false
         var failure: LogStoreError?
+        /// Bytes enqueued per segment still on disk: what a checkpoint weighs.
+        var sizes: [Int: Int] = [:]
         // Owned by the I/O queue: the open segment file.
         var fd: Int32 = -1
         var fdSegment = -1
     }
 
-    /// Opens the WAL for appending in a new segment after `lastSegment`.
-    init(directory: String, mode: FsyncMode, segmentSize: Int, firstSegment: Int, logger: Logger) {
+    /// Opens the WAL for appending in segment `firstSegment`; `existing` are the sizes of the
+    /// older segments still on disk (replayed, not yet checkpointed).
+    init(directory: String, mode: FsyncMode, segmentSize: Int, firstSegment: Int, existing: [Int: Int], logger: Logger) {
         self.directory = directory
         self.mode = mode
         self.segmentSize = segmentSize
         self.logger = logger
-        state = Mutex(State(segment: firstSegment))
+        var s = State(segment: firstSegment)
+        s.sizes = existing
+        state = Mutex(s)
     }
 
     static func segmentName(_ n: Int) -> String {
@@ -79,6 +84,7 @@ final class WriteAheadLog: Sendable {
             let first = s.segmentRecords
             s.segmentRecords += records
             s.segmentBytes += bytes.count
+            s.sizes[s.segment, default: 0] += bytes.count
             s.lastSeq += 1
             s.pending.append(Part(segment: s.segment, seq: s.lastSeq, bytes: bytes))
             let start = !s.draining
@@ -91,6 +97,14 @@ final class WriteAheadLog: Sendable {
 
     /// The segment new records currently go to.
     var currentSegment: Int { state.withLock { $0.segment } }
+
+    /// The segments still on disk with their sizes, oldest first.
+    var segmentSizes: [(segment: Int, bytes: Int)] {
+        state.withLock { s in s.sizes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    }
+
+    /// Bytes of all segments still on disk.
+    var totalBytes: Int { state.withLock { s in s.sizes.values.reduce(0, +) } }
 
     /// Starts a new segment for the next record, so that everything before it can be removed
     /// once flushed.
@@ -198,6 +212,7 @@ final class WriteAheadLog: Sendable {
         let current = state.withLock { $0.fdSegment }
         for n in try WriteAheadLog.segments(in: directory) where n < segment && n != current {
             try FileIO.removeFile(path(of: n))
+            state.withLock { _ = $0.sizes.removeValue(forKey: n) }
         }
     }
 }
@@ -218,6 +233,7 @@ enum WALReplay {
         let size = try FileIO.fileSize(fd, path: path)
         var offset: Int64 = 0
         var outcome = Outcome()
+        let decompressor = ZstdDecompressor()
         let chunk = 8 << 20
         var buffer: [UInt8] = []
         var bufferStart: Int64 = 0
@@ -241,7 +257,7 @@ enum WALReplay {
             let start = Int(offset - bufferStart) + WALRecord.headerSize
             let ok: Bool = buffer.withUnsafeBytes { b in
                 let payload = UnsafeRawBufferPointer(rebasing: b[start..<(start + length)])
-                guard CRC32C.checksum(payload) == crc, let rec = try? WALRecord.decode(payload) else { return false }
+                guard CRC32C.checksum(payload) == crc, let rec = try? WALRecord.decode(payload, decompressor: decompressor) else { return false }
                 apply(rec, outcome.records)
                 return true
             }
