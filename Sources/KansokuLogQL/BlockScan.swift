@@ -31,8 +31,13 @@ enum BlockScan {
     }
 
     /// Maps `work` over `items` with at most `parallelism` tasks in flight; results keep order.
-    static func map<T: Sendable>(_ items: [BlockTask], _ work: @escaping @Sendable (BlockTask) throws -> T) async throws(LogQLError) -> [T] {
+    static func map<T: Sendable>(_ items: [BlockTask], _ body: @escaping @Sendable (BlockTask) throws -> T) async throws(LogQLError) -> [T] {
         if items.isEmpty { return [] }
+        // A cancelled query (timeout, client gone) stops before its next block.
+        let work: @Sendable (BlockTask) throws -> T = { t in
+            try checkCancelled()
+            return try body(t)
+        }
         if items.count == 1 || parallelism == 1 {
             do { return try items.map(work) } catch { throw asLogQLError(error) }
         }

@@ -14,7 +14,12 @@ struct JSONScanner {
 
     enum Kind { case string, number, bool, null, array, object }
 
-    /// Skips one value, returning its kind and byte range.
+    /// The deepest nesting of arrays and objects accepted in a line; deeper lines are
+    /// malformed for `json`/`unpack` (Loki's JSON reader also stops at a depth limit).
+    static let maxDepth = 256
+
+    /// Skips one value, returning its kind and byte range. Containers are walked with an
+    /// explicit stack, so a hostile line costs no call stack.
     mutating func value() throws(Invalid) -> (Kind, Range<Int>) {
         skipSpace()
         guard i < b.count else { throw Invalid(offset: i) }
@@ -24,35 +29,20 @@ struct JSONScanner {
             try skipString()
             return (.string, s..<i)
         case UInt8(ascii: "{"):
-            i += 1
-            skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return (.object, s..<i) }
-            while true {
-                skipSpace()
-                guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw Invalid(offset: i) }
-                try skipString()
-                skipSpace()
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw Invalid(offset: i) }
-                i += 1
-                _ = try value()
-                skipSpace()
-                guard i < b.count else { throw Invalid(offset: i) }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; return (.object, s..<i) }
-                throw Invalid(offset: i)
-            }
+            try skipContainer()
+            return (.object, s..<i)
         case UInt8(ascii: "["):
-            i += 1
-            skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return (.array, s..<i) }
-            while true {
-                _ = try value()
-                skipSpace()
-                guard i < b.count else { throw Invalid(offset: i) }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; return (.array, s..<i) }
-                throw Invalid(offset: i)
-            }
+            try skipContainer()
+            return (.array, s..<i)
+        default:
+            return try scalar()
+        }
+    }
+
+    private mutating func scalar() throws(Invalid) -> (Kind, Range<Int>) {
+        let s = i
+        switch b[i] {
+        case UInt8(ascii: "\""): try skipString(); return (.string, s..<i)
         case UInt8(ascii: "t"): try literal("true"); return (.bool, s..<i)
         case UInt8(ascii: "f"): try literal("false"); return (.bool, s..<i)
         case UInt8(ascii: "n"): try literal("null"); return (.null, s..<i)
@@ -61,6 +51,59 @@ struct JSONScanner {
             guard i > s else { throw Invalid(offset: i) }
             return (.number, s..<i)
         }
+    }
+
+    /// Skips the object or array at the cursor; `closers` holds the bytes still to close.
+    private mutating func skipContainer() throws(Invalid) {
+        var closers: [UInt8] = []
+        var expectingValue = true
+        while true {
+            skipSpace()
+            guard i < b.count else { throw Invalid(offset: i) }
+            if expectingValue {
+                let c = b[i]
+                if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                    let close = c == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                    guard closers.count < Self.maxDepth else { throw Invalid(offset: i) }
+                    i += 1
+                    skipSpace()
+                    if i < b.count, b[i] == close {
+                        i += 1
+                        expectingValue = false
+                    } else {
+                        closers.append(close)
+                        if close == UInt8(ascii: "}") { try memberKey() }
+                        continue
+                    }
+                } else {
+                    _ = try scalar()
+                    expectingValue = false
+                }
+            } else {
+                guard let close = closers.last else { return }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    if close == UInt8(ascii: "}") { try memberKey() }
+                    expectingValue = true
+                } else if b[i] == close {
+                    i += 1
+                    closers.removeLast()
+                } else {
+                    throw Invalid(offset: i)
+                }
+            }
+            if !expectingValue && closers.isEmpty { return }
+        }
+    }
+
+    /// `"key":` inside an object.
+    private mutating func memberKey() throws(Invalid) {
+        skipSpace()
+        guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw Invalid(offset: i) }
+        try skipString()
+        skipSpace()
+        guard i < b.count, b[i] == UInt8(ascii: ":") else { throw Invalid(offset: i) }
+        i += 1
     }
 
     mutating func literal(_ word: StaticString) throws(Invalid) {

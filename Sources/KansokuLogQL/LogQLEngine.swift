@@ -10,6 +10,12 @@ public final class LogQLEngine: Sendable {
 
     public init(reader: any LogReader) { self.reader = reader }
 
+    /// Refuses a metric result with more series than the query's `max_query_series`.
+    static func checkSeriesLimit(_ count: Int) throws(LogQLError) {
+        let limit = LogQLLimits.current.maxQuerySeries
+        if limit > 0, count > limit { throw LogQLLimits.seriesLimitError(limit) }
+    }
+
     /// Loki's default step for a range: max(floor((end - start) / 250), 1s), in ns.
     public static func defaultStep(start: Int64, end: Int64) -> Int64 {
         max((end - start) / 250 / 1_000_000_000 * 1_000_000_000, 1_000_000_000)
@@ -33,7 +39,12 @@ public final class LogQLEngine: Sendable {
             guard step > 0 else { throw .execution("zero or negative query resolution step widths are not accepted. Try a positive integer") }
             var steps: [Int64] = []
             var t = start
-            while t <= end { steps.append(t); t += step }
+            while t <= end {
+                steps.append(t)
+                let (next, overflow) = t.addingReportingOverflow(step)
+                if overflow { break }
+                t = next
+            }
             if steps.isEmpty { steps = [start] }
             let ev = MetricEvaluator(reader: reader, tenant: tenant, steps: steps, stats: stats)
             if steps.count > 1, let op = Self.instantOnlyOp(s) {
@@ -46,6 +57,7 @@ public final class LogQLEngine: Sendable {
                 var series: [SeriesResult] = rows.map { row in
                     SeriesResult(labels: row.labels, points: zip(steps, row.values).compactMap { t, v in v.map { SeriesPoint(timestamp: t, value: $0) } })
                 }.filter { !$0.points.isEmpty }
+                try Self.checkSeriesLimit(series.count)
                 series.sort { $0.labels.description < $1.labels.description }
                 data = .matrix(series)
             }
@@ -71,6 +83,7 @@ public final class LogQLEngine: Sendable {
             data = .scalar(timestamp: time, value: vs[0])
         case .rows(let rows):
             var vec = rows.compactMap { r in r.values[0].map { VectorSample(labels: r.labels, timestamp: time, value: $0) } }
+            try Self.checkSeriesLimit(vec.count)
             if !Self.containsSort(s) { vec.sort { $0.labels.description < $1.labels.description } }
             data = .vector(vec)
         }

@@ -5,11 +5,15 @@ public enum LogQLError: Error, Sendable, Hashable, CustomStringConvertible {
     case parse(message: String, line: Int, column: Int)
     /// A well-formed query that cannot run (limits, unsupported shapes, store failures).
     case execution(String)
+    /// The query's task was cancelled (its deadline passed or its client went away); the
+    /// caller decides which of the two to report.
+    case cancelled
 
     public var message: String {
         switch self {
         case .parse(let m, _, _): return m
         case .execution(let m): return m
+        case .cancelled: return "context canceled"
         }
     }
 
@@ -19,6 +23,7 @@ public enum LogQLError: Error, Sendable, Hashable, CustomStringConvertible {
             if line == 0 && col == 0 { return "parse error : \(m)" }
             return "parse error at line \(line), col \(col): \(m)"
         case .execution(let m): return m
+        case .cancelled: return "context canceled"
         }
     }
 

@@ -49,6 +49,14 @@ struct ParserState {
     var tokens: [Token] = []
     var lexError: LogQLError?
     var i = 0
+    /// How deep the expression being parsed nests: parentheses, aggregations, the right side
+    /// of a binary operator and each link of a left-associative chain all count, so the depth
+    /// of every tree the parser builds (and of every walk over it) stays below `maxDepth`.
+    var depth = 0
+
+    /// The deepest nesting accepted. Real queries nest a few levels; hundreds are allowed so
+    /// generated queries pass, and a hostile one is refused long before the stack runs out.
+    static let maxDepth = 256
 
     init(_ bytes: [UInt8]) throws(LogQLError) {
         var lx = Lexer(bytes: bytes)
@@ -99,6 +107,16 @@ struct ParserState {
         return false
     }
 
+    /// Enters one more level of nesting at the current token; pair with `depth -= 1`.
+    mutating func nest() throws(LogQLError) {
+        depth += 1
+        guard depth <= Self.maxDepth else {
+            let t = tokens[i]
+            throw .parse(message: "syntax error: expression nested deeper than \(Self.maxDepth) levels",
+                         line: t.line, column: t.column)
+        }
+    }
+
     // MARK: - binary expressions
 
     static func binaryOp(_ k: TokenKind) -> BinaryOp? {
@@ -123,10 +141,16 @@ struct ParserState {
     }
 
     mutating func parseBinary(minPrecedence: Int) throws(LogQLError) -> ParsedNode {
+        try nest()
+        var links = 1
+        defer { depth -= links }
         var lhs = try parseUnary()
         while true {
             let t = try current()
             guard let op = Self.binaryOp(t.kind), op.precedence >= minPrecedence else { return lhs }
+            // Each operator deepens the left-leaning tree by one, though the loop does not recurse.
+            try nest()
+            links += 1
             _ = advance()
             var returnBool = false
             if try accept(.bool) {

@@ -195,8 +195,13 @@ extension ParserState {
     // MARK: - label filters
 
     mutating func parseLabelFilterOr() throws(LogQLError) -> LabelFilterExpr {
+        try nest()
+        var links = 1
+        defer { depth -= links }
         var l = try parseLabelFilterAnd()
         while try current().kind == .or {
+            try nest()
+            links += 1
             _ = advance()
             l = .or(l, try parseLabelFilterAnd())
         }
@@ -204,6 +209,9 @@ extension ParserState {
     }
 
     mutating func parseLabelFilterAnd() throws(LogQLError) -> LabelFilterExpr {
+        try nest()
+        var links = 1
+        defer { depth -= links }
         var l = try parseLabelFilterPrimary()
         while true {
             let k = try current().kind
@@ -212,6 +220,8 @@ extension ParserState {
             } else if !(k == .identifier || k == .openParen) {
                 return l
             }
+            try nest()
+            links += 1
             l = .and(l, try parseLabelFilterPrimary())
         }
     }
@@ -322,6 +332,8 @@ extension ParserState {
     /// A selector with stages and, if present, its range (range < 0 when absent).
     mutating func parseLogRangeOrLog() throws(LogQLError) -> LogRangeExpr {
         if try current().kind == .openParen {
+            try nest()
+            defer { depth -= 1 }
             _ = advance()
             var inner = try parseLogRangeOrLog()
             _ = try expect(.closeParen)

@@ -26,9 +26,15 @@ struct LineTemplate: Sendable {
 
     let nodes: [Node]
     let source: String
+    /// The most bytes one rendering may build (the query's `max_template_output_bytes`).
+    let outputLimit: Int
 
-    init(_ text: String) throws(LogQLError) {
+    /// The deepest nesting of `{{if}}` blocks and of parentheses in one action.
+    static let maxDepth = 256
+
+    init(_ text: String, outputLimit: Int = LogQLLimits.current.maxTemplateOutputBytes) throws(LogQLError) {
         source = text
+        self.outputLimit = outputLimit
         var p = TemplateParser(src: Array(text.utf8))
         do {
             nodes = try p.parseList(untilEnd: false).0
@@ -40,7 +46,7 @@ struct LineTemplate: Sendable {
     /// Renders with `labels`, the current line and timestamp; nil on an execution error.
     func render(labels: [String: String], line: String, timestamp: Int64) -> Result<String, TemplateExecError> {
         var out = ""
-        let ctx = TemplateContext(labels: labels, line: line, timestamp: timestamp)
+        let ctx = TemplateContext(labels: labels, line: line, timestamp: timestamp, outputLimit: outputLimit)
         do {
             try render(nodes, ctx, &out)
         } catch {
@@ -57,6 +63,7 @@ struct LineTemplate: Sendable {
             case .ifBlock(let cond, let yes, let no):
                 try render(try ctx.eval(cond).truthy ? yes : no, ctx, &out)
             }
+            try ctx.check(out.utf8.count)
         }
     }
 }
@@ -111,11 +118,18 @@ enum TValue {
         }
     }
 
+    /// Go's float-to-int conversion without the trap: out-of-range and NaN give Int64.min,
+    /// as Go does on amd64.
+    static func int64(_ f: Double) -> Int64 {
+        guard f.isFinite, f > -9.2e18, f < 9.2e18 else { return .min }
+        return Int64(f)
+    }
+
     var asInt: Int64? {
         switch self {
         case .int(let i): return i
-        case .float(let f): return Int64(f)
-        case .string(let s): return Int64(s.trimmingCharacters(in: .whitespaces)) ?? Double(s).map { Int64($0) }
+        case .float(let f): return Self.int64(f)
+        case .string(let s): return Int64(s.trimmingCharacters(in: .whitespaces)) ?? Double(s).map(Self.int64)
         default: return nil
         }
     }
@@ -125,10 +139,17 @@ struct TemplateParser {
     let src: [UInt8]
     var i = 0
     var line = 1
+    /// Open `{{if}}` blocks (an `else if` chain nests too: each link is rendered recursively).
+    var depth = 0
 
     enum Terminator { case eof, end, elseBranch, elseIf(LineTemplate.Pipeline) }
 
     mutating func parseIf(_ cond: LineTemplate.Pipeline) throws(TemplateParseError) -> LineTemplate.Node {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= LineTemplate.maxDepth else {
+            throw TemplateParseError(message: "if blocks nested deeper than \(LineTemplate.maxDepth) levels", line: line)
+        }
         let (yes, term) = try parseList(untilEnd: true)
         var no: [LineTemplate.Node] = []
         switch term {

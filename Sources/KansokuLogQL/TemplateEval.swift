@@ -82,6 +82,7 @@ struct PipelineParser {
     let toks: [ActionToken]
     var i = 0
     let line: Int
+    var depth = 0
 
     init(toks: [ActionToken], line: Int) { self.toks = toks; self.line = line }
 
@@ -106,7 +107,12 @@ struct PipelineParser {
                 return LineTemplate.Pipeline(commands: cmds)
             case .lparen:
                 i += 1
+                depth += 1
+                guard depth <= LineTemplate.maxDepth else {
+                    throw TemplateParseError(message: "parentheses nested deeper than \(LineTemplate.maxDepth) levels", line: line)
+                }
                 let inner = try pipeline()
+                depth -= 1
                 guard i < toks.count, toks[i] == .rparen else { throw TemplateParseError(message: "unclosed left paren", line: line) }
                 i += 1
                 cur.append(.pipeline(inner))
@@ -114,7 +120,7 @@ struct PipelineParser {
             case .dot: cur.append(.dot); i += 1
             case .string(let s): cur.append(.string(s)); i += 1
             case .number(let n):
-                if let v = Int64(n) { cur.append(.number(Double(v), isInt: true)) } else if let d = Double(n) { cur.append(.number(d, isInt: false)) } else {
+                if let v = Int64(n), abs(v) < 1 << 53 { cur.append(.number(Double(v), isInt: true)) } else if let d = Double(n) { cur.append(.number(d, isInt: false)) } else {
                     throw TemplateParseError(message: "bad number syntax: \"\(n)\"", line: line)
                 }
                 i += 1
@@ -139,6 +145,22 @@ struct TemplateContext {
     let labels: [String: String]
     let line: String
     let timestamp: Int64
+    /// The most bytes a rendering, or any one value built on the way, may hold.
+    var outputLimit = LogQLLimits.default.maxTemplateOutputBytes
+
+    /// Refuses a value of `bytes` before it is built.
+    func check(_ bytes: Int) throws(TemplateExecError) {
+        guard bytes <= outputLimit else {
+            throw TemplateExecError(message: "template output exceeds the limit of \(outputLimit) bytes (max_template_output_bytes)")
+        }
+    }
+
+    /// As `check`, for a product of two counts that may itself overflow.
+    func check(_ count: Int, times size: Int) throws(TemplateExecError) {
+        let (n, overflow) = count.multipliedReportingOverflow(by: max(size, 1))
+        guard !overflow else { try check(Int.max); return }
+        try check(n)
+    }
 
     func eval(_ p: LineTemplate.Pipeline) throws(TemplateExecError) -> TValue {
         var prev: TValue?

@@ -68,11 +68,14 @@ enum TemplateFunctions {
             let s = try str(a, 0, name), p = try str(a, 1, name)
             return .string(s.hasSuffix(p) ? String(s.dropLast(p.count)) : s)
         case "replace": // sprig: replace old new s
-            return .string(try str(a, 2, name).replacingOccurrences(of: try str(a, 0, name), with: try str(a, 1, name)))
+            let s = try str(a, 2, name), old = try str(a, 0, name), new = try str(a, 1, name)
+            try checkReplace(s, old, new, ctx)
+            return .string(s.replacingOccurrences(of: old, with: new))
         case "Replace": // strings.Replace(s, old, new, n)
             let s = try str(a, 0, name), old = try str(a, 1, name), new = try str(a, 2, name)
             let n = a.count > 3 ? (try int(a, 3, name)) : -1
-            if n < 0 { return .string(s.replacingOccurrences(of: old, with: new)) }
+            try checkReplace(s, old, new, ctx)
+            if n < 0 || old.isEmpty { return .string(s.replacingOccurrences(of: old, with: new)) }
             var out = s
             for _ in 0..<n {
                 guard let r = out.range(of: old) else { break }
@@ -82,7 +85,11 @@ enum TemplateFunctions {
         case "regexReplaceAll", "regexReplaceAllLiteral":
             let re = try str(a, 0, name), s = try str(a, 1, name), repl = try str(a, 2, name)
             guard let r = try? RE2Regex(re) else { throw TemplateExecError(message: "\(name): invalid regex \(re)") }
-            return .string(regexReplace(r, s, repl, literal: name == "regexReplaceAllLiteral"))
+            guard let out = regexReplace(r, s, repl, literal: name == "regexReplaceAllLiteral", limit: ctx.outputLimit) else {
+                try ctx.check(Int.max)
+                return .null
+            }
+            return .string(out)
         case "contains": return .bool(try str(a, 1, name).contains(try str(a, 0, name)))
         case "hasPrefix": return .bool(try str(a, 1, name).hasPrefix(try str(a, 0, name)))
         case "hasSuffix": return .bool(try str(a, 1, name).hasSuffix(try str(a, 0, name)))
@@ -92,7 +99,7 @@ enum TemplateFunctions {
             return a[1].truthy ? a[1] : d
         case "coalesce": return a.first { $0.truthy } ?? .null
         case "empty": return .bool(!(try arg(a, 0, name)).truthy)
-        case "printf": return .string(GoPrintf.format(try str(a, 0, name), Array(a.dropFirst())))
+        case "printf": return .string(try GoPrintf.format(try str(a, 0, name), Array(a.dropFirst()), ctx))
         case "print", "cat": return .string(a.map(\.asString).joined(separator: name == "cat" ? " " : ""))
         case "println": return .string(a.map(\.asString).joined(separator: " ") + "\n")
         case "len":
@@ -100,7 +107,11 @@ enum TemplateFunctions {
             if case .map(let m) = v { return .int(Int64(m.count)) }
             return .int(Int64(v.asString.utf8.count))
         case "count": return .int(Int64(try str(a, 1, name).components(separatedBy: try str(a, 0, name)).count - 1))
-        case "repeat": return .string(String(repeating: try str(a, 1, name), count: max(0, Int(try int(a, 0, name)))))
+        case "repeat":
+            let n = Int(try int(a, 0, name)), s = try str(a, 1, name)
+            guard n >= 0 else { throw TemplateExecError(message: "strings: negative Repeat count") }
+            try ctx.check(n, times: s.utf8.count)
+            return .string(String(repeating: s, count: n))
         case "substr":
             let s = Array(try str(a, 2, name).unicodeScalars)
             var st = Int(try int(a, 0, name)), en = Int(try int(a, 1, name))
@@ -111,10 +122,15 @@ enum TemplateFunctions {
         case "trunc":
             let n = Int(try int(a, 0, name)), s = try str(a, 1, name)
             if n >= 0 { return .string(String(s.prefix(n))) }
-            return .string(String(s.suffix(-n)))
+            return .string(String(s.suffix(n == .min ? .max : -n)))
         case "indent", "nindent":
-            let pad = String(repeating: " ", count: Int(try int(a, 0, name)))
-            let s = pad + (try str(a, 1, name)).replacingOccurrences(of: "\n", with: "\n" + pad)
+            let n = Int(try int(a, 0, name)), text = try str(a, 1, name)
+            guard n >= 0 else { throw TemplateExecError(message: "strings: negative Repeat count") }
+            let lines = text.utf8.reduce(1) { $1 == 10 ? $0 + 1 : $0 }
+            try ctx.check(lines, times: n)
+            try ctx.check(lines * n + text.utf8.count)
+            let pad = String(repeating: " ", count: n)
+            let s = pad + text.replacingOccurrences(of: "\n", with: "\n" + pad)
             return .string(name == "nindent" ? "\n" + s : s)
         case "eq":
             let x = try arg(a, 0, name)
@@ -132,12 +148,13 @@ enum TemplateFunctions {
             var acc = try int(a, 0, name)
             for k in 1..<max(a.count, 2) {
                 let v = try int(a, k, name)
+                // Go's integers wrap on overflow; they never trap.
                 switch name {
-                case "add": acc += v
-                case "sub": acc -= v
-                case "mul": acc *= v
-                case "div": guard v != 0 else { throw TemplateExecError(message: "integer divide by zero") }; acc /= v
-                case "mod": guard v != 0 else { throw TemplateExecError(message: "integer divide by zero") }; acc %= v
+                case "add": acc &+= v
+                case "sub": acc &-= v
+                case "mul": acc &*= v
+                case "div": guard v != 0 else { throw TemplateExecError(message: "integer divide by zero") }; acc = acc.dividedReportingOverflow(by: v).partialValue
+                case "mod": guard v != 0 else { throw TemplateExecError(message: "integer divide by zero") }; acc = acc.remainderReportingOverflow(dividingBy: v).partialValue
                 case "max": acc = Swift.max(acc, v)
                 default: acc = Swift.min(acc, v)
                 }
@@ -182,6 +199,8 @@ enum TemplateFunctions {
         case "alignLeft", "alignRight":
             let n = Int(try int(a, 0, name))
             let s = try str(a, 1, name)
+            if n < 0 { return .string(s) }
+            try ctx.check(n)
             if s.count >= n { return .string(String(name == "alignLeft" ? s.prefix(n) : s.suffix(n))) }
             let pad = String(repeating: " ", count: n - s.count)
             return .string(name == "alignLeft" ? s + pad : pad + s)
@@ -205,13 +224,24 @@ enum TemplateFunctions {
     static func isString(_ v: TValue) -> Bool { if case .string = v { return true }; return false }
 
     /// Go's `ReplaceAllString` ($1, ${name} expansion) or its literal variant.
-    static func regexReplace(_ re: RE2Regex, _ s: String, _ repl: String, literal: Bool) -> String {
+    /// Refuses a replacement whose result would exceed the output limit.
+    static func checkReplace(_ s: String, _ old: String, _ new: String, _ ctx: TemplateContext) throws(TemplateExecError) {
+        guard new.utf8.count > old.utf8.count else { return }
+        let hits = old.isEmpty ? s.unicodeScalars.count + 1 : s.components(separatedBy: old).count - 1
+        try ctx.check(hits, times: new.utf8.count)
+        try ctx.check(s.utf8.count + hits * new.utf8.count)
+    }
+
+    /// nil when the result would exceed `limit` bytes.
+    static func regexReplace(_ re: RE2Regex, _ s: String, _ repl: String, literal: Bool, limit: Int = .max) -> String? {
         let bytes = Array(s.utf8)
         var out: [UInt8] = []
         var pos = 0
         var lastMatchEnd = -1
+        var over = false
         bytes.withUnsafeBytes { buf in
             while pos <= buf.count {
+                if out.count > limit { over = true; return }
                 guard let m = re.firstMatch(in: buf, from: pos) else { break }
                 if m.isEmpty && m.lowerBound == lastMatchEnd {
                     if pos < buf.count { out.append(buf[pos]) }
@@ -235,6 +265,7 @@ enum TemplateFunctions {
             }
             if pos < buf.count { out.append(contentsOf: buf[pos...]) }
         }
+        if over || out.count > limit { return nil }
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -271,7 +302,7 @@ enum TemplateFunctions {
 /// Go's fmt verbs that templates use: %s %d %v %q %f %e %g %x %X %t %% with flags, width
 /// and precision.
 enum GoPrintf {
-    static func format(_ f: String, _ args: [TValue]) -> String {
+    static func format(_ f: String, _ args: [TValue], _ ctx: TemplateContext) throws(TemplateExecError) -> String {
         var out = ""
         var argIndex = 0
         let chars = Array(f.unicodeScalars)
@@ -296,6 +327,10 @@ enum GoPrintf {
             guard i < chars.count else { break }
             let verb = chars[i]
             i += 1
+            // A width or precision is a size to build: bound it before any padding is made.
+            try ctx.check(Int(width) ?? (width.isEmpty ? 0 : .max))
+            try ctx.check(prec.map { Int($0) ?? .max } ?? 0)
+            try ctx.check(out.utf8.count)
             guard argIndex < args.count else { out += "%!\(verb)(MISSING)"; continue }
             let a = args[argIndex]
             argIndex += 1

@@ -87,6 +87,16 @@ public struct AlertTemplate: Sendable {
         return out
     }
 
+    /// The most bytes one expansion may produce: an annotation is a message, not a payload.
+    public static let maxOutputBytes = 1 << 20
+
+    /// Refuses to build a value of `bytes`.
+    static func checkSize(_ bytes: Int) throws(TemplateError) {
+        guard bytes <= maxOutputBytes else {
+            throw TemplateError(message: "template output exceeds the limit of \(maxOutputBytes) bytes")
+        }
+    }
+
     private func render(_ nodes: [Node], _ data: Data, into out: inout String) throws(TemplateError) {
         for n in nodes {
             switch n {
@@ -95,6 +105,7 @@ public struct AlertTemplate: Sendable {
             case .ifBlock(let cond, let then, let otherwise):
                 try render(try eval(cond, data).truthy ? then : otherwise, data, into: &out)
             }
+            try Self.checkSize(out.utf8.count)
         }
     }
 

@@ -10,6 +10,11 @@ struct TemplateParser {
 
     let s: [Character]
     var i = 0
+    /// Open `{{if}}` blocks; each is parsed and rendered by one more level of recursion.
+    var depth = 0
+
+    /// The deepest nesting of `{{if}}` blocks, and of parentheses in one action.
+    static let maxDepth = 256
 
     init(_ text: String) { s = Array(text) }
 
@@ -44,6 +49,11 @@ struct TemplateParser {
                     return (nodes, words[0])
                 case "if":
                     let cond = try Self.parsePipeline(words.count > 1 ? words[1] : "")
+                    depth += 1
+                    defer { depth -= 1 }
+                    guard depth <= Self.maxDepth else {
+                        throw TemplateError(message: "if blocks nested deeper than \(Self.maxDepth) levels")
+                    }
                     let (then, term) = try parseNodes(untilEnd: true)
                     var otherwise: [Node] = []
                     if term == "else" {
@@ -159,7 +169,8 @@ struct TemplateParser {
         return out
     }
 
-    static func parsePipelineTokens(_ t: inout [Token], _ pos: inout Int) throws(TemplateError) -> [Command] {
+    static func parsePipelineTokens(_ t: inout [Token], _ pos: inout Int, depth: Int = 0) throws(TemplateError) -> [Command] {
+        guard depth <= maxDepth else { throw TemplateError(message: "parentheses nested deeper than \(maxDepth) levels") }
         var cmds: [Command] = []
         while true {
             var ops: [Operand] = []
@@ -173,7 +184,7 @@ struct TemplateParser {
                 case .string(let s): ops.append(.string(s))
                 case .number(let n): ops.append(.number(n))
                 case .lparen:
-                    let inner = try parsePipelineTokens(&t, &pos)
+                    let inner = try parsePipelineTokens(&t, &pos, depth: depth + 1)
                     guard pos < t.count, case .rparen = t[pos] else { throw TemplateError(message: "unclosed left paren") }
                     pos += 1
                     ops.append(.pipeline(inner))
@@ -249,7 +260,7 @@ enum TemplateFunctions {
         case "humanizeDuration": return .string(humanizeDuration(try number(try arg(0))))
         case "humanizeTimestamp":
             let v = try number(try arg(0))
-            return .string(TimeFormatter.rfc3339Nano(Int64(v * 1e9)))
+            return .string(TimeFormatter.rfc3339Nano(int64(v * 1e9)))
         case "toUpper": return .string(string(try arg(0)).uppercased())
         case "toLower": return .string(string(try arg(0)).lowercased())
         case "title": return .string(string(try arg(0)).split(separator: " ", omittingEmptySubsequences: false).map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " "))
@@ -304,13 +315,19 @@ enum TemplateFunctions {
         case "print": return .string(a.map(string).joined())
         case "urlquery": return .string(string(try arg(0)).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
         case "html", "js", "safeHtml": return .string(string(try arg(0)))
-        case "toTime": return .string(TimeFormatter.rfc3339Nano(Int64(try number(try arg(0)) * 1e9)))
+        case "toTime": return .string(TimeFormatter.rfc3339Nano(int64(try number(try arg(0)) * 1e9)))
         case "parseDuration":
             guard let d = PromDuration(string(try arg(0))) else { throw TemplateError(message: "invalid duration") }
             return .number(d.seconds)
         case "printf": return .string(try printf(string(try arg(0)), Array(a.dropFirst())))
         default: throw TemplateError(message: "function \"\(name)\" not defined")
         }
+    }
+
+    /// Go's float-to-int conversion without the trap (NaN and out-of-range give Int64.min).
+    static func int64(_ f: Double) -> Int64 {
+        guard f.isFinite, f > -9.2e18, f < 9.2e18 else { return .min }
+        return Int64(f)
     }
 
     static func humanize(_ value: Double) -> String {
@@ -340,7 +357,7 @@ enum TemplateFunctions {
         if v.magnitude >= 1 {
             let sign = v < 0 ? "-" : ""
             v = v.magnitude
-            let secs = Int64(v)
+            let secs = int64(v)
             let days = secs / 86_400, hours = secs / 3600 % 24, minutes = secs / 60 % 60
             let seconds = v - Double(secs - secs % 60)
             if days != 0 { return "\(sign)\(days)d \(hours)h \(minutes)m \(g4(seconds))s" }
@@ -374,18 +391,24 @@ enum TemplateFunctions {
             guard i < f.count else { break }
             let verb = f[i]
             i += 1
+            // Width and precision are sizes to build: bounded before C's formatter sees them.
+            for part in spec.dropFirst().split(separator: ".") {
+                try AlertTemplate.checkSize(Int(part.filter { $0.isNumber }) ?? (part.contains { $0.isNumber } ? .max : 0))
+            }
+            try AlertTemplate.checkSize(out.utf8.count)
             guard argIndex < args.count else { out += "%!\(verb)(MISSING)"; continue }
             let a = args[argIndex]
             argIndex += 1
             switch verb {
             case "s", "v":
                 let text = string(a)
-                let width = Int(spec.dropFirst().filter { $0.isNumber }) ?? 0
+                let width = Int(spec.dropFirst().prefix { $0 != "." }.filter { $0.isNumber }) ?? 0
+                try AlertTemplate.checkSize(width)
                 let pad = String(repeating: " ", count: max(0, width - text.count))
                 out += spec.contains("-") ? text + pad : pad + text
             case "q": out += goQuoted(string(a))
-            case "d": out += String(format: spec + "lld", Int64(try number(a)))
-            case "x": out += String(format: spec + "llx", Int64(try number(a)))
+            case "d": out += String(format: spec + "lld", int64(try number(a)))
+            case "x": out += String(format: spec + "llx", int64(try number(a)))
             case "f", "F", "g", "e", "E", "G": out += String(format: spec + String(verb), try number(a))
             default: out += "%!\(verb)(\(string(a)))"
             }

@@ -1,0 +1,32 @@
+/// Per-query bounds the engine enforces while it runs (Loki's `limits_config` query side).
+///
+/// They travel as a task-local so a server can set them once around a query without
+/// threading them through every evaluator; library users who set nothing get the defaults.
+public struct LogQLLimits: Sendable, Equatable {
+    /// The most series a metric query may return (Loki's `max_query_series`); 0 means no limit.
+    public var maxQuerySeries: Int
+    /// The most bytes one `line_format`/`label_format` rendering may build.
+    public var maxTemplateOutputBytes: Int
+
+    public init(maxQuerySeries: Int = 500, maxTemplateOutputBytes: Int = 1 << 20) {
+        self.maxQuerySeries = maxQuerySeries
+        self.maxTemplateOutputBytes = maxTemplateOutputBytes
+    }
+
+    public static let `default` = LogQLLimits()
+
+    /// The limits of the query running on this task.
+    @TaskLocal public static var current = LogQLLimits.default
+
+    /// Loki's answer when a metric query has more series than `maxQuerySeries`.
+    static func seriesLimitError(_ limit: Int) -> LogQLError {
+        .execution("maximum number of series (\(limit)) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, reducing the time range, or aggregating results with functions like sum(), count() or topk()")
+    }
+}
+
+/// Stops a query whose task was cancelled (timeout or a client that went away). Called at
+/// block and step granularity, so the check costs nothing measurable.
+@inline(__always)
+func checkCancelled() throws(LogQLError) {
+    if Task.isCancelled { throw LogQLError.cancelled }
+}
