@@ -56,7 +56,7 @@ extension LogStore {
     /// Loki's ingester does on `POST /flush`: for operators before maintenance, and for
     /// benchmarks that measure the data at rest.
     public func flush() async {
-        wal.rotate()
+        await wal.rotateAndCloseFile()
         await flushAll()
     }
 }

@@ -190,6 +190,24 @@ final class WriteAheadLog: Sendable {
         }
     }
 
+    /// `rotate`, then closes the previous segment's file once everything enqueued before is
+    /// written, so that segment can be removed as soon as its data is in chunks.
+    func rotateAndCloseFile() async {
+        rotate()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.state.withLock { s in
+                    if s.fd >= 0 && s.fdSegment < s.segment {
+                        FileIO.close(s.fd)
+                        s.fd = -1
+                        s.fdSegment = -1
+                    }
+                }
+                c.resume()
+            }
+        }
+    }
+
     /// Waits for all enqueued records to be durable, then closes the file.
     func close() async throws(LogStoreError) {
         let last = state.withLock { $0.lastSeq }

@@ -86,6 +86,11 @@ final class ServerCore: Sendable {
         router.get("/") { _, _ in
             Response.text("Kansoku \(KansokuVersion.string): Loki API under /loki/api/v1, Prometheus API under /api/v1, metrics at /metrics\n")
         }
+        // Loki's ingester endpoint: cut every head, write every chunk, drop the WAL they covered.
+        router.post("/flush") { [logStore] _, _ in
+            await logStore.flush()
+            return Response(status: .noContent)
+        }
         router.get("/metrics") { _, _ in
             Response.text(await self.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }

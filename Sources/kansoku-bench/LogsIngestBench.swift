@@ -5,7 +5,8 @@ import KansokuLogStore
 /// `kansoku-bench logs-ingest --corpus DIR`: ingests every `<app>-<host>.log` of a gen-corpus
 /// folder as its own stream (labels app, host) through the WAL (group commit, fsync) into
 /// blocks and chunks, then runs `zstd -3` on the same bytes cut into 1 MiB pieces and prints
-/// throughput, bytes on disk and peak RSS side by side.
+/// throughput, bytes on disk and peak RSS side by side. The store folder is sampled every
+/// second: the WAL must stay bounded while chunks grow.
 ///
 /// Timestamps: the folder form of gen-corpus writes each line's time inside the line in the
 /// app's own format. With `--timestamps FILE.jsonl` (the same corpus generated as Loki push
@@ -82,6 +83,8 @@ enum LogsIngestBench {
 
         // Ingest.
         let store = try LogStore.open(LogStoreConfig(directory: storeDir, fsync: fsync))
+        let sampler = DataDirSampler(suite: "logs-ingest", logsDir: storeDir, pid: getpid())
+        sampler.start()
         let clock = ContinuousClock()
         let cpuBefore = cpuSeconds(RUSAGE_SELF)
         let began = clock.now
@@ -98,6 +101,8 @@ enum LogsIngestBench {
         let acked = clock.now - began
         try await store.close()
         let ingestTime = clock.now - began
+        sampler.stop()
+        let samples = sampler.samples
         let ingestCPU = cpuSeconds(RUSAGE_SELF) - cpuBefore
         let seconds = ingestTime.seconds
         let disk = diskUsage(storeDir)
@@ -110,7 +115,10 @@ enum LogsIngestBench {
               "bytes_on_disk": disk.total, "segment_bytes": disk.segments, "index_bytes": disk.index, "wal_bytes": disk.wal,
               "cpu_seconds": round3(ingestCPU), "blocks": blockCount, "filter_bytes": filterBytes,
               "compression_ratio": round2(Double(counts.bytes) / Double(max(1, disk.total))),
-              "peak_rss_bytes": rss, "load_average": loadAverage()])
+              "peak_rss_bytes": rss, "load_average": loadAverage(),
+              "max_data_dir_bytes": samples.map(\.total).max() ?? 0, "max_wal_bytes": samples.map(\.wal).max() ?? 0,
+              "final_chunk_bytes": disk.segments, "samples": samples.count, "bound_violations": samples.boundViolations,
+              "bound": "store dir <= 2 x chunk bytes + 64 MiB at every sample (1 s)"])
 
         // zstd -3 again, after the ingest: the baseline is the mean of the runs before and after,
         // so a change of machine load during the run biases neither side.

@@ -9,6 +9,7 @@ let suites: [String: (summary: String, run: @Sendable ([String]) async throws ->
     "metrics": ("Gorilla head append, bytes/sample and memory/series, beside Prometheus", { try await MetricsBench.run(arguments: $0) }),
     "promql": ("PromQL evaluation over the metric store", { try await PromQLBench.run(arguments: $0) }),
     "scrape": ("exposition parsing and scrape appends", { try await ScrapeBench.run(arguments: $0) }),
+    "soak": ("sustained Loki pushes to a real server: data dir bound, RSS, replay time", { try await SoakBench.run(arguments: $0) }),
     "slo": ("one evaluation cycle of 1,000 SLOs over 30 days", { try await SLOBench.run(arguments: $0) }),
     "tui": ("render + diff per frame, bytes per idle refresh, idle CPU", { try await TUIBench.run(arguments: $0) }),
 ]

@@ -92,12 +92,9 @@ import Testing
         _ = try await store.append([StreamBatch(labels: labels(["app": "f"]), entries: entries)])
         #expect(Self.walBytes(dir) > 0)
         await store.flush()
-        // The segment open for writing is rotated away and removed with the next write's open.
-        _ = try await store.append([StreamBatch(labels: labels(["app": "g"]), entries: [LogEntry(timestamp: baseTime, line: "x")])])
-        await store.flush()
+        #expect(Self.walBytes(dir) == 0)
         let id = try #require(store.streams(tenant: LogStore.defaultTenant, matchers: [eq("app", "f")], from: 0, through: .max).first?.id)
         #expect(store.blocks(tenant: LogStore.defaultTenant, stream: id, from: 0, through: .max).allSatisfy { !$0.isHead })
-        #expect(Self.walBytes(dir) < 200)
         try await store.close()
         let reopened = try LogStore.open(config, logger: testLogger)
         #expect(firstDifference(try readAll(reopened, [eq("app", "f")]).first?.entries, entries) == nil)
