@@ -4,10 +4,26 @@ public struct PromDuration: Hashable, Sendable, Comparable, CustomStringConverti
     public var milliseconds: Int64
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
-    public init(seconds: Double) { milliseconds = Int64((seconds * 1000).rounded()) }
+    /// Seconds beyond what milliseconds in an Int64 hold (or NaN) saturate instead of trapping.
+    public init(seconds: Double) {
+        let ms = (seconds * 1000).rounded()
+        if ms.isNaN {
+            milliseconds = 0
+        } else if ms >= 9.223372036854775e18 {
+            milliseconds = .max
+        } else if ms <= -9.223372036854775e18 {
+            milliseconds = -.max
+        } else {
+            milliseconds = Int64(ms)
+        }
+    }
 
     public var seconds: Double { Double(milliseconds) / 1000 }
-    public var nanoseconds: Int64 { milliseconds * 1_000_000 }
+    /// Saturates at the ends of Int64 for durations longer than ~292 years.
+    public var nanoseconds: Int64 {
+        let (ns, overflow) = milliseconds.multipliedReportingOverflow(by: 1_000_000)
+        return overflow ? (milliseconds < 0 ? .min : .max) : ns
+    }
 
     public static func < (a: PromDuration, b: PromDuration) -> Bool { a.milliseconds < b.milliseconds }
 
@@ -44,8 +60,9 @@ public struct PromDuration: Hashable, Sendable, Comparable, CustomStringConverti
             }
             lastUnit = idx
             let (m, o) = n.multipliedReportingOverflow(by: Self.units[idx].1)
-            if o { return nil }
-            total += m
+            let (sum, o2) = total.addingReportingOverflow(m)
+            if o || o2 { return nil }
+            total = sum
         }
         milliseconds = total
     }
@@ -53,7 +70,7 @@ public struct PromDuration: Hashable, Sendable, Comparable, CustomStringConverti
     /// Parses Prometheus syntax or, as the HTTP APIs also accept, a float number of seconds.
     public init?(durationOrSeconds text: some StringProtocol) {
         if let d = PromDuration(text) { self = d; return }
-        guard let s = Double(String(text)), s.isFinite else { return nil }
+        guard let s = Double(String(text)), s.isFinite, abs(s) < 9.2e15 else { return nil }
         self.init(seconds: s)
     }
 

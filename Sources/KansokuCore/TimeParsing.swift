@@ -25,9 +25,15 @@ public enum TimeParser {
         if t == "now" { return now }
         if t.hasPrefix("now-") || t.hasPrefix("now+") {
             guard let d = PromDuration(t.dropFirst(4)) else { throw .invalid(text) }
-            return t.hasPrefix("now-") ? now - d.nanoseconds : now + d.nanoseconds
+            let (r, o) = t.hasPrefix("now-") ? now.subtractingReportingOverflow(d.nanoseconds) : now.addingReportingOverflow(d.nanoseconds)
+            if o { throw .invalid(text) }
+            return r
         }
-        if let d = PromDuration(t), t != "0" { return now - d.nanoseconds }
+        if let d = PromDuration(t), t != "0" {
+            let (r, o) = now.subtractingReportingOverflow(d.nanoseconds)
+            if o { throw .invalid(text) }
+            return r
+        }
         if !t.isEmpty, t.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) {
             if !t.contains("."), t.count >= 18, let ns = Int64(t) { return ns }
             if let ns = unixSecondsToNanos(t) { return ns }
@@ -49,7 +55,8 @@ public enum TimeParser {
             if whole < 0 || parts[0].hasPrefix("-") { frac = -frac }
         }
         let (m, o) = whole.multipliedReportingOverflow(by: 1_000_000_000)
-        return o ? nil : m + frac
+        let (ns, o2) = m.addingReportingOverflow(frac)
+        return o || o2 ? nil : ns
     }
 
     public static func currentNanos() -> UnixNanos {
@@ -100,7 +107,10 @@ public enum TimeParser {
         guard i == b.count else { return nil }
         let days = daysFromCivil(y, mo, d)
         let secs = Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + sec) - Int64(offset)
-        return secs * 1_000_000_000 + frac
+        // Years past 2262 (or before 1677) do not fit in int64 nanoseconds.
+        let (ns, o1) = secs.multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, o2) = ns.addingReportingOverflow(frac)
+        return o1 || o2 ? nil : total
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).

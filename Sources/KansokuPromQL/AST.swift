@@ -127,6 +127,9 @@ public struct BinaryExpr: Sendable, Hashable {
     public var rhs: PromQLExpr
     public var returnBool = false
     public var matching: VectorMatching?
+    /// Whether both operands are scalars, fixed when the parser builds the node: working
+    /// it out again would walk the whole operator chain below.
+    public var isScalar = false
 }
 
 public struct AggregateExpr: Sendable, Hashable {
@@ -159,22 +162,27 @@ public indirect enum PromQLExpr: Sendable, Hashable {
 
     /// The type the expression evaluates to.
     public var type: PromQLValueType {
-        switch self {
-        case .number: return .scalar
-        case .string: return .string
-        case .vectorSelector: return .vector
-        case .matrixSelector, .subquery: return .matrix
-        case .call(let c): return PromQLFunctions.table[c.name]?.returns ?? .vector
-        case .aggregate: return .vector
-        case .binary(let b): return b.lhs.type == .scalar && b.rhs.type == .scalar ? .scalar : .vector
-        case .unaryMinus(let e), .paren(let e): return e.type
+        // A loop, not recursion: chains of signs and parentheses may be thousands deep.
+        var e = self
+        while true {
+            switch e {
+            case .number: return .scalar
+            case .string: return .string
+            case .vectorSelector: return .vector
+            case .matrixSelector, .subquery: return .matrix
+            case .call(let c): return PromQLFunctions.table[c.name]?.returns ?? .vector
+            case .aggregate: return .vector
+            case .binary(let b): return b.isScalar ? .scalar : .vector
+            case .unaryMinus(let x), .paren(let x): e = x
+            }
         }
     }
 
     /// The expression with enclosing parentheses removed.
     public var unwrapped: PromQLExpr {
-        if case .paren(let e) = self { return e.unwrapped }
-        return self
+        var e = self
+        while case .paren(let x) = e { e = x }
+        return e
     }
 
     /// Calls `visit` on this expression and every sub-expression, depth first.

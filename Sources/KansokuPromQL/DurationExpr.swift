@@ -81,8 +81,12 @@ extension Parser {
     /// A duration expression: `+ -` < `* / %` < `^` (right-associative), unary sign,
     /// parentheses, literals (durations or seconds), `step()`, `range()`, `min_of`, `max_of`.
     mutating func parseDurationExpr(minPrecedence: Int = 0) throws(PromQLError) -> DurationExpr {
+        let outer = depth
+        defer { depth = outer }
+        try descend()
         var lhs = try parseDurationUnary()
         while case .binary(let op) = peek.kind, [.add, .sub, .mul, .div, .mod, .pow].contains(op), op.precedence >= minPrecedence {
+            try descend()
             advance()
             let rhs = try parseDurationExpr(minPrecedence: op == .pow ? op.precedence : op.precedence + 1)
             lhs = .binary(op, lhs, rhs)

@@ -65,7 +65,12 @@ extension Evaluator {
         switch a.op {
         case .topk, .bottomk, .limitk:
             if param.isNaN { throw PromQLError.execution("Parameter value is NaN") }
-            let k = param >= 9.2e18 ? Int.max : Int(param)
+            // Prometheus's bounds for a float that converts to int64 (the largest double
+            // below 2^63, and -2^63).
+            guard param <= 9_223_372_036_854_774_784, param >= -9_223_372_036_854_775_808 else {
+                throw PromQLError.execution("Scalar value \(PromQLFloatFormat.goString(param)) overflows int64")
+            }
+            let k = Int(param)
             if k < 1 { return .vector([]) }
             var out: [EvalSample] = []
             for g in groups {

@@ -97,6 +97,14 @@ final class Evaluator {
     let lookback: Int64
     let subqueryStep: Int64
     let maxSamples: Int
+    /// The query's deadline and cancellation, checked every `checkInterval` evaluations.
+    let budget: QueryBudget
+    private var ticks = 0
+    static let checkInterval = 1024
+    /// Samples loaded from storage; subqueries and range output count on top of them.
+    private(set) var loadedSamples = 0
+    /// Points held by subqueries being evaluated right now.
+    var subquerySamples = 0
     private(set) var warnings: [String] = []
     private(set) var infos: [String] = []
     private var seenAnnotations = Set<String>()
@@ -106,13 +114,22 @@ final class Evaluator {
     /// Per grouping (`by`/`without` and labels), the group of each series and group labels.
     var groupCaches: [String: GroupCache] = [:]
 
-    init(start: Int64, end: Int64, step: Int64, lookback: Int64, subqueryStep: Int64, maxSamples: Int) {
+    init(start: Int64, end: Int64, step: Int64, lookback: Int64, subqueryStep: Int64, maxSamples: Int,
+         budget: QueryBudget = QueryBudget(timeout: nil)) {
         self.start = start
         self.end = end
         self.step = step
         self.lookback = lookback
         self.subqueryStep = subqueryStep
         self.maxSamples = maxSamples
+        self.budget = budget
+    }
+
+    /// Counts one evaluation step; every `checkInterval` steps, stops a query that ran out of
+    /// time or was cancelled. Cheap enough for every node of every step.
+    @inline(__always) func tick() throws(PromQLError) {
+        ticks &+= 1
+        if ticks & (Evaluator.checkInterval - 1) == 0 { try budget.check() }
     }
 
     var isRangeQuery: Bool { step > 0 }
@@ -141,7 +158,7 @@ final class Evaluator {
     }
 
     /// Loads, once per distinct selector, every sample any evaluation step can reach.
-    func load(_ expr: PromQLExpr, from queryable: any Queryable) async throws(PromQLError) {
+    func load(_ expr: PromQLExpr, from queryable: any Queryable) throws(PromQLError) {
         var needs: [String: (matchers: [LabelMatcher], lo: Int64, hi: Int64)] = [:]
         func need(_ m: [LabelMatcher], _ lo: Int64, _ hi: Int64) {
             let k = Evaluator.key(m)
@@ -160,20 +177,20 @@ final class Evaluator {
             switch e {
             case .vectorSelector(let v):
                 let (a, b) = atRange(v.at, lo, hi)
-                need(v.matchers, a - v.offset - lookback, b - v.offset + (v.modifier == .smoothed ? lookback : 0))
+                need(v.matchers, a.minus(v.offset).minus(lookback), b.minus(v.offset).plus(v.modifier == .smoothed ? lookback : 0))
             case .matrixSelector(let m):
                 let (a, b) = atRange(m.selector.at, lo, hi)
                 let extra = m.selector.modifier == nil ? 0 : lookback
-                need(m.selector.matchers, a - m.selector.offset - m.range - extra, b - m.selector.offset + extra)
+                need(m.selector.matchers, a.minus(m.selector.offset).minus(m.range).minus(extra), b.minus(m.selector.offset).plus(extra))
             case .subquery(let s):
                 let (a, b) = atRange(s.at, lo, hi)
-                visit(s.expr, a - s.offset - s.range, b - s.offset)
+                visit(s.expr, a.minus(s.offset).minus(s.range), b.minus(s.offset))
             case .number, .string: break
             case .call(let c) where c.name == "info":
                 visit(c.args[0], lo, hi)
                 let m = Evaluator.infoMatchers(c)
                 let (a, b) = (infoReference(c.args[0], lo), infoReference(c.args[0], hi))
-                need(m, min(a, b) - lookback, max(a, b))
+                need(m, min(a, b).minus(lookback), max(a, b))
             case .call(let c): for x in c.args { visit(x, lo, hi) }
             case .aggregate(let a):
                 if let p = a.param { visit(p, lo, hi) }
@@ -187,14 +204,20 @@ final class Evaluator {
         visit(expr, start, end)
         var total = 0
         for (k, n) in needs {
-            let series: [QueryableSeries]
-            do {
-                series = try await queryable.selectSeries(matchers: n.matchers, from: n.lo + 1, through: n.hi)
-            } catch let e as PromQLError {
-                throw e
-            } catch {
-                throw PromQLError.storage("\(error)")
+            try budget.check()
+            let fetched = QueryThread.wait { () -> Result<Handoff<[QueryableSeries]>, PromQLError> in
+                do {
+                    return .success(Handoff(value: try await queryable.selectSeries(matchers: n.matchers, from: n.lo.plus(1), through: n.hi)))
+                } catch let e as PromQLError {
+                    return .failure(e)
+                } catch {
+                    return .failure(PromQLError.storage("\(error)"))
+                }
             }
+            let series = try fetched.get().value
+            // Counted before the engine's own copies are made.
+            for s in series { total += s.timestamps.count }
+            if total > maxSamples { throw PromQLError.tooManySamples }
             var loaded = series.map(LoadedSeries.init)
             // Stores usually return label order already; sort only when they did not.
             if zip(loaded, loaded.dropFirst()).contains(where: { !labelsLess($0.labels, $1.labels) }) {
@@ -204,17 +227,15 @@ final class Evaluator {
                 s.sid = Int32(seriesCount)
                 seriesCount += 1
             }
-            for s in loaded { total += s.ts.count }
-            if total > maxSamples {
-                throw PromQLError.limit("query processing would load too many samples into memory in query execution")
-            }
             data[k] = loaded
         }
+        loadedSamples = total
     }
 
     // MARK: Evaluation
 
     func eval(_ e: PromQLExpr, _ t: Int64) throws(PromQLError) -> EvalValue {
+        try tick()
         switch e {
         case .number(let v): return .scalar(v)
         case .string(let s): return .string(s)
@@ -257,12 +278,12 @@ final class Evaluator {
     /// The newest sample in `(ref − lookback, ref]` of each series, unless it is a stale marker.
     /// With `timestamps`, the value is the sample's time in seconds (for `timestamp()`).
     func selectInstant(_ v: VectorSelector, _ t: Int64, timestamps: Bool = false) -> [EvalSample] {
-        let ref = resolveAt(v.at, t) - v.offset
+        let ref = resolveAt(v.at, t).minus(v.offset)
         if v.modifier == .smoothed, !timestamps { return selectSmoothed(v, ref) }
         var out: [EvalSample] = []
         for s in data[Evaluator.key(v.matchers)] ?? [] {
             let i = s.ts.withUnsafeBufferPointer { searchAbove($0, ref) } - 1
-            guard i >= 0, s.ts[i] > ref - lookback, !PromQLStaleNaN.isStale(s.vs[i]) else { continue }
+            guard i >= 0, s.ts[i] > ref.minus(lookback), !PromQLStaleNaN.isStale(s.vs[i]) else { continue }
             out.append(EvalSample(labels: s.labels, v: timestamps ? Double(s.ts[i]) / 1000 : s.vs[i], sid: s.sid))
         }
         return out
@@ -270,10 +291,11 @@ final class Evaluator {
 
     /// The samples in `(ref − range, ref]` of each series, stale markers left out.
     func selectRange(_ m: MatrixSelector, _ t: Int64) -> [EvalSeries] {
-        let ref = resolveAt(m.selector.at, t) - m.selector.offset
+        let ref = resolveAt(m.selector.at, t).minus(m.selector.offset)
+        let from = ref.minus(m.range)
         var out: [EvalSeries] = []
         for s in data[Evaluator.key(m.selector.matchers)] ?? [] {
-            let (lo, hi) = s.rangeTs.withUnsafeBufferPointer { (searchAbove($0, ref - m.range), searchAbove($0, ref)) }
+            let (lo, hi) = s.rangeTs.withUnsafeBufferPointer { (searchAbove($0, from), searchAbove($0, ref)) }
             guard lo < hi else { continue }
             out.append(EvalSeries(labels: s.labels, ts: s.rangeTs[lo..<hi], vs: s.rangeVs[lo..<hi], sid: s.sid))
         }
@@ -287,11 +309,17 @@ final class Evaluator {
 
     /// Evaluates the inner expression at every step-aligned instant in `(ref − range, ref]`.
     func evalSubquery(_ s: SubqueryExpr, _ t: Int64) throws(PromQLError) -> [EvalSeries] {
-        let ref = resolveAt(s.at, t) - s.offset
+        let ref = resolveAt(s.at, t).minus(s.offset)
         let step = s.step ?? subqueryStep
-        let lo = ref - s.range
+        let lo = ref.minus(s.range)
+        // Refused before anything is allocated: every step yields at least one point per
+        // series, so more steps than the sample limit can never fit.
+        let steps = (Double(ref) - Double(lo)) / Double(step)
+        if steps > Double(maxSamples - loadedSamples - subquerySamples) { throw PromQLError.tooManySamples }
         var tt = step * (lo / step)
         if tt <= lo { tt += step }
+        let outerSamples = subquerySamples
+        defer { subquerySamples = outerSamples }
         var index: [SeriesKey: Int] = [:]
         var acc: [(key: SeriesKey, ts: [Int64], vs: [Double])] = []
         func add(_ k: SeriesKey, _ time: Int64, _ v: Double) {
@@ -306,13 +334,19 @@ final class Evaluator {
         while tt <= ref {
             switch try eval(s.expr, tt) {
             case .vector(let samples):
+                subquerySamples += samples.count
+                if loadedSamples + subquerySamples > maxSamples { throw PromQLError.tooManySamples }
                 for x in samples { add(SeriesKey(labels: x.labels, dropName: x.dropName), tt, x.v) }
             case .scalar(let v):
+                subquerySamples += 1
+                if loadedSamples + subquerySamples > maxSamples { throw PromQLError.tooManySamples }
                 add(SeriesKey(labels: Labels(), dropName: false), tt, v)
             default:
                 throw PromQLError.execution("subquery is only allowed on instant vector")
             }
-            tt += step
+            let (next, overflow) = tt.addingReportingOverflow(step)
+            if overflow { break }
+            tt = next
         }
         return acc.map { EvalSeries(labels: $0.key.labels, ts: $0.ts[...], vs: $0.vs[...], dropName: $0.key.dropName) }
     }
@@ -347,5 +381,19 @@ final class Evaluator {
             }
             return .matrix(out.sorted { labelsLess($0.labels, $1.labels) })
         }
+    }
+}
+
+extension Int64 {
+    /// Saturating arithmetic for times and durations that come from the query text: an
+    /// absurd offset or `@` clamps at the ends of time instead of trapping.
+    @inline(__always) func plus(_ d: Int64) -> Int64 {
+        let (r, o) = addingReportingOverflow(d)
+        return o ? (d > 0 ? .max : .min) : r
+    }
+
+    @inline(__always) func minus(_ d: Int64) -> Int64 {
+        let (r, o) = subtractingReportingOverflow(d)
+        return o ? (d > 0 ? .min : .max) : r
     }
 }

@@ -10,9 +10,9 @@ extension Evaluator {
             let (ts, vs) = (s.rangeTs, s.rangeVs)
             let next = ts.withUnsafeBufferPointer { searchAbove($0, ref) }
             let prev = next - 1
-            guard prev >= 0, ts[prev] > ref - lookback else { continue }
+            guard prev >= 0, ts[prev] > ref.minus(lookback) else { continue }
             var value = vs[prev]
-            if ts[prev] != ref, next < ts.count, ts[next] - ref <= lookback {
+            if ts[prev] != ref, next < ts.count, ts[next] <= ref.plus(lookback) {
                 value = interpolate(ts[prev], vs[prev], ts[next], vs[next], at: ref, counter: false)
             }
             out.append(EvalSample(labels: s.labels, v: value, sid: s.sid))
@@ -27,15 +27,15 @@ extension Evaluator {
     }
 
     func extendedRange(_ fn: RangeFunction, _ m: MatrixSelector, _ mod: RangeModifier, _ t: Int64) -> [EvalSample] {
-        let end = resolveAt(m.selector.at, t) - m.selector.offset
-        let start = end - m.range
+        let end = resolveAt(m.selector.at, t).minus(m.selector.offset)
+        let start = end.minus(m.range)
         let counter = fn == .rate || fn == .increase
         var out: [EvalSample] = []
         for s in data[Evaluator.key(m.selector.matchers)] ?? [] {
             let (ts, vs) = (s.rangeTs, s.rangeVs)
             let (lo, hi) = ts.withUnsafeBufferPointer { (searchAbove($0, start), searchAbove($0, end)) }
             var points: [(Int64, Double)] = []
-            let hasPrev = lo > 0 && ts[lo - 1] > start - lookback
+            let hasPrev = lo > 0 && ts[lo - 1] > start.minus(lookback)
             switch mod {
             case .anchored:
                 guard lo < hi else { continue }
@@ -43,13 +43,13 @@ extension Evaluator {
                 for i in lo..<hi { points.append((ts[i], vs[i])) }
             case .smoothed:
                 // Needs a sample at or before the end and one after the start (within lookback).
-                guard hi > 0, ts[hi - 1] > start - lookback, lo < ts.count, ts[lo] <= end + lookback else { continue }
+                guard hi > 0, ts[hi - 1] > start.minus(lookback), lo < ts.count, ts[lo] <= end.plus(lookback) else { continue }
                 let startValue = hasPrev && lo < ts.count
                     ? interpolate(ts[lo - 1], vs[lo - 1], ts[lo], vs[lo], at: start, counter: counter) : vs[lo]
                 points.append((start, startValue))
                 for i in lo..<hi where ts[i] < end { points.append((ts[i], vs[i])) }
                 var endValue = vs[hi - 1]
-                if ts[hi - 1] != end, hi < ts.count, ts[hi] - end <= lookback {
+                if ts[hi - 1] != end, hi < ts.count, ts[hi] <= end.plus(lookback) {
                     endValue = interpolate(ts[hi - 1], vs[hi - 1], ts[hi], vs[hi], at: end, counter: counter)
                 }
                 points.append((end, endValue))

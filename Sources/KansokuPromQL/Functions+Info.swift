@@ -21,12 +21,12 @@ extension Evaluator {
     /// The time info series are read at: that of the base samples (their `@` and offset).
     func infoReference(_ base: PromQLExpr, _ t: Int64) -> Int64 {
         switch base.unwrapped {
-        case .vectorSelector(let v): return resolveAt(v.at, t) - v.offset
-        case .subquery(let s): return infoReference(s.expr, resolveAt(s.at, t) - s.offset)
+        case .vectorSelector(let v): return resolveAt(v.at, t).minus(v.offset)
+        case .subquery(let s): return infoReference(s.expr, resolveAt(s.at, t).minus(s.offset))
         case .call(let c):
             for a in c.args where a.type == .vector || a.type == .matrix { return infoReference(a, t) }
             return t
-        case .matrixSelector(let m): return resolveAt(m.selector.at, t) - m.selector.offset
+        case .matrixSelector(let m): return resolveAt(m.selector.at, t).minus(m.selector.offset)
         case .aggregate(let a): return infoReference(a.expr, t)
         case .unaryMinus(let e): return infoReference(e, t)
         default: return t

@@ -55,11 +55,11 @@ extension Evaluator {
     func rangeBounds(_ arg: PromQLExpr, _ t: Int64) -> (start: Int64, end: Int64, range: Int64) {
         switch arg.unwrapped {
         case .matrixSelector(let m):
-            let ref = resolveAt(m.selector.at, t) - m.selector.offset
-            return (ref - m.range, ref, m.range)
+            let ref = resolveAt(m.selector.at, t).minus(m.selector.offset)
+            return (ref.minus(m.range), ref, m.range)
         case .subquery(let s):
-            let ref = resolveAt(s.at, t) - s.offset
-            return (ref - s.range, ref, s.range)
+            let ref = resolveAt(s.at, t).minus(s.offset)
+            return (ref.minus(s.range), ref, s.range)
         default:
             return (t, t, 0)
         }
@@ -110,13 +110,13 @@ extension Evaluator {
         }
         if case .matrixSelector(let m) = matrixArg.unwrapped {
             // Straight from the loaded arrays: no per-series window objects.
-            let ref = resolveAt(m.selector.at, t) - m.selector.offset
+            let ref = resolveAt(m.selector.at, t).minus(m.selector.offset)
             let loaded = data[Evaluator.key(m.selector.matchers)] ?? []
             out.reserveCapacity(loaded.count)
             for s in loaded {
                 let tb = UnsafeBufferPointer(s.rangeTimes), vb = UnsafeBufferPointer(s.rangeValues)
                 let hi = searchAbove(tb, ref)
-                let lo = searchAbove(tb, ref - m.range)
+                let lo = searchAbove(tb, ref.minus(m.range))
                 guard lo < hi else { continue }
                 let w = Window(ts: UnsafeBufferPointer(rebasing: tb[lo..<hi]), vs: UnsafeBufferPointer(rebasing: vb[lo..<hi]))
                 if let v = rangeValue(fn, w, bounds, t, scalarArgs) {

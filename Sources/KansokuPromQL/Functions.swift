@@ -229,7 +229,9 @@ struct CivilTime {
     var year: Int, month: Int, day: Int, hour: Int, minute: Int, weekday: Int, dayOfYear: Int
 
     init(unixSeconds v: Double) {
-        let secs = v.isFinite ? Int64(v) : Int64.min / 2
+        // NaN, infinities and times beyond int64 seconds have no calendar date; they all land
+        // on one far-past instant instead of trapping.
+        let secs = v > -9.2e18 && v < 9.2e18 ? Int64(v) : Int64.min / 2
         var days = secs / 86_400
         var rem = secs % 86_400
         if rem < 0 { rem += 86_400; days -= 1 }

@@ -233,6 +233,6 @@ extension Parser {
         if (lt == .scalar || rt == .scalar) && op.isSetOperator {
             throw error("set operator \(goQuoted(op.rawValue)) not allowed in binary scalar expression", at: pos)
         }
-        return .binary(BinaryExpr(op: op, lhs: lhs, rhs: rhs, returnBool: returnBool, matching: m))
+        return .binary(BinaryExpr(op: op, lhs: lhs, rhs: rhs, returnBool: returnBool, matching: m, isScalar: lt == .scalar && rt == .scalar))
     }
 }

@@ -2,19 +2,57 @@ public import KansokuCore
 
 /// Parses PromQL text into an expression tree, with Prometheus's type checks.
 public enum PromQLParser {
+    /// The deepest nesting (parentheses, unary signs, operands of one operator chain, function
+    /// and aggregation arguments, duration expressions) a query may have. Prometheus answers
+    /// expressions nested ten thousand deep; deeper ones get a positioned parse error.
+    public static let maxQueryDepth = 20_000
+
     /// Parses `query`; errors read like Prometheus's (`1:15: parse error: unexpected "}"`).
-    public static func parse(_ query: String) throws(PromQLError) -> PromQLExpr {
+    /// Deeply nested text is parsed on a large-stack thread, so any caller's stack is safe;
+    /// evaluating or printing such a tree is for the engine, which does so on that thread too.
+    public static func parse(_ query: String, maxDepth: Int = maxQueryDepth) throws(PromQLError) -> PromQLExpr {
+        if nestingEstimate(query) < 64 { return try parseOnCurrentThread(query, maxDepth: maxDepth) }
+        let result = QueryThread.runBlocking { () -> Result<Handoff<PromQLExpr>, PromQLError> in
+            do throws(PromQLError) {
+                return .success(Handoff(value: try parseOnCurrentThread(query, maxDepth: maxDepth)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get().value
+    }
+
+    /// Parses on the calling thread: for the engine's query thread, whose stack is large.
+    static func parseOnCurrentThread(_ query: String, maxDepth: Int) throws(PromQLError) -> PromQLExpr {
         var lexer = Lexer(query)
         let tokens = try lexer.tokenize()
-        var p = Parser(tokens: tokens, query: query)
+        var p = Parser(tokens: tokens, query: query, maxDepth: maxDepth)
         let e = try p.parseExpr(minPrecedence: 0)
         if p.peek.kind != .eof { throw p.unexpected(p.peek) }
         return e
     }
 
+    /// An upper bound of how deep `query` may nest: every opening bracket, sign and operator
+    /// may add a level. Cheap, and small for every ordinary query.
+    static func nestingEstimate(_ query: String) -> Int {
+        var n = 0
+        for b in query.utf8 {
+            switch b {
+            case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "*"),
+                 UInt8(ascii: "/"), UInt8(ascii: "%"), UInt8(ascii: "^"), UInt8(ascii: "="), UInt8(ascii: "<"),
+                 UInt8(ascii: ">"), UInt8(ascii: "!"), UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "\t"),
+                 UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                n += 1
+            default: break
+            }
+        }
+        return n
+    }
+
     /// Parses a series selector such as `up{job="api"}` into its matchers (for /series, /federate).
     public static func parseSelector(_ text: String) throws(PromQLError) -> [LabelMatcher] {
-        let e = try parse(text)
+        // A selector never nests; refusing depth early keeps the tree shallow on any stack.
+        let e = try parse(text, maxDepth: 16)
         guard case .vectorSelector(let v) = e else {
             throw PromQLError.parse(position: SourcePosition(line: 1, column: 1), message: "expected vector selector, got \(e.type.rawValue)")
         }
@@ -26,10 +64,22 @@ struct Parser {
     let tokens: [Token]
     let query: String
     var i = 0
+    /// Current nesting depth of the tree being built, and its bound.
+    var depth = 0
+    let maxDepth: Int
 
-    init(tokens: [Token], query: String) {
+    init(tokens: [Token], query: String, maxDepth: Int = PromQLParser.maxQueryDepth) {
         self.tokens = tokens
         self.query = query
+        self.maxDepth = maxDepth
+    }
+
+    /// One level deeper; refuses trees deeper than `maxDepth` before they can exhaust the stack.
+    mutating func descend() throws(PromQLError) {
+        depth += 1
+        if depth > maxDepth {
+            throw error("expression nesting exceeds the maximum depth of \(maxDepth)", at: peek.start)
+        }
     }
 
     var peek: Token { tokens[i] }
@@ -82,8 +132,13 @@ struct Parser {
     // MARK: Expressions
 
     mutating func parseExpr(minPrecedence: Int) throws(PromQLError) -> PromQLExpr {
+        let outer = depth
+        defer { depth = outer }
+        try descend()
         var lhs = try parseUnary()
         while case .binary(let op) = peek.kind, op.precedence >= minPrecedence {
+            // Every operator of a chain (`1 + 1 + …`) puts the tree one level deeper.
+            try descend()
             let opToken = advance()
             var returnBool = false
             var matching = VectorMatching()
@@ -123,17 +178,25 @@ struct Parser {
     }
 
     mutating func parseUnary() throws(PromQLError) -> PromQLExpr {
-        if case .binary(let op) = peek.kind, op == .sub || op == .add {
-            let t = advance()
-            let e = try parseExpr(minPrecedence: BinaryOp.pow.precedence)
-            guard e.type == .scalar || e.type == .vector else {
-                throw error("unary expression only allowed on expressions of type scalar or instant vector, got \(goQuoted(e.type.rawValue))", at: t.start)
-            }
-            if op == .add { return e }
-            if case .number(let v) = e { return .number(-v) }
-            return .unaryMinus(e)
+        guard case .binary(let first) = peek.kind, first == .sub || first == .add else {
+            return try parsePostfix(try parsePrimary())
         }
-        return try parsePostfix(try parsePrimary())
+        // A run of signs is read in a loop and its operand checked once: thousands of signs
+        // cost neither stack nor a type check per sign.
+        var signs: [Token] = []
+        while case .binary(let op) = peek.kind, op == .sub || op == .add {
+            try descend()
+            signs.append(advance())
+        }
+        var e = try parseExpr(minPrecedence: BinaryOp.pow.precedence)
+        let type = e.type
+        guard type == .scalar || type == .vector else {
+            throw error("unary expression only allowed on expressions of type scalar or instant vector, got \(goQuoted(type.rawValue))", at: signs[signs.count - 1].start)
+        }
+        for t in signs.reversed() where t.kind == .binary(.sub) {
+            if case .number(let v) = e { e = .number(-v) } else { e = .unaryMinus(e) }
+        }
+        return e
     }
 
     mutating func parsePrimary() throws(PromQLError) -> PromQLExpr {

@@ -12,6 +12,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         case tooLarge = "too_large"
         case unavailable = "unavailable"
         case timeout = "timeout"
+        case canceled = "canceled"
         case `internal` = "internal"
     }
 
@@ -30,6 +31,19 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
 
     public var description: String { "\(status.code) \(kind.rawValue): \(message)" }
 
+    /// A refused body: Loki's message and 413 (`seen` is what arrived when the size was not
+    /// declared and reading stopped at the limit).
+    public static func tooLarge(_ size: Int, limit: Int) -> APIError {
+        APIError(.contentTooLarge, .tooLarge, "request body too large: \(size) bytes, limit: \(limit) bytes")
+    }
+
+    /// Loki's answer to a query past its deadline.
+    public static let timedOut = APIError(.gatewayTimeout, .timeout,
+        "request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed")
+
+    /// The most bytes of a refused body read and dropped after answering.
+    static let maxDrainBytes = 1 << 30
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var w = JSONWriter(capacity: 128 + message.utf8.count)
         w.beginObject()
@@ -37,8 +51,29 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         w.field("errorType", kind.rawValue)
         w.field("error", message)
         w.endObject()
+        let bytes = ByteBuffer(bytes: w.bytes)
+        guard status == .contentTooLarge else {
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: bytes))
+        }
+        // The client may still be sending. One that writes its whole body before reading (and
+        // asked for `Connection: close`, after which the server reads no further) would wait
+        // forever; so the answer goes out first, then what is left of the body is read and
+        // dropped, up to a bound, and such a client finishes its write and reads the 413.
+        let body = request.body
         return Response(status: status, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+                        body: ResponseBody(contentLength: bytes.readableBytes) { writer in
+            try await writer.write(bytes)
+            var drained = 0
+            do {
+                for try await chunk in body {
+                    drained += chunk.readableBytes
+                    if drained > Self.maxDrainBytes { break }
+                }
+            } catch {
+                // The connection went away; there is nothing left to answer.
+            }
+            try await writer.finish(nil)
+        })
     }
 }
 

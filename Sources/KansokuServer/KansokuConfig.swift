@@ -13,10 +13,12 @@ public struct KansokuConfig: Decodable, Sendable {
     public var metrics = MetricsScrapeConfig()
     public var rules = RulesSettings()
     public var notify: NotifyConfig?
+    public var limits = LimitsSettings()
+    public var query = QuerySettings()
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case server, storage, logs, metrics, rules, notify }
+    enum CodingKeys: String, CodingKey { case server, storage, logs, metrics, rules, notify, query }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -26,6 +28,8 @@ public struct KansokuConfig: Decodable, Sendable {
         metrics = try c.decodeIfPresent(MetricsScrapeConfig.self, forKey: .metrics) ?? metrics
         rules = try c.decodeIfPresent(RulesSettings.self, forKey: .rules) ?? rules
         notify = try c.decodeIfPresent(NotifyConfig.self, forKey: .notify)
+        limits = try c.decodeIfPresent(LimitsSettings.self, forKey: .limits) ?? limits
+        query = try c.decodeIfPresent(QuerySettings.self, forKey: .query) ?? query
     }
 
     /// Reads and validates a configuration file; errors name the file and, where YAML knows

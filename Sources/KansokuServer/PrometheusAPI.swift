@@ -82,29 +82,53 @@ struct PrometheusAPI: Sendable {
         let start = try p.time("start", default: -1), end = try p.time("end", default: -1)
         guard start >= 0 || p["start"] != nil else { throw APIError.badRequest("missing required parameter \"start\"") }
         guard end >= 0 || p["end"] != nil else { throw APIError.badRequest("missing required parameter \"end\"") }
-        guard let step = try p.duration("step") else { throw APIError.badRequest("missing required parameter \"step\"") }
+        guard let stepText = p["step"] else { throw APIError.badRequest("missing required parameter \"step\"") }
+        let step = try Self.stepMilliseconds(stepText)
         guard end >= start else { throw APIError.badRequest("end timestamp must not be before start time") }
-        guard step.milliseconds > 0 else {
+        guard step > 0 else {
             throw APIError.badRequest("zero or negative query resolution step widths are not accepted. Try a positive integer")
         }
-        if (end - start) / 1_000_000 / step.milliseconds > Int64(settings.maxPointsPerSeries) {
+        // start and end are nanoseconds of any sign: the span may not fit in an Int64.
+        let (span, overflow) = end.subtractingReportingOverflow(start)
+        if overflow || span / 1_000_000 / step > Int64(settings.maxPointsPerSeries) {
             throw APIError.badRequest("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
         }
         let value: QueryResultModel
         do {
-            value = try await engine.rangeQueryModel(q, start: start / 1_000_000, end: end / 1_000_000, step: step.milliseconds)
+            value = try await engine.rangeQueryModel(q, start: start / 1_000_000, end: end / 1_000_000, step: step)
         } catch let e as APIError { throw e } catch {
             throw Self.classify(error)
         }
         return .json(successEnvelope { w in w.queryData(value, stats: nil) })
     }
 
-    /// Parse errors are the client's (400); failures while evaluating are 422, as Prometheus answers.
+    /// `step` as Prometheus reads it: float seconds or a duration, in milliseconds; a float
+    /// beyond int64 nanoseconds is refused as Prometheus refuses it.
+    static func stepMilliseconds(_ text: String) throws(APIError) -> Int64 {
+        if let seconds = Double(text) {
+            let ns = seconds * 1e9
+            // NaN converts to a negative step in Go, refused as one.
+            if ns.isNaN { return 0 }
+            guard ns < 9.223372036854775807e18, ns >= -9.223372036854775808e18 else {
+                throw .badRequest("invalid parameter \"step\": cannot parse \"\(text)\" to a valid duration. It overflows int64")
+            }
+            return Int64(ns) / 1_000_000
+        }
+        guard let d = PromDuration(text) else {
+            throw .badRequest("invalid parameter \"step\": cannot parse \"\(text)\" to a valid duration")
+        }
+        return d.milliseconds
+    }
+
+    /// Parse errors are the client's (400); failures while evaluating are 422, a timeout 503,
+    /// a cancelled query 499, as Prometheus answers.
     static func classify(_ error: any Error) -> APIError {
         if let e = error as? APIError { return e }
         switch error as? PromQLError {
         case .parse?: return .badRequest("\(error)")
         case .storage?: return APIError(.internalServerError, .internal, "\(error)")
+        case .timeout?: return APIError(.serviceUnavailable, .timeout, "\(error)")
+        case .canceled?: return APIError(HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"), .canceled, "\(error)")
         default: return .unprocessable("\(error)")
         }
     }

@@ -30,7 +30,7 @@ final class ServerCore: Sendable {
         self.logStore = logStore
         self.metricStore = metricStore
         logQL = LogQLEngine(store: logStore)
-        promQL = PromQLEngine(queryable: metricStore)
+        promQL = config.query.engine(queryable: metricStore)
         self.metrics = metrics
         self.loops = loops
     }
@@ -94,7 +94,7 @@ final class ServerCore: Sendable {
         router.get("/metrics") { _, _ in
             Response.text(await self.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
-        LokiAPI(store: logStore, engine: logQL, settings: config.server, metrics: metrics, logger: logger).register(on: router)
+        LokiAPI(store: logStore, engine: logQL, settings: config.server, limits: config.limits, metrics: metrics, logger: logger).register(on: router)
         LokiTail(store: logStore, engine: logQL, settings: config.server, logger: logger).register(on: router)
         PrometheusAPI(store: metricStore, engine: promQL, settings: config.server, rules: loops.rulesAPI).register(on: router)
         TargetsAPI(board: loops.scrape?.manager.health).register(on: router)
