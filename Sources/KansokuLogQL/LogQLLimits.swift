@@ -30,3 +30,27 @@ public struct LogQLLimits: Sendable, Equatable {
 func checkCancelled() throws(LogQLError) {
     if Task.isCancelled { throw LogQLError.cancelled }
 }
+
+extension LogQLExpr {
+    /// The longest range vector in the query (0 for a log query), so a server can bound how
+    /// far back a query reaches before running it.
+    public var longestRange: Int64 {
+        switch self {
+        case .log: return 0
+        case .sample(let s): return s.longestRange
+        }
+    }
+}
+
+extension SampleExpr {
+    /// The parser bounds the depth of every expression, so this walk is bounded too.
+    var longestRange: Int64 {
+        switch self {
+        case .rangeAggregation(let r): return r.range.range
+        case .vectorAggregation(let v): return v.inner.longestRange
+        case .binary(let b): return max(b.lhs.longestRange, b.rhs.longestRange)
+        case .labelReplace(let l): return l.inner.longestRange
+        case .literal, .vector: return 0
+        }
+    }
+}

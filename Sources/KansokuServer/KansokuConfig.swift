@@ -18,7 +18,7 @@ public struct KansokuConfig: Decodable, Sendable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case server, storage, logs, metrics, rules, notify, query }
+    enum CodingKeys: String, CodingKey { case server, storage, logs, metrics, rules, notify, limits, query }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

@@ -28,7 +28,8 @@ public final class KansokuServerApp: Sendable {
         let (host, port) = try config.server.hostAndPort()
         let core = try await ServerCore.open(config: config, logger: logger)
         let router = Router(context: BasicWebSocketRequestContext.self)
-        router.add(middleware: AccessMiddleware(bearerToken: try core.bearerToken(), tenancy: config.server.tenancy))
+        router.add(middleware: AccessMiddleware(bearerToken: try core.bearerToken(), tenancy: config.server.tenancy,
+                                               maxRequestBytes: config.server.maxRequestBytes))
         core.registerRoutes(on: router)
         let app = Application(
             router: router,

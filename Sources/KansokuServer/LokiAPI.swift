@@ -11,8 +11,24 @@ struct LokiAPI: Sendable {
     let store: LogStore
     let engine: LogQLEngine
     let settings: ServerSettings
+    let limits: LimitsSettings
     let metrics: ServerMetrics
     let logger: Logger
+    let rateLimiter: IngestRateLimiter
+
+    init(store: LogStore, engine: LogQLEngine, settings: ServerSettings, limits: LimitsSettings = LimitsSettings(),
+         metrics: ServerMetrics, logger: Logger) {
+        self.store = store
+        self.engine = engine
+        self.settings = settings
+        self.limits = limits
+        self.metrics = metrics
+        self.logger = logger
+        rateLimiter = IngestRateLimiter(limits)
+    }
+
+    /// `limits.max_entries_limit_per_query`, else the older `server.max_entries_limit`.
+    var maxEntriesLimit: Int { limits.maxEntriesLimitPerQuery ?? settings.maxEntriesLimit }
 
     func register(on router: Router<some RequestContext>) {
         let limit = settings.maxRequestBytes
@@ -73,26 +89,41 @@ struct LokiAPI: Sendable {
     // MARK: push
 
     func push(_ request: inout Request, tenant: String) async throws -> Response {
-        let body = try await request.collectBody(upTo: settings.maxRequestBytes)
+        let body = try await request.collectBody(limit: settings.maxRequestBytes)
         let contentType = request.headers[.contentType]
         var bytes = Array(body.readableBytesView)
+        // Decompressed bodies are bounded too: a few KB of gzip or a snappy header can
+        // declare gigabytes, and are refused before they are inflated.
+        let inflated = settings.maxDecompressedBytes
         switch request.headers[.contentEncoding]?.lowercased() {
         case nil, "", "identity": break
         case "snappy":
-            do { bytes = try Snappy.decompress(bytes, limit: settings.maxRequestBytes) } catch { throw APIError.badRequest("\(error)") }
+            do { bytes = try Snappy.decompress(bytes, limit: inflated) } catch SnappyError.tooLarge(let n, _) {
+                throw APIError.tooLarge(n, limit: inflated)
+            } catch { throw APIError.badRequest("\(error)") }
         case "gzip", "x-gzip":
-            do { bytes = try Inflate.decompress(bytes, format: .gzip, limit: settings.maxRequestBytes) } catch { throw APIError.badRequest("gzip body: \(error)") }
+            do { bytes = try Inflate.decompress(bytes, format: .gzip, limit: inflated) } catch InflateError.tooLarge {
+                throw APIError.tooLarge(inflated + 1, limit: inflated)
+            } catch { throw APIError.badRequest("gzip body: \(error)") }
         case "deflate":
-            do { bytes = try Inflate.decompress(bytes, format: .deflate, limit: settings.maxRequestBytes) } catch { throw APIError.badRequest("deflate body: \(error)") }
+            do { bytes = try Inflate.decompress(bytes, format: .deflate, limit: inflated) } catch InflateError.tooLarge {
+                throw APIError.tooLarge(inflated + 1, limit: inflated)
+            } catch { throw APIError.badRequest("deflate body: \(error)") }
         case let other?:
             throw APIError(.unsupportedMediaType, .badData, "unsupported Content-Encoding \"\(other)\": send identity, snappy, gzip or deflate")
         }
-        let batches: [StreamBatch]
+        var batches: [StreamBatch]
         do {
-            batches = try PushDecoder.decode(body: bytes, contentType: contentType, tenant: tenant)
+            batches = try bytes.withUnsafeBytes { (b) throws(PushDecodeError) in
+                try PushDecoder.decode(body: b, contentType: contentType, tenant: tenant, maxDecompressedSize: inflated)
+            }
+        } catch PushDecodeError.snappy(.tooLarge(let n, _)) {
+            throw APIError.tooLarge(n, limit: inflated)
         } catch {
             throw APIError.badRequest("\(error)")
         }
+        let invalid = PushLimits(limits).validate(&batches)
+        let streamLimited = try admit(&batches, tenant: tenant)
         let result: AppendResult
         do {
             result = try await store.append(batches)
@@ -100,7 +131,12 @@ struct LokiAPI: Sendable {
             logger.error("push failed", metadata: ["error": "\(error)"])
             throw APIError(.internalServerError, .internal, "\(error)")
         }
-        metrics.recordPush(accepted: result.accepted, rejected: result.rejected.count)
+        metrics.recordPush(accepted: result.accepted, rejected: result.rejected.count + invalid.count)
+        if let streamLimited { throw APIError(.tooManyRequests, .unavailable, streamLimited) }
+        if let first = invalid.first {
+            // As Loki: valid entries are stored, the request answers 400 naming what was not.
+            throw APIError.badRequest(invalid.count == 1 ? first : "\(first) (and \(invalid.count - 1) more)")
+        }
         if !result.rejected.isEmpty {
             // Loki answers 400 naming the first rejected entries; the accepted ones are stored.
             let shown = result.rejected.prefix(3).map { "\($0.reason)" }.joined(separator: "; ")
@@ -121,10 +157,11 @@ struct LokiAPI: Sendable {
 
     func entryLimit(_ p: RequestParameters) throws -> Int {
         let l = try p.int("limit", default: 100)
-        guard l <= settings.maxEntriesLimit else {
-            throw APIError.badRequest("max entries limit per query exceeded, limit > max_entries_limit (\(l) > \(settings.maxEntriesLimit))")
+        let cap = maxEntriesLimit
+        guard cap <= 0 || l <= cap else {
+            throw APIError.badRequest("max entries limit per query exceeded, limit > max_entries_limit (\(l) > \(cap))")
         }
-        return l == 0 ? settings.maxEntriesLimit : l
+        return l == 0 ? cap : l
     }
 
     func queryRange(_ p: RequestParameters, tenant: String) async throws -> Response {
@@ -138,6 +175,7 @@ struct LokiAPI: Sendable {
             start = try p.time("start", default: end - 3_600_000_000_000)
         }
         if start > end { swap(&start, &end) }
+        try checkQueryLength(end - start)
         guard end > start || p["start"] == nil else { throw APIError.badRequest("end timestamp must not be before or equal to start time") }
         let rangeNanos = max(end - start, 1)
         let defaultStep = max(1, rangeNanos / 1_000_000_000 / 250 + (rangeNanos / 1_000_000_000 % 250 > 0 ? 1 : 0)) * 1_000_000_000
@@ -150,9 +188,11 @@ struct LokiAPI: Sendable {
         }
         let interval = try p.duration("interval")?.nanoseconds
         let started = TimeParser.currentNanos()
+        try checkRanges(q)
+        let (from, through, dir, limit) = (start, end, try direction(p), try entryLimit(p))
         let outcome = try await run {
-            try await engine.queryRangeModel(q, tenant: tenant, start: start, end: end, step: step, interval: interval,
-                                             direction: try direction(p), limit: try entryLimit(p))
+            try await engine.queryRangeModel(q, tenant: tenant, start: from, end: through, step: step, interval: interval,
+                                             direction: dir, limit: limit)
         }
         return respond(outcome, started: started)
     }
@@ -161,15 +201,22 @@ struct LokiAPI: Sendable {
         let q = try p.required("query")
         let t = try p.time("time", default: TimeParser.currentNanos())
         let started = TimeParser.currentNanos()
+        try checkRanges(q)
+        let (dir, limit) = (try direction(p), try entryLimit(p))
         let outcome = try await run {
-            try await engine.instantQueryModel(q, tenant: tenant, time: t, direction: try direction(p), limit: try entryLimit(p))
+            try await engine.instantQueryModel(q, tenant: tenant, time: t, direction: dir, limit: limit)
         }
         return respond(outcome, started: started)
     }
 
-    func run(_ body: () async throws -> (QueryResultModel, QueryStatsSummary)) async throws -> (QueryResultModel, QueryStatsSummary) {
+    /// Runs a query under the configured limits, answering 504 once `query_timeout` passes
+    /// (the query itself stops at its next block).
+    func run(_ body: @escaping @Sendable () async throws -> (QueryResultModel, QueryStatsSummary)) async throws -> (QueryResultModel, QueryStatsSummary) {
+        let queryLimits = LogQLLimits(maxQuerySeries: limits.maxQuerySeries, maxTemplateOutputBytes: limits.maxTemplateOutputBytes)
         do {
-            return try await body()
+            return try await LogQLLimits.$current.withValue(queryLimits) {
+                try await withDeadline(limits.queryTimeout, body)
+            }
         } catch let e as APIError {
             throw e
         } catch let e as LogQLError {

@@ -14,7 +14,7 @@ public struct RequestParameters: Sendable {
         if let query = request.uri.query { p.addForm(query) }
         if request.method == .post,
            request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
-            let body = try await request.collectBody(upTo: bodyLimit)
+            let body = try await request.collectBody(limit: bodyLimit)
             p.addForm(String(buffer: body))
         }
         return p
@@ -56,16 +56,26 @@ public struct RequestParameters: Sendable {
         return v
     }
 
+    /// Times further than this from 1970 (about 146 years) are refused, so arithmetic on
+    /// them (ranges, steps, lookbacks) cannot overflow.
+    public static let maxTimeMagnitude: Int64 = 1 << 62
+
     /// A time parameter in any of the accepted forms (RFC3339, unix seconds, unix ns, `now-1h`).
     public func time(_ name: String, default def: Int64) throws(APIError) -> Int64 {
         guard let v = self[name] else { return def }
-        do { return try TimeParser.parse(v) } catch { throw .badRequest("invalid parameter \"\(name)\": \(error)") }
+        let t: Int64
+        do { t = try TimeParser.parse(v) } catch { throw .badRequest("invalid parameter \"\(name)\": \(error)") }
+        guard t.magnitude <= UInt64(Self.maxTimeMagnitude) else {
+            throw .badRequest("invalid parameter \"\(name)\": \(goQuoted(v)) is out of the supported time range")
+        }
+        return t
     }
 
     /// A duration as Prometheus syntax (`5m`) or float seconds; nil when absent.
     public func duration(_ name: String) throws(APIError) -> PromDuration? {
         guard let v = self[name] else { return nil }
-        guard let d = PromDuration(durationOrSeconds: v), d.milliseconds >= 0 else {
+        guard let d = PromDuration(durationOrSeconds: v), d.milliseconds >= 0,
+              d.milliseconds <= Self.maxTimeMagnitude / 1_000_000 else {
             throw .badRequest("invalid parameter \"\(name)\": cannot parse \"\(v)\" to a valid duration")
         }
         return d
@@ -75,5 +85,20 @@ public struct RequestParameters: Sendable {
         guard let v = self[name] else { return def }
         guard let n = Int(v), n >= 0 else { throw .badRequest("invalid parameter \"\(name)\": \"\(v)\" is not a non-negative integer") }
         return n
+    }
+}
+
+extension Request {
+    /// The whole body, refused with 413 before it is read when its declared length is over
+    /// `limit`, and as soon as more than `limit` bytes arrive when it is streamed.
+    public mutating func collectBody(limit: Int) async throws -> ByteBuffer {
+        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError.tooLarge(declared, limit: limit)
+        }
+        do {
+            return try await collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.tooLarge(limit + 1, limit: limit)
+        }
     }
 }

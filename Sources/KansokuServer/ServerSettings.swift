@@ -9,8 +9,10 @@ public struct ServerSettings: Codable, Sendable {
     public var tenancy: Bool = false
     /// A file holding the bearer token every request must present (none when nil).
     public var bearerTokenFile: String?
-    /// The largest request body accepted (pushes, forms).
+    /// The largest request body accepted (pushes, forms); larger ones get 413 unread.
     public var maxRequestBytes: Int = 64 << 20
+    /// The largest a compressed push body may inflate to (gzip, deflate, snappy).
+    public var maxDecompressedBytes: Int = 256 << 20
     /// The most log lines one query may return (Loki's max_entries_limit_per_query).
     public var maxEntriesLimit: Int = 5000
     /// The most points a range query may produce per series (Prometheus's 11,000).
@@ -22,6 +24,7 @@ public struct ServerSettings: Codable, Sendable {
         case listen, tenancy
         case bearerTokenFile = "bearer_token_file"
         case maxRequestBytes = "max_request_bytes"
+        case maxDecompressedBytes = "max_decompressed_bytes"
         case maxEntriesLimit = "max_entries_limit"
         case maxPointsPerSeries = "max_points_per_series"
     }
@@ -32,6 +35,7 @@ public struct ServerSettings: Codable, Sendable {
         tenancy = try c.decodeIfPresent(Bool.self, forKey: .tenancy) ?? tenancy
         bearerTokenFile = try c.decodeIfPresent(String.self, forKey: .bearerTokenFile)
         maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? maxRequestBytes
+        maxDecompressedBytes = try c.decodeIfPresent(Int.self, forKey: .maxDecompressedBytes) ?? maxDecompressedBytes
         maxEntriesLimit = try c.decodeIfPresent(Int.self, forKey: .maxEntriesLimit) ?? maxEntriesLimit
         maxPointsPerSeries = try c.decodeIfPresent(Int.self, forKey: .maxPointsPerSeries) ?? maxPointsPerSeries
     }
