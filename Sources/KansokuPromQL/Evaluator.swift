@@ -101,6 +101,8 @@ final class Evaluator {
     let budget: QueryBudget
     private var ticks = 0
     static let checkInterval = 1024
+    /// ±2^61 ms (73 million years): bounds of every storage selection.
+    static let farTime: Int64 = 1 << 61
     /// Samples loaded from storage; subqueries and range output count on top of them.
     private(set) var loadedSamples = 0
     /// Points held by subqueries being evaluated right now.
@@ -205,9 +207,12 @@ final class Evaluator {
         var total = 0
         for (k, n) in needs {
             try budget.check()
+            // Saturated bounds (absurd offsets, `@`) are pulled in far enough that stores can
+            // add or subtract a little without overflowing; no sample lives out there.
+            let (lo, hi) = (max(n.lo, -Evaluator.farTime).plus(1), min(n.hi, Evaluator.farTime))
             let fetched = QueryThread.wait { () -> Result<Handoff<[QueryableSeries]>, PromQLError> in
                 do {
-                    return .success(Handoff(value: try await queryable.selectSeries(matchers: n.matchers, from: n.lo.plus(1), through: n.hi)))
+                    return .success(Handoff(value: try await queryable.selectSeries(matchers: n.matchers, from: lo, through: hi)))
                 } catch let e as PromQLError {
                     return .failure(e)
                 } catch {

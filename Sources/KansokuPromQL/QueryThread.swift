@@ -44,8 +44,13 @@ enum QueryThread {
         init(_ work: @escaping @Sendable () -> Void) { self.work = work }
     }
 
-    /// Starts a detached thread running `job`; false when the system refuses a thread.
+    /// Starts a detached thread running `job`, with a smaller stack when the system refuses
+    /// the large one (strict overcommit); false when it refuses a thread at all.
     private static func start(_ job: Job) -> Bool {
+        start(job, stackSize: stackSize) || start(job, stackSize: 64 << 20)
+    }
+
+    private static func start(_ job: Job, stackSize: Int) -> Bool {
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
         defer { pthread_attr_destroy(&attr) }
