@@ -1,4 +1,7 @@
 import KansokuCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A stream's newest entries, uncompressed and in arrival order, until cut into a block.
 struct HeadBlock: Sendable {
@@ -33,6 +36,16 @@ struct HeadBlock: Sendable {
         }
         if timestamp < minTime { minTime = timestamp }
         if timestamp > maxTime { maxTime = timestamp }
+    }
+
+    /// Whether the newest entry has this timestamp and line.
+    func endsWith(timestamp: Int64, line: UnsafeRawBufferPointer) -> Bool {
+        guard let last = timestamps.last, last == timestamp else { return false }
+        let start = lineStarts[count - 1]
+        guard lineBytes.count - start == line.count else { return false }
+        return lineBytes.withUnsafeBytes { b in
+            line.count == 0 || memcmp(b.baseAddress! + start, line.baseAddress!, line.count) == 0
+        }
     }
 
     /// The entries in timestamp order (equal timestamps keep arrival order), as a block.

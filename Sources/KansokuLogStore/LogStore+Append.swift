@@ -29,7 +29,7 @@ extension LogStore {
             if !b.labels.isEmpty && b.count > 0 { WALRecord.encode(b, range: 0..<b.count, into: &optimistic, compression: walCompression) }
             ranges.append(start..<optimistic.count)
         }
-        let pending: (seq: UInt64, jobs: [CutJob])? = try state.withLock { (st) throws(LogStoreError) -> (UInt64, [CutJob])? in
+        let seq: UInt64? = try state.withLock { (st) throws(LogStoreError) -> UInt64? in
             guard !st.closed else { throw .closed }
             var accepted: [(id: UInt64, batch: Int, kept: PackedBatch?)] = []
             for (bi, batch) in batches.enumerated() where batch.count > 0 {
@@ -65,6 +65,7 @@ extension LogStore {
                 if st.streams[id] == nil { st.streams[id] = newStream(&st, id: id, tenant: batch.tenant, labels: batch.labels) }
                 st.streams[id]?.highestTime = highest
                 accepted.append((id, bi, kept))
+                result.accepted += kept?.count ?? batch.count
             }
             guard !accepted.isEmpty else { return nil }
             var bytes = optimistic.bytes
@@ -79,29 +80,43 @@ extension LogStore {
                 }
                 bytes = w.bytes
             }
-            // Enqueue while holding the lock, so WAL order is the order entries reach heads.
-            let (segment, first, seq) = wal.enqueue(bytes, records: accepted.count)
-            var jobs: [CutJob] = []
-            for (i, a) in accepted.enumerated() {
-                let b = a.kept ?? batches[a.batch]
-                jobs += applyLocked(&st, id: a.id, batch: b, range: 0..<b.count, segment: segment, record: first + i, now: now)
-                result.accepted += b.count
-            }
-            return (seq, jobs)
+            // Enqueued under the lock, so WAL order is the order entries were validated in; the
+            // entries reach the heads when their WAL write settles (`settle`).
+            let seq = wal.enqueue(bytes, records: accepted.count)
+            st.unapplied[seq] = accepted.map { ($0.id, $0.kept ?? batches[$0.batch]) }
+            return seq
         }
-        guard let pending else { return AppendTicket(result: result, sequence: nil) }
-        // Compress cut blocks while the WAL queue writes and syncs.
-        let closed = runCutJobs(pending.jobs)
-        if !closed.isEmpty { segments.enqueue(closed, store: self) }
-        checkpointIfNeeded()
-        return AppendTicket(result: result, sequence: pending.seq)
+        return AppendTicket(result: result, sequence: seq)
     }
 
     /// The second half of `append`: returns the submit's result once its entries are in the
-    /// fsynced WAL (acknowledged means durable).
+    /// fsynced WAL and in the heads (acknowledged means durable), or throws the WAL's error, in
+    /// which case none of them was stored. Then compresses the blocks their arrival cut.
     public func waitDurable(_ ticket: AppendTicket) async throws(LogStoreError) -> AppendResult {
-        if let seq = ticket.sequence { try await wal.waitDurable(seq) }
+        guard let seq = ticket.sequence else { return ticket.result }
+        try await wal.waitDurable(seq)
+        let jobs = state.withLock { $0.readyJobs.removeValue(forKey: seq) } ?? []
+        let closed = runCutJobs(jobs)
+        if !closed.isEmpty { segments.enqueue(closed, store: self) }
+        checkpointIfNeeded()
         return ticket.result
+    }
+
+    /// Settles one WAL part, on the WAL's I/O queue: once it is durable its entries go to the
+    /// heads (so a query sees exactly what was acknowledged), with the WAL position the marks
+    /// need; a refused part is dropped. Blocks the apply cut wait for their appender to
+    /// compress them (`waitDurable`), off this queue.
+    func settle(_ seq: UInt64, placement: WriteAheadLog.Placement?) {
+        state.withLock { st in
+            guard let parts = st.unapplied.removeValue(forKey: seq), let placement else { return }
+            let now = TimeParser.currentNanos()
+            var jobs: [CutJob] = []
+            for (i, part) in parts.enumerated() {
+                jobs += applyLocked(&st, id: part.id, batch: part.batch, range: 0..<part.batch.count,
+                                    segment: placement.segment, record: placement.firstRecord + i, now: now)
+            }
+            if !jobs.isEmpty { st.readyJobs[seq] = jobs }
+        }
     }
 
     func newStream(_ st: inout StoreState, id: UInt64, tenant: String, labels: Labels) -> StreamState {
@@ -142,8 +157,11 @@ extension LogStore {
                     }
                 }
                 s.headPeriod = period.start
-                s.head.append(timestamp: t, line: UnsafeRawBufferPointer(rebasing: bytes[batch.lineStarts[i]..<batch.lineEnds[i]]),
-                              metadata: batch.metadata(i))
+                let line = UnsafeRawBufferPointer(rebasing: bytes[batch.lineStarts[i]..<batch.lineEnds[i]])
+                // An entry equal in time and line to the one before it is a client's retry of a
+                // push it saw fail: stored once, as Loki does.
+                if s.head.endsWith(timestamp: t, line: line) { continue }
+                s.head.append(timestamp: t, line: line, metadata: batch.metadata(i))
                 periodMin = min(periodMin, t)
                 periodMax = max(periodMax, t)
                 maxT = max(maxT, t)

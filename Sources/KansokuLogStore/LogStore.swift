@@ -28,7 +28,7 @@ public final class LogStore: Sendable {
         self.logger = logger
         self.state = Mutex(state)
         wal = WriteAheadLog(directory: config.directory + "/wal", mode: config.fsync, segmentSize: config.walSegmentSize,
-                            firstSegment: firstSegment, existing: existingWAL, logger: logger)
+                            firstSegment: firstSegment, existing: existingWAL, faults: config.walFaults, logger: logger)
         codec = BlockCodec(level: config.compressionLevel)
         segments = SegmentFiles(directory: config.directory, fileSize: config.segmentFileSize, logger: logger)
         reader = BlockReader(directory: config.directory, codec: codec)
@@ -80,6 +80,7 @@ public final class LogStore: Sendable {
             store.flushSynchronously(store.runCutJobs(jobs))
         }
         if replayed > 0 { logger.info("replayed WAL", metadata: ["entries": "\(replayed)", "segments": "\(walSegments.count)"]) }
+        store.wal.onSettle { [weak store] seq, placement in store?.settle(seq, placement: placement) }
         store.checkpointIfNeeded()
         return store
     }

@@ -36,6 +36,8 @@ public struct LogStoreConfig: Sendable {
     public var compressionLevel: Int32
     /// Largest accepted line, in bytes (Loki's default max line size is 256 KiB; we allow more).
     public var maxLineSize: Int
+    /// Fails WAL writes or fsyncs on demand (fault-injection tests only).
+    public var walFaults: WALFaults?
 
     public init(directory: String,
                 retention: Int64 = 0,

@@ -34,6 +34,10 @@ struct StoreState: Sendable {
     /// Segment files no index refers to any more, with when that was first seen (compaction
     /// deletes them after a grace period).
     var retiredFiles: [String: Int64] = [:]
+    /// Validated entries waiting for their WAL write to settle, by WAL sequence number.
+    var unapplied: [UInt64: [(id: UInt64, batch: PackedBatch)]] = [:]
+    /// Blocks cut when a settled part reached the heads, waiting for its appender to compress them.
+    var readyJobs: [UInt64: [CutJob]] = [:]
 
     /// The id of a stream: its stable hash (tenant and labels), probed forward on collision.
     mutating func resolveID(tenant: String, labels: Labels) -> UInt64 {

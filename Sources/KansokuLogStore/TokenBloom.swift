@@ -275,7 +275,9 @@ final class TokenBloomBuilder {
         var setBits = 0
         for w in 0..<TokenBloomBuilder.sketchWords { setBits += sketch[w].nonzeroBitCount }
         let zeros = max(1, sketchBits - setBits)
-        let distinct = -Double(sketchBits) * log(Double(zeros) / Double(sketchBits))
+        // Sized from the rounded count it returns, so a later block hinted with that count
+        // builds a filter of the same size from the same keys.
+        let distinct = (-Double(sketchBits) * log(Double(zeros) / Double(sketchBits))).rounded()
         let wordCount = TokenBloomBuilder.wordCount(forDistinct: distinct)
         let bits = wordCount * 64
         var words = [UInt64](repeating: 0, count: wordCount)
@@ -285,7 +287,7 @@ final class TokenBloomBuilder {
                 w[s >> 6] |= 1 << UInt64(s & 63)
             }
         }
-        return (TokenBloom(words: words), Int(distinct.rounded()))
+        return (TokenBloom(words: words), Int(distinct))
     }
 }
 

@@ -8,20 +8,39 @@ import Glibc
 
 /// The write-ahead log: numbered segment files of framed records, written and fsynced by one
 /// serial I/O queue (off the cooperative pool). Appenders enqueue encoded records and await
-/// their sequence number; the queue writes everything pending, fsyncs once, and resumes every
-/// appender the fsync covered (group commit).
+/// their sequence number; the queue places everything pending in segments, writes it, fsyncs
+/// once, settles every part (the store applies it to its heads), then resumes every appender
+/// the fsync covered (group commit).
+///
+/// A part's place (segment, record index) is chosen when it is written, not when it is
+/// enqueued: when a write or fsync fails (ENOSPC, EIO), the batch is cut off the file again and
+/// its places are given to the next batch, so record indexes on disk stay what the store's
+/// marks say. A failed batch is settled as failed (never applied, its appenders get the error)
+/// and the log goes on: the next batch is tried afresh, so appends resume as soon as the disk
+/// has room again.
 final class WriteAheadLog: Sendable {
+    /// Where a part's records were written: the position WAL marks refer to.
+    struct Placement: Sendable {
+        var segment: Int
+        var firstRecord: Int
+    }
+
+    /// Called on the I/O queue for every part in order, after its fsync (placement given) or
+    /// after its write failed (nil), before its appender resumes.
+    typealias SettleHandler = @Sendable (_ seq: UInt64, _ placement: Placement?) -> Void
+
     let directory: String
     let mode: FsyncMode
     let segmentSize: Int
     private let queue = DispatchQueue(label: "kansoku.logstore.wal")
     private let state: Mutex<State>
     private let logger: Logger
+    let faults: WALFaults?
 
     private struct Part {
-        var segment: Int
         var seq: UInt64
         var bytes: [UInt8]
+        var records: Int
     }
 
     private struct Waiter {
@@ -32,14 +51,19 @@ final class WriteAheadLog: Sendable {
     private struct State {
         var pending: [Part] = []
         var lastSeq: UInt64 = 0
-        var durableSeq: UInt64 = 0
+        /// Every part up to this one is settled (written or failed).
+        var settledSeq: UInt64 = 0
+        /// Failed parts whose appenders have not yet asked.
+        var failed: [UInt64: LogStoreError] = [:]
         var waiters: [Waiter] = []
         var segment: Int
         var segmentBytes = 0
         var segmentRecords = 0
+        /// Counts `rotate` calls that moved to a new segment (the I/O queue keeps them).
+        var rotations = 0
         var draining = false
-        var failure: LogStoreError?
-        /// Bytes enqueued per segment still on disk: what a checkpoint weighs.
+        var onSettle: SettleHandler?
+        /// Bytes written per segment still on disk: what a checkpoint weighs.
         var sizes: [Int: Int] = [:]
         // Owned by the I/O queue: the open segment file.
         var fd: Int32 = -1
@@ -48,15 +72,20 @@ final class WriteAheadLog: Sendable {
 
     /// Opens the WAL for appending in segment `firstSegment`; `existing` are the sizes of the
     /// older segments still on disk (replayed, not yet checkpointed).
-    init(directory: String, mode: FsyncMode, segmentSize: Int, firstSegment: Int, existing: [Int: Int], logger: Logger) {
+    init(directory: String, mode: FsyncMode, segmentSize: Int, firstSegment: Int, existing: [Int: Int],
+         faults: WALFaults?, logger: Logger) {
         self.directory = directory
         self.mode = mode
         self.segmentSize = segmentSize
         self.logger = logger
+        self.faults = faults
         var s = State(segment: firstSegment)
         s.sizes = existing
         state = Mutex(s)
     }
+
+    /// Sets what settles each part (the store's head apply). Call before the first append.
+    func onSettle(_ handler: @escaping SettleHandler) { state.withLock { $0.onSettle = handler } }
 
     static func segmentName(_ n: Int) -> String {
         let digits = String(n)
@@ -72,27 +101,18 @@ final class WriteAheadLog: Sendable {
         }.sorted()
     }
 
-    /// Enqueues one append call's `records` framed records. Returns the segment they go to, the
-    /// index of the first of them in that segment, and the sequence number to wait for.
-    func enqueue(_ bytes: [UInt8], records: Int) -> (segment: Int, firstRecord: Int, seq: UInt64) {
-        let (segment, first, seq, startDrain) = state.withLock { s -> (Int, Int, UInt64, Bool) in
-            if s.segmentBytes > 0 && s.segmentBytes + bytes.count > segmentSize {
-                s.segment += 1
-                s.segmentBytes = 0
-                s.segmentRecords = 0
-            }
-            let first = s.segmentRecords
-            s.segmentRecords += records
-            s.segmentBytes += bytes.count
-            s.sizes[s.segment, default: 0] += bytes.count
+    /// Enqueues one append call's `records` framed records; returns the sequence number to
+    /// wait for.
+    func enqueue(_ bytes: [UInt8], records: Int) -> UInt64 {
+        let (seq, startDrain) = state.withLock { s -> (UInt64, Bool) in
             s.lastSeq += 1
-            s.pending.append(Part(segment: s.segment, seq: s.lastSeq, bytes: bytes))
+            s.pending.append(Part(seq: s.lastSeq, bytes: bytes, records: records))
             let start = !s.draining
             s.draining = true
-            return (s.segment, first, s.lastSeq, start)
+            return (s.lastSeq, start)
         }
         if startDrain { queue.async { self.drain() } }
-        return (segment, first, seq)
+        return seq
     }
 
     /// The segment new records currently go to.
@@ -114,16 +134,19 @@ final class WriteAheadLog: Sendable {
                 s.segment += 1
                 s.segmentBytes = 0
                 s.segmentRecords = 0
+                s.rotations += 1
             }
         }
     }
 
-    /// Returns once record `seq` is durable (or the WAL failed).
+    /// Returns once record `seq` is durable; throws the write's error if it failed.
     func waitDurable(_ seq: UInt64) async throws(LogStoreError) {
         let result = await withCheckedContinuation { (c: CheckedContinuation<Result<Void, LogStoreError>, Never>) in
             let immediate: Result<Void, LogStoreError>? = state.withLock { s in
-                if let f = s.failure { return .failure(f) }
-                if s.durableSeq >= seq { return .success(()) }
+                if s.settledSeq >= seq {
+                    if let e = s.failed.removeValue(forKey: seq) { return .failure(e) }
+                    return .success(())
+                }
                 s.waiters.append(Waiter(seq: seq, continuation: c))
                 return nil
             }
@@ -132,61 +155,143 @@ final class WriteAheadLog: Sendable {
         try result.get()
     }
 
-    /// Runs on the I/O queue: writes and syncs pending parts until none are left.
+    /// Runs on the I/O queue: writes, syncs and settles pending parts until none are left.
     private func drain() {
         while true {
-            let batch: [Part] = state.withLock { s in
+            let (batch, onSettle): ([Part], SettleHandler?) = state.withLock { s in
                 if s.pending.isEmpty {
                     s.draining = false
-                    return []
+                    return ([], nil)
                 }
-                if mode == .always {
-                    return [s.pending.removeFirst()]
-                }
+                if mode == .always { return ([s.pending.removeFirst()], s.onSettle) }
                 let all = s.pending
                 s.pending.removeAll(keepingCapacity: true)
-                return all
+                return (all, s.onSettle)
             }
             if batch.isEmpty { return }
             let outcome = write(batch)
-            let ready: [Waiter] = state.withLock { s in
-                switch outcome {
-                case .success(let seq):
-                    s.durableSeq = max(s.durableSeq, seq)
-                case .failure(let e):
-                    s.failure = e
+            switch outcome {
+            case .success(let places):
+                for (part, place) in zip(batch, places) { onSettle?(part.seq, place) }
+            case .failure:
+                for part in batch { onSettle?(part.seq, nil) }
+            }
+            let ready: [(Waiter, Result<Void, LogStoreError>)] = state.withLock { s in
+                let last = batch.last?.seq ?? s.settledSeq
+                s.settledSeq = max(s.settledSeq, last)
+                if case .failure(let e) = outcome { for part in batch { s.failed[part.seq] = e } }
+                var done: [(Waiter, Result<Void, LogStoreError>)] = []
+                s.waiters.removeAll { w in
+                    guard w.seq <= s.settledSeq else { return false }
+                    if let e = s.failed.removeValue(forKey: w.seq) { done.append((w, .failure(e))) } else { done.append((w, .success(()))) }
+                    return true
                 }
-                let done = s.waiters.filter { s.failure != nil || $0.seq <= s.durableSeq }
-                s.waiters.removeAll { s.failure != nil || $0.seq <= s.durableSeq }
                 return done
             }
-            let result: Result<Void, LogStoreError> = outcome.map { _ in () }
-            for w in ready { w.continuation.resume(returning: result) }
+            for (w, r) in ready { w.continuation.resume(returning: r) }
         }
     }
 
-    private func write(_ batch: [Part]) -> Result<UInt64, LogStoreError> {
-        var (fd, fdSegment) = state.withLock { ($0.fd, $0.fdSegment) }
-        defer { state.withLock { $0.fd = fd; $0.fdSegment = fdSegment } }
+    /// Where the I/O queue is writing: read at the start of a batch, stored back after it.
+    private struct Cursor {
+        var segment: Int
+        var bytes: Int
+        var records: Int
+        var fd: Int32
+        var fdSegment: Int
+        var rotations: Int
+    }
+
+    /// Places and writes `batch`, then fsyncs. On failure, cuts what it wrote off the files
+    /// again and gives its places back.
+    private func write(_ batch: [Part]) -> Result<[Placement], LogStoreError> {
+        let start = state.withLock { s in
+            Cursor(segment: s.segment, bytes: s.segmentBytes, records: s.segmentRecords, fd: s.fd, fdSegment: s.fdSegment,
+                   rotations: s.rotations)
+        }
+        var c = start
+        var touched: [(segment: Int, sizeBefore: Int)] = []
+        var places: [Placement] = []
+        places.reserveCapacity(batch.count)
         do throws(LogStoreError) {
             for part in batch {
-                if part.segment != fdSegment {
-                    if fd >= 0 {
-                        if mode != .never { try FileIO.fsync(fd, path: path(of: fdSegment)) }
-                        FileIO.close(fd)
-                        fd = -1
+                if c.bytes > 0 && c.bytes + part.bytes.count > segmentSize {
+                    c.segment += 1
+                    c.bytes = 0
+                    c.records = 0
+                }
+                if c.segment != c.fdSegment {
+                    if c.fd >= 0 {
+                        if mode != .never { try sync(c.fd, segment: c.fdSegment) }
+                        FileIO.close(c.fd)
+                        c.fd = -1
+                        c.fdSegment = -1
                     }
-                    fd = try FileIO.open(path(of: part.segment), flags: O_WRONLY | O_CREAT | O_APPEND)
-                    fdSegment = part.segment
+                    c.fd = try FileIO.open(path(of: c.segment), flags: O_WRONLY | O_CREAT | O_APPEND)
+                    c.fdSegment = c.segment
                     if mode != .never { try FileIO.fsyncDirectory(directory) }
                 }
-                try FileIO.writeAll(fd, part.bytes, path: path(of: part.segment))
+                if touched.last?.segment != c.segment { touched.append((c.segment, c.bytes)) }
+                places.append(Placement(segment: c.segment, firstRecord: c.records))
+                if let faults { try faults.beforeWrite(path: path(of: c.segment)) }
+                try FileIO.writeAll(c.fd, part.bytes, path: path(of: c.segment))
+                c.bytes += part.bytes.count
+                c.records += part.records
             }
-            if mode != .never, fd >= 0 { try FileIO.fsync(fd, path: path(of: fdSegment)) }
-            return .success(batch.last?.seq ?? 0)
+            if mode != .never, c.fd >= 0 { try sync(c.fd, segment: c.fdSegment) }
+            let done = c
+            state.withLock { st in
+                st.fd = done.fd
+                st.fdSegment = done.fdSegment
+                if st.rotations == start.rotations {
+                    st.segment = done.segment
+                    st.segmentBytes = done.bytes
+                    st.segmentRecords = done.records
+                } else if st.segment <= done.segment {
+                    // A rotation asked for while this batch was written starts after it.
+                    st.segment = done.segment + 1
+                    st.segmentBytes = 0
+                    st.segmentRecords = 0
+                }
+                for (part, place) in zip(batch, places) { st.sizes[place.segment, default: 0] += part.bytes.count }
+            }
+            return .success(places)
         } catch {
-            logger.error("WAL write failed", metadata: ["error": "\(error)"])
+            logger.error("WAL write failed; the batch is refused and the WAL goes on", metadata: ["error": "\(error)"])
+            undo(touched, start: start, fd: c.fd, fdSegment: c.fdSegment)
             return .failure(error)
+        }
+    }
+
+    private func sync(_ fd: Int32, segment: Int) throws(LogStoreError) {
+        if let faults { try faults.beforeSync(path: path(of: segment)) }
+        try FileIO.fsync(fd, path: path(of: segment))
+    }
+
+    /// Cuts a failed batch off the segments it touched and puts the cursor back where the
+    /// batch began. If a segment cannot be cut back, new records go to a fresh segment, so
+    /// none follows bytes of a refused batch.
+    private func undo(_ touched: [(segment: Int, sizeBefore: Int)], start: Cursor, fd: Int32, fdSegment: Int) {
+        var clean = true
+        for t in touched {
+            do throws(LogStoreError) { try FileIO.truncate(path(of: t.segment), to: Int64(t.sizeBefore)) } catch {
+                clean = false
+                logger.error("cannot cut a refused batch off the WAL; later records go to a new segment",
+                             metadata: ["file": "\(path(of: t.segment))", "error": "\(error)"])
+            }
+        }
+        state.withLock { st in
+            st.fd = fd
+            st.fdSegment = fdSegment
+            if !clean {
+                st.segment = max(st.segment, start.segment, fdSegment) + 1
+                st.segmentBytes = 0
+                st.segmentRecords = 0
+            } else if st.rotations == start.rotations {
+                st.segment = start.segment
+                st.segmentBytes = start.bytes
+                st.segmentRecords = start.records
+            }
         }
     }
 
@@ -208,10 +313,10 @@ final class WriteAheadLog: Sendable {
         }
     }
 
-    /// Waits for all enqueued records to be durable, then closes the file.
+    /// Waits for all enqueued records to be settled, then closes the file.
     func close() async throws(LogStoreError) {
         let last = state.withLock { $0.lastSeq }
-        if last > 0 { try await waitDurable(last) }
+        if last > 0 { try? await waitDurable(last) }
         // Close on the I/O queue, after anything it is still doing; never block a task thread.
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             queue.async {
