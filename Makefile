@@ -8,7 +8,7 @@ APT_TEST   := zstd ripgrep tmux prometheus prometheus-alertmanager python3-pip
 PY_TEST    := python-logging-loki prometheus-client prometheus-api-client
 RELEASE    := .build/release
 
-.PHONY: all build release demo test test-fast deps test-deps bench clean
+.PHONY: all build release demo test test-fast deps test-deps bench clean fuzz fuzz-build fuzz-seeds fuzz-smoke fuzz-replay
 
 all: build
 
@@ -45,6 +45,7 @@ demo: release
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip KansokuEndToEndTests
+	$(MAKE) --no-print-directory fuzz-replay
 	$(SWIFT) test --skip-build --no-parallel --filter KansokuEndToEndTests
 
 # The unit tests only (no end-to-end target).
@@ -53,6 +54,36 @@ test-fast: deps
 
 bench: deps
 	$(SWIFT) build -c release
+
+# Fuzzing (Fuzz/README.md). Fuzz builds have their own scratch path; the seed corpus comes
+# from Fuzz/Seeds plus, when present, the shared conformance data.
+FUZZ_TARGETS := promql logql exposition push template yaml keys
+FUZZ_SECONDS ?= 600
+FUZZ_DIR     := .build-fuzz
+FUZZ_SHARED  ?= ../shared/conformance
+FUZZ_FLAGS   := -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+
+fuzz-build: deps
+	@for t in $(FUZZ_TARGETS); do \
+		$(SWIFT) build --scratch-path $(FUZZ_DIR) $(FUZZ_FLAGS) --product fuzz-$$t || exit 1; \
+	done
+
+fuzz-seeds:
+	@python3 Fuzz/corpus.py "$$([ -d $(FUZZ_SHARED) ] && echo $(FUZZ_SHARED))" $(FUZZ_DIR)/seeds
+
+# Every target for FUZZ_SECONDS, one after another; prints executions, coverage and findings.
+fuzz: fuzz-build fuzz-seeds
+	FUZZ_DIR=$(FUZZ_DIR) Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build fuzz-seeds
+	FUZZ_DIR=$(FUZZ_DIR) Fuzz/run.sh 20 $(FUZZ_TARGETS)
+
+# The seeds and every saved crash input through each target, without libFuzzer (plain build).
+fuzz-replay: deps
+	$(SWIFT) build
+	@for t in $(FUZZ_TARGETS); do \
+		printf 'fuzz-%s: ' $$t; .build/debug/fuzz-$$t Fuzz/Seeds/$$t Fuzz/Crashes/$$t || exit 1; \
+	done
 
 clean:
 	rm -rf .build

@@ -118,3 +118,21 @@ let package = Package(
         ], swiftSettings: swiftSettings),
     ]
 )
+
+// Coverage-guided fuzz targets (`make fuzz`): one executable per input surface. In a plain
+// build each replays the files it is given; built with `-DFUZZING -sanitize=fuzzer` it is
+// a libFuzzer binary (Fuzz/README.md).
+package.targets += [
+    .target(name: "CFuzzDriver", path: "Fuzz/Driver"),
+    .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support", swiftSettings: swiftSettings),
+] + [
+    ("fuzz-promql", "PromQL", ["KansokuCore", "KansokuMetricStore", "KansokuPromQL", .product(name: "Logging", package: "swift-log")]),
+    ("fuzz-logql", "LogQL", ["KansokuCore", "KansokuLogStore", "KansokuLogQL", .product(name: "Logging", package: "swift-log")]),
+    ("fuzz-exposition", "Exposition", ["KansokuScrape"]),
+    ("fuzz-push", "Push", ["KansokuCore", "KansokuIngest"]),
+    ("fuzz-template", "Template", ["KansokuCore", "KansokuLogQL", "KansokuRules"]),
+    ("fuzz-yaml", "YAML", ["KansokuRules", "KansokuServer"]),
+    ("fuzz-keys", "Keys", ["KansokuTUI"]),
+] .map { (name: String, dir: String, deps: [Target.Dependency]) in
+    .executableTarget(name: name, dependencies: ["FuzzSupport"] + deps, path: "Fuzz/\(dir)", swiftSettings: swiftSettings)
+}

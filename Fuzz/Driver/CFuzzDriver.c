@@ -1,0 +1,2 @@
+// The declaration in include/CFuzzDriver.h is all this module provides.
+#include "CFuzzDriver.h"
