@@ -18,6 +18,8 @@ struct LineTemplate: Sendable {
         case dot
         case string(String)
         case number(Double, isInt: Bool)
+        /// An integer literal, kept exact (a Double holds only 53 bits).
+        case int(Int64)
         case bool(Bool)
         case nilValue
         case function(String)

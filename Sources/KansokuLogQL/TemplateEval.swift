@@ -120,7 +120,7 @@ struct PipelineParser {
             case .dot: cur.append(.dot); i += 1
             case .string(let s): cur.append(.string(s)); i += 1
             case .number(let n):
-                if let v = Int64(n), abs(v) < 1 << 53 { cur.append(.number(Double(v), isInt: true)) } else if let d = Double(n) { cur.append(.number(d, isInt: false)) } else {
+                if let v = Int64(n) { cur.append(.int(v)) } else if let d = Double(n) { cur.append(.number(d, isInt: false)) } else {
                     throw TemplateParseError(message: "bad number syntax: \"\(n)\"", line: line)
                 }
                 i += 1
@@ -188,7 +188,8 @@ struct TemplateContext {
             return .string(labels[path[0]] ?? "")
         case .dot: return .map(labels)
         case .string(let s): return .string(s)
-        case .number(let d, let isInt): return isInt ? .int(Int64(d)) : .float(d)
+        case .number(let d, let isInt): return isInt ? .int(TValue.int64(d)) : .float(d)
+        case .int(let v): return .int(v)
         case .bool(let b): return .bool(b)
         case .nilValue: return .null
         case .function(let name): return try TemplateFunctions.call(name, [], self)

@@ -19,6 +19,9 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var kind: Kind
     public var message: String
+    /// The request's body is still unread and should be drained after answering (a body is
+    /// one stream: it can be iterated only once, so only an untouched one may be drained).
+    var drainsBody = false
 
     public init(_ status: HTTPResponse.Status, _ kind: Kind, _ message: String) {
         self.status = status
@@ -33,8 +36,10 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
 
     /// A refused body: Loki's message and 413 (`seen` is what arrived when the size was not
     /// declared and reading stopped at the limit).
-    public static func tooLarge(_ size: Int, limit: Int) -> APIError {
-        APIError(.contentTooLarge, .tooLarge, "request body too large: \(size) bytes, limit: \(limit) bytes")
+    public static func tooLarge(_ size: Int, limit: Int, unread: Bool = false) -> APIError {
+        var e = APIError(.contentTooLarge, .tooLarge, "request body too large: \(size) bytes, limit: \(limit) bytes")
+        e.drainsBody = unread
+        return e
     }
 
     /// Loki's answer to a query past its deadline.
@@ -52,7 +57,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         w.field("error", message)
         w.endObject()
         let bytes = ByteBuffer(bytes: w.bytes)
-        guard status == .contentTooLarge else {
+        guard drainsBody else {
             return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: bytes))
         }
         // The client may still be sending. One that writes its whole body before reading (and

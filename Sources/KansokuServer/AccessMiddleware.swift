@@ -21,7 +21,7 @@ public struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(_ request: Request, context: Context,
                        next: (Request, Context) async throws -> Response) async throws -> Response {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxRequestBytes {
-            throw APIError.tooLarge(declared, limit: maxRequestBytes)
+            throw APIError.tooLarge(declared, limit: maxRequestBytes, unread: true)
         }
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
         if let bearerToken {

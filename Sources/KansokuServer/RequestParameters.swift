@@ -93,7 +93,7 @@ extension Request {
     /// `limit`, and as soon as more than `limit` bytes arrive when it is streamed.
     public mutating func collectBody(limit: Int) async throws -> ByteBuffer {
         if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
-            throw APIError.tooLarge(declared, limit: limit)
+            throw APIError.tooLarge(declared, limit: limit, unread: true)
         }
         do {
             return try await collectBody(upTo: limit)
