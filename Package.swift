@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "KansokuLogStoreTests", dependencies: ["KansokuLogStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuLogQLTests", dependencies: ["KansokuTestSupport", "KansokuLogQL", "KansokuLogStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuMetricStoreTests", dependencies: ["KansokuMetricStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "KansokuPromQLTests", dependencies: ["KansokuPromQL"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuPromQLTests", dependencies: ["KansokuTestSupport", "KansokuPromQL"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuIngestTests", dependencies: ["KansokuIngest"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuScrapeTests", dependencies: ["KansokuTestSupport", "KansokuScrape"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuRulesTests", dependencies: ["KansokuTestSupport", "KansokuRules"], swiftSettings: swiftSettings),
