@@ -1,20 +1,24 @@
 import Foundation
+import KansokuTestSupport
+import Testing
 
 /// Locates ../shared/conformance/logql relative to the repository root.
 enum Conformance {
-    static let directory: String? = {
-        var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        let dir = url.deletingLastPathComponent().appendingPathComponent("shared/conformance/logql").path
-        return FileManager.default.fileExists(atPath: dir) ? dir : nil
-    }()
+    static let directory: String? = Requirement.sharedPath("conformance/logql")?.path
+
+    static let requirement = Requirement.shared("conformance/logql")
+
+    /// Rows of a TSV file that must be there (the test requires ../shared).
+    static func requireRows(_ file: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> (rows: [[String]], raw: [[[UInt8]]]) {
+        let rows = try #require(Conformance.rows(file), "cannot read \(file)", sourceLocation: sourceLocation)
+        let raw = try #require(Conformance.rawRows(file), "cannot read \(file)", sourceLocation: sourceLocation)
+        #expect(!rows.isEmpty, "\(file) has no rows", sourceLocation: sourceLocation)
+        return (rows, raw)
+    }
 
     /// Rows of a TSV file (header and comments skipped, fields unescaped).
     static func rows(_ file: String) -> [[String]]? {
-        guard let dir = directory else {
-            print("SKIPPED: ../shared not found")
-            return nil
-        }
+        guard let dir = directory else { return nil }
         guard let text = try? String(contentsOfFile: dir + "/" + file, encoding: .utf8) else { return nil }
         var out: [[String]] = []
         var sawHeader = false

@@ -1,48 +1,32 @@
-import Testing
 import Foundation
+import KansokuTestSupport
+import Testing
 
+/// Loki's `.logqltest` scripts, every eval, in memory and over a real LogStore. The evals the
+/// engine does not pass are named in `LogQLConformanceExclusions.logqltest` (none today).
 @Suite struct LogQLTestConformanceTests {
-    /// Floors per script: the suite fails when a script passes fewer evals than this.
-    static let floors: [String: Int] = [
-        "binary_operations.logqltest": 268, "conversions.logqltest": 14, "formatters.logqltest": 31,
-        "functions.logqltest": 31, "label_filters.logqltest": 286, "line_filters.logqltest": 56,
-        "parsers.logqltest": 53, "range_aggregations.logqltest": 241, "vector_aggregations.logqltest": 115,
-    ]
-
-    @Test func scripts() async throws {
-        guard let dir = Conformance.directory else {
-            print("SKIPPED: ../shared not found")
-            return
-        }
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/logqltest").filter { $0.hasSuffix(".logqltest") }.sorted()
-        var passed = 0, total = 0
-        for f in files {
-            let o = await LogQLTestRunner.run(file: dir + "/logqltest/" + f)
-            for fail in o.failures.prefix(ProcessInfo.processInfo.environment["LOGQLTEST_VERBOSE"] != nil ? 1000 : 8) { print(fail) }
-            Conformance.report("logqltest/\(f)", o.passed, o.total)
-            passed += o.passed
-            total += o.total
-            #expect(o.passed >= Self.floors[f] ?? 0, "\(f) regressed")
-        }
-        Conformance.report("logqltest (all)", passed, total)
+    @Test(.requires(.shared("conformance/logql/logqltest")))
+    func scripts() async throws {
+        try await run(backend: .memory, suite: "LOGQLTEST")
     }
 
     /// The same scripts with the streams in a real LogStore (temporary directory).
-    @Test func scriptsOverLogStore() async throws {
-        guard let dir = Conformance.directory else {
-            print("SKIPPED: ../shared not found")
-            return
-        }
+    @Test(.requires(.shared("conformance/logql/logqltest")))
+    func scriptsOverLogStore() async throws {
+        try await run(backend: .store, suite: "LOGQLTEST-LOGSTORE")
+    }
+
+    private func run(backend: LogQLTestRunner.Backend, suite: String) async throws {
+        let dir = try #require(Conformance.directory)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/logqltest").filter { $0.hasSuffix(".logqltest") }.sorted()
-        var passed = 0, total = 0
+        #expect(!files.isEmpty, "no .logqltest scripts in \(dir)/logqltest")
+        var ledger = ConformanceLedger(suite, exclusions: LogQLConformanceExclusions.logqltest)
         for f in files {
-            let o = await LogQLTestRunner.run(file: dir + "/logqltest/" + f, backend: .store)
+            let o = await LogQLTestRunner.run(file: dir + "/logqltest/" + f, backend: backend)
             for fail in o.failures.prefix(ProcessInfo.processInfo.environment["LOGQLTEST_VERBOSE"] != nil ? 1000 : 8) { print(fail) }
-            Conformance.report("logqltest-logstore/\(f)", o.passed, o.total)
-            passed += o.passed
-            total += o.total
-            #expect(o.passed >= Self.floors[f] ?? 0, "\(f) regressed over LogStore")
+            Conformance.report("\(suite.lowercased())/\(f)", o.passed, o.total)
+            for c in o.cases { ledger.record("\(f):\(c.line)", passed: c.failure == nil, detail: c.failure ?? "") }
         }
-        Conformance.report("logqltest-logstore (all)", passed, total)
+        ledger.finish()
     }
 }

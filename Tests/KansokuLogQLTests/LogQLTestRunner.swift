@@ -6,7 +6,13 @@ import KansokuTestSupport
 
 /// Runs Loki's `.logqltest` scripts: load streams, evaluate queries, compare results.
 struct LogQLTestRunner {
-    struct Outcome { var passed = 0; var total = 0; var failures: [String] = [] }
+    struct Outcome {
+        /// Every eval by the line of its `eval` command, with its failure (nil when it passed).
+        var cases: [(line: Int, failure: String?)] = []
+        var failures: [String] = []
+        var passed: Int { cases.count { $0.failure == nil } }
+        var total: Int { cases.count }
+    }
 
     enum Expectation {
         case values([(labels: Labels?, values: [Double?])])
@@ -107,13 +113,14 @@ struct LogQLTestRunner {
             }
             if trimmed.hasPrefix("eval ") {
                 guard var ev = parseEval(Substring(String(stripComment(Substring(trimmed))).trimmingCharacters(in: .whitespaces)), line: i + 1) else {
-                    out.total += 1
+                    out.cases.append((i + 1, "cannot parse eval"))
                     out.failures.append("line \(i + 1): cannot parse eval")
                     i += 1
                     continue
                 }
                 i += 1
                 var rows: [(Labels?, [Double?])] = []
+                var badRow: String?
                 while i < lines.count, lines[i].first == " " || lines[i].first == "\t" {
                     let l = stripComment(lines[i]).trimmingCharacters(in: .whitespaces)
                     i += 1
@@ -128,23 +135,25 @@ struct LogQLTestRunner {
                         else { ev.expectation = .fail(msg: nil, regex: nil) }
                         continue
                     }
-                    if let r = parseExpectationRow(Substring(l)) { rows.append(r) } else { out.failures.append("line \(i): bad expectation \(l)") }
+                    if let r = parseExpectationRow(Substring(l)) { rows.append(r) } else { badRow = badRow ?? "line \(i): bad expectation \(l)" }
                 }
                 if case .values = ev.expectation { ev.expectation = .values(rows.map { (labels: $0.0, values: $0.1) }) }
-                out.total += 1
-                let failure: String?
+                var failure: String?
                 do {
                     failure = await check(ev, engine: try await cache.engine(for: batches))
                 } catch {
                     failure = "cannot load streams: \(error)"
                 }
+                // An expectation the runner cannot read fails the eval, never shrinks it.
+                if let badRow { failure = badRow }
+                out.cases.append((ev.line, failure))
                 if let failure {
                     out.failures.append("\((file as NSString).lastPathComponent):\(ev.line): \(ev.query)\n    \(failure)")
-                } else {
-                    out.passed += 1
                 }
                 continue
             }
+            // A command the runner does not know counts as a failing case, never as nothing.
+            out.cases.append((i + 1, "unknown command: \(trimmed)"))
             i += 1
         }
         await cache.finish()

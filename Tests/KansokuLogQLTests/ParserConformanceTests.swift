@@ -1,12 +1,15 @@
+import KansokuTestSupport
 import Testing
 @testable import KansokuLogQL
 
 @Suite struct ParserConformanceTests {
-    @Test func queries() {
-        guard let rows = Conformance.rows("queries.tsv"), let raw = Conformance.rawRows("queries.tsv") else { return }
-        var passed = 0
+    @Test(.requires(Conformance.requirement))
+    func queries() throws {
+        let (rows, raw) = try Conformance.requireRows("queries.tsv")
+        var ledger = ConformanceLedger("LOGQL queries.tsv", exclusions: LogQLConformanceExclusions.queries)
         var failures: [String] = []
-        for (r, rawRow) in zip(rows, raw) {
+        for (n, (r, rawRow)) in zip(rows, raw).enumerated() {
+            let before = failures.count
             let valid = r[0] == "1", query = r[1], canonical = r[2]
             var ok = false
             do {
@@ -25,50 +28,51 @@ import Testing
             } catch {
                 if case .parse = error, !valid { ok = true } else { failures.append("REJECTED \(query): \(error)") }
             }
-            if ok { passed += 1 }
+            ledger.record("queries.tsv row \(n + 1)", passed: ok, detail: failures.count > before ? failures[before] : "")
         }
         // 52 rows of the corpus are not queries (log lines and label names that the extraction
         // took from Test_FilterMatcher and extractor tests); they fail to parse, as in Loki.
         for f in failures.prefix(60) { print(f) }
-        Conformance.report("queries.tsv", passed, rows.count)
-        #expect(passed >= 1088)
+        ledger.finish()
     }
 
-    @Test func parseErrors() {
-        guard let rows = Conformance.rows("parse_errors.tsv"), let raw = Conformance.rawRows("parse_errors.tsv") else { return }
-        var passed = 0
-        for (r, rawRow) in zip(rows, raw) {
+    @Test(.requires(Conformance.requirement))
+    func parseErrors() throws {
+        let (rows, raw) = try Conformance.requireRows("parse_errors.tsv")
+        var ledger = ConformanceLedger("LOGQL parse_errors.tsv", exclusions: LogQLConformanceExclusions.parseErrors)
+        for (n, (r, rawRow)) in zip(rows, raw).enumerated() {
+            let id = "parse_errors.tsv row \(n + 1)"
             let want = LogQLError.parse(message: r[1], line: Int(r[2]) ?? -1, column: Int(r[3]) ?? -1)
             do {
                 _ = try LogQLParser.parse(bytes: rawRow[0])
-                print("ACCEPTED \(r[0])")
+                ledger.record(id, passed: false, detail: "accepted \(r[0])")
             } catch {
-                if error == want { passed += 1 } else { print("ERR \(r[0])\n   got  \(error)\n   want \(want)") }
+                ledger.record(id, passed: error == want, detail: "\(r[0]): got \(error), want \(want)")
             }
         }
-        Conformance.report("parse_errors.tsv", passed, rows.count)
-        #expect(passed >= 52)
+        ledger.finish()
     }
 
-    @Test func lex() {
-        guard let rows = Conformance.rows("lex.tsv") else { return }
-        var passed = 0
-        for r in rows {
+    @Test(.requires(Conformance.requirement))
+    func lex() throws {
+        let (rows, _) = try Conformance.requireRows("lex.tsv")
+        var ledger = ConformanceLedger("LOGQL lex.tsv", exclusions: LogQLConformanceExclusions.lex)
+        for (n, r) in rows.enumerated() {
             // Loki's lexer test collects tokens up to the first lexing error.
             var lx = Lexer(r[0])
             var kinds: [String] = []
             while let t = try? lx.next(), t.kind != .eof { kinds.append(t.kind.rawValue) }
             let got: String? = kinds.joined(separator: " ")
-            if got == r[1] { passed += 1 } else { print("LEX \(r[0])\n   got  \(got ?? "error")\n   want \(r[1])") }
+            ledger.record("lex.tsv row \(n + 1)", passed: got == r[1], detail: "\(r[0]): got \(got ?? "error"), want \(r[1])")
         }
-        Conformance.report("lex.tsv", passed, rows.count)
-        #expect(passed >= 73)
+        ledger.finish()
     }
 
-    @Test func pattern() {
-        guard let rows = Conformance.rows("pattern.tsv") else { return }
-        var passed = 0
-        for r in rows {
+    @Test(.requires(Conformance.requirement))
+    func pattern() throws {
+        let (rows, _) = try Conformance.requireRows("pattern.tsv")
+        var ledger = ConformanceLedger("LOGQL pattern.tsv", exclusions: LogQLConformanceExclusions.pattern)
+        for (n, r) in rows.enumerated() {
             let kind = r[0], pattern = r[1], line = r[2], expected = r[3] == "1"
             var ok = false
             switch kind {
@@ -88,27 +92,27 @@ import Testing
             case "parse_ok": ok = !PatternMatcher.nodes(of: pattern).isEmpty == expected
             default: break
             }
-            if ok { passed += 1 } else if kind != "match" { print("PATTERN \(kind) \(pattern) want \(expected)") }
+            ledger.record("pattern.tsv row \(n + 1)", passed: ok, detail: "\(kind) \(pattern) | \(line): want \(expected) \(r.count > 4 ? r[4] : "")")
         }
-        Conformance.report("pattern.tsv", passed, rows.count)
-        #expect(passed >= 47)
+        ledger.finish()
     }
 }
 
 @Suite struct PrettierConformanceTests {
-    @Test func pretty() {
-        guard let rows = Conformance.rows("pretty.tsv") else { return }
-        var passed = 0
+    @Test(.requires(Conformance.requirement))
+    func pretty() throws {
+        let (rows, _) = try Conformance.requireRows("pretty.tsv")
+        var ledger = ConformanceLedger("LOGQL pretty.tsv", exclusions: LogQLConformanceExclusions.pretty)
         let p = LogQLPrettier(maxCharsPerLine: 20)
-        for r in rows {
+        for (n, r) in rows.enumerated() {
+            let id = "pretty.tsv row \(n + 1)"
             do {
                 let got = p.format(try LogQLParser.parse(r[0]))
-                if got == r[1] { passed += 1 } else { print("PRETTY \(r[0])\n--- got\n\(got)\n--- want\n\(r[1])") }
+                ledger.record(id, passed: got == r[1], detail: "\(r[0])\n--- got\n\(got)\n--- want\n\(r[1])")
             } catch {
-                print("PRETTY \(r[0]): \(error)")
+                ledger.record(id, passed: false, detail: "\(r[0]): \(error)")
             }
         }
-        Conformance.report("pretty.tsv", passed, rows.count)
-        #expect(passed >= 22)
+        ledger.finish()
     }
 }

@@ -1,24 +1,29 @@
+import KansokuTestSupport
 import Testing
 import KansokuCore
 @testable import KansokuLogQL
 
 @Suite struct PipelineConformanceTests {
-    @Test func lineFilterMatches() throws {
-        guard let rows = Conformance.rows("line_filter_matches.tsv"), let raw = Conformance.rawRows("line_filter_matches.tsv") else { return }
-        var passed = 0
+    @Test(.requires(Conformance.requirement))
+    func lineFilterMatches() throws {
+        let (rows, raw) = try Conformance.requireRows("line_filter_matches.tsv")
+        var ledger = ConformanceLedger("LOGQL line_filter_matches.tsv", exclusions: LogQLConformanceExclusions.lineFilterMatches)
         let labels = Labels(["app": "bar"])
-        for (r, rawRow) in zip(rows, raw) {
+        for (n, (r, rawRow)) in zip(rows, raw).enumerated() {
+            let id = "line_filter_matches.tsv row \(n + 1)"
             let want = r[2] == "1"
             do {
-                guard case .log(let sel) = try LogQLParser.parse(r[0]) else { print("NOT A LOG QUERY \(r[0])"); continue }
+                guard case .log(let sel) = try LogQLParser.parse(r[0]) else {
+                    ledger.record(id, passed: false, detail: "not a log query: \(r[0])")
+                    continue
+                }
                 let p = try LogPipeline(sel)
                 let got = p.process(labels: labels, line: rawRow[1]).keep
-                if got == want { passed += 1 } else { print("LINE \(r[0]) | \(r[1]): got \(got) want \(want)") }
+                ledger.record(id, passed: got == want, detail: "\(r[0]) | \(r[1]): got \(got) want \(want)")
             } catch {
-                print("ERROR \(r[0]): \(error)")
+                ledger.record(id, passed: false, detail: "\(r[0]): \(error)")
             }
         }
-        Conformance.report("line_filter_matches.tsv", passed, rows.count)
-        #expect(passed >= 163)
+        ledger.finish()
     }
 }

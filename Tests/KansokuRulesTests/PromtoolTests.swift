@@ -1,5 +1,6 @@
 import Foundation
 import KansokuCore
+import KansokuTestSupport
 import Testing
 @testable import KansokuRules
 
@@ -7,16 +8,11 @@ import Testing
 /// every fixture's output, and `promtool test rules` on a burn scenario whose alert minutes
 /// come from the SRE Workbook's arithmetic.
 @Suite struct PromtoolTests {
-    static func promtool() -> String? {
-        guard let p = TestPaths.which("promtool") else {
-            print("SKIPPED: promtool not installed (apt-get install -y prometheus); generated rules NOT checked by promtool")
-            return nil
-        }
-        return p
-    }
+    static let promtool = Requirement.command("promtool", install: "apt-get install prometheus")
 
-    @Test func promtoolAcceptsEveryGeneratedFile() throws {
-        guard Self.promtool() != nil, let root = TestPaths.shared("conformance/sloth") else { return }
+    @Test(.requires(promtool, .shared("conformance/sloth")))
+    func promtoolAcceptsEveryGeneratedFile() throws {
+        let root = try #require(TestPaths.shared("conformance/sloth"))
         let dir = TestPaths.tempDir("promtool-check")
         defer { try? FileManager.default.removeItem(at: dir) }
         var files: [String] = []
@@ -49,7 +45,7 @@ import Testing
                 files.append(path)
             }
         }
-        guard let result = TestPaths.run("promtool", ["check", "rules"] + files) else { return }
+        let result = try #require(TestPaths.run("promtool", ["check", "rules"] + files), "promtool did not run")
         let ok = result.output.components(separatedBy: "SUCCESS").count - 1
         print("PROMTOOL check rules: \(ok)/\(files.count) files accepted")
         if result.status != 0 { print(result.output) }
@@ -90,8 +86,8 @@ import Testing
         return k
     }
 
-    @Test func promtoolUnitTestFiresAtPredictedMinutes() throws {
-        guard Self.promtool() != nil else { return }
+    @Test(.requires(promtool))
+    func promtoolUnitTestFiresAtPredictedMinutes() throws {
         let slo = try SLOSpecLoader.load(Self.scenarioSpec, file: "scenario.yaml")[0].slos[0]
         let windows = AlertWindows.google(period: .days(30))
         let budget = slo.errorBudgetRatio
@@ -152,7 +148,7 @@ import Testing
         check(60, ["page", "ticket"])
         let test = lines.joined(separator: "\n") + "\n"
         try test.write(to: dir.appendingPathComponent("test.yaml"), atomically: true, encoding: .utf8)
-        guard let result = TestPaths.run("promtool", ["test", "rules", dir.appendingPathComponent("test.yaml").path]) else { return }
+        let result = try #require(TestPaths.run("promtool", ["test", "rules", dir.appendingPathComponent("test.yaml").path]), "promtool did not run")
         print("PROMTOOL test rules (page at +\(page)m, ticket at +\(ticket)m): \(result.status == 0 ? "SUCCESS" : "FAILED")")
         if result.status != 0 { print(result.output) }
         #expect(result.status == 0)

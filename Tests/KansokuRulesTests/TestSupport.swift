@@ -8,15 +8,9 @@ enum TestPaths {
     static let repoRoot: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared` beside the repository, or nil (with a loud message) on a user's clone.
-    static func shared(_ sub: String) -> URL? {
-        let url = repoRoot.deletingLastPathComponent().appendingPathComponent("shared").appendingPathComponent(sub)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            print("SKIPPED: ../shared not found (\(url.path))")
-            return nil
-        }
-        return url
-    }
+    /// `../shared/<sub>` beside the repository, or nil on a user's clone (tests that read it
+    /// declare `.requires(.shared(...))`, so they are skipped there and fail in CI).
+    static func shared(_ sub: String) -> URL? { Requirement.sharedPath(sub) }
 
     static func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
 

@@ -2,12 +2,14 @@ import Foundation
 import KansokuCore
 import KansokuMetricStore
 import Synchronization
+import KansokuTestSupport
 import Testing
 @testable import KansokuScrape
 
 @Suite struct ImportTests {
-    @Test func backfillsTheRoundTripVector() async throws {
-        guard let dir = SharedData.exposition("promtool") else { return }
+    @Test(.requires(SharedData.requirement("promtool")))
+    func backfillsTheRoundTripVector() async throws {
+        let dir = try #require(SharedData.exposition("promtool"))
         let path = dir.appendingPathComponent("dump-openmetrics-roundtrip-test.prom").path
         let tmp = try TemporaryStore.open()
         let phases = Mutex<[OpenMetricsImporter.Progress.Phase]>([])

@@ -1,27 +1,15 @@
 import Foundation
+import KansokuTestSupport
 
 /// Locates `../shared` next to the repository root (derived from this file's path).
 enum SharedData {
-    static var root: URL? {
-        let file = URL(fileURLWithPath: #filePath)
-        // The tests may be reached through a symlinked directory; resolve it too.
-        let candidates = [file.resolvingSymlinksInPath(), file].map {
-            $0.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        }
-        for candidate in candidates {
-            let shared = candidate.deletingLastPathComponent().appendingPathComponent("shared")
-            if FileManager.default.fileExists(atPath: shared.path) { return shared }
-        }
-        return nil
+    /// `../shared/conformance/exposition/<sub>`, or nil on a user's clone (tests that read it
+    /// declare `.requires(SharedData.requirement(sub))`: skipped there, failed in CI).
+    static func exposition(_ sub: String) -> URL? {
+        Requirement.sharedPath("conformance/exposition/\(sub)")
     }
 
-    static func exposition(_ sub: String) -> URL? {
-        guard let root else {
-            print("SKIPPED: ../shared not found")
-            return nil
-        }
-        return root.appendingPathComponent("conformance/exposition").appendingPathComponent(sub)
-    }
+    static func requirement(_ sub: String) -> Requirement { .shared("conformance/exposition/\(sub)") }
 
     static func bytes(_ url: URL) throws -> [UInt8] { [UInt8](try Data(contentsOf: url)) }
 }

@@ -73,11 +73,9 @@ import KansokuTestSupport
     }
 
     /// `promtool check metrics` (Debian's prometheus package) accepts what /metrics serves.
-    @Test func promtoolAcceptsOurOutput() throws {
-        guard let promtool = which("promtool") else {
-            print("SKIPPED: promtool not installed (apt-get install prometheus)")
-            return
-        }
+    @Test(.requires(.promtool))
+    func promtoolAcceptsOurOutput() throws {
+        let promtool = try #require(which("promtool"))
         let r = registry()
         r.collectMetricStore(try TemporaryStore.open().store)
         let bytes = r.exposition().body

@@ -96,3 +96,19 @@ extension Trait where Self == ConditionTrait {
         }
     }
 }
+
+/// The peers the tests use, each with the Debian or PyPI package `make test-deps` installs.
+extension Requirement {
+    public static let prometheus = command("prometheus", install: "apt-get install prometheus")
+    public static let promtool = command("promtool", install: "apt-get install prometheus")
+    public static let alertmanager = command("prometheus-alertmanager", install: "apt-get install prometheus-alertmanager")
+    public static let tmux = command("tmux", install: "apt-get install tmux")
+    public static let gzip = command("gzip", install: "apt-get install gzip")
+    public static let python3 = command("python3", install: "apt-get install python3")
+    public static let fiu = Requirement("fiu-run and fiu-ctrl (apt-get install fiu-utils)") {
+        which("fiu-run") != nil && which("fiu-ctrl") != nil
+    }
+    public static let pythonPrometheusClient = python(["prometheus_client"], install: "pip install prometheus-client")
+    public static let pythonPrometheusAPIClient = python(["prometheus_api_client"], install: "pip install prometheus-api-client")
+    public static let pythonLoggingLoki = python(["logging_loki"], install: "pip install python-logging-loki")
+}
