@@ -18,8 +18,6 @@ import Testing
         return true
     }()
 
-    static let hasFiu = TestPaths.binary != nil && TestPaths.which("fiu-run") != nil && TestPaths.which("fiu-ctrl") != nil
-
     /// Ingestion limits out of the way: the test pushes as fast as it can.
     static func config(_ dir: URL) throws -> URL {
         let url = dir.appendingPathComponent("kansoku.yaml")
@@ -79,7 +77,7 @@ import Testing
         #expect(stored.sorted() == want.sorted())
     }
 
-    @Test(.enabled(if: canMount, "needs root to mount a small tmpfs (a real full disk)"))
+    @Test(.requires(TestPaths.kansoku), .enabled(if: canMount, "needs root to mount a small tmpfs (a real full disk)"))
     func fullDiskRefusesPushesAndRecoversWithoutRestart() throws {
         let bin = try #require(TestPaths.binary)
         let root = TestPaths.makeTempDir("disk-full")
@@ -126,7 +124,7 @@ import Testing
         Self.check(try Self.storedLines(server), acked: everything, refused: [], label: "after kill -9")
     }
 
-    @Test(.enabled(if: hasFiu, "needs fiu-utils (fiu-run, fiu-ctrl) for fsync fault injection"))
+    @Test(.requires(TestPaths.kansoku, .fiu))
     func failingFsyncRefusesPushesAndRecovers() throws {
         let bin = try #require(TestPaths.binary)
         let fiuRun = try #require(TestPaths.which("fiu-run")), fiuCtrl = try #require(TestPaths.which("fiu-ctrl"))

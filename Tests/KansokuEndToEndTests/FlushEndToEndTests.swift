@@ -1,4 +1,5 @@
 import Foundation
+import KansokuTestSupport
 import Testing
 
 /// `POST /flush` (Loki's ingester endpoint) on the real binary: every head reaches chunks, the
@@ -10,7 +11,7 @@ import Testing
         return names.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: dir + "/" + $1)[.size] as? Int) ?? 0) }
     }
 
-    @Test(.enabled(if: TestPaths.binary != nil, "kansoku binary not built (run swift build)"))
+    @Test(.requires(TestPaths.kansoku))
     func flushWritesHeadsAndDropsTheWAL() throws {
         let bin = try #require(TestPaths.binary)
         let root = TestPaths.makeTempDir("flush")

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import KansokuTestSupport
 import Testing
 
 /// File tailing through the real binary: real logs read back byte for byte across a restart, and
@@ -90,9 +91,10 @@ import Testing
 
     // MARK: must-show 2: every real log, tailed, server restarted, read back identical
 
-    @Test func everyRealLogRoundTripsAcrossARestart() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built (run swift build)"); return }
-        guard let shared = TestPaths.shared else { TestPaths.skip("../shared not found"); return }
+    @Test(.requires(TestPaths.kansoku, .shared("data")))
+    func everyRealLogRoundTripsAcrossARestart() throws {
+        let bin = try #require(TestPaths.binary)
+        let shared = try #require(TestPaths.shared)
         let sources = ["access", "loghub"].flatMap { sub -> [URL] in
             let dir = shared.appendingPathComponent("data").appendingPathComponent(sub)
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
@@ -233,8 +235,9 @@ import Testing
         return stored
     }
 
-    @Test func killNineAtTwentyRandomMomentsStoresEveryLineOnce() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built (run swift build)"); return }
+    @Test(.requires(TestPaths.kansoku))
+    func killNineAtTwentyRandomMomentsStoresEveryLineOnce() throws {
+        let bin = try #require(TestPaths.binary)
         let dir = TestPaths.makeTempDir("ingest-crash")
         defer { try? FileManager.default.removeItem(at: dir) }
         let logs = dir.appendingPathComponent("logs")

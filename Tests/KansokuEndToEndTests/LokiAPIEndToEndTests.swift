@@ -1,10 +1,11 @@
 import Foundation
+import KansokuTestSupport
 import Testing
 
 /// The Loki HTTP API of the real binary, driven the way Loki clients drive it.
-@Suite(.serialized) struct LokiAPIEndToEndTests {
-    func startServer() throws -> (ServerProcess, URL)? {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built (run swift build)"); return nil }
+@Suite(.serialized, .requires(TestPaths.kansoku)) struct LokiAPIEndToEndTests {
+    func startServer() throws -> (ServerProcess, URL) {
+        let bin = try #require(TestPaths.binary)
         let dir = TestPaths.makeTempDir("loki-api")
         return (try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data")), dir)
     }
@@ -17,7 +18,7 @@ import Testing
     }
 
     @Test func pushThenQueryRangeReturnsLinesInOrder() throws {
-        guard let (server, _) = try startServer() else { return }
+        let (server, _) = try startServer()
         defer { server.stop() }
         let base: Int64 = 1_700_000_000_000_000_000
         let lines = (0..<50).map { (base + Int64($0) * 1_000_000, "line \($0) status=\($0 % 5 == 0 ? 500 : 200)") }
@@ -49,7 +50,7 @@ import Testing
     }
 
     @Test func metricQueryReturnsMatrix() throws {
-        guard let (server, _) = try startServer() else { return }
+        let (server, _) = try startServer()
         defer { server.stop() }
         let base: Int64 = 1_700_000_000_000_000_000
         let lines = (0..<120).map { (base + Int64($0) * 1_000_000_000, "tick \($0)") }
@@ -66,7 +67,7 @@ import Testing
     }
 
     @Test func badRequestsGet4xxWithJSON() throws {
-        guard let (server, _) = try startServer() else { return }
+        let (server, _) = try startServer()
         defer { server.stop() }
         let cases: [(String, String)] = [
             ("GET", "/loki/api/v1/query_range?query=\(urlEncode("{app=\"x\" |= "))"),
@@ -89,7 +90,7 @@ import Testing
     }
 
     @Test func parseErrorsCarryLineAndColumn() throws {
-        guard let (server, _) = try startServer() else { return }
+        let (server, _) = try startServer()
         defer { server.stop() }
         let r = try server.client.get("/loki/api/v1/query?query=\(urlEncode("sum(count_over_time({app=\"x\"}[5m])"))")
         #expect(r.status == 400)
@@ -100,7 +101,7 @@ import Testing
     /// `format_query` answers the multi-line form Loki's prettier gives to a query longer than
     /// a line.
     @Test func formatQueryPrettyPrints() throws {
-        guard let (server, _) = try startServer() else { return }
+        let (server, _) = try startServer()
         defer { server.stop() }
         let q = #"sum by (app) (count_over_time({app="x", namespace="streaming"} |= "error" | json | level="error" | line_format "{{.msg}}" [5m]))"#
         let r = try server.client.get("/loki/api/v1/format_query?query=\(urlEncode(q))")
@@ -116,7 +117,7 @@ import Testing
     /// `index/volume` and `volume_range` sum line bytes per label set from block metadata,
     /// grouped by the selector's label names, by `targetLabels`, or by label name alone.
     @Test func volumeGroupsLineBytesByLabels() throws {
-        guard let (server, _) = try startServer() else { return }
+        let (server, _) = try startServer()
         defer { server.stop() }
         let base: Int64 = 1_700_000_000_000_000_000
         func lines(_ n: Int, _ text: String) -> [(Int64, String)] { (0..<n).map { (base + Int64($0) * 1_000_000_000, text) } }

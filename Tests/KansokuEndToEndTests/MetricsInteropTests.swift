@@ -6,13 +6,12 @@ import KansokuTestSupport
 /// Debian's `prometheus` scrapes our `/metrics` (its `up` is 1), `promtool check metrics`
 /// accepts that output, our scraper reads a real Prometheus's own `/metrics` and a Python
 /// `prometheus_client` exporter, and `prometheus-api-client` reads the scraped values back
-/// from our `/api/v1/query`. Each test skips loudly when a peer or the binary is missing.
+/// from our `/api/v1/query`. Each test is skipped when a peer or the binary is missing (a failure under CI=true).
 @Suite(.serialized) struct MetricsInteropTests {
-    @Test func promtoolAcceptsServerMetrics() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
-        guard let promtool = TestPaths.which("promtool") else {
-            TestPaths.skip("promtool not installed (apt-get install prometheus)"); return
-        }
+    @Test(.requires(TestPaths.kansoku, .promtool))
+    func promtoolAcceptsServerMetrics() throws {
+        let bin = try #require(TestPaths.binary)
+        let promtool = try #require(TestPaths.which("promtool"))
         let dir = TestPaths.makeTempDir("promtool-metrics")
         let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"))
         defer { server.stop() }
@@ -26,11 +25,9 @@ import KansokuTestSupport
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "promtool lint findings:\n\(output)")
     }
 
-    @Test func prometheusScrapesOurMetrics() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
-        guard TestPaths.which("prometheus") != nil else {
-            TestPaths.skip("prometheus not installed (apt-get install prometheus)"); return
-        }
+    @Test(.requires(TestPaths.kansoku, .prometheus))
+    func prometheusScrapesOurMetrics() throws {
+        let bin = try #require(TestPaths.binary)
         let dir = TestPaths.makeTempDir("prom-scrapes-us")
         let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"))
         defer { server.stop() }
@@ -43,14 +40,10 @@ import KansokuTestSupport
         #expect((Double(samples ?? "") ?? 0) > 10)
     }
 
-    @Test func weScrapeRealExportersAndPythonClientsReadTheValues() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
-        guard TestPaths.which("prometheus") != nil else {
-            TestPaths.skip("prometheus not installed (apt-get install prometheus)"); return
-        }
-        guard let exporter = try PeerProcess.pythonExporter() else {
-            TestPaths.skip("python3 with prometheus_client not installed (pip install prometheus-client)"); return
-        }
+    @Test(.requires(TestPaths.kansoku, .prometheus, .pythonPrometheusClient, .pythonPrometheusAPIClient))
+    func weScrapeRealExportersAndPythonClientsReadTheValues() throws {
+        let bin = try #require(TestPaths.binary)
+        let exporter = try #require(try PeerProcess.pythonExporter())
         defer { exporter.stop() }
         let prometheus = try #require(try PeerProcess.prometheus(scraping: [], job: "none"))
         defer { prometheus.stop() }
@@ -105,10 +98,7 @@ import KansokuTestSupport
         #expect((active.last?["labels"] as? [String: String]) == ["env": "interop", "instance": "127.0.0.1:\(exporter.port)", "job": "python"])
         #expect(try server.client.get("/api/v1/targets?state=bogus").status == 400)
 
-        guard let py = TestPaths.which("python3"),
-              (try? runCommand(py, ["-c", "import prometheus_api_client"]))?.status == 0 else {
-            TestPaths.skip("python3 with prometheus-api-client not installed (pip install prometheus-api-client)"); return
-        }
+        let py = try #require(TestPaths.which("python3"))
         let script = """
         import sys, time
         from prometheus_api_client import PrometheusConnect
@@ -130,12 +120,10 @@ import KansokuTestSupport
 
     /// `PrometheusConnect.check_prometheus_connection()` is `GET /` expecting a 2xx (after
     /// redirects), which Prometheus answers with a redirect to its UI.
-    @Test func prometheusApiClientConnectionCheck() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
-        guard let py = TestPaths.which("python3"),
-              (try? runCommand(py, ["-c", "import prometheus_api_client"]))?.status == 0 else {
-            TestPaths.skip("python3 with prometheus-api-client not installed (pip install prometheus-api-client)"); return
-        }
+    @Test(.requires(TestPaths.kansoku, .pythonPrometheusAPIClient))
+    func prometheusApiClientConnectionCheck() throws {
+        let bin = try #require(TestPaths.binary)
+        let py = try #require(TestPaths.which("python3"))
         let dir = TestPaths.makeTempDir("api-client-check")
         let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"))
         defer { server.stop() }

@@ -24,23 +24,17 @@ import KansokuTestSupport
         ScratchDirectory.make("kansoku-e2e-\(name)")
     }
 
-    /// The binary under test: `KANSOKU_BINARY`, or `.build/debug/kansoku` of this checkout.
-    static var kansokuBinary: String {
-        ProcessInfo.processInfo.environment["KANSOKU_BINARY"]
-            ?? root.appendingPathComponent(".build/debug/kansoku").path
-    }
+    /// The binary under test: `KANSOKU_BIN`, or `.build/debug/kansoku` of this checkout.
+    static var kansokuBinary: String { TestPaths.binaryPath.path }
 
     // MARK: (b) A real Alertmanager
 
     /// Our client posts alerts to Alertmanager's API v2; Alertmanager lists them, groups them
     /// and sends its own webhook to a receiver of ours, whose body has exactly the fields and
     /// the group key and fingerprints our webhook sender produces.
-    @Test func realAlertmanagerAcceptsOurAlertsAndAgreesOnTheWebhookFormat() async throws {
-        let binary = "/usr/bin/prometheus-alertmanager"
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            print("SKIPPED: \(binary) not installed (apt-get install prometheus-alertmanager)")
-            return
-        }
+    @Test(.requires(.alertmanager))
+    func realAlertmanagerAcceptsOurAlertsAndAgreesOnTheWebhookFormat() async throws {
+        let binary = try #require(TestPaths.which("prometheus-alertmanager"))
         let hook = try await LoopbackReceiver()
         let dir = Self.tempDir("am")
         let amPort = freeLoopbackPort()
@@ -143,17 +137,10 @@ import KansokuTestSupport
     /// to a webhook receiver and (with `continue`) to a real Alertmanager. The webhook gets
     /// exactly one firing and one resolved notification for the group; Alertmanager's API
     /// lists the alert while it fires.
-    @Test func binaryNotifiesWebhookOnceEachAndRealAlertmanagerListsTheAlert() async throws {
+    @Test(.requires(TestPaths.kansoku, .alertmanager))
+    func binaryNotifiesWebhookOnceEachAndRealAlertmanagerListsTheAlert() async throws {
         let binary = Self.kansokuBinary
-        let amBinary = "/usr/bin/prometheus-alertmanager"
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            print("SKIPPED: \(binary) not built; run `swift build` first for the binary notification test")
-            return
-        }
-        guard FileManager.default.isExecutableFile(atPath: amBinary) else {
-            print("SKIPPED: \(amBinary) not installed (apt-get install prometheus-alertmanager)")
-            return
-        }
+        let amBinary = try #require(TestPaths.which("prometheus-alertmanager"))
         let hook = try await LoopbackReceiver()
         let dir = Self.tempDir("binary")
         let amPort = freeLoopbackPort(), port = freeLoopbackPort()
@@ -261,12 +248,9 @@ import KansokuTestSupport
     /// The receiver is down for the outage (120 s by default; `KANSOKU_E2E_OUTAGE_SECONDS`
     /// shortens it) and `kansoku server` is killed with SIGKILL once in the middle. Afterwards
     /// every notification has arrived and none twice per group key and status.
-    @Test func outageAndKillNineLoseNothingAndDuplicateNothing() async throws {
+    @Test(.requires(TestPaths.kansoku))
+    func outageAndKillNineLoseNothingAndDuplicateNothing() async throws {
         let binary = Self.kansokuBinary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            print("SKIPPED: \(binary) not built; run `swift build` first for the outage/kill -9 test")
-            return
-        }
         let outage = Double(ProcessInfo.processInfo.environment["KANSOKU_E2E_OUTAGE_SECONDS"] ?? "") ?? 120
         let hook = try await LoopbackReceiver()
         try await hook.pause()

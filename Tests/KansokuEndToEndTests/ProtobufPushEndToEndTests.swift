@@ -2,13 +2,15 @@ import Foundation
 import KansokuCore
 import KansokuIngest
 import KansokuLogStore
+import KansokuTestSupport
 import Testing
 
 /// A push as Promtail and Grafana Alloy send it (protobuf in a snappy block) round-trips
 /// through the real server, structured metadata and invalid UTF-8 included.
 @Suite struct ProtobufPushEndToEndTests {
-    @Test func snappyProtobufPushRoundTrips() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
+    @Test(.requires(TestPaths.kansoku))
+    func snappyProtobufPushRoundTrips() throws {
+        let bin = try #require(TestPaths.binary)
         let dir = TestPaths.makeTempDir("proto-push")
         let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"))
         defer { server.stop() }
@@ -42,12 +44,10 @@ import Testing
 
     /// JSON pushes compressed by the real `gzip` tool and by Python's zlib (raw deflate, as Go's
     /// compress/flate writes it) are read like plain ones; a damaged gzip body gets a JSON 400.
-    @Test func gzipAndDeflatePushesRoundTrip() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
-        guard let gzip = TestPaths.which("gzip"), let python = TestPaths.which("python3") else {
-            TestPaths.skip("gzip or python3 missing: compressed pushes NOT checked")
-            return
-        }
+    @Test(.requires(TestPaths.kansoku, .gzip, .python3))
+    func gzipAndDeflatePushesRoundTrip() throws {
+        let bin = try #require(TestPaths.binary)
+        let gzip = try #require(TestPaths.which("gzip")), python = try #require(TestPaths.which("python3"))
         let dir = TestPaths.makeTempDir("compressed-push")
         let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"))
         defer { server.stop() }

@@ -11,9 +11,10 @@ import Testing
         return check?.status == 0 ? py : nil
     }
 
-    @Test func pythonLoggingLokiPushesAreQueryable() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
-        guard let py = Self.python() else { TestPaths.skip("python3 with python-logging-loki not installed (make test-deps)"); return }
+    @Test(.requires(TestPaths.kansoku, .pythonLoggingLoki))
+    func pythonLoggingLokiPushesAreQueryable() throws {
+        let bin = try #require(TestPaths.binary)
+        let py = try #require(Self.python())
         let dir = TestPaths.makeTempDir("py-loki")
         let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"))
         defer { server.stop() }
@@ -41,9 +42,10 @@ import Testing
         #expect(stream["logger"] == "interop")
     }
 
-    @Test func grafanaStyleCallsHaveLokiShapes() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
-        guard let py = TestPaths.which("python3") else { TestPaths.skip("python3 not installed"); return }
+    @Test(.requires(TestPaths.kansoku, .python3))
+    func grafanaStyleCallsHaveLokiShapes() throws {
+        let bin = try #require(TestPaths.binary)
+        let py = try #require(TestPaths.which("python3"))
         let dir = TestPaths.makeTempDir("grafana-shapes")
         let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"))
         defer { server.stop() }

@@ -1,4 +1,5 @@
 import Foundation
+import KansokuTestSupport
 import Testing
 
 /// The dashboard for real: a demo server with an incident, `kansoku tui` in a tmux pane,
@@ -31,9 +32,9 @@ import Testing
         return screen
     }
 
-    @Test func drillDownFromBurningSLOToAccessLogErrors() throws {
-        guard let bin = TestPaths.binary else { TestPaths.skip("kansoku binary not built"); return }
-        guard TestPaths.which("tmux") != nil else { TestPaths.skip("tmux not installed (make test-deps)"); return }
+    @Test(.requires(TestPaths.kansoku, .tmux))
+    func drillDownFromBurningSLOToAccessLogErrors() throws {
+        let bin = try #require(TestPaths.binary)
         let dir = TestPaths.makeTempDir("tui-e2e")
         let demo = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"),
                                      subcommand: ["demo", "--no-tui", "--first-incident", "3"])

@@ -207,11 +207,8 @@ final class TailHarness {
         #expect(try h.lines("logs/a.log") == ["info 1", "info 3"])
     }
 
-    @Test func unreadableFileIsReportedAndRetried() async throws {
-        guard geteuid() != 0 else {
-            print("SKIPPED: unreadableFileIsReportedAndRetried needs a non-root user (root reads any file)")
-            return
-        }
+    @Test(.enabled(if: geteuid() != 0, "needs a non-root user (root reads any file)"))
+    func unreadableFileIsReportedAndRetried() async throws {
         let h = try TailHarness()
         try h.dir.append("logs/a.log", "secret\n")
         chmod(h.dir.url("logs/a.log"), 0)

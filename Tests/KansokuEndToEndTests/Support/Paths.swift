@@ -8,29 +8,53 @@ enum TestPaths {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `../shared` beside the repository (present in CI, absent in a user's clone).
-    static var shared: URL? {
-        let u = repoRoot.deletingLastPathComponent().appendingPathComponent("shared")
-        return FileManager.default.fileExists(atPath: u.path) ? u : nil
+    static var shared: URL? { Requirement.sharedPath("") }
+
+    /// Where the binary under test is expected: `$KANSOKU_BIN`, else `.build/debug/kansoku`
+    /// (the one `make test` builds; never a release build, which may be older).
+    static var binaryPath: URL {
+        if let p = ProcessInfo.processInfo.environment["KANSOKU_BIN"], !p.isEmpty { return URL(fileURLWithPath: p) }
+        return repoRoot.appendingPathComponent(".build/debug/kansoku")
     }
 
-    /// The `kansoku` binary under test: `$KANSOKU_BIN`, else `.build/debug/kansoku`.
+    /// The `kansoku` binary under test when it is there; tests that need it declare
+    /// `.requires(TestPaths.kansoku)`, which also refuses a stale one.
     static var binary: URL? {
-        if let p = ProcessInfo.processInfo.environment["KANSOKU_BIN"] { return URL(fileURLWithPath: p) }
-        for dir in [".build/debug", ".build/release"] {
-            let u = repoRoot.appendingPathComponent(dir).appendingPathComponent("kansoku")
-            if FileManager.default.isExecutableFile(atPath: u.path) { return u }
+        FileManager.default.isExecutableFile(atPath: binaryPath.path) ? binaryPath : nil
+    }
+
+    /// The built binary, and not older than the newest file under Sources/: a stale binary
+    /// would test code that is no longer there, so it fails the test (off CI too).
+    static let kansoku = Requirement("the kansoku binary (swift build; or KANSOKU_BIN)") {
+        guard let bin = binary else { return false }
+        let built = modificationDate(bin) ?? .distantPast
+        if let (newest, file) = newestSource(), newest > built {
+            throw RequirementUnusable("\(bin.path) (built \(built)) is older than \(file) (modified \(newest)); "
+                + "rebuild it with `swift build` (make test does) or point KANSOKU_BIN at a current build")
         }
-        return nil
+        return true
+    }
+
+    static func modificationDate(_ url: URL) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+    }
+
+    /// The most recently modified file under Sources/, with its path relative to the root.
+    static func newestSource() -> (Date, String)? {
+        let sources = repoRoot.appendingPathComponent("Sources")
+        guard let e = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey]) else { return nil }
+        var best: (Date, String)?
+        for case let url as URL in e {
+            guard let v = try? url.resourceValues(forKeys: [.contentModificationDateKey, .isRegularFileKey]),
+                  v.isRegularFile == true, let d = v.contentModificationDate else { continue }
+            if best == nil || d > best!.0 { best = (d, String(url.path.dropFirst(repoRoot.path.count + 1))) }
+        }
+        return best
     }
 
     /// A new empty temporary directory.
     static func makeTempDir(_ prefix: String = "kansoku-test") -> URL {
         URL(fileURLWithPath: ScratchDirectory.make(prefix))
-    }
-
-    /// Prints a loud skip notice (tests that need a missing tool or ../shared return after it).
-    static func skip(_ why: String) {
-        print("SKIPPED: \(why)")
     }
 
     /// The path of an installed command, or nil.
