@@ -265,6 +265,7 @@ enum LogsQueryBench {
     static func report(_ summary: inout [String: Any], _ name: String, _ q: String, _ peer: String, _ ours: Double, _ theirs: Double,
                        _ rss: Double, _ equal: Bool, _ matches: Int, target: Double?, stats: QueryStats) {
         let ratio = theirs / max(ours, 1e-9)
+        if !equal { BenchOracle.mismatch("logs-query", "\(name) (\(q)): results differ from \(peer)") }
         var row: [String: Any] = statsJSON(stats)
         row.merge(["suite": "logs-query", "query": name, "logql": q, "peer": peer,
                                   "kansoku_seconds": round3(ours), "peer_seconds": round3(theirs), "ratio": round3(ratio),

@@ -76,6 +76,7 @@ enum PromQLBench {
         for q in queries {
             var ours: [Double] = []
             var ourSeries = 0
+            var ourScalar = false
             for _ in 0..<runs {
                 let t0 = ContinuousClock.now
                 let v: PromQLValue
@@ -88,7 +89,7 @@ enum PromQLBench {
                 switch v {
                 case .vector(let x): ourSeries = x.count
                 case .matrix(let x): ourSeries = x.count
-                default: ourSeries = 1
+                default: ourSeries = 1; ourScalar = true
                 }
             }
             var line: [String: Any] = ["suite": "promql", "query": q.name, "expr": q.q, "kansoku_median_ms": rounded(median(ours) * 1000),
@@ -108,6 +109,13 @@ enum PromQLBench {
                 let theirSeries = body.components(separatedBy: "\"metric\"").count - 1
                 line["prometheus_median_ms"] = rounded(median(theirs) * 1000)
                 line["prometheus_result_series"] = theirSeries
+                // Same samples on both sides, so the same number of result series (a scalar
+                // result has no "metric" objects in Prometheus's answer).
+                if !body.contains("\"status\":\"success\"") {
+                    BenchOracle.mismatch("promql", "\(q.name): Prometheus did not answer \(q.q): \(body.prefix(200))")
+                } else if !ourScalar && theirSeries != ourSeries {
+                    BenchOracle.mismatch("promql", "\(q.name): \(ourSeries) series, Prometheus \(theirSeries) for \(q.q)")
+                }
                 line["ratio_vs_prometheus"] = rounded(median(ours) / max(median(theirs), 1e-9))
                 summary["\(q.name)_vs_prometheus"] = line["ratio_vs_prometheus"]
             }

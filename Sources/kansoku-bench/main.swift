@@ -28,3 +28,8 @@ do {
     FileHandle.standardError.write(Data("kansoku-bench \(name): \(error)\n".utf8))
     exit(1)
 }
+let mismatches = BenchOracle.mismatches
+if !mismatches.isEmpty {
+    FileHandle.standardError.write(Data("kansoku-bench \(name): \(mismatches.count) results differ from the peer's:\n  \(mismatches.joined(separator: "\n  "))\n".utf8))
+    exit(1)
+}
