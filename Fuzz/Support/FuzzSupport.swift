@@ -26,6 +26,8 @@ public enum FuzzSupport {
 
     /// Runs every file named on the command line (directories recursively, in name order)
     /// through `body`; exits non-zero when no input was found, so a mistyped path fails loudly.
+    /// Inside directories, files ending in `.open` are skipped: they are crashes whose fix has
+    /// not landed yet, replayed only when named on their own.
     public static func replay(_ arguments: [String], _ body: Target) -> Never {
         var files: [String] = []
         let fm = FileManager.default
@@ -37,7 +39,9 @@ public enum FuzzSupport {
                 for rel in found {
                     let path = arg + "/" + rel
                     var sub: ObjCBool = false
-                    if fm.fileExists(atPath: path, isDirectory: &sub), !sub.boolValue { files.append(path) }
+                    if fm.fileExists(atPath: path, isDirectory: &sub), !sub.boolValue, !rel.hasSuffix(".open") {
+                        files.append(path)
+                    }
                 }
             } else {
                 files.append(arg)
