@@ -4,7 +4,8 @@
 #
 # libFuzzer runs in fork mode so a crash, timeout or out-of-memory input is saved and the
 # campaign goes on. Corpora grow in $FUZZ_DIR/corpus/<target> (kept between runs); seeds
-# come from $FUZZ_DIR/seeds/<target> (Fuzz/corpus.py); findings land in
+# come from $FUZZ_DIR/seeds/<target> (Fuzz/corpus.py), keywords from
+# Fuzz/Dictionaries/<target>.dict when there is one; findings land in
 # $FUZZ_DIR/artifacts/<target>, to be copied into Fuzz/Crashes/<target> once understood.
 set -u
 seconds=$1; shift
@@ -19,8 +20,10 @@ for t in "$@"; do
     log=$dir/logs/$t.log
     before=$(ls "$dir/artifacts/$t" | wc -l)
     start=$(date +%s)
+    dict=
+    [ -f "Fuzz/Dictionaries/$t.dict" ] && dict=-dict=Fuzz/Dictionaries/$t.dict
     # shellcheck disable=SC2086
-    "$bin/fuzz-$t" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+    "$bin/fuzz-$t" $dict -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
         -max_total_time="$seconds" -print_final_stats=1 $args \
         -artifact_prefix="$dir/artifacts/$t/" "$dir/corpus/$t" "$dir/seeds/$t" > "$log" 2>&1
     took=$(( $(date +%s) - start ))
