@@ -15,7 +15,8 @@ import Glibc
 /// time. `--once` pushes every corpus line exactly once (the push path of `logs-ingest`).
 ///
 /// Options: `--clients N` (4), `--lines N` per stream per push (1000), `--streams-per-push N`
-/// (4), `--binary PATH` (the `kansoku` beside this executable), `--data DIR`, `--warmup 60s`.
+/// (4), `--rate MB` (line megabytes per second over all clients; default unthrottled),
+/// `--binary PATH` (the `kansoku` beside this executable), `--data DIR`, `--warmup 60s`.
 enum SoakBench {
     struct Options {
         var corpus = ""
@@ -27,6 +28,8 @@ enum SoakBench {
         var binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kansoku").path
         var data: String?
         var warmup: Double = 60
+        /// Line bytes per second over all clients (0: as fast as the server answers).
+        var rate: Double = 0
     }
 
     static func run(arguments: [String]) async throws {
@@ -40,7 +43,7 @@ enum SoakBench {
         let dataDir = scratch + "/data"
         emit(["suite": "soak", "phase": "setup", "corpus": o.corpus, "streams": corpus.streams.count, "corpus_bytes": corpus.rawBytes,
               "clients": o.clients, "lines_per_stream_per_push": o.lines, "streams_per_push": o.streamsPerPush,
-              "mode": o.once ? "once" : "sustained \(Int(o.duration)) s", "binary": o.binary, "load_average": LogsIngestBench.loadAverage()])
+              "mode": o.once ? "once" : "sustained \(Int(o.duration)) s", "rate_mb_per_s": o.rate > 0 ? o.rate / 1e6 : "unthrottled", "binary": o.binary, "load_average": LogsIngestBench.loadAverage()])
 
         var server = try SoakServer(binary: o.binary, data: dataDir, config: config)
         let sampler = DataDirSampler(suite: "soak", logsDir: dataDir + "/logs", pid: server.pid)
@@ -53,7 +56,8 @@ enum SoakBench {
                 group.addTask {
                     await Task.detached {
                         SoakPusher(client: c, of: o.clients, corpus: corpus, port: port, lines: o.lines,
-                                   streamsPerPush: o.streamsPerPush, once: o.once).run(until: deadline)
+                                   streamsPerPush: o.streamsPerPush, once: o.once,
+                                   bytesPerSecond: o.rate / Double(o.clients)).run(until: deadline)
                     }.value
                 }
             }
@@ -127,6 +131,7 @@ enum SoakBench {
             case "--binary": o.binary = try value()
             case "--data": o.data = try value()
             case "--warmup": o.warmup = try seconds(try value())
+            case "--rate": o.rate = max(0, (Double(try value()) ?? 0) * 1e6)
             default: throw LogsIngestBench.BenchError.usage("unknown option \(a)")
             }
             i += 1

@@ -78,8 +78,10 @@ struct SoakPusher {
     let lines: Int
     let streamsPerPush: Int
     let once: Bool
+    let bytesPerSecond: Double
 
     func run(until deadline: Date) -> PushTally {
+        let began = Date()
         let mine = Array(stride(from: client, to: corpus.streams.count, by: of))
         var cursor = [Int](repeating: 0, count: mine.count)
         var last = [Int64](repeating: 0, count: mine.count)
@@ -129,6 +131,11 @@ struct SoakPusher {
             }
             guard picked > 0 else { break }
             body += [0x5D, 0x7D]
+            if bytesPerSecond > 0 {
+                // Hold back until this client's share of the rate allows the next body.
+                let due = Double(tally.bytes + lineBytes) / bytesPerSecond - Date().timeIntervalSince(began)
+                if due > 0 { usleep(UInt32(min(due, 5) * 1e6)) }
+            }
             let began = Date()
             do {
                 let r = try http.send("POST", "/loki/api/v1/push", body: body)
@@ -178,7 +185,7 @@ final class SoakServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(600)
         while Date() < deadline {
             if !process.isRunning { throw LogsIngestBench.BenchError.io("kansoku server exited with \(process.terminationStatus)") }
-            if LoopbackExporter.get(port: port, path: "/ready")?.hasPrefix("ready") == true { return }
+            if (try? LoopbackHTTPClient(port: port).send("GET", "/ready"))?.status == 200 { return }
             usleep(20_000)
         }
         throw LogsIngestBench.BenchError.io("kansoku server not ready within 600 s")
