@@ -30,39 +30,18 @@ enum BlockScan {
         return out
     }
 
-    /// Maps `work` over `items` with at most `parallelism` tasks in flight; results keep order.
+    /// Maps `work` over `items` on the task's scan pool (for users' queries below ingestion's
+    /// priority, see `ScanPool`); results keep order. The query's limits travel with the work; a cancelled
+    /// query (timeout, client gone) stops before its next block.
     static func map<T: Sendable>(_ items: [BlockTask], _ body: @escaping @Sendable (BlockTask) throws -> T) async throws(LogQLError) -> [T] {
         if items.isEmpty { return [] }
-        // A cancelled query (timeout, client gone) stops before its next block.
-        let work: @Sendable (BlockTask) throws -> T = { t in
-            try checkCancelled()
-            return try body(t)
-        }
-        if items.count == 1 || parallelism == 1 {
-            do { return try items.map(work) } catch { throw asLogQLError(error) }
-        }
+        let limits = LogQLLimits.current
         do {
-            return try await withThrowingTaskGroup(of: (Int, T).self) { group in
-                var results = [T?](repeating: nil, count: items.count)
-                var next = 0
-                let width = min(parallelism, items.count)
-                for _ in 0..<width {
-                    let i = next
-                    let item = items[i]
-                    group.addTask { (i, try work(item)) }
-                    next += 1
-                }
-                while let (i, r) = try await group.next() {
-                    results[i] = r
-                    if next < items.count {
-                        let j = next
-                        let item = items[j]
-                        group.addTask { (j, try work(item)) }
-                        next += 1
-                    }
-                }
-                return results.map { $0! }
+            return try await ScanPool.current.map(items.count) { i in
+                try LogQLLimits.$current.withValue(limits) { try body(items[i]) }
             }
+        } catch is CancellationError {
+            throw LogQLError.cancelled
         } catch {
             throw asLogQLError(error)
         }

@@ -19,7 +19,6 @@ extension LogStore {
     /// acknowledges anything upstream.
     public func submit(packed batches: [PackedBatch]) throws(LogStoreError) -> AppendTicket {
         var result = AppendResult()
-        let now = TimeParser.currentNanos()
         // Encode WAL records (and their CRCs) before taking the lock, assuming every entry is
         // accepted; a batch with rejected entries is encoded again under the lock (rare).
         var optimistic = ByteWriter(capacity: batches.reduce(64) { $0 + $1.bytes.count + $1.count * 12 + 64 + $1.labels.count * 32 })

@@ -26,6 +26,9 @@ public actor RuleGroupRunner {
     var previousSeries: [Int: Set<Labels>] = [:]
     public private(set) var lastEvaluation: Int64?
     public private(set) var evaluationSeconds: Double = 0
+    /// From the last evaluation's scheduled time to its end: what a loaded server adds to
+    /// `evaluationSeconds` by starting it late.
+    public private(set) var lagSeconds: Double = 0
 
     /// Builds the runner; label and annotation templates are parsed here (errors carry the rule).
     public init(spec: RuleGroupSpec, defaultInterval: Int64, engine: any RuleQueryEngine, writer: any RuleSampleWriter,
@@ -104,6 +107,7 @@ public actor RuleGroupRunner {
         lastEvaluation = t
         let d = clock.now - groupStart
         evaluationSeconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        lagSeconds = Double(TimeParser.currentNanos() / 1000 - t * 1000) / 1e6
         return notifications
     }
 
@@ -140,7 +144,7 @@ public actor RuleGroupRunner {
         for (i, r) in spec.rules.enumerated() {
             rules.append(RuleSnapshot(rule: r, status: statuses[i], alerts: machines[i].map { Array($0.active.values) } ?? []))
         }
-        return RuleGroupSnapshot(spec: spec, interval: interval, rules: rules, lastEvaluation: lastEvaluation, evaluationSeconds: evaluationSeconds)
+        return RuleGroupSnapshot(spec: spec, interval: interval, rules: rules, lastEvaluation: lastEvaluation, evaluationSeconds: evaluationSeconds, lagSeconds: lagSeconds)
     }
 }
 
@@ -158,4 +162,5 @@ public struct RuleGroupSnapshot: Sendable {
     public var rules: [RuleSnapshot]
     public var lastEvaluation: Int64?
     public var evaluationSeconds: Double
+    public var lagSeconds: Double = 0
 }

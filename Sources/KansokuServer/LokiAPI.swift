@@ -214,8 +214,11 @@ struct LokiAPI: Sendable {
     func run(_ body: @escaping @Sendable () async throws -> (QueryResultModel, QueryStatsSummary)) async throws -> (QueryResultModel, QueryStatsSummary) {
         let queryLimits = LogQLLimits(maxQuerySeries: limits.maxQuerySeries, maxTemplateOutputBytes: limits.maxTemplateOutputBytes)
         do {
-            return try await LogQLLimits.$current.withValue(queryLimits) {
-                try await withDeadline(limits.queryTimeout, body)
+            // Users' queries scan below ingestion's and the rules' priority.
+            return try await ScanPool.$current.withValue(.background) {
+                try await LogQLLimits.$current.withValue(queryLimits) {
+                    try await withDeadline(limits.queryTimeout, body)
+                }
             }
         } catch let e as APIError {
             throw e

@@ -4,6 +4,7 @@ import Foundation
 /// otherwise reach for, in the same run. One JSON object per line; the last is a summary with
 /// the ratios. Build with `-c release`; these are not unit tests.
 let suites: [String: (summary: String, run: @Sendable ([String]) async throws -> Void)] = [
+    "isolation": ("push latency and rule lag idle vs under heavy queries, on a real server", { try await IsolationBench.run(arguments: $0) }),
     "logs-ingest": ("tail → WAL → zstd chunks, beside zstd -3 on 1 MiB pieces", { try await LogsIngestBench.run(arguments: $0) }),
     "logs-query": ("LogQL over the store, beside rg -z on one .zst per stream", { try await LogsQueryBench.run(arguments: $0) }),
     "metrics": ("Gorilla head append, bytes/sample and memory/series, beside Prometheus", { try await MetricsBench.run(arguments: $0) }),
