@@ -49,7 +49,15 @@ let engine: PromQLEngine = {
 public func fuzz(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = input else { return 0 }
     let query = FuzzSupport.text(data, size)
-    guard (try? PromQLParser.parse(query)) != nil else { return 0 }
+    guard let expr = try? PromQLParser.parse(query) else { return 0 }
+    // The printed form (what the API's format_query and rule files show) parses to itself.
+    let printed = String(describing: expr)
+    do {
+        let again = String(describing: try PromQLParser.parse(printed))
+        precondition(again == printed, "printed form changed: \(printed) became \(again)")
+    } catch {
+        fatalError("printed form does not parse: \(printed): \(error)")
+    }
     let e = engine
     FuzzSupport.block {
         _ = try? await e.instantQuery(query, at: 600_000)

@@ -51,8 +51,11 @@ public enum FuzzSupport {
             FileHandle.standardError.write(Data("no inputs in \(arguments)\n".utf8))
             exit(2)
         }
+        // FUZZ_TRACE=1 names each input before it runs, to find the one that stops a replay.
+        let trace = ProcessInfo.processInfo.environment["FUZZ_TRACE"] != nil
         for path in files {
             guard let data = fm.contents(atPath: path) else { continue }
+            if trace { FileHandle.standardError.write(Data("\(path)\n".utf8)) }
             let bytes = [UInt8](data)
             // An empty input still needs a valid pointer.
             _ = (bytes.isEmpty ? [0] : bytes).withUnsafeBufferPointer { body($0.baseAddress!, bytes.count) }
