@@ -68,7 +68,13 @@ public final class MetricStore: Sendable {
         if minValid > .min {
             head.writer.withLock { w in _ = head.truncate(before: minValid, in: &w) }
         }
-        let wal = try WAL(directory: walDir, firstSegment: next, segmentSize: config.walSegmentSize, mode: config.fsync)
+        let wal = try WAL(
+            directory: walDir, firstSegment: next, segmentSize: config.walSegmentSize, mode: config.fsync,
+            faults: config.walFaults,
+            onFailure: { error in
+                logger.error("metric WAL write failed; its appends are refused and the WAL goes on",
+                             metadata: ["error": "\(error)"])
+            })
         fresh.removeAll { !head.contains(ref: $0.ref) }
         if !fresh.isEmpty {
             var bytes: [UInt8] = []
@@ -85,9 +91,13 @@ public final class MetricStore: Sendable {
 
     /// Appends a batch. Durable (WAL fsynced) when it returns. Out-of-order, duplicate and
     /// out-of-bounds samples are rejected one by one and counted in the result.
+    ///
+    /// The records are logged first and the samples reach the head (become queryable) only
+    /// once the WAL write covering them is durable. If that write fails, the call throws and
+    /// none of its samples is stored; the next append tries the disk afresh.
     public func append(_ samples: [(labels: Labels, t: Int64, v: Double)]) async throws(MetricStoreError) -> MetricAppendResult {
         if closed.load(ordering: .relaxed) { throw .closed }
-        let (result, seq) = try head.writer.withLock { w throws(MetricStoreError) -> (MetricAppendResult, UInt64?) in
+        let (early, seq) = try head.writer.withLock { w throws(MetricStoreError) -> (MetricAppendResult, UInt64?) in
             var result = MetricAppendResult()
             var created: [(ref: UInt64, labels: Labels)] = []
             var refs: [UInt64] = []
@@ -108,8 +118,59 @@ public final class MetricStore: Sendable {
                 ts.append(s.t)
                 vs.append(s.v)
             }
-            var accepted: [WALRecord.RefSample] = []
-            accepted.reserveCapacity(refs.count)
+            if created.isEmpty && refs.isEmpty { return (result, nil) }
+            // Samples the head will reject (out of order, duplicate) are logged too: replay
+            // applies records in the same order and rejects them again the same way.
+            var bytes: [UInt8] = []
+            WALRecord.encodeSeries(created, into: &bytes)
+            var records: [WALRecord.RefSample] = []
+            records.reserveCapacity(refs.count)
+            for i in refs.indices { records.append(WALRecord.RefSample(ref: refs[i], t: ts[i], v: vs[i])) }
+            WALRecord.encodeSamples(records, into: &bytes)
+            var apply: WAL.Apply?
+            if !refs.isEmpty {
+                let (h, r, t, v) = (head, refs, ts, vs)
+                apply = { MetricStore.apply(h, r, t, v) }
+            }
+            let seq = try wal.log(bytes, series: created, apply: apply)
+            return (result, seq)
+        }
+        var result = early
+        if let seq {
+            do throws(MetricStoreError) {
+                let applied = try await wal.waitDurable(seq)
+                result.appended += applied.appended
+                result.outOfOrder += applied.outOfOrder
+                result.duplicate += applied.duplicate
+                result.outOfBounds += applied.outOfBounds
+            } catch {
+                head.counters.withLock { $0.appendsRefused += 1 }
+                throw error
+            }
+        }
+        head.counters.withLock {
+            $0.samplesAppended += UInt64(result.appended)
+            $0.outOfOrderSamples += UInt64(result.outOfOrder)
+            $0.duplicateSamples += UInt64(result.duplicate)
+            $0.outOfBoundsSamples += UInt64(result.outOfBounds)
+        }
+        scheduleMaintenanceIfDue()
+        return result
+    }
+
+    /// Puts durable samples into the head (on the WAL thread, in WAL order). Holds `writer`
+    /// so `persistHead`'s barrier also waits for it, and re-checks the lower bound it may have
+    /// raised since the samples were logged (replay skips those the same way).
+    private static func apply(_ head: Head, _ refs: [UInt64], _ ts: [Int64], _ vs: [Double]) -> MetricAppendResult {
+        head.writer.withLock { _ in
+            var result = MetricAppendResult()
+            var (refs, ts, vs) = (refs, ts, vs)
+            let minValid = head.minValidTime.load(ordering: .relaxed)
+            if let oldest = ts.min(), oldest < minValid {
+                let keep = ts.indices.filter { ts[$0] >= minValid }
+                result.outOfBounds = ts.count - keep.count
+                (refs, ts, vs) = (keep.map { refs[$0] }, keep.map { ts[$0] }, keep.map { vs[$0] })
+            }
             var lo = Int64.max, hi = Int64.min
             refs.withUnsafeBufferPointer { r in
                 ts.withUnsafeBufferPointer { t in
@@ -117,7 +178,6 @@ public final class MetricStore: Sendable {
                         head.append(refs: r, ts: t, vs: v) { i, outcome in
                             switch outcome {
                             case .appended:
-                                accepted.append(.init(ref: r[i], t: t[i], v: v[i]))
                                 result.appended += 1
                                 lo = min(lo, t[i])
                                 hi = max(hi, t[i])
@@ -131,21 +191,8 @@ public final class MetricStore: Sendable {
                 }
             }
             if lo <= hi { head.noteTimes(min: lo, max: hi) }
-            if created.isEmpty && accepted.isEmpty { return (result, nil) }
-            var bytes: [UInt8] = []
-            WALRecord.encodeSeries(created, into: &bytes)
-            WALRecord.encodeSamples(accepted, into: &bytes)
-            return (result, try wal.log(bytes))
+            return result
         }
-        if let seq { try await wal.waitDurable(seq) }
-        head.counters.withLock {
-            $0.samplesAppended += UInt64(result.appended)
-            $0.outOfOrderSamples += UInt64(result.outOfOrder)
-            $0.duplicateSamples += UInt64(result.duplicate)
-            $0.outOfBoundsSamples += UInt64(result.outOfBounds)
-        }
-        scheduleMaintenanceIfDue()
-        return result
     }
 
     /// Flushes and closes the WAL. The head is not persisted: the next open replays the WAL.

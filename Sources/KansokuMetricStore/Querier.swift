@@ -83,6 +83,7 @@ extension MetricStore {
         s.blockBytes = bs.reduce(0) { $0 + $1.sizeOnDisk }
         let f = wal.fsyncStats.withLock { $0 }
         s.walFsyncs = f.count
+        s.walFailedBatches = f.failedBatches
         s.walFsyncSeconds = f.seconds
         s.walFsyncBuckets = f.buckets
         s.walSegments = ((try? FileIO.list(config.directory + "/wal")) ?? []).filter { $0.count == 8 }.count

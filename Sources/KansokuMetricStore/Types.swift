@@ -70,6 +70,8 @@ public struct MetricStoreConfig: Sendable {
     /// Blocks are merged up to this span (ms); 0 derives it from retention as Prometheus does
     /// (10% of retention, at most 31 days).
     public var maxBlockDuration: Int64
+    /// Fails WAL writes or fsyncs on demand (tests of full or failing disks); nil in real use.
+    public var walFaults: MetricWALFaults? = nil
 
     public init(
         directory: String,
@@ -155,6 +157,10 @@ public struct MetricStoreStats: Sendable, Hashable {
     public var walSegments: Int = 0
     public var walCorruptions: UInt64 = 0
     public var walFsyncs: UInt64 = 0
+    /// WAL batches whose write or fsync failed: their appends were refused, nothing stored.
+    public var walFailedBatches: UInt64 = 0
+    /// Appends refused because their WAL batch failed.
+    public var appendsRefused: UInt64 = 0
     /// Histogram of WAL fsync durations in seconds: cumulative counts per upper bound
     /// (`walFsyncBuckets[i]` counts fsyncs ≤ `walFsyncBucketBounds[i]`; the last bound is +Inf).
     public var walFsyncBucketBounds: [Double] = WALFsyncHistogram.bounds
