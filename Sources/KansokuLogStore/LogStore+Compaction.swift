@@ -1,4 +1,7 @@
 import KansokuCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What one compaction pass did.
 public struct CompactionReport: Sendable, Equatable {
@@ -30,7 +33,8 @@ extension LogStore {
     public func compact(minChunks: Int = 4, grace: Int64 = 300_000_000_000, now: Int64? = nil) async throws(LogStoreError) -> CompactionReport {
         let now = now ?? TimeParser.currentNanos()
         var report = CompactionReport()
-        // Rewritten chunks wait in memory only until ~64 MiB of them are ready to install.
+        // Rewritten chunks wait in memory only until ~16 MiB of them are ready to install: a
+        // compaction pass must not raise the server's memory by more than a few tens of MiB.
         var ready: [CompactionJob] = []
         var readyBytes = 0
         func installReady() async throws(LogStoreError) {
@@ -54,10 +58,15 @@ extension LogStore {
             }
             ready.append(job)
             readyBytes += job.blocks.joined().reduce(0) { $0 + $1.compressed.count }
-            if readyBytes >= 64 << 20 { try await installReady() }
+            if readyBytes >= 16 << 20 { try await installReady() }
         }
         // Also when nothing was merged: retired files may be due for deletion.
         try await installReady()
+        #if canImport(Glibc)
+        // The pass freed its decoded blocks; hand the pages back instead of keeping them in
+        // malloc's arenas until the next pass.
+        _ = kansoku_malloc_trim(0)
+        #endif
         if report.chunksMerged > 0 || report.filesDeleted > 0 {
             logger.info("compacted log chunks", metadata: ["merged": "\(report.chunksMerged)", "written": "\(report.chunksWritten)",
                                                           "filesDeleted": "\(report.filesDeleted)"])
@@ -67,8 +76,9 @@ extension LogStore {
 
     func plannedCompactions(minChunks: Int) -> [CompactionJob] {
         let small = config.chunkTargetSize / 2
-        // A merged group stays well inside memory: at most this many raw bytes per job.
-        let maxRaw = 64 << 20
+        // A merged group stays well inside memory: at most this many raw bytes per job (decoded
+        // at once, with an index entry per line).
+        let maxRaw = 16 << 20
         return state.withLock { st in
             var jobs: [CompactionJob] = []
             for (start, p) in st.periods {
@@ -216,3 +226,9 @@ extension LogStore {
         return report
     }
 }
+
+#if canImport(Glibc)
+/// glibc's `malloc_trim`, which the Glibc module does not export (it lives in malloc.h).
+@_silgen_name("malloc_trim")
+private func kansoku_malloc_trim(_ pad: Int) -> Int32
+#endif
