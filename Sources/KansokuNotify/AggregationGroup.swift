@@ -22,6 +22,8 @@ final class AggregationGroup {
     var hasFlushed = false
     var timer: Task<Void, Never>?
     var timerGeneration = 0
+    /// Flushes in a row whose notification could not be written to the outbox (retry backoff).
+    var outboxFailures = 0
     /// The group's file in the state store.
     var stateFile: String { GroupStateStore.fileName(routeID: route.id, receiver: route.receiver, groupKey: groupKey) }
 

@@ -17,6 +17,9 @@ final class AlertmanagerForwarder {
     private let logger: Logger
     private let clock: @Sendable () -> UnixNanos
     private var known: [String: [AlertFingerprint: Known]] = [:]
+    /// Changes whose outbox record could not be written (disk full or failing), per receiver:
+    /// posted with the next change or resend tick instead of being lost.
+    private var unwritten: [String: [AlertFingerprint: NotifyAlert]] = [:]
 
     init(receivers: [String: ReceiverConfig], outbox: Outbox, logger: Logger, clock: @escaping @Sendable () -> UnixNanos) {
         self.receivers = receivers
@@ -35,11 +38,14 @@ final class AlertmanagerForwarder {
         let now = clock()
         var unique: [AlertFingerprint: NotifyAlert] = [:]
         for a in alerts { unique[a.fingerprint] = a }
+        var retry = unwritten.removeValue(forKey: receiver) ?? [:]
         var toPost: [NotifyAlert] = []
         for (fp, alert) in unique {
             let old = known[receiver]?[fp]
             let resolved = alert.isResolved(at: now)
-            let changed = old == nil || old!.alert.isResolved(at: now) != resolved
+            // An unwritten earlier change goes out now, in its newest state.
+            let changed = retry.removeValue(forKey: fp) != nil
+                || old == nil || old!.alert.isResolved(at: now) != resolved
                 || old!.alert.annotations != alert.annotations
                 || now - old!.lastQueued >= config.resendInterval.milliseconds * 1_000_000
             if resolved {
@@ -49,13 +55,18 @@ final class AlertmanagerForwarder {
             }
             if changed { toPost.append(alert) }
         }
-        post(toPost, to: receiver, config: config, now: now)
+        post(toPost + retry.values, to: receiver, config: config, now: now)
     }
 
     /// Re-posts firing alerts not posted for a resend interval, unless earlier posts are
     /// still waiting in the outbox (they will carry fresh `endsAt` when they go out).
     func resendStale() {
         let now = clock()
+        for (receiver, alerts) in unwritten {
+            guard let config = receivers[receiver]?.alertmanager else { continue }
+            unwritten[receiver] = nil
+            post(Array(alerts.values), to: receiver, config: config, now: now)
+        }
         for (receiver, alerts) in known {
             guard let config = receivers[receiver]?.alertmanager, !outbox.hasPending(lane: lane(receiver)) else { continue }
             let interval = config.resendInterval.milliseconds * 1_000_000
@@ -87,7 +98,9 @@ final class AlertmanagerForwarder {
         do {
             try outbox.append(record)
         } catch {
-            logger.error("notify: cannot write to the outbox", metadata: ["receiver": "\(receiver)", "error": "\(error)"])
+            for a in alerts where unwritten[receiver]?[a.fingerprint] == nil { unwritten[receiver, default: [:]][a.fingerprint] = a }
+            logger.error("notify: cannot write to the outbox; the alerts are posted again on the next tick",
+                         metadata: ["receiver": "\(receiver)", "error": "\(error)"])
         }
     }
 }

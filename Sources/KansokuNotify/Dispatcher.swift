@@ -18,6 +18,9 @@ actor Dispatcher {
     private let clock: @Sendable () -> UnixNanos
     private let retention: Int64
     private let restoreGrace: Int64
+    /// First delay before a flush whose outbox write failed is tried again (doubling, at
+    /// most `group_interval`).
+    private let outboxRetry: Duration
 
     private var groups: [GroupID: AggregationGroup] = [:]
     /// The notification log: last notification per group, kept `retention` after the group
@@ -42,6 +45,7 @@ actor Dispatcher {
         self.clock = clock
         self.retention = delivery.retention.nanoseconds
         self.restoreGrace = delivery.restoreGrace.nanoseconds
+        self.outboxRetry = .milliseconds(max(1, delivery.initialBackoff.milliseconds))
         self.forwarder = AlertmanagerForwarder(receivers: receivers, outbox: outbox, logger: logger, clock: clock)
     }
 
@@ -149,11 +153,17 @@ actor Dispatcher {
                 do {
                     try outbox.append(record)
                 } catch {
-                    // Nothing recorded: the next flush tries again with fresh content.
+                    // Nothing recorded or sent: the group flushes again soon (backing off up
+                    // to group_interval) and produces the notification with fresh content.
+                    let retryIn = min(outboxRetry * (1 << min(group.outboxFailures, 20)), group.route.groupInterval)
+                    group.outboxFailures += 1
                     logger.error(
-                        "notify: cannot write to the outbox", metadata: ["groupKey": "\(group.groupKey)", "error": "\(error)"])
+                        "notify: cannot write to the outbox; the notification is retried",
+                        metadata: ["groupKey": "\(group.groupKey)", "error": "\(error)", "retryIn": "\(retryIn)"])
+                    schedule(group, after: retryIn)
                     return
                 }
+                group.outboxFailures = 0
                 recordCreatedAt = now
             }
             log[group.id] = (entry, recordCreatedAt)

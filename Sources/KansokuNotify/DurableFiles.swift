@@ -27,25 +27,47 @@ enum DurableFiles {
         }
     }
 
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(Failure) {
+    /// Either the file is complete and durable at `path` when this returns, or it throws and
+    /// leaves nothing at `path` (the temp file and, if the rename happened but the directory
+    /// fsync failed, the renamed file are removed again).
+    static func writeAtomically(_ bytes: [UInt8], to path: String, faults: OutboxFaults? = nil) throws(Failure) {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .posix("open", path: tmp, errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = errno
-                close(fd)
-                throw .posix("write", path: tmp, errno: e)
+        do throws(Failure) {
+            if let faults { try faults.beforeWrite(path: tmp) }
+            var written = 0
+            while written < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw .posix("write", path: tmp, errno: errno)
+                }
+                written += n
             }
-            written += n
+            if let faults { try faults.beforeSync(path: tmp) }
+            if fsync(fd) != 0 { throw .posix("fsync", path: tmp, errno: errno) }
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
         }
-        if fsync(fd) != 0 { let e = errno; close(fd); throw .posix("fsync", path: tmp, errno: e) }
         close(fd)
-        guard rename(tmp, path) == 0 else { throw .posix("rename", path: path, errno: errno) }
-        try syncDirectory(of: path)
+        guard rename(tmp, path) == 0 else {
+            let e = errno
+            unlink(tmp)
+            throw .posix("rename", path: path, errno: e)
+        }
+        do throws(Failure) {
+            if let faults { try faults.beforeSync(path: path) }
+            try syncDirectory(of: path)
+        } catch {
+            // Not known to be durable, so not accepted: take it back, or a restart could
+            // deliver a notification that was reported as not written (best effort: this
+            // unlink may itself not reach the disk, which yields a duplicate, never a loss).
+            unlink(path)
+            throw error
+        }
     }
 
     static func remove(_ path: String) throws(Failure) {

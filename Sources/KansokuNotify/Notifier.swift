@@ -41,10 +41,21 @@ public final class Notifier: Sendable {
     private let background: Mutex<[Task<Void, Never>]> = Mutex([])
 
     /// Compiles the configuration and opens the state directory; `start()` begins work.
-    public init(
+    public convenience init(
         config: NotifyConfig, directory: String, httpClient: HTTPClient = .shared,
         logger: Logger = Logger(label: "kansoku.notify"),
         clock: @escaping @Sendable () -> UnixNanos = { TimeParser.currentNanos() }
+    ) throws {
+        try self.init(config: config, directory: directory, httpClient: httpClient, logger: logger, clock: clock, outboxFaults: nil)
+    }
+
+    /// As above; `outboxFaults` makes outbox writes fail on demand (tests of full or failing
+    /// disks), nil in real use.
+    public init(
+        config: NotifyConfig, directory: String, httpClient: HTTPClient = .shared,
+        logger: Logger = Logger(label: "kansoku.notify"),
+        clock: @escaping @Sendable () -> UnixNanos = { TimeParser.currentNanos() },
+        outboxFaults: OutboxFaults?
     ) throws {
         var receivers: [String: ReceiverConfig] = [:]
         guard !config.receivers.isEmpty else { throw NotifyConfigError.noReceivers }
@@ -67,7 +78,7 @@ public final class Notifier: Sendable {
                 initial: .milliseconds(config.delivery.initialBackoff.milliseconds),
                 maximum: .milliseconds(config.delivery.maxBackoff.milliseconds)),
             maxAge: .milliseconds(config.delivery.maxAge.milliseconds), metrics: recorder, logger: logger,
-            clock: clock)
+            clock: clock, faults: outboxFaults)
         let store = try GroupStateStore(directory: directory)
         dispatcher = Dispatcher(
             root: root, receivers: receivers, externalURL: config.externalURL, outbox: outbox, store: store,

@@ -14,6 +14,9 @@ public struct NotifyMetrics: Sendable, Hashable {
     public var receivers: [String: Receiver] = [:]
     /// Notifications on disk waiting for delivery.
     public var outboxDepth: Int = 0
+    /// Outbox records that could not be made durable (disk full or failing): each one's
+    /// notification was not accepted and is produced again later.
+    public var outboxWriteFailures: Int = 0
     /// Alert updates received from the rule engine.
     public var alertsReceived: Int = 0
     /// Aggregation groups currently held.
@@ -35,6 +38,8 @@ public struct NotifyMetrics: Sendable, Hashable {
         for n in names { out += "kansoku_notify_notification_retries_total{receiver=\(goQuotedLabel(n))} \(receivers[n]!.retried)\n" }
         family("kansoku_notify_outbox_depth", "gauge", "Notifications waiting in the outbox.")
         out += "kansoku_notify_outbox_depth \(outboxDepth)\n"
+        family("kansoku_notify_outbox_write_failures_total", "counter", "Outbox records that could not be made durable; their notifications are retried.")
+        out += "kansoku_notify_outbox_write_failures_total \(outboxWriteFailures)\n"
         family("kansoku_notify_alerts_received_total", "counter", "Alert updates received.")
         out += "kansoku_notify_alerts_received_total \(alertsReceived)\n"
         family("kansoku_notify_aggregation_groups", "gauge", "Aggregation groups held.")

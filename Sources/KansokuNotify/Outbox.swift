@@ -23,6 +23,7 @@ final class Outbox: Sendable {
     private let metrics: NotifyMetricsRecorder
     private let logger: Logger
     private let clock: @Sendable () -> UnixNanos
+    private let faults: OutboxFaults?
 
     private struct State {
         var lanes: [String: [OutboxRecord]] = [:]
@@ -38,8 +39,10 @@ final class Outbox: Sendable {
 
     init(
         directory: String, sender: NotificationSender, retry: RetryPolicy, maxAge: Duration,
-        metrics: NotifyMetricsRecorder, logger: Logger, clock: @escaping @Sendable () -> UnixNanos
+        metrics: NotifyMetricsRecorder, logger: Logger, clock: @escaping @Sendable () -> UnixNanos,
+        faults: OutboxFaults? = nil
     ) throws {
+        self.faults = faults
         self.directory = directory + "/outbox"
         self.sender = sender
         self.retry = retry
@@ -85,10 +88,17 @@ final class Outbox: Sendable {
         return (name, id)
     }
 
-    /// Makes the record durable, then queues it for delivery.
+    /// Makes the record durable, then queues it for delivery. Throws (and counts the failure)
+    /// when it could not be made durable: then nothing of it is on disk or queued, and the
+    /// caller must produce the notification again later.
     func append(_ record: OutboxRecord) throws {
         let data = try JSONEncoder().encode(record)
-        try DurableFiles.writeAtomically(Array(data), to: directory + "/" + record.fileName)
+        do {
+            try DurableFiles.writeAtomically(Array(data), to: directory + "/" + record.fileName, faults: faults)
+        } catch {
+            metrics.update { $0.outboxWriteFailures += 1 }
+            throw error
+        }
         enqueue([record])
     }
 
