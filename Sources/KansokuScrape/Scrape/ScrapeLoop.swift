@@ -90,6 +90,10 @@ actor ScrapeLoop {
         } catch {
             appendError = "append failed: \(error)"
             logger.error("could not store scraped samples", metadata: ["error": "\(error)"])
+            // As a failed commit in Prometheus: none of the scrape's samples is stored and the
+            // scrape counts as failed; `up` = 0 (with the other report series) is written on
+            // its own if the disk takes it.
+            _ = try? await store.append(report(time: time, up: false, seconds: seconds, batch: ScrapeBatch()))
         }
         record(time: time, seconds: seconds, failure: failure, appendError: appendError, batch: batch)
     }
@@ -120,7 +124,7 @@ actor ScrapeLoop {
         lastError = message
         metrics.observe(job: target.job, seconds: seconds, failed: failure != nil, samples: batch.scraped)
         board.update(target) { h in
-            h.state = failure == nil ? .up : .down
+            h.state = failure == nil && appendError == nil ? .up : .down
             h.lastScrape = time
             h.lastDurationSeconds = seconds
             h.lastError = message
