@@ -52,6 +52,9 @@ public enum MetricStoreCollector {
                     s.blocksDeletedByRetention),
             counter("kansoku_tsdb_checkpoints_total", "WAL checkpoints written.", s.checkpoints),
             counter("kansoku_tsdb_wal_corruptions_total", "Corrupted WAL records found on replay.", s.walCorruptions),
+            counter("kansoku_tsdb_wal_failed_batches_total", "WAL batches whose write or fsync failed (their appends were refused).",
+                    s.walFailedBatches),
+            counter("kansoku_tsdb_appends_refused_total", "Appends refused because their WAL write failed.", s.appendsRefused),
             MetricFamilySnapshot(name: "kansoku_tsdb_wal_fsync_duration_seconds", help: "Duration of WAL fsyncs.",
                                  kind: .histogram, samples: fsync),
         ]
