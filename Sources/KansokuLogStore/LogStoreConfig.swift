@@ -1,3 +1,5 @@
+public import KansokuCore
+
 /// When the write-ahead log is fsynced.
 public enum FsyncMode: String, Sendable, Hashable {
     /// Group commit: appends that arrive together share one fsync; each returns after it.
@@ -37,7 +39,7 @@ public struct LogStoreConfig: Sendable {
     /// Largest accepted line, in bytes (Loki's default max line size is 256 KiB; we allow more).
     public var maxLineSize: Int
     /// Fails WAL writes or fsyncs on demand (fault-injection tests only).
-    public var walFaults: WALFaults?
+    public var walFaults: DiskFaults?
 
     public init(directory: String,
                 retention: Int64 = 0,

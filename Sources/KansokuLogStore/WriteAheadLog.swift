@@ -35,7 +35,7 @@ final class WriteAheadLog: Sendable {
     private let queue = DispatchQueue(label: "kansoku.logstore.wal")
     private let state: Mutex<State>
     private let logger: Logger
-    let faults: WALFaults?
+    let faults: DiskFaults?
 
     private struct Part {
         var seq: UInt64
@@ -73,7 +73,7 @@ final class WriteAheadLog: Sendable {
     /// Opens the WAL for appending in segment `firstSegment`; `existing` are the sizes of the
     /// older segments still on disk (replayed, not yet checkpointed).
     init(directory: String, mode: FsyncMode, segmentSize: Int, firstSegment: Int, existing: [Int: Int],
-         faults: WALFaults?, logger: Logger) {
+         faults: DiskFaults?, logger: Logger) {
         self.directory = directory
         self.mode = mode
         self.segmentSize = segmentSize
@@ -233,7 +233,7 @@ final class WriteAheadLog: Sendable {
                 }
                 if touched.last?.segment != c.segment { touched.append((c.segment, c.bytes)) }
                 places.append(Placement(segment: c.segment, firstRecord: c.records))
-                if let faults { try faults.beforeWrite(path: path(of: c.segment)) }
+                if let e = faults?.writeFault() { throw .io(path: path(of: c.segment), errno: e, operation: "write") }
                 try FileIO.writeAll(c.fd, part.bytes, path: path(of: c.segment))
                 c.bytes += part.bytes.count
                 c.records += part.records
@@ -264,7 +264,7 @@ final class WriteAheadLog: Sendable {
     }
 
     private func sync(_ fd: Int32, segment: Int) throws(LogStoreError) {
-        if let faults { try faults.beforeSync(path: path(of: segment)) }
+        if let e = faults?.syncFault() { throw .io(path: path(of: segment), errno: e, operation: "fsync") }
         try FileIO.fsync(fd, path: path(of: segment))
     }
 

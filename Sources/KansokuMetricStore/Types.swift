@@ -71,7 +71,7 @@ public struct MetricStoreConfig: Sendable {
     /// (10% of retention, at most 31 days).
     public var maxBlockDuration: Int64
     /// Fails WAL writes or fsyncs on demand (tests of full or failing disks); nil in real use.
-    public var walFaults: MetricWALFaults? = nil
+    public var walFaults: DiskFaults? = nil
 
     public init(
         directory: String,

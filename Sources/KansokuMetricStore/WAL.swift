@@ -64,7 +64,7 @@ final class WAL: Sendable {
     let directory: String
     let segmentSize: Int
     let mode: FsyncMode
-    let faults: MetricWALFaults?
+    let faults: DiskFaults?
     private let queue = Mutex(Queue())
     private let segment = Mutex(Segment())
     let fsyncStats = Mutex(FsyncStats())
@@ -78,7 +78,7 @@ final class WAL: Sendable {
     }
 
     /// Opens a new segment numbered `firstSegment` and starts the writer thread.
-    init(directory: String, firstSegment: Int, segmentSize: Int, mode: FsyncMode, faults: MetricWALFaults? = nil,
+    init(directory: String, firstSegment: Int, segmentSize: Int, mode: FsyncMode, faults: DiskFaults? = nil,
          onFailure: @escaping @Sendable (MetricStoreError) -> Void = { _ in }) throws(MetricStoreError) {
         self.directory = directory
         self.segmentSize = segmentSize
@@ -226,7 +226,7 @@ final class WAL: Sendable {
     }
 
     private func sync(_ fd: Int32, _ index: Int) throws(MetricStoreError) {
-        if let faults { try faults.beforeSync(path: path(index)) }
+        if let e = faults?.syncFault() { throw .io(path: path(index), operation: "fsync", errno: e) }
         if fsync(fd) != 0 { throw FileIO.fail(path(index), "fsync") }
     }
 
@@ -259,7 +259,7 @@ final class WAL: Sendable {
                 if s.size > 0 && s.size + bytes.count > segmentSize { try rotate(&s) }
                 let before = s.size
                 do throws(MetricStoreError) {
-                    if let faults { try faults.beforeWrite(path: path(s.index)) }
+                    if let e = faults?.writeFault() { throw .io(path: path(s.index), operation: "write", errno: e) }
                     try FileIO.writeAll(s.fd, bytes, path: path(s.index))
                     s.size += bytes.count
                     if mode == .batch {

@@ -1,3 +1,4 @@
+import KansokuCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -30,12 +31,12 @@ enum DurableFiles {
     /// Either the file is complete and durable at `path` when this returns, or it throws and
     /// leaves nothing at `path` (the temp file and, if the rename happened but the directory
     /// fsync failed, the renamed file are removed again).
-    static func writeAtomically(_ bytes: [UInt8], to path: String, faults: OutboxFaults? = nil) throws(Failure) {
+    static func writeAtomically(_ bytes: [UInt8], to path: String, faults: DiskFaults? = nil) throws(Failure) {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .posix("open", path: tmp, errno: errno) }
         do throws(Failure) {
-            if let faults { try faults.beforeWrite(path: tmp) }
+            if let e = faults?.writeFault() { throw .posix("write", path: tmp, errno: e) }
             var written = 0
             while written < bytes.count {
                 let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
@@ -45,7 +46,7 @@ enum DurableFiles {
                 }
                 written += n
             }
-            if let faults { try faults.beforeSync(path: tmp) }
+            if let e = faults?.syncFault() { throw .posix("fsync", path: tmp, errno: e) }
             if fsync(fd) != 0 { throw .posix("fsync", path: tmp, errno: errno) }
         } catch {
             close(fd)
@@ -59,7 +60,7 @@ enum DurableFiles {
             throw .posix("rename", path: path, errno: e)
         }
         do throws(Failure) {
-            if let faults { try faults.beforeSync(path: path) }
+            if let e = faults?.syncFault() { throw .posix("fsync", path: path, errno: e) }
             try syncDirectory(of: path)
         } catch {
             // Not known to be durable, so not accepted: take it back, or a restart could

@@ -55,7 +55,7 @@ public final class Notifier: Sendable {
         config: NotifyConfig, directory: String, httpClient: HTTPClient = .shared,
         logger: Logger = Logger(label: "kansoku.notify"),
         clock: @escaping @Sendable () -> UnixNanos = { TimeParser.currentNanos() },
-        outboxFaults: OutboxFaults?
+        outboxFaults: DiskFaults?
     ) throws {
         var receivers: [String: ReceiverConfig] = [:]
         guard !config.receivers.isEmpty else { throw NotifyConfigError.noReceivers }

@@ -23,7 +23,7 @@ final class Outbox: Sendable {
     private let metrics: NotifyMetricsRecorder
     private let logger: Logger
     private let clock: @Sendable () -> UnixNanos
-    private let faults: OutboxFaults?
+    private let faults: DiskFaults?
 
     private struct State {
         var lanes: [String: [OutboxRecord]] = [:]
@@ -40,7 +40,7 @@ final class Outbox: Sendable {
     init(
         directory: String, sender: NotificationSender, retry: RetryPolicy, maxAge: Duration,
         metrics: NotifyMetricsRecorder, logger: Logger, clock: @escaping @Sendable () -> UnixNanos,
-        faults: OutboxFaults? = nil
+        faults: DiskFaults? = nil
     ) throws {
         self.faults = faults
         self.directory = directory + "/outbox"

@@ -18,7 +18,7 @@ import Testing
     func refusedAppendIsNeverStoredAndTheStoreRecovers(errno code: Int32, operation: String) async throws {
         let dir = makeTempDirectory()
         defer { removeDirectory(dir) }
-        let faults = WALFaults()
+        let faults = DiskFaults()
         var config = LogStoreConfig(directory: dir)
         config.walFaults = faults
         do {
@@ -70,7 +70,7 @@ import Testing
     @Test func concurrentAppendersUnderIntermittentFaults() async throws {
         let dir = makeTempDirectory()
         defer { removeDirectory(dir) }
-        let faults = WALFaults()
+        let faults = DiskFaults()
         var config = smallConfig(dir)
         config.walFaults = faults
         config.walSegmentSize = 16 << 10

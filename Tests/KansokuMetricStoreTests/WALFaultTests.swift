@@ -12,7 +12,7 @@ import Glibc
 @Suite struct MetricWALFaultTests {
     typealias Batch = [(labels: Labels, t: Int64, v: Double)]
 
-    func openFaulty(_ dir: TempDir, _ faults: MetricWALFaults?, segmentSize: Int = 64 << 10) throws -> MetricStore {
+    func openFaulty(_ dir: TempDir, _ faults: DiskFaults?, segmentSize: Int = 64 << 10) throws -> MetricStore {
         var config = MetricStoreConfig(directory: dir.path, walSegmentSize: segmentSize)
         config.walFaults = faults
         return try MetricStore.open(config, logger: quietLogger)
@@ -55,7 +55,7 @@ import Glibc
     @Test func refusedAppendsAreNeverStoredAndRetriesAreStoredOnce() async throws {
         let dir = TempDir()
         defer { dir.cleanup() }
-        let faults = MetricWALFaults()
+        let faults = DiskFaults()
         let store = try openFaulty(dir, faults)
         var attempted = 0, acknowledged: [Batch] = [], refused: [Int] = []
         var refusedErrors: [MetricStoreError] = []
@@ -115,7 +115,7 @@ import Glibc
     @Test func concurrentAppendersInAFailingGroupCommitAreAllRefused() async throws {
         let dir = TempDir()
         defer { dir.cleanup() }
-        let faults = MetricWALFaults()
+        let faults = DiskFaults()
         let store = try openFaulty(dir, faults)
         let jobs = (0..<8).map { "job\($0)" }
 
@@ -169,7 +169,7 @@ import Glibc
     @Test func refusedBatchAcrossASegmentRollLeavesEveryEarlierRecord() async throws {
         let dir = TempDir()
         defer { dir.cleanup() }
-        let faults = MetricWALFaults()
+        let faults = DiskFaults()
         // Small segments: batches roll segments often, so a refused batch may be the first of one.
         let store = try openFaulty(dir, faults, segmentSize: 1 << 10)
         var acknowledged: [Batch] = []

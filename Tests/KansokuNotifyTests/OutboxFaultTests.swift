@@ -22,7 +22,7 @@ import Glibc
         for (kind, errno) in [("fsync", EIO), ("write", ENOSPC)] {
             let receiver = try await TestReceiver()
             let dir = D.tempDir()
-            let faults = OutboxFaults()
+            let faults = DiskFaults()
             if kind == "fsync" { faults.failSyncs(errno: errno) } else { faults.failWrites(errno: errno) }
             // A long group_interval: the retry comes from the outbox backoff, not the next interval.
             let notifier = try Notifier(config: D.config(url: receiver.url, groupWait: 50, groupInterval: 5_000),
@@ -57,7 +57,7 @@ import Glibc
     @Test func crashWhileTheOutboxFailsLosesNothing() async throws {
         let receiver = try await TestReceiver()
         let dir = D.tempDir()
-        let faults = OutboxFaults()
+        let faults = DiskFaults()
         faults.failWrites(errno: ENOSPC)
         let config = D.config(url: receiver.url, groupWait: 50, groupInterval: 5_000)
         let first = try Notifier(config: config, directory: dir, outboxFaults: faults)
