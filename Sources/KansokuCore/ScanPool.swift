@@ -14,7 +14,7 @@ import Glibc
 /// nice-0 one): idle cores still go to queries, but ingestion and rules get the CPU as soon
 /// as they need it. Queries take turns in arrival order, a runner of each at a time.
 /// The threads start on first use.
-public final class ScanPool: Sendable {
+public final class ScanPool: TaskExecutor, Sendable {
     /// The pool users' queries share (API, dashboard), one thread per core, below normal
     /// priority.
     public static let background = ScanPool(threads: cores, lowered: true)
@@ -71,6 +71,15 @@ public final class ScanPool: Sendable {
         // Linux keeps nice per thread, and `who` 0 is the calling thread.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
         #endif
+    }
+
+    /// Runs tasks that prefer this executor (`withTaskExecutorPreference`) on the pool's
+    /// threads: a user's whole query, not only its block scans, then runs at the pool's
+    /// priority.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        submit { unowned.runSynchronously(on: executor) }
     }
 
     private func submit(_ job: @escaping @Sendable () -> Void) {

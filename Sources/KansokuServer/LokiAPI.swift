@@ -214,10 +214,12 @@ struct LokiAPI: Sendable {
     func run(_ body: @escaping @Sendable () async throws -> (QueryResultModel, QueryStatsSummary)) async throws -> (QueryResultModel, QueryStatsSummary) {
         let queryLimits = LogQLLimits(maxQuerySeries: limits.maxQuerySeries, maxTemplateOutputBytes: limits.maxTemplateOutputBytes)
         do {
-            // Users' queries scan below ingestion's and the rules' priority.
-            return try await ScanPool.$current.withValue(.background) {
-                try await LogQLLimits.$current.withValue(queryLimits) {
-                    try await withDeadline(limits.queryTimeout, body)
+            // Users' queries run, scans and all, below ingestion's and the rules' priority.
+            return try await withTaskExecutorPreference(ScanPool.background) {
+                try await ScanPool.$current.withValue(.background) {
+                    try await LogQLLimits.$current.withValue(queryLimits) {
+                        try await withDeadline(limits.queryTimeout, body)
+                    }
                 }
             }
         } catch let e as APIError {
