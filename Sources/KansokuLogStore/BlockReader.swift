@@ -11,7 +11,11 @@ final class BlockReader: Sendable {
     let directory: String
     let codec: BlockCodec
     private let fds = Mutex<[String: Int32]>([:])
-    private let metas = Mutex<[DiskBlockLocation: [BlockMeta]]>([:])
+    private let metas = Mutex(MetaCache())
+    /// Bytes of block metas (mostly token filters, ~1 KB per 256 KiB block) kept in memory:
+    /// enough for every chunk a busy day of queries touches, and a bound however much data
+    /// the store holds.
+    static let metaCacheBytes = 32 << 20
     /// Payload bytes of chunks' first blocks, the prefix their later blocks decode against.
     private let prefixes = Mutex<[DiskBlockLocation: [UInt8]]>([:])
 
@@ -35,7 +39,7 @@ final class BlockReader: Sendable {
         fds.withLock { f in
             for (k, fd) in f where k.hasPrefix(prefix) { FileIO.close(fd); f[k] = nil }
         }
-        metas.withLock { m in m = m.filter { !$0.key.file.hasPrefix(prefix) } }
+        metas.withLock { m in m.remove { $0.file.hasPrefix(prefix) } }
         prefixes.withLock { d in d = d.filter { !$0.key.file.hasPrefix(prefix) } }
     }
 
@@ -49,12 +53,9 @@ final class BlockReader: Sendable {
     /// The block metas of a stored chunk (cached).
     func blockMetas(_ ref: ChunkRef) throws(LogStoreError) -> [BlockMeta] {
         let key = DiskBlockLocation(file: ref.file, offset: ref.offset, length: ref.length)
-        if let m = metas.withLock({ $0[key] }) { return m }
+        if let m = metas.withLock({ $0.entries[key] }) { return m }
         let m = try ChunkFormat.readMeta(fd: try fd(ref.file), path: directory + "/" + ref.file, offset: ref.offset, length: ref.length)
-        metas.withLock { c in
-            if c.count > 50_000 { c.removeAll() }
-            c[key] = m
-        }
+        metas.withLock { $0.insert(m, for: key, budget: BlockReader.metaCacheBytes) }
         return m
     }
 
@@ -89,6 +90,32 @@ final class BlockReader: Sendable {
         case .none: throw .checksumMismatch(file: path, offset: location.offset)
         case .some(.failure(let e)): throw .corrupt(file: path, offset: location.offset, reason: e.reason)
         case .some(.success(let b)): return b
+        }
+    }
+}
+
+/// Cached block metas of stored chunks, bounded by bytes: past the budget, entries are
+/// dropped in the dictionary's (arbitrary) order until half of it is free.
+struct MetaCache {
+    var entries: [DiskBlockLocation: [BlockMeta]] = [:]
+    var bytes = 0
+
+    static func size(_ m: [BlockMeta]) -> Int { m.reduce(64) { $0 + 80 + $1.bloom.byteSize } }
+
+    mutating func insert(_ m: [BlockMeta], for key: DiskBlockLocation, budget: Int) {
+        if let old = entries.updateValue(m, forKey: key) { bytes -= Self.size(old) }
+        bytes += Self.size(m)
+        guard bytes > budget else { return }
+        for (k, v) in entries where bytes > budget / 2 && k != key {
+            entries[k] = nil
+            bytes -= Self.size(v)
+        }
+    }
+
+    mutating func remove(where drop: (DiskBlockLocation) -> Bool) {
+        for (k, v) in entries where drop(k) {
+            entries[k] = nil
+            bytes -= Self.size(v)
         }
     }
 }
