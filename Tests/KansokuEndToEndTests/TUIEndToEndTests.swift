@@ -59,7 +59,10 @@ import Testing
 
         // Enter on the top pattern: its lines, access-log errors among them.
         _ = try tmux("send-keys", "-t", session, "Enter")
-        let lines = try waitFor(session, timeout: 10) { $0.contains("pattern:") }
+        // The header shows at once; the lines when their query answers.
+        let lines = try waitFor(session, timeout: 30) {
+            $0.contains("pattern:") && ($0.contains(" 503 ") || $0.contains(" 504 ") || $0.contains("ERROR"))
+        }
         #expect(lines.contains("pattern:"), "\(lines)")
         #expect(lines.contains(" 503 ") || lines.contains(" 504 ") || lines.contains("ERROR"), "\(lines)")
 
