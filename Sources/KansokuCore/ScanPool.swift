@@ -31,8 +31,10 @@ public final class ScanPool: TaskExecutor, Sendable {
 
     static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
+    /// Pending work in arrival order; a taken slot is cleared at once, so a finished job's
+    /// captures (a query's partial results) are released, not kept until the array is trimmed.
     private struct Queue {
-        var jobs: [@Sendable () -> Void] = []
+        var jobs: [(@Sendable () -> Void)?] = []
         var head = 0
     }
 
@@ -50,6 +52,7 @@ public final class ScanPool: TaskExecutor, Sendable {
                     let job = queue.withLock { q -> (@Sendable () -> Void)? in
                         guard q.head < q.jobs.count else { return nil }
                         let j = q.jobs[q.head]
+                        q.jobs[q.head] = nil
                         q.head += 1
                         if q.head > 1024 && q.head * 2 > q.jobs.count {
                             q.jobs.removeFirst(q.head)
