@@ -26,6 +26,7 @@ public final class KansokuServerApp: Sendable {
     /// Runs until a signal or `shutdown()`; `onReady` is called once the port is bound.
     public func run(onReady: (@Sendable (Int) async -> Void)? = nil) async throws {
         let (host, port) = try config.server.hostAndPort()
+        MemoryTuning.returnLargeBuffersToTheSystem()
         let core = try await ServerCore.open(config: config, logger: logger)
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.add(middleware: AccessMiddleware(bearerToken: try core.bearerToken(), tenancy: config.server.tenancy,
