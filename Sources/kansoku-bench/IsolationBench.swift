@@ -54,19 +54,9 @@ enum IsolationBench {
                               "query_clients": clients, "seconds_per_phase": seconds, "query": heavyQuery,
                               "load_average": LogsIngestBench.loadAverage()])
         // Load the corpus.
-        let loaded = await withTaskGroup(of: PushTally.self) { group in
-            for c in 0..<4 {
-                group.addTask {
-                    await Task.detached {
-                        SoakPusher(client: c, of: 4, corpus: corpus, port: port, lines: 1000, streamsPerPush: 4, once: true,
-                                   bytesPerSecond: 0).run(until: .distantFuture)
-                    }.value
-                }
-            }
-            var all = PushTally()
-            for await t in group { all.merge(t) }
-            return all
-        }
+        let loaded = runPushers(clients: 4, { c in
+            SoakPusher(client: c, of: 4, corpus: corpus, port: port, lines: 1000, streamsPerPush: 4, once: true, bytesPerSecond: 0)
+        }, until: .distantFuture)
         guard loaded.errors == 0 else { throw LogsIngestBench.BenchError.io("loading the corpus: \(loaded.firstError ?? "")") }
         let expected = expectedErrorCounts(corpus)
 

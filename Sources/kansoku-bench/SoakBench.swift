@@ -51,20 +51,10 @@ enum SoakBench {
         let began = Date()
         let deadline = o.once ? Date.distantFuture : began.addingTimeInterval(o.duration)
         let port = server.port
-        let results = await withTaskGroup(of: PushTally.self) { group in
-            for c in 0..<o.clients {
-                group.addTask {
-                    await Task.detached {
-                        SoakPusher(client: c, of: o.clients, corpus: corpus, port: port, lines: o.lines,
-                                   streamsPerPush: o.streamsPerPush, once: o.once,
-                                   bytesPerSecond: o.rate / Double(o.clients)).run(until: deadline)
-                    }.value
-                }
-            }
-            var all = PushTally()
-            for await t in group { all.merge(t) }
-            return all
-        }
+        let results = runPushers(clients: o.clients, { c in
+            SoakPusher(client: c, of: o.clients, corpus: corpus, port: port, lines: o.lines, streamsPerPush: o.streamsPerPush,
+                       once: o.once, bytesPerSecond: o.rate / Double(o.clients))
+        }, until: deadline)
         let pushSeconds = Date().timeIntervalSince(began)
         sampler.stop()
         let samples = sampler.samples

@@ -67,6 +67,23 @@ struct PushTally: Sendable {
     }
 }
 
+/// Runs `clients` pushers, each on a thread of its own (they block on their sockets, so on
+/// the cooperative pool only as many as there are cores would run), and adds up their tallies.
+func runPushers(clients: Int, _ make: @escaping @Sendable (Int) -> SoakPusher, until deadline: Date) -> PushTally {
+    let total = Mutex(PushTally())
+    let done = DispatchGroup()
+    for c in 0..<clients {
+        done.enter()
+        Thread {
+            let t = make(c).run(until: deadline)
+            total.withLock { $0.merge(t) }
+            done.leave()
+        }.start()
+    }
+    done.wait()
+    return total.withLock { $0 }
+}
+
 /// One push client on its own thread: streams `client`, `client + clients`, … of the corpus,
 /// `streamsPerPush` of them per body, `lines` lines each, timestamps from the wall clock and
 /// strictly increasing per stream.
