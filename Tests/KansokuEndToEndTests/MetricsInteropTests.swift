@@ -108,9 +108,11 @@ import KansokuTestSupport
         r = pc.get_current_metric_value(metric_name='demo_requests_total', label_config={'code': '200'})
         assert float(r[0]['value'][1]) == 7.0, r
         assert r[0]['metric']['job'] == 'python' and r[0]['metric']['env'] == 'interop', r
+        # The client rounds times to whole seconds: end a second later, so a first scrape less
+        # than half a second old is inside the range.
         now = time.time()
         r = pc.custom_query_range('up{job="python"}', start_time=__import__('datetime').datetime.fromtimestamp(now - 30),
-                                  end_time=__import__('datetime').datetime.fromtimestamp(now), step='1')
+                                  end_time=__import__('datetime').datetime.fromtimestamp(now + 1), step='1')
         assert r and all(v[1] == '1' for v in r[0]['values']), r
         print('prometheus-api-client ok')
         """

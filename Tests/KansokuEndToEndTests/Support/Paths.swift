@@ -39,14 +39,17 @@ enum TestPaths {
         (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
     }
 
-    /// The most recently modified file under Sources/, with its path relative to the root.
+    /// The most recently modified source the binary is built from (Swift and C files under
+    /// Sources/, not the benchmark executable's), with its path relative to the root.
     static func newestSource() -> (Date, String)? {
         let sources = repoRoot.appendingPathComponent("Sources")
         guard let e = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey]) else { return nil }
         var best: (Date, String)?
         for case let url as URL in e {
             guard let v = try? url.resourceValues(forKeys: [.contentModificationDateKey, .isRegularFileKey]),
-                  v.isRegularFile == true, let d = v.contentModificationDate else { continue }
+                  v.isRegularFile == true, let d = v.contentModificationDate,
+                  ["swift", "c", "h", "cpp"].contains(url.pathExtension),
+                  !url.path.contains("/Sources/kansoku-bench/") else { continue }
             if best == nil || d > best!.0 { best = (d, String(url.path.dropFirst(repoRoot.path.count + 1))) }
         }
         return best
