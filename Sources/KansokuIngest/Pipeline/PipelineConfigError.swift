@@ -58,6 +58,8 @@ enum ByteSize {
         case "gib", "gi": scale = 1_073_741_824
         default: return nil
         }
+        // A size past Int's range is a mistake in the file, not a reason to trap.
+        guard n * scale < 9e18 else { return nil }
         return Int(n * scale)
     }
 }
