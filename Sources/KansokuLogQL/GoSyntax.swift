@@ -130,46 +130,6 @@ enum DurationParsing {
     }
 }
 
-/// Human byte sizes as Loki reads and prints them (`10GB`, `1.5KiB`, `20MB`).
-enum ByteSize {
-    static let units: [String: Double] = [
-        "b": 1, "": 1,
-        "k": 1e3, "kb": 1e3, "ki": 1024, "kib": 1024,
-        "m": 1e6, "mb": 1e6, "mi": 1048576, "mib": 1048576,
-        "g": 1e9, "gb": 1e9, "gi": 1073741824, "gib": 1073741824,
-        "t": 1e12, "tb": 1e12, "ti": 1099511627776, "tib": 1099511627776,
-        "p": 1e15, "pb": 1e15, "pi": 1125899906842624, "pib": 1125899906842624,
-        "e": 1e18, "eb": 1e18, "ei": 1152921504606846976, "eib": 1152921504606846976,
-    ]
-
-    static func parse(_ s: String) -> UInt64? {
-        let b = Array(s.utf8)
-        var i = 0
-        var digits: [UInt8] = []
-        while i < b.count, Lexer.isDigit(b[i]) || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: ",") {
-            if b[i] != UInt8(ascii: ",") { digits.append(b[i]) }
-            i += 1
-        }
-        guard i > 0, let n = Double(String(decoding: digits, as: UTF8.self)) else { return nil }
-        while i < b.count, b[i] == 32 { i += 1 }
-        let unit = String(decoding: b[i...], as: UTF8.self).lowercased()
-        guard let m = units[unit] else { return nil }
-        let v = n * m
-        guard v < 1.8e19 else { return nil }
-        return UInt64(v)
-    }
-
-    /// `humanize.Bytes` without the space: SI units, one decimal below 10.
-    static func format(_ v: UInt64) -> String {
-        if v < 10 { return "\(v)B" }
-        let sizes = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
-        let e = Int((log(Double(v)) / log(1000.0)).rounded(.down))
-        let val = (Double(v) / pow(1000.0, Double(e)) * 10 + 0.5).rounded(.down) / 10
-        let num = val < 10 ? formatFixed(val, 1) : formatFixed(val, 0)
-        return num + sizes[e]
-    }
-}
-
 import Foundation
 
 func formatFixed(_ v: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", v) }

@@ -1,3 +1,4 @@
+import KansokuCore
 /// Splits LogQL text into tokens the way Loki's lexer does: keywords are case-insensitive,
 /// function names are keywords only before `(`, numbers followed by a unit become durations or
 /// byte sizes, and `[5m]` is one RANGE token.

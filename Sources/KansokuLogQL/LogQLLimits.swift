@@ -24,13 +24,6 @@ public struct LogQLLimits: Sendable, Equatable {
     }
 }
 
-/// Stops a query whose task was cancelled (timeout or a client that went away). Called at
-/// block and step granularity, so the check costs nothing measurable.
-@inline(__always)
-func checkCancelled() throws(LogQLError) {
-    if Task.isCancelled { throw LogQLError.cancelled }
-}
-
 extension LogQLExpr {
     /// The longest range vector in the query (0 for a log query), so a server can bound how
     /// far back a query reaches before running it.

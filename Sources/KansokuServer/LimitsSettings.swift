@@ -57,7 +57,7 @@ public struct LimitsSettings: Decodable, Sendable {
         func bytes(_ k: CodingKeys, _ def: Int) throws -> Int {
             if let n = try? c.decodeIfPresent(Int.self, forKey: k) { return n }
             guard let text = try c.decodeIfPresent(String.self, forKey: k) else { return def }
-            guard let n = Self.parseBytes(text) else {
+            guard let n = ByteSize.parseInt(text) else {
                 throw ConfigError.invalid(key: "limits.\(k.rawValue)", reason: "expected a size such as 256KB or 3MB, got \"\(text)\"")
             }
             return n
@@ -75,31 +75,6 @@ public struct LimitsSettings: Decodable, Sendable {
         perStreamRateLimit = try bytes(.perStreamRateLimit, perStreamRateLimit)
         perStreamRateLimitBurst = try bytes(.perStreamRateLimitBurst, perStreamRateLimitBurst)
         maxTemplateOutputBytes = try bytes(.maxTemplateOutputBytes, maxTemplateOutputBytes)
-    }
-
-    /// A size as Loki's byte-size flags read it (go-humanize): `KB`/`MB`/`GB` are decimal,
-    /// `KiB`/`MiB`/`GiB` binary, a bare number is bytes.
-    static func parseBytes(_ text: String) -> Int? {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        let digits = t.prefix { $0.isNumber || $0 == "." }
-        guard let n = Double(digits), n >= 0 else { return nil }
-        let unit = t.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
-        let scale: Double
-        switch unit {
-        case "", "b": scale = 1
-        case "kb", "k": scale = 1e3
-        case "kib", "ki": scale = 1024
-        case "mb", "m": scale = 1e6
-        case "mib", "mi": scale = 1_048_576
-        case "gb", "g": scale = 1e9
-        case "gib", "gi": scale = 1_073_741_824
-        case "tb", "t": scale = 1e12
-        case "tib", "ti": scale = 1_099_511_627_776
-        default: return nil
-        }
-        let v = n * scale
-        guard v < 9e18 else { return nil }
-        return Int(v)
     }
 
     /// The tenant token bucket's rate and burst in bytes (Loki multiplies the MB by 2^20).

@@ -15,7 +15,6 @@ enum IsolationBench {
     static let heavyQuery = #"sum by (app) (count_over_time({app=~".+"} |= "error" [1h]))"#
 
     static func run(arguments: [String]) async throws {
-        var o = SoakBench.Options()
         var seconds: Double = 30, clients = 4
         var i = 0
         var rest: [String] = []
@@ -27,9 +26,7 @@ enum IsolationBench {
             }
             i += 1
         }
-        let parsed = try SoakBench.parse(rest)
-        o.corpus = parsed.corpus
-        o.binary = parsed.binary
+        let o = try SoakBench.parse(rest)
         let corpus = try SoakCorpus.load(o.corpus)
         let scratch = NSTemporaryDirectory() + "kansoku-isolation-\(getpid())"
         try? FileManager.default.removeItem(atPath: scratch)

@@ -119,12 +119,13 @@ struct SoakPusher {
                 tries += 1
                 if done.contains(k) { continue }
                 let s = corpus.streams[mine[k]]
+                if once && cursor[k] >= s.ends.count { done.insert(k); continue }
                 if picked > 0 { body.append(0x2C) }
                 body += Array("{\"stream\":".utf8) + s.labels + Array(",\"values\":[".utf8)
                 let now = Int64(Date().timeIntervalSince1970 * 1e9)
                 for j in 0..<lines {
                     if cursor[k] >= s.ends.count {
-                        if once { done.insert(k); break }
+                        if once { break }
                         cursor[k] = 0
                     }
                     let i = cursor[k]
@@ -141,8 +142,6 @@ struct SoakPusher {
                     lineCount += 1
                     lineBytes += s.ends[i] - start
                 }
-                if once && cursor[k] >= s.ends.count { done.insert(k) }
-                if body.last == 0x5B { body.removeLast(Array("{\"stream\":".utf8).count + s.labels.count + Array(",\"values\":[".utf8).count + (picked > 0 ? 1 : 0)); continue }
                 body += [0x5D, 0x7D]
                 picked += 1
             }

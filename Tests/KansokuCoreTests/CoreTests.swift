@@ -116,3 +116,22 @@ import Testing
         }
     }
 }
+
+@Suite struct ByteSizeTests {
+    @Test func readsLokisAndPromtailsSpellings() {
+        #expect(ByteSize.parseInt("4MiB") == 4 << 20)
+        #expect(ByteSize.parseInt("1.5KB") == 1500)
+        #expect(ByteSize.parseInt("20 MB") == 20_000_000)
+        #expect(ByteSize.parseInt("1,000") == 1000)
+        #expect(ByteSize.parse("10GB") == 10_000_000_000)
+        #expect(ByteSize.format(1_500_000) == "1.5MB")
+        #expect(ByteSize.parseInt("12 parsecs") == nil)
+    }
+
+    @Test func sizesPastTheirTypeAreRefusedNotTrapped() {
+        #expect(ByteSize.parseInt("99999999999999999999") == nil)
+        #expect(ByteSize.parseInt("100000000000GiB") == nil)
+        #expect(ByteSize.parse("19EB") == nil)
+        #expect(ByteSize.parseInt("10EB") == nil)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import KansokuCore
 import KansokuTestSupport
 import Testing
 
@@ -36,7 +37,7 @@ import Testing
     /// Push `n`'s lines: 100 lines of ~300 bytes that zstd cannot shrink much, so the WAL
     /// really needs the space.
     static func push(_ n: Int) -> (body: Data, lines: [String]) {
-        var rng = SplitMix(seed: UInt64(n))
+        var rng = SplitMix64(seed: UInt64(n))
         let lines = (0..<100).map { j in
             "push=\(n) line=\(j) " + (0..<36).map { _ in String(format: "%08x", UInt32(truncatingIfNeeded: rng.next())) }.joined()
         }
@@ -151,18 +152,5 @@ import Testing
         server.kill9()
         server = try ServerProcess(binary: bin, dataDir: data, config: config)
         Self.check(try Self.storedLines(server), acked: Set(0..<15), refused: [], label: "fsync EIO, retried, after kill -9")
-    }
-}
-
-/// A tiny deterministic generator for test content.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

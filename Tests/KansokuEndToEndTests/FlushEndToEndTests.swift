@@ -26,6 +26,10 @@ import Testing
         #expect(walBefore > 1000)
         let flush = try server.client.request("POST", "/flush", headers: [:], body: Data())
         #expect(flush.status == 204, "\(flush.text)")
+        // Careless use: flushing again with nothing in memory, or with GET, changes nothing.
+        #expect(try server.client.request("POST", "/flush", headers: [:], body: Data()).status == 204)
+        #expect((400..<500).contains(try server.client.get("/flush").status))
+        #expect(try server.client.get("/ready").status == 200)
         #expect(Self.walBytes(data) == 0)
         server.kill9()
 

@@ -83,6 +83,30 @@ import Testing
         try await store.close()
     }
 
+    /// A compressed record whose CRC matches but whose zstd frame or declared length is
+    /// nonsense is where replay stops (as at a torn tail): earlier records survive, nothing traps.
+    @Test(arguments: [("garbage frame", UInt64(600)), ("length past the limit", UInt64(1) << 40)])
+    func corruptCompressedRecordEndsReplayThere(_ name: String, declared: UInt64) async throws {
+        let dir = makeTempDirectory()
+        defer { removeDirectory(dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/wal", withIntermediateDirectories: true)
+        let good = PackedBatch(StreamBatch(labels: labels(["app": "c"]), entries: [LogEntry(timestamp: baseTime, line: "kept")]))
+        var w = ByteWriter()
+        WALRecord.encode(good, range: 0..<1, into: &w)
+        var payload = ByteWriter()
+        payload.writeU8(WALRecord.compressedType)
+        payload.writeUVarint(declared)
+        payload.writeBytes([UInt8](repeating: 0xAB, count: 64))
+        w.writeU32(UInt32(payload.count))
+        w.writeU32(payload.bytes.withUnsafeBytes { CRC32C.checksum($0) })
+        w.writeBytes(payload.bytes)
+        WALRecord.encode(good, range: 0..<1, into: &w)
+        #expect(FileManager.default.createFile(atPath: dir + "/wal/00000001.wal", contents: Data(w.bytes)))
+        let store = try LogStore.open(LogStoreConfig(directory: dir), logger: testLogger)
+        #expect(try readAll(store, [eq("app", "c")]).first?.entries.map(\.line) == [Array("kept".utf8)], "\(name)")
+        try await store.close()
+    }
+
     @Test func flushWritesEveryHeadAndEmptiesTheWAL() async throws {
         let dir = makeTempDirectory()
         defer { removeDirectory(dir) }

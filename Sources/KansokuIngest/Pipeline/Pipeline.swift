@@ -146,7 +146,7 @@ public struct Pipeline: Sendable {
                 }
                 var longerThan: Int?
                 if let l = d.longerThan {
-                    guard let n = ByteSize.parse(l) else { throw .invalidSize(stage: index, l) }
+                    guard let n = ByteSize.parseInt(l) else { throw .invalidSize(stage: index, l) }
                     longerThan = n
                 }
                 guard d.source != nil || regex != nil || d.value != nil || olderThan != nil || longerThan != nil else {

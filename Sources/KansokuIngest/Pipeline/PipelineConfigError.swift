@@ -39,31 +39,6 @@ public enum PipelineConfigError: Error, Sendable, Hashable, CustomStringConverti
     }
 }
 
-/// Sizes as Promtail writes them: `1000`, `8KB` (1000-based), `8KiB` (1024-based), `1MB`, `1.5MiB`.
-enum ByteSize {
-    static func parse(_ s: String) -> Int? {
-        let t = s.trimming(" ")
-        var numberEnd = t.startIndex
-        while numberEnd < t.endIndex, t[numberEnd].isNumber || t[numberEnd] == "." { numberEnd = t.index(after: numberEnd) }
-        guard let n = Double(t[..<numberEnd]), n >= 0 else { return nil }
-        let unit = String(t[numberEnd...]).trimming(" ").lowercased()
-        let scale: Double
-        switch unit {
-        case "", "b": scale = 1
-        case "k", "kb": scale = 1e3
-        case "kib", "ki": scale = 1024
-        case "m", "mb": scale = 1e6
-        case "mib", "mi": scale = 1_048_576
-        case "g", "gb": scale = 1e9
-        case "gib", "gi": scale = 1_073_741_824
-        default: return nil
-        }
-        // A size past Int's range is a mistake in the file, not a reason to trap.
-        guard n * scale < 9e18 else { return nil }
-        return Int(n * scale)
-    }
-}
-
 extension String {
     func trimming(_ c: Character) -> String {
         var s = Substring(self)

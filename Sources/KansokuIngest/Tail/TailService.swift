@@ -29,7 +29,7 @@ public struct TailSettings: Sendable {
             rescanInterval = max(rescanInterval, d.nanoseconds)
         }
         if let b = config.batchSize {
-            guard let n = ByteSize.parse(b), n > 0 else { throw .invalidSetting(key: "batch_size", value: b, expected: "a size like 4MiB") }
+            guard let n = ByteSize.parseInt(b), n > 0 else { throw .invalidSetting(key: "batch_size", value: b, expected: "a size like 4MiB") }
             batchBytes = n
         }
         if let w = config.partialLineTimeout {

@@ -124,19 +124,6 @@ public final class DemoWorkload: Sendable {
     }
 }
 
-/// A small deterministic PRNG so the demo's traffic is reproducible.
-struct SplitMix64: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
 
 /// Appends text to a file opened once (O_APPEND), as a service writing its log would.
 final class AppendingFile: Sendable {
