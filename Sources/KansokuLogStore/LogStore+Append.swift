@@ -105,9 +105,10 @@ extension LogStore {
     /// heads (so a query sees exactly what was acknowledged), with the WAL position the marks
     /// need; a refused part is dropped. Blocks the apply cut wait for their appender to
     /// compress them (`waitDurable`), off this queue.
+    /// Subscribers get the entries right after, in WAL order (this queue is serial).
     func settle(_ seq: UInt64, placement: WriteAheadLog.Placement?) {
-        state.withLock { st in
-            guard let parts = st.unapplied.removeValue(forKey: seq), let placement else { return }
+        let published = state.withLock { st -> [(id: UInt64, batch: PackedBatch)]? in
+            guard let parts = st.unapplied.removeValue(forKey: seq), let placement else { return nil }
             let now = TimeParser.currentNanos()
             var jobs: [CutJob] = []
             for (i, part) in parts.enumerated() {
@@ -115,7 +116,11 @@ extension LogStore {
                                     segment: placement.segment, record: placement.firstRecord + i, now: now)
             }
             if !jobs.isEmpty { st.readyJobs[seq] = jobs }
+            // Under the lock, so a query that has seen these entries finished after this store.
+            if applied.load(ordering: .relaxed) < seq { applied.store(seq, ordering: .releasing) }
+            return parts
         }
+        if let published { subscriptions.publish(published, sequence: seq) }
     }
 
     func newStream(_ st: inout StoreState, id: UInt64, tenant: String, labels: Labels) -> StreamState {

@@ -9,6 +9,7 @@ extension LogStore {
             return st.closed
         }
         guard !alreadyClosed else { return }
+        subscriptions.cancelAll()
         try await wal.close()
         await flushAll()
         await segments.barrier()

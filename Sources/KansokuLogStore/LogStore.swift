@@ -20,6 +20,10 @@ public final class LogStore: Sendable {
     let walCompression = WALCompression()
     /// Set while a WAL checkpoint is queued or running.
     let checkpointing = Atomic<Bool>(false)
+    /// Live subscribers (tails), fed as appends settle.
+    let subscriptions = SubscriptionHub()
+    /// The highest WAL sequence applied to the heads (`appliedSequence`).
+    let applied = Atomic<UInt64>(0)
 
     var walDirectory: String { config.directory + "/wal" }
 

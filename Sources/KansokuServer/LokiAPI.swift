@@ -79,6 +79,7 @@ struct LokiAPI: Sendable {
             return try indexStats(p, tenant: tenant(of: request, tenancy: tenancy))
         }
         registerVolume(on: router)
+        registerOTLP(on: router)
         router.get("/loki/api/v1/status/buildinfo") { _, _ in
             var w = JSONWriter()
             w.beginObject(); w.field("version", KansokuVersion.string); w.field("revision", ""); w.field("branch", ""); w.endObject()
@@ -89,29 +90,9 @@ struct LokiAPI: Sendable {
     // MARK: push
 
     func push(_ request: inout Request, tenant: String) async throws -> Response {
-        let body = try await request.collectBody(limit: settings.maxRequestBytes)
+        let bytes = try await RequestBody.read(&request, settings: settings)
         let contentType = request.headers[.contentType]
-        var bytes = Array(body.readableBytesView)
-        // Decompressed bodies are bounded too: a few KB of gzip or a snappy header can
-        // declare gigabytes, and are refused before they are inflated.
         let inflated = settings.maxDecompressedBytes
-        switch request.headers[.contentEncoding]?.lowercased() {
-        case nil, "", "identity": break
-        case "snappy":
-            do { bytes = try Snappy.decompress(bytes, limit: inflated) } catch SnappyError.tooLarge(let n, _) {
-                throw APIError.tooLarge(n, limit: inflated)
-            } catch { throw APIError.badRequest("\(error)") }
-        case "gzip", "x-gzip":
-            do { bytes = try Inflate.decompress(bytes, format: .gzip, limit: inflated) } catch InflateError.tooLarge {
-                throw APIError.tooLarge(inflated + 1, limit: inflated)
-            } catch { throw APIError.badRequest("gzip body: \(error)") }
-        case "deflate":
-            do { bytes = try Inflate.decompress(bytes, format: .deflate, limit: inflated) } catch InflateError.tooLarge {
-                throw APIError.tooLarge(inflated + 1, limit: inflated)
-            } catch { throw APIError.badRequest("deflate body: \(error)") }
-        case let other?:
-            throw APIError(.unsupportedMediaType, .badData, "unsupported Content-Encoding \"\(other)\": send identity, snappy, gzip or deflate")
-        }
         var batches: [StreamBatch]
         do {
             batches = try bytes.withUnsafeBytes { (b) throws(PushDecodeError) in
@@ -122,6 +103,13 @@ struct LokiAPI: Sendable {
         } catch {
             throw APIError.badRequest("\(error)")
         }
+        try await ingest(&batches, tenant: tenant)
+        return Response(status: .noContent)
+    }
+
+    /// Stores decoded push batches under the tenant's limits, as Loki does: valid entries are
+    /// stored, then the request fails naming what was refused.
+    func ingest(_ batches: inout [StreamBatch], tenant: String) async throws {
         let invalid = PushLimits(limits).validate(&batches)
         let streamLimited = try admit(&batches, tenant: tenant)
         let result: AppendResult
@@ -142,7 +130,6 @@ struct LokiAPI: Sendable {
             let shown = result.rejected.prefix(3).map { "\($0.reason)" }.joined(separator: "; ")
             throw APIError.badRequest("\(result.rejected.count) of \(result.rejected.count + result.accepted) entries rejected: \(shown)")
         }
-        return Response(status: .noContent)
     }
 
     // MARK: queries

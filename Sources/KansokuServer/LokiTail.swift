@@ -5,81 +5,100 @@ import KansokuLogQL
 import KansokuLogStore
 import Logging
 
-/// `/loki/api/v1/tail`: a websocket that streams new matching lines. Each second it queries
-/// the range since the newest line sent (WAL-acknowledged entries are visible at once), so a
-/// tail sees exactly what a query would, with the same pipeline and filters.
+/// `/loki/api/v1/tail`: a websocket that streams matching lines as the store accepts them
+/// (`LiveTail`), in Loki's frame shape: `{"streams":[…],"dropped_entries":[…]}`.
 struct LokiTail: Sendable {
     let store: LogStore
     let engine: LogQLEngine
     let settings: ServerSettings
+    let limits: LimitsSettings
     let logger: Logger
 
     /// Loki's `tail_max_duration`.
     static let maxDuration: Duration = .seconds(3600)
+    /// Loki's upper bound of `delay_for`, in seconds.
+    static let maxDelayFor = 5
+    /// Entries buffered for a client that reads slower than lines arrive; past it new entries
+    /// are dropped and listed in the next frame's `dropped_entries`.
+    static let bufferEntries = 100_000
+
+    /// The tail parameters, checked before the upgrade so mistakes get a 400 with a message.
+    static func request(_ params: RequestParameters, tenant: String, maxEntries: Int) throws -> LiveTail.Request {
+        let query = try params.required("query")
+        do { _ = try LiveTail.selector(query) } catch { throw APIError.badRequest("\(error)") }
+        let limit = try params.int("limit", default: 100)
+        guard maxEntries <= 0 || limit <= maxEntries else {
+            throw APIError.badRequest("max entries limit per query exceeded, limit > max_entries_limit (\(limit) > \(maxEntries))")
+        }
+        let delay = try params.int("delay_for", default: 0)
+        guard delay <= maxDelayFor else { throw APIError.badRequest("delay_for can't be greater than \(maxDelayFor)") }
+        let start = try params.time("start", default: TimeParser.currentNanos() - 3_600_000_000_000)
+        return LiveTail.Request(query: query, tenant: tenant, start: start, limit: limit, delayFor: .seconds(delay),
+                                bufferEntries: bufferEntries)
+    }
 
     func register(on router: Router<BasicWebSocketRequestContext>) {
         let tenancy = settings.tenancy
+        let maxEntries = limits.maxEntriesLimitPerQuery ?? settings.maxEntriesLimit
         router.ws("/loki/api/v1/tail", shouldUpgrade: { request, _ in
-            guard let q = RequestParameters.fromQuery(request)["query"] else {
-                throw APIError.badRequest("missing required parameter \"query\"")
-            }
-            do { _ = try LogQLParser.parse(q) } catch { throw APIError.badRequest("\(error)") }
+            _ = try Self.request(RequestParameters.fromQuery(request), tenant: tenant(of: request, tenancy: tenancy), maxEntries: maxEntries)
             return .upgrade([:])
-        }, onUpgrade: { _, outbound, context in
+        }, onUpgrade: { inbound, outbound, context in
             let request = context.request
-            let params = RequestParameters.fromQuery(request)
-            let q = params["query"] ?? ""
-            let limit = min(Int(params["limit"] ?? "") ?? 100, settings.maxEntriesLimit)
-            let tenantID = tenant(of: request, tenancy: tenancy)
-            var since: Int64
-            if let s = params["start"], let t = try? TimeParser.parse(s) {
-                since = t
-            } else {
-                since = TimeParser.currentNanos() - 3_600_000_000_000
-            }
-            let deadline = ContinuousClock.now + Self.maxDuration
-            var sentAtSince = Set<String>()
-            var first = true
-            while !Task.isCancelled, ContinuousClock.now < deadline {
-                let now = TimeParser.currentNanos()
-                let (model, _) = try await engine.queryRangeModel(q, tenant: tenantID, start: since, end: now + 1,
-                                                                  step: 1_000_000_000, interval: nil, direction: .forward,
-                                                                  limit: first ? limit : settings.maxEntriesLimit)
-                first = false
-                if case .streams(let streams) = model {
-                    var out: [QueryResultModel.Stream] = []
-                    var newest = since
-                    var atNewest = Set<String>()
-                    for s in streams {
-                        let lines = s.lines.filter { $0.timestamp > since || !sentAtSince.contains("\(s.labels)\u{0}\($0.line)") }
-                        if !lines.isEmpty { out.append(.init(labels: s.labels, lines: lines)) }
-                        for l in lines where l.timestamp >= newest {
-                            if l.timestamp > newest { newest = l.timestamp; atNewest.removeAll() }
-                            atNewest.insert("\(s.labels)\u{0}\(l.line)")
-                        }
-                    }
-                    if !out.isEmpty {
-                        var w = JSONWriter(capacity: 16 * 1024)
-                        w.beginObject()
-                        w.key("streams"); w.beginArray()
-                        for s in out {
-                            w.beginObject()
-                            w.key("stream"); w.labels(s.labels)
-                            w.key("values"); w.beginArray()
-                            for l in s.lines { w.beginArray(); w.string(String(l.timestamp)); w.string(l.line); w.endArray() }
-                            w.endArray()
-                            w.endObject()
-                        }
-                        w.endArray()
-                        w.key("dropped_entries"); w.beginArray(); w.endArray()
-                        w.endObject()
-                        try await outbound.writeTextMessage(String(decoding: w.bytes, as: UTF8.self))
-                    }
-                    if newest > since { since = newest; sentAtSince = atNewest } else { sentAtSince.formUnion(atNewest) }
+            let tail = try Self.request(RequestParameters.fromQuery(request), tenant: tenant(of: request, tenancy: tenancy),
+                                        maxEntries: maxEntries)
+            let live = LiveTail(store: store, engine: engine)
+            let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await live.run(tail) { frame in try await outbound.writeTextMessage(Self.json(frame)) }
+                    return true
                 }
-                try await Task.sleep(for: .seconds(1))
+                group.addTask {
+                    // Ends when the client closes or goes away, which ends the tail at once.
+                    for try await _ in inbound.messages(maxSize: 1 << 16) {}
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: Self.maxDuration)
+                    return false
+                }
+                let first = try await group.next() ?? true
+                group.cancelAll()
+                return first
             }
-            try await outbound.close(.unexpectedServerError, reason: "reached tail max duration limit")
+            if !finished {
+                try await outbound.close(.unexpectedServerError, reason: "reached tail max duration limit")
+            }
         })
+    }
+
+    /// Loki's `TailResponse`: both lists are left out when empty.
+    static func json(_ frame: TailFrame) -> String {
+        var w = JSONWriter(capacity: 16 * 1024)
+        w.beginObject()
+        if !frame.streams.isEmpty {
+            w.key("streams"); w.beginArray()
+            for s in frame.streams {
+                w.beginObject()
+                w.key("stream"); w.labels(s.labels)
+                w.key("values"); w.beginArray()
+                for e in s.entries { w.beginArray(); w.string(String(e.timestamp)); w.string(bytes: e.line); w.endArray() }
+                w.endArray()
+                w.endObject()
+            }
+            w.endArray()
+        }
+        if !frame.dropped.isEmpty {
+            w.key("dropped_entries"); w.beginArray()
+            for d in frame.dropped {
+                w.beginObject()
+                w.field("timestamp", String(d.timestamp))
+                if !d.labels.isEmpty { w.key("labels"); w.labels(d.labels) }
+                w.endObject()
+            }
+            w.endArray()
+        }
+        w.endObject()
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 }

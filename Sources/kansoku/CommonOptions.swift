@@ -62,8 +62,8 @@ func parseTime(_ text: String, now: Int64 = TimeParser.currentNanos(), flag: Str
 extension OutputFormat: ExpressibleByArgument {}
 
 /// Prints results to stdout, with colour only on a terminal.
-func printResult(_ result: QueryResultModel, format: OutputFormat, forward: Bool = false) {
-    let printer = ResultPrinter(format: format, color: TerminalColor.enabled(), forward: forward)
+func printResult(_ result: QueryResultModel, format: OutputFormat, forward: Bool = false, keepsOrder: Bool = false) {
+    let printer = ResultPrinter(format: format, color: TerminalColor.enabled(), forward: forward, keepsOrder: keepsOrder)
     var out = ""
     printer.render(result) { out += $0; if out.utf8.count > 1 << 16 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" } }
     FileHandle.standardOutput.write(Data(out.utf8))

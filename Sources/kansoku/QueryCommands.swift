@@ -24,8 +24,11 @@ struct QueryCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Oldest lines first (default newest first).")
     var forward = false
 
-    @Flag(name: [.customShort("t"), .long], help: "Follow new lines as they arrive.")
+    @Flag(name: [.customShort("t"), .long], help: "Follow new lines as the server accepts them (the newest --limit lines of the range first).")
     var tail = false
+
+    @Option(name: .long, help: "With --tail: hold lines back this many seconds (0-5) so late ones come out in time order.")
+    var delayFor = 0
 
     @Flag(name: .long, help: "Evaluate a metric query at one time (--time).")
     var instant = false
@@ -45,11 +48,13 @@ struct QueryCommand: AsyncParsableCommand {
     func validate() throws {
         if limit < 0 { throw ValidationError("--limit must be ≥ 0") }
         if tail && instant { throw ValidationError("--tail and --instant cannot be combined") }
+        if !(0...5).contains(delayFor) { throw ValidationError("--delay-for must be between 0 and 5 seconds") }
         if tail && source.dataDir != nil { throw ValidationError("--tail needs a running server (--addr), not --data-dir") }
         if let step, PromDuration(durationOrSeconds: step) == nil { throw ValidationError("--step: expected a duration such as 1m, got \"\(step)\"") }
     }
 
     func run() async throws {
+        if tail { return try await follow() }
         let stepDuration = step.flatMap { PromDuration(durationOrSeconds: $0) }
         var (start, end) = try range.resolve()
         if instant { end = try time.map { try parseTime($0, flag: "--time") } ?? TimeParser.currentNanos() }
@@ -62,35 +67,20 @@ struct QueryCommand: AsyncParsableCommand {
                                                       step: stepDuration, instant: instant)
         }
         printResult(result, format: output, forward: forward)
-        if tail { try await follow(from: end) }
     }
 
-    /// Polls the server for lines at or after the newest seen, printing only new ones. Lines
-    /// sharing the newest timestamp are remembered so the overlap is not printed twice.
-    func follow(from start: Int64) async throws {
-        let client = try source.client()
-        var since = start
-        var atSince = Set<String>()
-        while !Task.isCancelled {
-            try await Task.sleep(for: .seconds(1))
-            let now = TimeParser.currentNanos()
-            let r = try await runQuery {
-                try await client.logQuery(query, start: since, end: now + 1, limit: 5000, forward: true, step: nil, instant: false)
-            }
-            guard case .streams(let streams) = r else { continue }
-            var fresh: [QueryResultModel.Stream] = []
-            var newest = since
-            var atNewest = Set<String>()
-            for s in streams {
-                let lines = s.lines.filter { $0.timestamp > since || !atSince.contains("\(s.labels)\u{0}\($0.line)") }
-                if !lines.isEmpty { fresh.append(.init(labels: s.labels, lines: lines)) }
-                for l in s.lines where l.timestamp >= newest {
-                    if l.timestamp > newest { newest = l.timestamp; atNewest.removeAll() }
-                    atNewest.insert("\(s.labels)\u{0}\(l.line)")
+    /// Follows the server's live tail: the newest `--limit` lines of the range, then every
+    /// matching line as the server accepts it (late ones included), until interrupted.
+    func follow() async throws {
+        let (start, _) = try range.resolve()
+        let format = output
+        try await runQuery {
+            try await source.client().tail(query, start: start, limit: limit, delayFor: delayFor) { message in
+                printResult(.streams(message.streams), format: format, forward: true, keepsOrder: true)
+                for d in message.dropped {
+                    FileHandle.standardError.write(Data("dropped (reading too slowly): \(d.labels) \(TimeFormatter.rfc3339Nano(d.timestamp))\n".utf8))
                 }
             }
-            if !fresh.isEmpty { printResult(.streams(fresh), format: output, forward: true) }
-            if newest > since { since = newest; atSince = atNewest } else { atSince.formUnion(atNewest) }
         }
     }
 }

@@ -74,6 +74,30 @@ struct ProtoReader {
         return r
     }
 
+    /// A `fixed64` (or `sfixed64`, `double`) field's 8 little-endian bytes.
+    mutating func readFixed64() throws(ProtobufError) -> UInt64 {
+        guard bytes.count - offset >= 8 else { throw error("truncated fixed64 field") }
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
+        offset += 8
+        return v
+    }
+
+    /// A `fixed32` field's 4 little-endian bytes.
+    mutating func readFixed32() throws(ProtobufError) -> UInt32 {
+        guard bytes.count - offset >= 4 else { throw error("truncated fixed32 field") }
+        var v: UInt32 = 0
+        for i in 0..<4 { v |= UInt32(bytes[offset + i]) << (8 * UInt32(i)) }
+        offset += 4
+        return v
+    }
+
+    /// A string field's bytes as UTF-8 text (invalid sequences replaced).
+    mutating func readString() throws(ProtobufError) -> String {
+        let sub = try readLengthDelimited()
+        return String(decoding: sub.bytes, as: UTF8.self)
+    }
+
     /// Skips a field of an unknown number, as protobuf requires for forward compatibility.
     mutating func skip(_ wire: ProtoWireType) throws(ProtobufError) {
         switch wire {

@@ -25,11 +25,15 @@ public struct ResultPrinter: Sendable {
     public var format: OutputFormat
     public var color: Bool
     public var forward: Bool
+    /// Lines as given, stream after stream, instead of merged in time order: a live tail
+    /// prints them in the order the server accepted them.
+    public var keepsOrder: Bool
 
-    public init(format: OutputFormat, color: Bool, forward: Bool) {
+    public init(format: OutputFormat, color: Bool, forward: Bool, keepsOrder: Bool = false) {
         self.format = format
         self.color = color
         self.forward = forward
+        self.keepsOrder = keepsOrder
     }
 
     public func render(_ result: QueryResultModel, write: (String) -> Void) {
@@ -51,7 +55,7 @@ public struct ResultPrinter: Sendable {
         // Merge every stream's lines into one time-ordered listing, as logcli prints them.
         var all: [(Int64, Int, String)] = []
         for (i, s) in streams.enumerated() { for l in s.lines { all.append((l.timestamp, i, l.line)) } }
-        all.sort { forward ? ($0.0, $0.1) < ($1.0, $1.1) : ($0.0, $1.1) > ($1.0, $0.1) }
+        if !keepsOrder { all.sort { forward ? ($0.0, $0.1) < ($1.0, $1.1) : ($0.0, $1.1) > ($1.0, $0.1) } }
         switch format {
         case .raw:
             for (_, _, line) in all { write(line + "\n") }
