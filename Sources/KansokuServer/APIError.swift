@@ -46,6 +46,11 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     public static let timedOut = APIError(.gatewayTimeout, .timeout,
         "request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed")
 
+    /// A query stopped because its client closed the connection: Prometheus's `canceled`, with
+    /// the 499 status Prometheus and Loki log for it (nobody is left to read it).
+    public static let clientClosedRequest = APIError(.init(code: 499, reasonPhrase: "Client Closed Request"), .canceled,
+        "query was canceled: the client closed the connection")
+
     /// The most bytes of a refused body read and dropped after answering.
     static let maxDrainBytes = 1 << 30
 

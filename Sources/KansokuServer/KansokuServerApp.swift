@@ -28,13 +28,15 @@ public final class KansokuServerApp: Sendable {
         let (host, port) = try config.server.hostAndPort()
         MemoryTuning.returnLargeBuffersToTheSystem()
         let core = try await ServerCore.open(config: config, logger: logger)
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: KansokuRequestContext.self)
         router.add(middleware: AccessMiddleware(bearerToken: try core.bearerToken(), tenancy: config.server.tenancy,
                                                maxRequestBytes: config.server.maxRequestBytes))
+        router.add(middleware: ClientConnectionMiddleware())
         core.registerRoutes(on: router)
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            server: .http1WebSocketUpgrade(webSocketRouter: router,
+                                           configuration: .init(http1: .init(additionalChannelHandlers: [ClientConnectionWatcher()]))),
             configuration: .init(address: .hostname(host, port: port), serverName: "kansoku"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port

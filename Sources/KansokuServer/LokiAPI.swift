@@ -205,7 +205,9 @@ struct LokiAPI: Sendable {
             return try await withTaskExecutorPreference(ScanPool.background) {
                 try await ScanPool.$current.withValue(.background) {
                     try await LogQLLimits.$current.withValue(queryLimits) {
-                        try await withDeadline(limits.queryTimeout, body)
+                        try await ClientClosure.cancellingOnClose {
+                            try await withDeadline(limits.queryTimeout, body)
+                        }
                     }
                 }
             }

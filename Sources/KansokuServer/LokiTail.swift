@@ -37,7 +37,7 @@ struct LokiTail: Sendable {
                                 bufferEntries: bufferEntries)
     }
 
-    func register(on router: Router<BasicWebSocketRequestContext>) {
+    func register(on router: Router<KansokuRequestContext>) {
         let tenancy = settings.tenancy
         let maxEntries = limits.maxEntriesLimitPerQuery ?? settings.maxEntriesLimit
         router.ws("/loki/api/v1/tail", shouldUpgrade: { request, _ in

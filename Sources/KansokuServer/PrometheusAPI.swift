@@ -70,7 +70,7 @@ struct PrometheusAPI: Sendable {
         let t = try p.time("time", default: now) / 1_000_000
         let value: QueryResultModel
         do {
-            value = try await engine.instantQueryModel(q, at: t)
+            value = try await ClientClosure.cancellingOnClose { [engine] in try await engine.instantQueryModel(q, at: t) }
         } catch let e as APIError { throw e } catch {
             throw Self.classify(error)
         }
@@ -95,7 +95,9 @@ struct PrometheusAPI: Sendable {
         }
         let value: QueryResultModel
         do {
-            value = try await engine.rangeQueryModel(q, start: start / 1_000_000, end: end / 1_000_000, step: step)
+            value = try await ClientClosure.cancellingOnClose { [engine] in
+                try await engine.rangeQueryModel(q, start: start / 1_000_000, end: end / 1_000_000, step: step)
+            }
         } catch let e as APIError { throw e } catch {
             throw Self.classify(error)
         }

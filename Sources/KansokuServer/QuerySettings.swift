@@ -53,8 +53,8 @@ public struct QuerySettings: Decodable, Sendable {
         return d
     }
 
-    /// A PromQL engine over `queryable` bounded by these settings; its copies share one
-    /// concurrency gate.
+    /// A PromQL engine over `queryable` bounded by these settings. Each call makes a
+    /// concurrency gate of its own, shared by that engine's copies.
     func engine(queryable: any Queryable) -> PromQLEngine {
         var e = PromQLEngine(queryable: queryable, lookbackDelta: lookbackDelta.milliseconds)
         e.timeout = .milliseconds(timeout.milliseconds)

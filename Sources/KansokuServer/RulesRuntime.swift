@@ -30,7 +30,9 @@ final class RulesRuntime: Sendable {
         do { ruleSet = try RuleFiles.load(config.rules.files) } catch {
             throw ConfigError.invalid(key: "rules.files", reason: "\n\(error)")
         }
-        let engine = KansokuRuleQueryEngine(promql: PromQLEngine(queryable: metricStore), logql: LogQLEngine(store: logStore))
+        // Rules are bounded like users' queries (timeout, samples, lookback) but wait at a gate
+        // of their own, so a crowd of users' queries cannot hold up alerting.
+        let engine = KansokuRuleQueryEngine(promql: config.query.engine(queryable: metricStore), logql: LogQLEngine(store: logStore))
         var settings = AlertingSettings()
         settings.externalURL = "http://\(config.server.listen)"
         let manager: RuleManager

@@ -76,7 +76,7 @@ final class ServerCore: Sendable {
         return t.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func registerRoutes(on router: Router<BasicWebSocketRequestContext>) {
+    func registerRoutes(on router: Router<KansokuRequestContext>) {
         router.get("/ready") { _, _ in Response.text("ready\n") }
         router.get("/healthz") { _, _ in Response.text("ok\n") }
         // Prometheus's probe paths and its root, which clients such as prometheus-api-client
