@@ -4,7 +4,8 @@ import FuzzSupport
 
 /// Fuzzes push decoding: each input is a request body, decoded as Loki JSON, as a snappy
 /// protobuf body, as a bare protobuf `PushRequest`, through snappy, gzip and deflate on
-/// their own, and as a label-set string. A body that decodes is encoded again and decoded once more.
+/// their own, as OTLP logs and metrics (protobuf and JSON, then mapped as the server maps them),
+/// and as a label-set string. A body that decodes is encoded again and decoded once more.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = input else { return 0 }
@@ -23,6 +24,12 @@ public func fuzz(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     _ = try? Inflate.decompress(bytes, format: .gzip, limit: limit)
     _ = try? Inflate.decompress(bytes, format: .deflate, limit: limit)
     _ = try? LabelSetText.parse(FuzzSupport.text(data, size))
+    for logs in [try? OTLPProtobuf.decodeLogs(body), try? OTLPJSON.decodeLogs(body)] {
+        if let logs { _ = OTLPLogMapping.batches(logs, tenant: "fuzz", now: 0) }
+    }
+    for metrics in [try? OTLPProtobuf.decodeMetrics(body), try? OTLPJSON.decodeMetrics(body)] {
+        if let metrics { _ = OTLPMetricTranslation(metrics) }
+    }
     return 0
 }
 

@@ -7,6 +7,11 @@ public struct TailFrame: Sendable {
     public var streams: [StreamResult]
     public var dropped: [DroppedEntry]
 
+    public init(streams: [StreamResult], dropped: [DroppedEntry]) {
+        self.streams = streams
+        self.dropped = dropped
+    }
+
     public var entryCount: Int { streams.reduce(0) { $0 + $1.entries.count } }
 }
 

@@ -6,6 +6,11 @@ import Synchronization
 public struct StreamResult: Sendable {
     public var labels: Labels
     public var entries: [LogEntry]
+
+    public init(labels: Labels, entries: [LogEntry]) {
+        self.labels = labels
+        self.entries = entries
+    }
 }
 
 /// One sample of an instant vector.

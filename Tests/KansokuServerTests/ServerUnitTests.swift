@@ -1,4 +1,6 @@
 import KansokuCore
+import KansokuLogQL
+import KansokuLogStore
 @testable import KansokuServer
 import Foundation
 import Testing
@@ -98,5 +100,40 @@ import Testing
         out = ""
         ResultPrinter(format: .default, color: false, forward: false).render(model) { out += $0 }
         #expect(out == "Common labels: {env=\"p\"}\n1970-01-01T00:00:02Z {app=\"a\"} two\n1970-01-01T00:00:01Z {app=\"b\"} one\n")
+    }
+}
+
+@Suite struct TailFrameTests {
+    /// Loki's `TailResponse`: `streams` and `dropped_entries`, each left out when empty,
+    /// timestamps as nanosecond strings.
+    @Test func framesHaveLokisShape() throws {
+        let labels = Labels(["app": "api"])
+        let frame = TailFrame(streams: [StreamResult(labels: labels, entries: [LogEntry(timestamp: 1_700_000_000_000_000_001, line: "a \"b\"")])],
+                              dropped: [DroppedEntry(labels: labels, timestamp: 5)])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(LokiTail.json(frame).utf8)) as? [String: Any])
+        #expect(Set(json.keys) == ["streams", "dropped_entries"])
+        let stream = try #require((json["streams"] as? [[String: Any]])?.first)
+        #expect(stream["stream"] as? [String: String] == ["app": "api"])
+        #expect(stream["values"] as? [[String]] == [["1700000000000000001", "a \"b\""]])
+        let dropped = try #require(json["dropped_entries"] as? [[String: Any]])
+        #expect(dropped.count == 1)
+        #expect(dropped.first?["timestamp"] as? String == "5")
+        #expect(dropped.first?["labels"] as? [String: String] == ["app": "api"])
+        #expect(LokiTail.json(TailFrame(streams: frame.streams, dropped: [])).contains("dropped_entries") == false)
+        #expect(LokiTail.json(TailFrame(streams: [], dropped: frame.dropped)).contains("streams") == false)
+    }
+
+    @Test func badTailParametersAreRefusedBeforeTheUpgrade() {
+        func request(_ pairs: [String: String]) throws -> LiveTail.Request {
+            var p = RequestParameters()
+            p.addForm(pairs.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+            return try LokiTail.request(p, tenant: "fake", maxEntries: 5000)
+        }
+        #expect(throws: APIError.self) { try request([:]) }
+        #expect(throws: APIError.self) { try request(["query": "sum(rate({app=\"x\"}[1m]))"]) }
+        #expect(throws: APIError.self) { try request(["query": "{app=\"x\"}", "delay_for": "6"]) }
+        #expect(throws: APIError.self) { try request(["query": "{app=\"x\"}", "limit": "5001"]) }
+        #expect((try? request(["query": "{app=\"x\"}", "delay_for": "2", "limit": "7", "start": "10"]))
+            .map { [$0.limit, Int($0.start), Int($0.delayFor.components.seconds)] } == [7, 10_000_000_000, 2])
     }
 }
