@@ -31,19 +31,21 @@ public struct LiveTail: Sendable {
         /// Holds entries back this long and sorts each stream's by time, so lines of slow
         /// writers that arrive a little late still come out in time order.
         public var delayFor: Duration
-        /// Entries buffered for a slow reader before new ones are dropped.
+        /// Entries, and line bytes, buffered for a slow reader before new ones are dropped.
         public var bufferEntries: Int
+        public var bufferBytes: Int
         /// Entries per frame at most.
         public var maxEntriesPerFrame: Int
 
         public init(query: String, tenant: String, start: Int64, limit: Int = 100, delayFor: Duration = .zero,
-                    bufferEntries: Int = 100_000, maxEntriesPerFrame: Int = 1000) {
+                    bufferEntries: Int = 100_000, bufferBytes: Int = 32 << 20, maxEntriesPerFrame: Int = 1000) {
             self.query = query
             self.tenant = tenant
             self.start = start
             self.limit = limit
             self.delayFor = delayFor
             self.bufferEntries = bufferEntries
+            self.bufferBytes = bufferBytes
             self.maxEntriesPerFrame = maxEntriesPerFrame
         }
     }
@@ -70,7 +72,8 @@ public struct LiveTail: Sendable {
         let pipeline = try LogPipeline(selector)
         // Subscribed before the historical query, so nothing accepted in between is missed;
         // what both saw is sent once (`Seen`).
-        let subscription = store.subscribe(tenant: request.tenant, matchers: selector.matchers, capacity: request.bufferEntries)
+        let subscription = store.subscribe(tenant: request.tenant, matchers: selector.matchers, capacity: request.bufferEntries,
+                                           capacityBytes: request.bufferBytes)
         defer { subscription.cancel() }
         var seen = Seen()
         if request.limit > 0 {

@@ -33,8 +33,9 @@ public struct SubscriptionDelivery: Sendable {
 }
 
 /// A live feed of the entries a tenant's streams matching `matchers` accept, in acceptance
-/// order. Its buffer is bounded: when the reader falls more than `capacity` entries behind,
-/// further entries are dropped and reported (labels and timestamp) instead of piling up.
+/// order. Its buffer is bounded: when the reader falls more than `capacity` entries or
+/// `capacityBytes` of lines behind, further entries are dropped and reported (labels and
+/// timestamp) instead of piling up.
 public final class LogSubscription: Sendable {
     /// Dropped entries listed per delivery; more are only counted.
     public static let maxReportedDrops = 1000
@@ -43,12 +44,15 @@ public final class LogSubscription: Sendable {
     public let matchers: [LabelMatcher]
     /// Entries the buffer holds at most.
     public let capacity: Int
+    /// Line bytes the buffer holds at most.
+    public let capacityBytes: Int
     private let state = Mutex(State())
     private let onCancel: @Sendable (LogSubscription) -> Void
 
     private struct State {
         var pending: [PublishedBatch] = []
         var entries = 0
+        var bytes = 0
         var dropped: [DroppedEntry] = []
         var droppedCount = 0
         var waiter: CheckedContinuation<Void, Never>?
@@ -57,10 +61,12 @@ public final class LogSubscription: Sendable {
         var isReady: Bool { cancelled || !pending.isEmpty || droppedCount > 0 }
     }
 
-    init(tenant: String, matchers: [LabelMatcher], capacity: Int, onCancel: @escaping @Sendable (LogSubscription) -> Void) {
+    init(tenant: String, matchers: [LabelMatcher], capacity: Int, capacityBytes: Int,
+         onCancel: @escaping @Sendable (LogSubscription) -> Void) {
         self.tenant = tenant
         self.matchers = matchers
         self.capacity = max(1, capacity)
+        self.capacityBytes = max(1, capacityBytes)
         self.onCancel = onCancel
     }
 
@@ -69,16 +75,25 @@ public final class LogSubscription: Sendable {
         let waiter = state.withLock { st -> CheckedContinuation<Void, Never>? in
             guard !st.cancelled else { return nil }
             let batch = published.batch
-            let room = capacity - st.entries
-            if batch.count <= room {
+            // The leading entries that fit both bounds.
+            var room = 0, size = 0
+            while room < batch.count, st.entries + room < capacity {
+                let line = batch.lineEnds[room] - batch.lineStarts[room]
+                guard st.bytes + size + line <= capacityBytes else { break }
+                size += line
+                room += 1
+            }
+            if room == batch.count {
                 st.pending.append(published)
-                st.entries += batch.count
+                st.entries += room
+                st.bytes += size
             } else {
                 if room > 0 {
                     st.pending.append(PublishedBatch(sequence: published.sequence, batch: batch.keeping(Array(0..<room))))
                     st.entries += room
+                    st.bytes += size
                 }
-                for i in max(room, 0)..<batch.count {
+                for i in room..<batch.count {
                     if st.dropped.count < Self.maxReportedDrops {
                         st.dropped.append(DroppedEntry(labels: batch.labels, timestamp: batch.timestamps[i]))
                     }
@@ -117,6 +132,7 @@ public final class LogSubscription: Sendable {
             defer {
                 st.pending.removeAll(keepingCapacity: true)
                 st.entries = 0
+                st.bytes = 0
                 st.dropped.removeAll()
                 st.droppedCount = 0
             }
@@ -168,10 +184,11 @@ final class SubscriptionHub: Sendable {
 extension LogStore {
     /// Subscribes to the entries `tenant`'s streams matching `matchers` accept from now on,
     /// each delivered once it is durable and visible to queries, in acceptance order (late
-    /// entries with older timestamps included). `capacity` bounds the entries buffered for a
-    /// slow reader; past it entries are dropped and reported.
-    public func subscribe(tenant: String, matchers: [LabelMatcher], capacity: Int = 100_000) -> LogSubscription {
-        let s = LogSubscription(tenant: tenant, matchers: matchers, capacity: capacity) { [weak self] s in
+    /// entries with older timestamps included). `capacity` and `capacityBytes` bound what is
+    /// buffered for a slow reader; past them entries are dropped and reported.
+    public func subscribe(tenant: String, matchers: [LabelMatcher], capacity: Int = 100_000,
+                          capacityBytes: Int = 32 << 20) -> LogSubscription {
+        let s = LogSubscription(tenant: tenant, matchers: matchers, capacity: capacity, capacityBytes: capacityBytes) { [weak self] s in
             self?.subscriptions.remove(s)
         }
         subscriptions.add(s)

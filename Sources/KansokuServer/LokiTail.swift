@@ -18,9 +18,10 @@ struct LokiTail: Sendable {
     static let maxDuration: Duration = .seconds(3600)
     /// Loki's upper bound of `delay_for`, in seconds.
     static let maxDelayFor = 5
-    /// Entries buffered for a client that reads slower than lines arrive; past it new entries
-    /// are dropped and listed in the next frame's `dropped_entries`.
+    /// Entries (and line bytes) buffered for a client that reads slower than lines arrive;
+    /// past them new entries are dropped and listed in the next frame's `dropped_entries`.
     static let bufferEntries = 100_000
+    static let bufferBytes = 32 << 20
 
     /// The tail parameters, checked before the upgrade so mistakes get a 400 with a message.
     static func request(_ params: RequestParameters, tenant: String, maxEntries: Int) throws -> LiveTail.Request {
@@ -34,7 +35,7 @@ struct LokiTail: Sendable {
         guard delay <= maxDelayFor else { throw APIError.badRequest("delay_for can't be greater than \(maxDelayFor)") }
         let start = try params.time("start", default: TimeParser.currentNanos() - 3_600_000_000_000)
         return LiveTail.Request(query: query, tenant: tenant, start: start, limit: limit, delayFor: .seconds(delay),
-                                bufferEntries: bufferEntries)
+                                bufferEntries: bufferEntries, bufferBytes: bufferBytes)
     }
 
     func register(on router: Router<KansokuRequestContext>) {

@@ -54,6 +54,22 @@ import Testing
         try await store.close()
     }
 
+    @Test func theBufferIsBoundedInBytesToo() async throws {
+        let dir = makeTempDirectory()
+        defer { removeDirectory(dir) }
+        let store = try LogStore.open(smallConfig(dir), logger: testLogger)
+        let stream = labels(["app": "api"])
+        let sub = store.subscribe(tenant: LogStore.defaultTenant, matchers: [eq("app", "api")], capacity: 1000, capacityBytes: 100)
+        // 30-byte lines: three fit in 100 bytes, the other seven are dropped.
+        let lines = (0..<10).map { LogEntry(timestamp: baseTime + Int64($0), line: String(repeating: "x", count: 29) + "\($0)") }
+        _ = try await store.append([StreamBatch(labels: stream, entries: lines)])
+        let d = try #require(await sub.next())
+        #expect(d.entryCount == 3)
+        #expect(d.droppedCount == 7)
+        #expect(d.dropped.map(\.timestamp) == (3..<10).map { baseTime + Int64($0) })
+        try await store.close()
+    }
+
     @Test func cancellingTheWaitingTaskEndsTheSubscription() async throws {
         let dir = makeTempDirectory()
         defer { removeDirectory(dir) }
