@@ -25,8 +25,8 @@ public struct ResultPrinter: Sendable {
     public var format: OutputFormat
     public var color: Bool
     public var forward: Bool
-    /// Lines as given, stream after stream, instead of merged in time order: a live tail
-    /// prints them in the order the server accepted them.
+    /// Lines as given, stream after stream, instead of merged in time order, each with all
+    /// its labels: a live tail prints them in the order the server accepted them.
     public var keepsOrder: Bool
 
     public init(format: OutputFormat, color: Bool, forward: Bool, keepsOrder: Bool = false) {
@@ -70,7 +70,9 @@ public struct ResultPrinter: Sendable {
                 write(String(decoding: w.bytes, as: UTF8.self) + "\n")
             }
         case .default, .table:
-            let common = commonLabels(streams.map(\.labels))
+            // A live tail prints frame after frame: every line keeps its full labels, since
+            // what is common to one frame is not to the next.
+            let common = keepsOrder ? Labels() : commonLabels(streams.map(\.labels))
             if streams.count > 1, !common.isEmpty { write(dim("Common labels: \(common)") + "\n") }
             let names = Set(common.map(\.name))
             let own = streams.map { $0.labels.removing(names) }
