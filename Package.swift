@@ -58,6 +58,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        .target(name: "KansokuExplain", dependencies: ["KansokuCore", "KansokuLogStore", "KansokuLogQL"], swiftSettings: swiftSettings),
         .target(name: "KansokuNotify", dependencies: [
             "KansokuCore",
             .product(name: "Logging", package: "swift-log"),
@@ -65,7 +66,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .target(name: "KansokuServer", dependencies: [
             "KansokuCore", "KansokuLogStore", "KansokuLogQL", "KansokuMetricStore", "KansokuPromQL",
-            "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuNotify",
+            "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuNotify", "KansokuExplain",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -74,7 +75,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
         .target(name: "KansokuTUI", dependencies: [
-            "KansokuCore", "CKansokuTerm",
+            "KansokuCore", "CKansokuTerm", "KansokuExplain",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
@@ -82,13 +83,13 @@ let package = Package(
         // Executables: argument parsing only.
         .executableTarget(name: "kansoku", dependencies: [
             "KansokuCore", "KansokuServer", "KansokuTUI", "KansokuLogStore", "KansokuLogQL",
-            "KansokuMetricStore", "KansokuPromQL", "KansokuRules",
+            "KansokuMetricStore", "KansokuPromQL", "KansokuRules", "KansokuExplain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "kansoku-bench", dependencies: [
             "KansokuCore", "KansokuLogStore", "KansokuLogQL", "KansokuMetricStore", "KansokuPromQL",
-            "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuTUI",
+            "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuTUI", "KansokuExplain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
 
@@ -109,7 +110,8 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuServerTests", dependencies: ["KansokuServer"], swiftSettings: swiftSettings),
-        .testTarget(name: "KansokuTUITests", dependencies: ["KansokuTUI"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuTUITests", dependencies: ["KansokuTUI", "KansokuExplain"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuExplainTests", dependencies: ["KansokuExplain", "KansokuLogQL", "KansokuLogStore"], swiftSettings: swiftSettings),
         // Heavy tests of the real binary: crash, interop with real peers, tmux.
         .testTarget(name: "KansokuEndToEndTests", dependencies: [
             "KansokuCore", "KansokuLogStore", "KansokuIngest", "KansokuNotify", "KansokuTestSupport",

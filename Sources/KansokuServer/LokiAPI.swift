@@ -80,6 +80,7 @@ struct LokiAPI: Sendable {
         }
         registerVolume(on: router)
         registerOTLP(on: router)
+        registerExplain(on: router)
         router.get("/loki/api/v1/status/buildinfo") { _, _ in
             var w = JSONWriter()
             w.beginObject(); w.field("version", KansokuVersion.string); w.field("revision", ""); w.field("branch", ""); w.endObject()

@@ -1,4 +1,5 @@
 import KansokuCore
+import KansokuExplain
 
 /// Fetches what the panels show and turns it into model fields.
 public struct DashboardLoader: Sendable {
@@ -96,17 +97,36 @@ public struct DashboardLoader: Sendable {
             .sorted { ($0.state, $0.name) > ($1.state, $1.name) }
     }
 
-    /// Loads a drill-down: error lines first, clustered, new patterns marked against the window before.
+    /// The drill-down's error lines: what the SLOs count as failures and what apps log as errors.
+    static let errorFilter = #" |~ "(?i)error|fail|timed? ?out|exception|refused| 5[0-9][0-9] ""#
+
+    /// Loads a drill-down: what changed in the error lines against the baseline (the server's
+    /// explain), and the lines themselves, narrowed to the filters, clustered, new patterns marked
+    /// against the window before.
     public func loadDrill(_ d: DrillDown) async -> DrillDown {
         var d = d
         do {
-            let errorFilter = #" |~ "(?i)error|fail|timed? ?out|exception|refused| 5[0-9][0-9] ""#
-            var lines = try await source.logs(d.query + errorFilter, start: d.start, end: d.end, limit: 2000)
+            let errorQuery = d.query + Self.errorFilter
+            do {
+                d.report = try await source.explain(errorQuery, start: d.start, end: d.end, baseline: d.baseline, filters: d.filters)
+                d.reportError = nil
+            } catch {
+                d.report = nil
+                d.reportError = "\(error)"
+            }
+            var lines = try await source.logs(errorQuery, start: d.start, end: d.end, limit: 2000)
             if lines.isEmpty { lines = try await source.logs(d.query, start: d.start, end: d.end, limit: 2000) }
             let span = d.end - d.start
-            let baseline = try await source.logs(d.query + errorFilter, start: d.start - span, end: d.start, limit: 2000)
+            var baseline = try await source.logs(errorQuery, start: d.start - span, end: d.start, limit: 2000)
+            if !d.filters.isEmpty {
+                let fields = LineFields()
+                let keep = { (l: LogLine) in d.filters.allSatisfy { $0.matches(line: l.line, labels: l.labels, fields: fields) } }
+                lines = lines.filter(keep)
+                baseline = baseline.filter(keep)
+            }
             d.lines = lines
             d.patterns = LogPatterns.cluster(lines, baseline: baseline)
+            d.openPattern = d.openPattern.flatMap { d.patterns.indices.contains($0) ? $0 : nil }
             d.loading = false
             d.error = nil
         } catch {
@@ -114,5 +134,18 @@ public struct DashboardLoader: Sendable {
             d.error = "\(error)"
         }
         return d
+    }
+
+    /// Loads the timeline of a followed request.
+    public func loadFollow(_ v: FollowView) async -> FollowView {
+        var v = v
+        do {
+            v.timeline = try await source.followRequest(ids: v.ids, time: v.time)
+            v.error = nil
+        } catch {
+            v.error = "\(error)"
+        }
+        v.loading = false
+        return v
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 public import KansokuCore
+public import KansokuExplain
 
 /// One SLO as the table shows it, from the Sloth-named series.
 public struct SLORow: Sendable, Equatable {
@@ -38,8 +39,11 @@ public struct AlertRow: Sendable, Equatable {
 }
 
 /// The drill-down of a burning SLO or firing alert: the service's logs over the burning
-/// window, errors first, grouped into patterns.
+/// window, errors first: what changed in them against a baseline, and their patterns.
 public struct DrillDown: Sendable, Equatable {
+    /// The part of the screen the arrows and Enter act on.
+    public enum Section: Sendable, Equatable { case changes, patterns }
+
     public var title: String
     public var query: String
     public var start: Int64
@@ -49,9 +53,48 @@ public struct DrillDown: Sendable, Equatable {
     public var selected = 0
     /// The pattern whose lines are shown, when one was opened with Enter.
     public var openPattern: Int?
+    /// The first line shown of the open pattern, which `f` follows.
     public var scroll = 0
     public var loading = true
     public var error: String?
+    /// What changed in the error lines: values over-represented against the baseline.
+    public var report: ExplainReport?
+    public var reportError: String?
+    /// Values the lines are narrowed to (Enter on a change adds one, Backspace removes the last).
+    public var filters: [ExplainFilter] = []
+    public var baseline: BaselineChoice = .previous
+    public var section: Section = .changes
+    public var changeSelected = 0
+
+    public init(title: String, query: String, start: Int64, end: Int64) {
+        self.title = title
+        self.query = query
+        self.start = start
+        self.end = end
+    }
+
+    /// The query with its filters, as LogQL reads them.
+    public var filteredQuery: String { query + filters.map { " " + $0.logQL }.joined() }
+
+    /// Whether `other` answers the same question (a load for an older one is dropped).
+    public func asksSame(as other: DrillDown) -> Bool {
+        query == other.query && filters == other.filters && baseline == other.baseline && start == other.start
+    }
+}
+
+/// One request followed across every stream: the lines carrying its ids, in time order.
+public struct FollowView: Sendable, Equatable {
+    public var ids: [String]
+    /// The time of the line it was started from (ns).
+    public var time: Int64
+    public var timeline: RequestTimeline?
+    public var selected = 0
+    public var loading = true
+    public var error: String?
+    public init(ids: [String], time: Int64) {
+        self.ids = ids
+        self.time = time
+    }
 }
 
 /// The `labels` panel: label names, and the values of the one opened with Enter.
@@ -98,6 +141,8 @@ public struct DashboardModel: Sendable, Equatable {
         case jumping(text: String)
         /// A query's lines on their own screen (opened from the labels panel).
         case logView(LogView)
+        /// `f` on a line: its request across every stream; Esc returns to `back`.
+        indirect case follow(FollowView, back: Mode)
     }
 
     public var spec: DashboardSpec

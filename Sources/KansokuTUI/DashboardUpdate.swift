@@ -1,11 +1,13 @@
 import Foundation
 import KansokuCore
+import KansokuExplain
 
 /// What the run loop must do after an update.
 public enum Effect: Sendable, Equatable {
     case refresh
     case loadDrill(DrillDown)
     case loadLogView(LogView)
+    case loadFollow(FollowView)
     case quit
 }
 
@@ -35,20 +37,17 @@ public enum DashboardUpdate {
             default: break
             }
             return []
-        case .drill(var d):
+        case .drill(let d):
+            return handleDrill(key, d, &m)
+        case .follow(var v, let back):
             switch key {
             case .char("q"), .ctrl("c"): return [.quit]
-            case .escape:
-                if d.openPattern != nil { d.openPattern = nil; d.scroll = 0; m.mode = .drill(d) } else { m.mode = .dashboard }
-            case .up, .char("k"), .wheelUp:
-                if d.openPattern != nil { d.scroll = max(0, d.scroll - 1) } else { d.selected = max(0, d.selected - 1) }
-                m.mode = .drill(d)
+            case .escape: m.mode = back
+            case .up, .char("k"), .wheelUp: v.selected = max(0, v.selected - 1); m.mode = .follow(v, back: back)
             case .down, .char("j"), .wheelDown:
-                if d.openPattern != nil { d.scroll += 1 } else { d.selected = min(max(0, d.patterns.count - 1), d.selected + 1) }
-                m.mode = .drill(d)
-            case .enter:
-                if d.openPattern == nil, !d.patterns.isEmpty { d.openPattern = d.selected; d.scroll = 0; m.mode = .drill(d) }
-            case .char("r"): return [.loadDrill(d)]
+                v.selected = min(max(0, (v.timeline?.entries.count ?? 0) - 1), v.selected + 1); m.mode = .follow(v, back: back)
+            case .char("w"): m.wrap.toggle()
+            case .char("r"): v.loading = true; m.mode = .follow(v, back: back); return [.loadFollow(v)]
             default: break
             }
             return []
@@ -73,6 +72,7 @@ public enum DashboardUpdate {
             case .pageDown: v.selected = max(0, min(v.lines.count - 1, v.selected + 10)); m.mode = .logView(v)
             case .char("w"): m.wrap.toggle()
             case .char("r"): v.loading = true; m.mode = .logView(v); return [.loadLogView(v)]
+            case .char("f"): if v.lines.indices.contains(v.selected) { return follow(v.lines[v.selected], &m) }
             default: break
             }
             return []
@@ -95,6 +95,11 @@ public enum DashboardUpdate {
         case .char("v"): return cycleVariable(&m, by: 1)
         case .char("V"): return cycleVariable(&m, by: -1)
         case .char("g"): m.mode = .jumping(text: "")
+        case .char("f"):
+            if panels.indices.contains(m.focus), panels[m.focus].type == .logs, let lines = m.logs[m.focus],
+               lines.indices.contains(m.selected(m.focus)) {
+                return follow(lines[m.selected(m.focus)], &m)
+            }
         case .escape:
             if var lb = m.labelBrowsers[m.focus], lb.openName != nil {
                 lb.openName = nil
@@ -118,6 +123,80 @@ public enum DashboardUpdate {
         default: break
         }
         return []
+    }
+
+    /// The drill-down's keys: the arrows move in the focused section (Tab switches); Enter on a
+    /// change narrows to its value, on a pattern opens its lines; Backspace drops the last value;
+    /// `b` steps the baseline; `f` on an open pattern follows its first shown line's request.
+    static func handleDrill(_ key: Key, _ d: DrillDown, _ m: inout DashboardModel) -> [Effect] {
+        var d = d
+        if let open = d.openPattern {
+            let count = d.patterns.indices.contains(open) ? d.patterns[open].lines.count : 0
+            switch key {
+            case .char("q"), .ctrl("c"): return [.quit]
+            case .escape: d.openPattern = nil; d.scroll = 0
+            case .up, .char("k"), .wheelUp: d.scroll = max(0, d.scroll - 1)
+            case .down, .char("j"), .wheelDown: d.scroll = min(max(0, count - 1), d.scroll + 1)
+            case .char("f"):
+                guard d.patterns.indices.contains(open), d.patterns[open].lines.indices.contains(d.scroll) else { return [] }
+                return follow(d.lines[d.patterns[open].lines[d.scroll]], &m)
+            default: return []
+            }
+            m.mode = .drill(d)
+            return []
+        }
+        let changes = d.report?.changes ?? []
+        switch key {
+        case .char("q"), .ctrl("c"): return [.quit]
+        case .escape: m.mode = .dashboard; return []
+        case .tab, .backtab: d.section = d.section == .changes ? .patterns : .changes
+        case .up, .char("k"), .wheelUp:
+            if d.section == .changes { d.changeSelected = max(0, d.changeSelected - 1) } else { d.selected = max(0, d.selected - 1) }
+        case .down, .char("j"), .wheelDown:
+            if d.section == .changes {
+                d.changeSelected = min(max(0, changes.count - 1), d.changeSelected + 1)
+            } else {
+                d.selected = min(max(0, d.patterns.count - 1), d.selected + 1)
+            }
+        case .enter:
+            if d.section == .patterns {
+                if !d.patterns.isEmpty { d.openPattern = d.selected; d.scroll = 0 }
+            } else if changes.indices.contains(d.changeSelected) {
+                let c = changes[d.changeSelected]
+                d.filters.append(ExplainFilter(name: c.name, value: c.value))
+                return reload(d, &m)
+            }
+        case .backspace:
+            guard !d.filters.isEmpty else { return [] }
+            d.filters.removeLast()
+            return reload(d, &m)
+        case .char("b"):
+            d.baseline = d.baseline.next
+            m.status = "baseline: \(d.baseline.rawValue)"
+            return reload(d, &m)
+        case .char("r"): return reload(d, &m)
+        default: return []
+        }
+        m.mode = .drill(d)
+        return []
+    }
+
+    static func reload(_ d: DrillDown, _ m: inout DashboardModel) -> [Effect] {
+        var d = d
+        d.loading = true
+        d.changeSelected = 0
+        d.selected = 0
+        m.mode = .drill(d)
+        return [.loadDrill(d)]
+    }
+
+    /// `f` on a line: follows the request or trace id it carries across every stream.
+    static func follow(_ line: LogLine, _ m: inout DashboardModel) -> [Effect] {
+        let ids = RequestIDs.extract(line: line.line, labels: line.labels)
+        guard !ids.isEmpty else { m.status = "no request or trace id in this line"; return [] }
+        let v = FollowView(ids: ids, time: line.timestamp)
+        m.mode = .follow(v, back: m.mode)
+        return [.loadFollow(v)]
     }
 
     /// Steps the first variable to its next (or previous) value; queries reload with it.

@@ -1,5 +1,6 @@
 import Foundation
 import KansokuCore
+import KansokuExplain
 
 /// Draws the model into a cell buffer: header, panels stacked top to bottom, a key bar.
 public enum DashboardView {
@@ -22,7 +23,8 @@ public enum DashboardView {
         }
         header(m, &b)
         switch m.mode {
-        case .drill(let d): drill(d, m, &b, top: 1, bottom: height - 1)
+        case .drill(let d): DrillViews.drill(d, &b, top: 1, bottom: height - 1)
+        case .follow(let v, _): DrillViews.follow(v, wrap: m.wrap, &b, top: 1, bottom: height - 1)
         case .logView(let v): logView(v, m, &b, top: 1, bottom: height - 1)
         case .help: help(&b)
         default: panels(m, &b)
@@ -58,9 +60,17 @@ public enum DashboardView {
             b.put("  RFC3339, unix, now-2h or 2h; empty: now", x: after, y: y, style: dimStyle)
             return
         case .logView:
-            hint = "↑↓ scroll  w wrap  r reload  Esc back  q quit"
+            hint = "↑↓ scroll  f follow request  w wrap  r reload  Esc back  q quit"
         case .drill(let d):
-            hint = d.openPattern == nil ? "↑↓ pattern  Enter lines  Esc back  r reload  q quit" : "↑↓ scroll  Esc patterns  q quit"
+            if d.openPattern != nil {
+                hint = "↑↓ line  f follow its request  Esc patterns  q quit"
+            } else if d.section == .changes {
+                hint = "↑↓ value  Enter filter to it  ⌫ drop filter  b baseline  Tab patterns  Esc back  q quit"
+            } else {
+                hint = "↑↓ pattern  Enter lines  ⌫ drop filter  b baseline  Tab changes  Esc back  q quit"
+            }
+        case .follow:
+            hint = "↑↓ select  w wrap  r reload  Esc back  q quit"
         case .help: hint = "any key: back"
         case .dashboard:
             hint = "? help  Tab focus  ↑↓ select  Enter drill-down  / query  t tail  [ ] range  g time"
@@ -121,39 +131,6 @@ public enum DashboardView {
         }
     }
 
-    static func drill(_ d: DrillDown, _ m: DashboardModel, _ b: inout ScreenBuffer, top: Int, bottom: Int) {
-        b.put(d.title, x: 1, y: top, style: titleStyle)
-        b.put("\(d.query)  \(clock(d.start))–\(clock(d.end))  \(d.lines.count) error lines, \(d.patterns.count) patterns",
-              x: 1, y: top + 1, style: dimStyle)
-        if d.loading { b.put("loading…", x: 1, y: top + 3); return }
-        if let e = d.error { b.put("error: \(e)", x: 1, y: top + 3, style: bad); return }
-        if let open = d.openPattern, d.patterns.indices.contains(open) {
-            let p = d.patterns[open]
-            b.put("pattern: \(p.text)", x: 1, y: top + 2, style: accent)
-            let rows = p.lines.dropFirst(d.scroll).prefix(bottom - top - 3)
-            for (k, idx) in rows.enumerated() {
-                let l = d.lines[idx]
-                let x = b.put(clock(l.timestamp) + " ", x: 1, y: top + 3 + k, style: dimStyle)
-                b.put(l.line, x: x, y: top + 3 + k, style: PanelViews.lineStyle(l.line))
-            }
-            return
-        }
-        b.put("COUNT  NEW  TREND" + String(repeating: " ", count: 16) + "PATTERN", x: 1, y: top + 2, style: CellStyle(bold: true))
-        let visible = bottom - top - 3
-        let first = max(0, d.selected - visible + 1)
-        for (k, p) in d.patterns.dropFirst(first).prefix(visible).enumerated() {
-            let row = top + 3 + k
-            let selected = first + k == d.selected
-            let style = selected ? CellStyle(reverse: true) : .plain
-            if selected { b.fill(x: 0, y: row, width: b.width, height: 1, style: style) }
-            var x = b.put(String(p.count).leftPad(5) + "  ", x: 1, y: row, style: style)
-            x = b.put(p.isNew ? "NEW  " : "     ", x: x, y: row, style: selected ? style : bad)
-            x = b.put(LogPatterns.sparkline(p.timestamps, start: d.start, end: d.end, width: 20) + "   ", x: x, y: row,
-                      style: selected ? style : warn)
-            b.put(p.text, x: x, y: row, style: style)
-        }
-    }
-
     static func logView(_ v: LogView, _ m: DashboardModel, _ b: inout ScreenBuffer, top: Int, bottom: Int) {
         b.put(v.query, x: 1, y: top, style: titleStyle)
         let count = v.loading ? "loading…" : "\(v.lines.count) lines"
@@ -168,7 +145,10 @@ public enum DashboardView {
             "Keys", "",
             "  Tab / Shift-Tab   move focus between panels",
             "  ↑ ↓  j k  wheel   select a row",
-            "  Enter             drill down: a burning SLO or firing alert → its log patterns",
+            "  Enter             drill down: a burning SLO or firing alert → what changed, its log patterns",
+            "  in a drill-down   Enter on a value filters to it, ⌫ drops the last filter,",
+            "                    b steps the baseline (previous / yesterday / rest), Tab patterns",
+            "  f                 on a log line: follow its request id across every stream",
             "  Esc               back",
             "  Enter on labels   a name lists its values; a value opens {name=\"value\"} logs",
             "  /                 edit the focused panel's query (Enter runs it)",

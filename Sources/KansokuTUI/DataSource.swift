@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 public import KansokuCore
+public import KansokuExplain
 import NIOCore
 
 /// One series of a metric answer.
@@ -37,6 +38,19 @@ public protocol DashboardDataSource: Sendable {
     func labelValues(_ name: String) async throws -> [String]
     /// The log label names.
     func labelNames() async throws -> [String]
+    /// What changed in a query's window against a baseline (`/kansoku/api/v1/explain`).
+    func explain(_ query: String, start: Int64, end: Int64, baseline: BaselineChoice, filters: [ExplainFilter]) async throws -> ExplainReport
+    /// The lines of a request across every stream (`/kansoku/api/v1/explain/request`).
+    func followRequest(ids: [String], time: Int64) async throws -> RequestTimeline
+}
+
+extension DashboardDataSource {
+    public func explain(_ query: String, start: Int64, end: Int64, baseline: BaselineChoice, filters: [ExplainFilter]) async throws -> ExplainReport {
+        throw DataSourceError(message: "this server does not explain")
+    }
+    public func followRequest(ids: [String], time: Int64) async throws -> RequestTimeline {
+        throw DataSourceError(message: "this server does not follow requests")
+    }
 }
 
 /// An error the server reported (shown inline, e.g. a LogQL parse error).
@@ -56,6 +70,13 @@ public struct HTTPDataSource: DashboardDataSource {
     }
 
     func get(_ path: String, _ params: [(String, String)]) async throws -> [String: Any] {
+        let (status, body) = try await getData(path, params)
+        let obj = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        guard status < 300 else { throw DataSourceError(message: (obj["error"] as? String) ?? "server answered \(status)") }
+        return obj
+    }
+
+    func getData(_ path: String, _ params: [(String, String)]) async throws -> (status: UInt, body: Data) {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         let query = params.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
@@ -63,11 +84,27 @@ public struct HTTPDataSource: DashboardDataSource {
         if let tenant { request.headers.add(name: "X-Scope-OrgID", value: tenant) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
-        let obj = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
-        guard response.status.code < 300 else {
-            throw DataSourceError(message: (obj["error"] as? String) ?? "server answered \(response.status.code)")
+        return (response.status.code, Data(body.readableBytesView))
+    }
+
+    /// A typed answer of Kansoku's own API; an error answer's message is thrown.
+    func getDecoded<T: Codable>(_ type: T.Type, _ path: String, _ params: [(String, String)]) async throws -> T {
+        let (status, body) = try await getData(path, params)
+        guard status < 300 else {
+            let obj = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+            throw DataSourceError(message: (obj["error"] as? String) ?? "server answered \(status)")
         }
-        return obj
+        do { return try ExplainJSON.decode(type, from: body) } catch { throw DataSourceError(message: "unreadable answer from \(path): \(error)") }
+    }
+
+    public func explain(_ query: String, start: Int64, end: Int64, baseline: BaselineChoice, filters: [ExplainFilter]) async throws -> ExplainReport {
+        try await getDecoded(ExplainReport.self, "/kansoku/api/v1/explain",
+                             [("query", query), ("start", String(start)), ("end", String(end)), ("baseline", baseline.rawValue)]
+                                 + filters.map { ("filter", $0.description) })
+    }
+
+    public func followRequest(ids: [String], time: Int64) async throws -> RequestTimeline {
+        try await getDecoded(RequestTimeline.self, "/kansoku/api/v1/explain/request", [("time", String(time))] + ids.map { ("id", $0) })
     }
 
     static func series(_ obj: [String: Any]) -> [SeriesData] {

@@ -24,6 +24,7 @@ public enum TUIApp {
         case loaded(DashboardModel)
         case drillLoaded(DrillDown)
         case logViewLoaded(LogView)
+        case followLoaded(FollowView)
         case stop
     }
 
@@ -111,8 +112,18 @@ public enum TUIApp {
                 merged.endTime = model.endTime
                 merged.labelBrowsers = mergeLabelBrowsers(model.labelBrowsers, fresh.labelBrowsers)
                 model = merged
-            case .drillLoaded(let d):
-                if case .drill(let current) = model.mode, current.query == d.query { model.mode = .drill(d) }
+            case .drillLoaded(var d):
+                if case .drill(let current) = model.mode, current.asksSame(as: d) {
+                    // Where the user is on the screen stays theirs.
+                    d.section = current.section
+                    d.changeSelected = min(current.changeSelected, max(0, (d.report?.changes.count ?? 1) - 1))
+                    d.selected = min(current.selected, max(0, d.patterns.count - 1))
+                    d.openPattern = current.openPattern.flatMap { d.patterns.indices.contains($0) ? $0 : nil }
+                    d.scroll = current.scroll
+                    model.mode = .drill(d)
+                }
+            case .followLoaded(let v):
+                if case .follow(let current, let back) = model.mode, current.ids == v.ids { model.mode = .follow(v, back: back) }
             case .logViewLoaded(var v):
                 if case .logView(let current) = model.mode, current.query == v.query {
                     v.selected = min(current.selected, max(0, v.lines.count - 1))
@@ -125,6 +136,7 @@ public enum TUIApp {
                 case .refresh: loading = false; load()
                 case .loadDrill(let d): Task { continuation.yield(.drillLoaded(await loader.loadDrill(d))) }
                 case .loadLogView(let v): Task { continuation.yield(.logViewLoaded(await loader.loadLogView(v))) }
+                case .loadFollow(let v): Task { continuation.yield(.followLoaded(await loader.loadFollow(v))) }
                 }
             }
             draw(model, &renderer, size)

@@ -13,7 +13,7 @@ struct Kansoku: AsyncParsableCommand {
         Times: RFC3339 (2024-01-02T15:04:05Z), unix seconds, or relative (now-1h, 1h).
         """,
         version: KansokuVersion.string,
-        subcommands: [ServerCommand.self, DemoCommand.self, QueryCommand.self, LabelsCommand.self, SeriesCommand.self,
+        subcommands: [ServerCommand.self, DemoCommand.self, QueryCommand.self, ExplainCommand.self, LabelsCommand.self, SeriesCommand.self,
                       MetricsCommand.self, SLOCommand.self, RulesCommand.self, TUICommand.self]
     )
 

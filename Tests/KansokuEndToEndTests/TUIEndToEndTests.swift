@@ -32,6 +32,25 @@ import Testing
         return screen
     }
 
+    /// The window bar row of the first WHAT CHANGED value (the first line below the heading with a share).
+    static func firstChange(_ screen: String) -> String? {
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let h = lines.firstIndex(where: { $0.contains("WHAT CHANGED") }) else { return nil }
+        return lines[(h + 1)...].prefix(4).first { $0.contains("%") && $0.contains("█") }.map(String.init)
+    }
+
+    /// The rows of a request's timeline: service and offset in seconds.
+    static func timeline(_ screen: String) -> [(service: String, offset: Double)] {
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let h = lines.firstIndex(where: { $0.contains("SERVICE") && $0.contains("OFFSET") }) else { return [] }
+        return lines[(h + 1)...].compactMap { line in
+            let words = line.split(separator: " ")
+            guard words.count >= 3, words[1].hasPrefix("+"), words[1].hasSuffix("s"),
+                  let offset = Double(words[1].dropFirst().dropLast()) else { return nil }
+            return (String(words[0]), offset)
+        }
+    }
+
     @Test(.requires(TestPaths.kansoku, .tmux))
     func drillDownFromBurningSLOToAccessLogErrors() throws {
         let bin = try #require(TestPaths.binary)
@@ -51,20 +70,44 @@ import Testing
         #expect(burning.contains("FIRING page"), "\(burning)")
         #expect(burning.contains("StreamingPlaybackAvailability"), "\(burning)")
 
-        // Enter on the burning SLO: its service's error patterns.
+        // Enter on the burning SLO: what changed in its service's error lines, then their patterns.
+        // The first row names the bad origin: every error line carries it, no other line does.
         _ = try tmux("send-keys", "-t", session, "Enter")
-        let patterns = try waitFor(session, timeout: 30) { $0.contains("patterns") && $0.contains("COUNT") }
-        #expect(patterns.contains("logs over the burning window"), "\(patterns)")
-        #expect(patterns.contains("upstream"), "\(patterns)")
+        let changed = try waitFor(session, timeout: 60) { Self.firstChange($0) != nil && $0.contains("COUNT") }
+        print("--- page → Enter: what changed\n\(changed)")
+        #expect(changed.contains("logs over the burning window"), "\(changed)")
+        #expect(Self.firstChange(changed)?.contains("upstream=origin-3") == true, "\(changed)")
+        #expect(changed.contains("upstream"), "\(changed)")
 
-        // Enter on the top pattern: its lines, access-log errors among them.
+        // Enter on that row filters to it: the query shows the filter and the view runs again.
+        _ = try tmux("send-keys", "-t", session, "Enter")
+        let filtered = try waitFor(session, timeout: 60) {
+            $0.contains(#"| upstream="origin-3""#) && Self.firstChange($0) != nil && !$0.contains("upstream=origin-3 ")
+        }
+        print("--- Enter on the first value: filtered\n\(filtered)")
+        #expect(filtered.contains(#"{service="streaming"} | upstream="origin-3""#), "\(filtered)")
+
+        // Tab to the patterns, Enter on the top one: its lines, access-log errors among them.
+        _ = try tmux("send-keys", "-t", session, "Tab")
         _ = try tmux("send-keys", "-t", session, "Enter")
         // The header shows at once; the lines when their query answers.
         let lines = try waitFor(session, timeout: 30) {
-            $0.contains("pattern:") && ($0.contains(" 503 ") || $0.contains(" 504 ") || $0.contains("ERROR"))
+            $0.contains("pattern:") && ($0.contains(" 503 ") || $0.contains(" 504 ") || $0.contains("ERROR") || $0.contains("WARN"))
         }
+        print("--- Tab, Enter on the top pattern: its lines\n\(lines)")
         #expect(lines.contains("pattern:"), "\(lines)")
-        #expect(lines.contains(" 503 ") || lines.contains(" 504 ") || lines.contains("ERROR"), "\(lines)")
+        #expect(lines.contains("request_id="), "\(lines)")
+
+        // f on the first line: that request through nginx, the API and the origin, in time order.
+        _ = try tmux("send-keys", "-t", session, "f")
+        let followed = try waitFor(session, timeout: 30) { Set(Self.timeline($0).map(\.service)).isSuperset(of: ["nginx", "streaming-api", "origin"]) }
+        print("--- f: the request across services\n\(followed)")
+        let rows = Self.timeline(followed)
+        #expect(Set(rows.map(\.service)).isSuperset(of: ["nginx", "streaming-api", "origin"]), "\(followed)")
+        #expect(rows.map(\.offset) == rows.map(\.offset).sorted(), "\(followed)")
+        #expect(rows.first?.offset == 0, "\(followed)")
+        // The origin saw the request first; nginx logged it last, after the origin's stall.
+        #expect(rows.first?.service == "origin" && rows.last?.service == "nginx", "\(followed)")
 
         // q: the program ends and the normal screen is back (no dashboard left on it).
         _ = try tmux("send-keys", "-t", session, "q")

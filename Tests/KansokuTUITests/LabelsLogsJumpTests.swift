@@ -43,7 +43,7 @@ import Testing
         #expect(lines[1] == #" {service="streaming"}"#)
         #expect(lines[2] == " 23:00:00–00:00:00  1 lines")
         #expect(lines[3].hasPrefix(" 23:59:59 nginx          10.0.0.1 - - \"GET /live/seg-1.ts HTTP/1.1\" 503 157"))
-        #expect(lines[23].hasPrefix("↑↓ scroll  w wrap  r reload  Esc back  q quit"))
+        #expect(lines[23].hasPrefix("↑↓ scroll  f follow request  w wrap  r reload  Esc back  q quit"))
         _ = DashboardUpdate.handle(.escape, &m)
         #expect(m.mode == .dashboard)
         // Esc on the values goes back to the names, with the name selected again.

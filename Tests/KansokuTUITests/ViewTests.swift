@@ -1,4 +1,5 @@
 import KansokuCore
+import KansokuExplain
 @testable import KansokuTUI
 import Testing
 

@@ -2,10 +2,12 @@ import Foundation
 import KansokuCore
 import Synchronization
 
-/// A simulated video-streaming service for `kansoku demo`: it writes nginx-style access logs
-/// and application logs to files (which the server tails) and keeps Prometheus metrics (which
-/// the server scrapes). Every `incidentEvery` it has an incident: an origin goes bad, 5xx and
-/// latency climb, and the app logs the errors that explain it.
+/// A simulated video-streaming service for `kansoku demo`: it writes nginx-style access logs,
+/// the API's and the origins' logs to files (which the server tails) and keeps Prometheus
+/// metrics (which the server scrapes). Every request carries a `request_id` from nginx through
+/// the API to an origin, so one request can be followed across the three. Every
+/// `incidentEvery` it has an incident: origin-3 goes bad, 5xx and latency climb, and the API
+/// logs the errors that explain it.
 public final class DemoWorkload: Sendable {
     public struct Options: Sendable {
         public var directory: String
@@ -22,6 +24,7 @@ public final class DemoWorkload: Sendable {
     public let options: Options
     public let accessLogPath: String
     public let appLogPath: String
+    public let originLogPath: String
     let metrics = DemoMetrics()
     let started: Double
     private let rng = Mutex(SplitMix64(seed: 0x6b616e736f6b75))
@@ -31,8 +34,10 @@ public final class DemoWorkload: Sendable {
         let fm = FileManager.default
         try fm.createDirectory(atPath: options.directory + "/nginx", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: options.directory + "/streaming-api", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: options.directory + "/origin", withIntermediateDirectories: true)
         accessLogPath = options.directory + "/nginx/access.log"
         appLogPath = options.directory + "/streaming-api/app.log"
+        originLogPath = options.directory + "/origin/origin.log"
         started = Date().timeIntervalSince1970
     }
 
@@ -50,30 +55,37 @@ public final class DemoWorkload: Sendable {
     public func run() async throws {
         let access = try AppendingFile(path: accessLogPath)
         let app = try AppendingFile(path: appLogPath)
+        let origin = try AppendingFile(path: originLogPath)
         let perTick = max(1, options.requestsPerSecond / 10)
         while !Task.isCancelled {
             let now = Date().timeIntervalSince1970
             let incident = inIncident(at: now - started)
             var accessLines = ""
-            var appLines = ""
+            var appLines: [(Double, String)] = []
+            var originLines: [(Double, String)] = []
             for _ in 0..<perTick {
                 let r = makeRequest(now: now, incident: incident)
                 accessLines += r.accessLine
-                if let l = r.appLine { appLines += l }
+                appLines.append(r.appLine)
+                originLines.append(r.originLine)
                 metrics.observe(handler: r.handler, code: r.status, seconds: r.seconds)
             }
             if !incident, rng.withLock({ $0.next() % 50 == 0 }) {
-                appLines += appLine(now, "INFO", "segment cache warm: hit_ratio=0.97 edge=edge-\(rng.withLock { $0.next() % 8 })")
+                appLines.append((now, appLine(now, "INFO", "segment cache warm: hit_ratio=0.97 edge=edge-\(rng.withLock { $0.next() % 8 })")))
             }
             try access.append(accessLines)
-            if !appLines.isEmpty { try app.append(appLines) }
+            // Each service logs in its own time order; the origin saw these requests up to seconds ago.
+            try app.append(appLines.sorted { $0.0 < $1.0 }.map(\.1).joined())
+            try origin.append(originLines.sorted { $0.0 < $1.0 }.map(\.1).joined())
             try await Task.sleep(for: .milliseconds(100))
         }
     }
 
     struct SimulatedRequest {
         var accessLine: String
-        var appLine: String?
+        /// The API's line and the origin's, each with its time (unix seconds).
+        var appLine: (Double, String)
+        var originLine: (Double, String)
         var handler: String
         var status: Int
         var seconds: Double
@@ -95,17 +107,28 @@ public final class DemoWorkload: Sendable {
             let ip = "10.\(rng.next() % 256).\(rng.next() % 256).\(rng.next() % 256)"
             let bytes = status == 200 ? 800 + Int(rng.next() % 1_800_000) : 157
             let agent = Self.agents[Int(rng.next() % UInt64(Self.agents.count))]
-            let access = "\(ip) - - [\(Self.nginxTime(now))] \"GET \(path) HTTP/1.1\" \(status) \(bytes) \"-\" \"\(agent)\" rt=\(String(format: "%.3f", seconds)) upstream=origin-\(failing ? 3 : Int(rng.next() % 3))\n"
-            var app: String?
+            let upstream = failing ? 3 : Int(rng.next() % 3)
+            let id = String(format: "%016llx", rng.next())
+            let access = "\(ip) - - [\(Self.nginxTime(now))] \"GET \(path) HTTP/1.1\" \(status) \(bytes) \"-\" \"\(agent)\" rt=\(String(format: "%.3f", seconds)) upstream=origin-\(upstream) request_id=\(id)\n"
+            // nginx logs when the answer leaves; the API just before, the origin when the request reached it.
+            let received = now - seconds + 0.003
+            let answered = now - 0.002
+            let app: String
+            let originLine: String
             if failing {
                 let messages = [
-                    "ERROR segment fetch failed: origin=origin-3 status=\(status) path=\(path) err=\"upstream timed out (110: Connection timed out)\"",
-                    "ERROR origin-3 connection pool exhausted: active=512 waiting=\(200 + rng.next() % 300)",
-                    "WARN retrying segment on origin-1 after origin-3 failure: attempt=2 path=\(path)",
+                    ("ERROR", "segment fetch failed: upstream=origin-3 status=\(status) path=\(path) error=\"upstream timed out (110: Connection timed out)\""),
+                    ("ERROR", "upstream=origin-3 connection pool exhausted: active=512 waiting=\(200 + rng.next() % 300) error=\"no connection available\""),
+                    ("WARN", "retry failed: upstream=origin-3 attempt=2 path=\(path) error=\"upstream timed out\""),
                 ]
-                app = appLine(now, "", messages[Int(rng.next() % 3)])
+                let (level, message) = messages[Int(rng.next() % 3)]
+                app = appLine(answered, level, message + " request_id=\(id)")
+                originLine = appLine(received, "WARN", "origin-3 GET \(path) queued: worker pool exhausted request_id=\(id)")
+            } else {
+                app = appLine(answered, "INFO", "segment served: upstream=origin-\(upstream) status=\(status) path=\(path) request_id=\(id)")
+                originLine = appLine(received, "INFO", "origin-\(upstream) GET \(path) sent \(bytes) bytes request_id=\(id)")
             }
-            return SimulatedRequest(accessLine: access, appLine: app, handler: Self.handlers[handlerIndex], status: status, seconds: seconds)
+            return SimulatedRequest(accessLine: access, appLine: (answered, app), originLine: (received, originLine), handler: Self.handlers[handlerIndex], status: status, seconds: seconds)
         }
     }
 

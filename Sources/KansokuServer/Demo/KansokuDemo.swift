@@ -67,7 +67,7 @@ public struct KansokuDemo: Sendable {
         } else if port > 0 {
             FileHandle.standardError.write(Data("""
             kansoku demo: server on http://127.0.0.1:\(port), simulated service on http://127.0.0.1:\(servicePort)
-              logs:  \(serviceDir)/nginx/access.log, \(serviceDir)/streaming-api/app.log
+              logs:  \(serviceDir)/nginx/access.log, \(serviceDir)/streaming-api/app.log, \(serviceDir)/origin/origin.log
               pages: \(root)/webhook-notifications.jsonl
               first incident in \(Int(options.firstIncidentAfter))s, then every \(Int(options.incidentEvery))s; Ctrl-C stops.
 
@@ -88,8 +88,15 @@ public struct KansokuDemo: Sendable {
             - paths: ["\(serviceDir)/streaming-api/*.log"]
               labels: { app: streaming-api, service: streaming, env: demo }
               pipeline:
-                - regex: '^\\S+ (?P<level>[A-Z]+) '
+                - regex: '^(?P<time>\\S+) (?P<level>[A-Z]+) '
                 - labels: [level]
+                - timestamp: { source: time, format: RFC3339Nano }
+            - paths: ["\(serviceDir)/origin/*.log"]
+              labels: { app: origin, service: streaming, env: demo }
+              pipeline:
+                - regex: '^(?P<time>\\S+) (?P<level>[A-Z]+) '
+                - labels: [level]
+                - timestamp: { source: time, format: RFC3339Nano }
         metrics:
           scrape_interval: 5s
           targets:

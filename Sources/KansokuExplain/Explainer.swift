@@ -1,0 +1,150 @@
+import KansokuCore
+public import KansokuLogQL
+import KansokuLogStore
+
+/// Which lines the window is compared with.
+public enum BaselineChoice: String, Sendable, CaseIterable, Codable {
+    /// The same length of time just before the window.
+    case previous
+    /// The same hours a day earlier.
+    case yesterday
+    /// The window's own lines that the query leaves out (its filters' complement).
+    case rest
+
+    /// The next choice `b` steps to.
+    public var next: BaselineChoice {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+}
+
+/// What to explain.
+public struct ExplainRequest: Sendable {
+    /// A LogQL log query: the selector picks the streams, its filters pick the window's lines.
+    public var query: String
+    public var start: Int64
+    public var end: Int64
+    public var baseline: BaselineChoice = .previous
+    public var filters: [ExplainFilter] = []
+    /// Lines read from each side at most; more are sampled evenly across the range.
+    public var sampleLines = 5000
+    public var top = 20
+
+    public static let maxSampleLines = 100_000
+    public static let maxTop = 500
+    public static let maxSpan: Int64 = 31 * 86_400 * 1_000_000_000
+
+    public init(query: String, start: Int64, end: Int64) {
+        self.query = query
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Reads a window's lines and a baseline's through LogQL and compares them.
+public struct Explainer: Sendable {
+    let engine: LogQLEngine
+    let tenant: String
+    let fields = LineFields()
+    /// Equal slices of a range each read at most their share of the lines, so a sample covers the range.
+    static let slices = 8
+
+    public init(engine: LogQLEngine, tenant: String) {
+        self.engine = engine
+        self.tenant = tenant
+    }
+
+    public func explain(_ r: ExplainRequest) async throws(ExplainError) -> ExplainReport {
+        guard r.end > r.start else { throw .invalidArgument("end must be after start") }
+        guard r.end - r.start <= ExplainRequest.maxSpan else { throw .invalidArgument("the window may span at most 31 days") }
+        guard (1...ExplainRequest.maxSampleLines).contains(r.sampleLines) else {
+            throw .invalidArgument("sample lines must be between 1 and \(ExplainRequest.maxSampleLines)")
+        }
+        guard (1...ExplainRequest.maxTop).contains(r.top) else { throw .invalidArgument("top must be between 1 and \(ExplainRequest.maxTop)") }
+        let selector = try Self.selector(of: r.query)
+        let span = r.end - r.start
+        let window = try await read(r.query, r.start, r.end, limit: r.sampleLines)
+
+        let day: Int64 = 86_400_000_000_000
+        let (bs, be) = r.baseline == .yesterday ? (r.start - day, r.end - day) : (r.start - span, r.start)
+        let patternBaseline = try await read(r.query, bs, be, limit: r.sampleLines)
+        var kind = r.baseline
+        var note: String?
+        var baseline: (lines: [ExplainLine], sampled: Bool) = ([], false)
+        var baselineQuery = selector.text
+        if kind != .rest {
+            baseline = try await read(selector.text, bs, be, limit: r.sampleLines)
+            if baseline.lines.isEmpty {
+                note = "no lines in the \(kind == .yesterday ? "same window yesterday" : "previous window"); compared with the window's other lines"
+                kind = .rest
+            }
+        }
+        if kind == .rest {
+            baseline = try await rest(of: r.query, selector: selector.text, r.start, r.end, limit: r.sampleLines)
+            baselineQuery = "\(selector.text) (lines \(r.query) leaves out)"
+        }
+
+        var analysis = ExplainAnalysis(window: window.lines, baseline: baseline.lines, start: r.start, end: r.end)
+        analysis.patternBaseline = patternBaseline.lines
+        analysis.ignoredLabels = selector.fixedLabels
+        analysis.filters = r.filters
+        analysis.top = r.top
+        let result = analysis.run(fields: fields)
+        if result.baselineLines == 0, !r.filters.isEmpty {
+            note = (note.map { $0 + "; " } ?? "") + "no baseline line has the filtered values: shares are the window's alone"
+        }
+        let (rs, re) = kind == .rest ? (r.start, r.end) : (bs, be)
+        return ExplainReport(
+            query: r.query, filters: r.filters,
+            window: ExplainSide(kind: "window", query: r.query, start: TimeFormatter.rfc3339Nano(r.start), end: TimeFormatter.rfc3339Nano(r.end),
+                                lines: result.windowLines, sampled: window.sampled),
+            baseline: ExplainSide(kind: kind.rawValue, query: baselineQuery, start: TimeFormatter.rfc3339Nano(rs), end: TimeFormatter.rfc3339Nano(re),
+                                  lines: result.baselineLines, sampled: baseline.sampled),
+            note: note, scoring: ExplainReport.scoringText, changes: result.changes, patterns: result.patterns, skipped: result.skipped)
+    }
+
+    /// The query's stream selector alone, and the labels its `=` matchers fix.
+    public static func selector(of query: String) throws(ExplainError) -> (text: String, fixedLabels: Set<String>) {
+        let expr: LogQLExpr
+        do { expr = try LogQLParser.parse(query) } catch { throw .invalidQuery(error.description) }
+        guard case .log(let sel) = expr else { throw .invalidQuery("explain needs a log query, not a metric query") }
+        let text = "{" + sel.matchers.map(\.description).joined(separator: ", ") + "}"
+        return (text, Set(sel.matchers.filter { $0.type == .equal }.map(\.name)))
+    }
+
+    /// Up to `limit` lines of `query` in [start, end), read as equal slices of the range.
+    public func read(_ query: String, _ start: Int64, _ end: Int64, limit: Int) async throws(ExplainError) -> (lines: [ExplainLine], sampled: Bool) {
+        let n = Int64(min(Self.slices, max(1, limit)))
+        let per = max(1, limit / Int(n))
+        var lines: [ExplainLine] = []
+        var sampled = false
+        for k in 0..<n {
+            let s = start + (end - start) * k / n, e = start + (end - start) * (k + 1) / n
+            guard e > s else { continue }
+            let result: LogQLResult
+            do {
+                result = try await engine.queryRange(query, tenant: tenant, start: s, end: e, step: LogQLEngine.defaultStep(start: s, end: e),
+                                                     direction: .backward, limit: per)
+            } catch { throw .query(error) }
+            guard case .streams(let streams) = result.data else { throw .invalidQuery("explain needs a log query, not a metric query") }
+            var count = 0
+            for stream in streams {
+                for entry in stream.entries {
+                    lines.append(ExplainLine(timestamp: entry.timestamp, labels: stream.labels, line: String(decoding: entry.line, as: UTF8.self)))
+                    count += 1
+                }
+            }
+            if count >= per { sampled = true }
+        }
+        return (lines, sampled)
+    }
+
+    /// The selector's lines in the window that `query` leaves out.
+    public func rest(of query: String, selector: String, _ start: Int64, _ end: Int64, limit: Int) async throws(ExplainError) -> (lines: [ExplainLine], sampled: Bool) {
+        let all = try await read(selector, start, end, limit: limit)
+        let pipeline: LogPipeline
+        do { pipeline = try LogQLEngine.pipeline(for: query).pipeline } catch { throw .invalidQuery(error.description) }
+        let lines = all.lines.filter { !pipeline.process(labels: $0.labels, line: Array($0.line.utf8), timestamp: $0.timestamp).keep }
+        return (lines, all.sampled)
+    }
+}

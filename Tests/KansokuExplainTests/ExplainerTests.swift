@@ -1,0 +1,82 @@
+import KansokuCore
+@testable import KansokuExplain
+import KansokuLogQL
+import KansokuLogStore
+import Testing
+
+/// The runner over a LogQL engine: which lines each side reads, the fallback when the baseline
+/// is empty, and a request followed across streams.
+@Suite struct ExplainerTests {
+    static let t0: Int64 = 1_764_900_000_000_000_000
+    static let second: Int64 = 1_000_000_000
+
+    /// nginx and api streams: an hour of normal traffic, then an hour in which origin-3 fails.
+    static func engine(withHistory: Bool) -> LogQLEngine {
+        var nginx: [LogEntry] = [], api: [LogEntry] = [], origin: [LogEntry] = []
+        for i in 0..<7200 where withHistory || i >= 3600 {
+            let t = t0 + Int64(i) * second
+            let failing = i >= 3600 && i % 4 == 0
+            let upstream = failing ? "origin-3" : "origin-\(i % 3)"
+            let id = String(format: "%016llx", UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
+            nginx.append(LogEntry(timestamp: t + 5_000_000, line: "10.0.0.\(i % 250) - - [x] \"GET /live/seg-\(i).ts HTTP/1.1\" \(failing ? (i % 8 == 0 ? 504 : 503) : 200) 10 \"-\" \"p\" rt=0.1 upstream=\(upstream) request_id=\(id)"))
+            api.append(LogEntry(timestamp: t + 1_000_000, line: failing ? "ERROR fetch failed origin=origin-3 request_id=\(id)" : "INFO served origin=\(upstream) request_id=\(id)"))
+            origin.append(LogEntry(timestamp: t + 2_000_000, line: "INFO \(upstream) sent segment request_id=\(id)"))
+        }
+        let svc = ["service": "streaming"]
+        return LogQLEngine(reader: MemoryLogReader([
+            StreamBatch(labels: Labels(svc.merging(["app": "nginx"]) { a, _ in a }), entries: nginx),
+            StreamBatch(labels: Labels(svc.merging(["app": "api"]) { a, _ in a }), entries: api),
+            // No `service` label: following a request must find it anyway.
+            StreamBatch(labels: Labels(["job": "origin"]), entries: origin),
+        ]))
+    }
+
+    static let query = #"{service="streaming"} |~ "ERROR| 50[0-9] ""#
+
+    @Test func previousWindowBaseline() async throws {
+        let e = Explainer(engine: Self.engine(withHistory: true), tenant: LogStore.defaultTenant)
+        let r = try await e.explain(ExplainRequest(query: Self.query, start: Self.t0 + 3600 * Self.second, end: Self.t0 + 7200 * Self.second))
+        #expect(r.baseline.kind == "previous" && r.note == nil)
+        #expect(r.window.lines == 1800 && !r.window.sampled)
+        #expect(r.baseline.lines == 5000 && r.baseline.sampled)   // 7200 lines in the hour before, sampled
+        let top = try #require(r.changes.first)
+        #expect(top.value == "origin-3" && (top.name == "upstream" || top.name == "origin"), "\(r.changes.prefix(3))")
+        #expect(r.patterns.allSatisfy { $0.new })   // no error line before
+        #expect(!r.changes.contains { $0.name == "service" })
+        #expect(r.skipped.contains { $0.name == "request_id" })
+    }
+
+    @Test func emptyBaselineFallsBackToTheWindowsOtherLines() async throws {
+        let e = Explainer(engine: Self.engine(withHistory: false), tenant: LogStore.defaultTenant)
+        let r = try await e.explain(ExplainRequest(query: Self.query, start: Self.t0 + 3600 * Self.second, end: Self.t0 + 7200 * Self.second))
+        #expect(r.baseline.kind == "rest")
+        #expect(r.note?.contains("no lines in the previous window") == true)
+        #expect(r.changes.first?.value == "origin-3", "\(r.changes.prefix(3))")
+        var filtered = ExplainRequest(query: Self.query, start: Self.t0 + 3600 * Self.second, end: Self.t0 + 7200 * Self.second)
+        filtered.filters = [ExplainFilter(name: "app", value: "nginx")]
+        let f = try await e.explain(filtered)
+        #expect(f.window.lines == 900)
+        #expect(f.changes.first?.name == "upstream" && f.changes.first?.value == "origin-3", "\(f.changes.prefix(4))")
+    }
+
+    @Test func badRequestsAreRefused() async {
+        let e = Explainer(engine: Self.engine(withHistory: false), tenant: LogStore.defaultTenant)
+        await #expect(throws: ExplainError.invalidQuery("explain needs a log query, not a metric query")) {
+            try await e.explain(ExplainRequest(query: #"count_over_time({a="b"}[1m])"#, start: 0, end: 10))
+        }
+        await #expect(throws: ExplainError.invalidArgument("end must be after start")) {
+            try await e.explain(ExplainRequest(query: #"{a="b"}"#, start: 10, end: 10))
+        }
+    }
+
+    @Test func followsOneRequestAcrossStreams() async throws {
+        let f = RequestFollower(engine: Self.engine(withHistory: false), tenant: LogStore.defaultTenant)
+        let i = 4000
+        let id = String(format: "%016llx", UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
+        let tl = try await f.follow(ids: [id], time: Self.t0 + Int64(i) * Self.second)
+        #expect(tl.entries.map(\.service) == ["api", "origin", "nginx"])
+        #expect(tl.entries.map(\.level) == ["error", "info", "error"])
+        #expect(tl.entries.map(\.offset) == [0, 0.001, 0.004])
+        #expect(tl.entries.allSatisfy { $0.line.contains(id) })
+    }
+}
