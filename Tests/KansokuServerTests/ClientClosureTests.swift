@@ -19,7 +19,6 @@ import Testing
     @Test func closingTheClientCancelsTheBodyWith499() async throws {
         let closure = ClientClosure()
         let polls = Polls()
-        let started = ContinuousClock.now
         let outcome = Task {
             try await ClientClosure.$current.withValue(closure) {
                 try await ClientClosure.cancellingOnClose { try await Self.spinUntilCancelled(polls) }
@@ -30,7 +29,6 @@ import Testing
         let error = await #expect(throws: APIError.self) { _ = try await outcome.value }
         #expect(error?.status.code == 499)
         #expect(error?.kind == .canceled)
-        #expect(ContinuousClock.now - started < .seconds(5))
         // The body stopped: it polls no more once cancelled.
         let after = polls.load()
         try await Task.sleep(for: .milliseconds(50))
