@@ -98,6 +98,7 @@ final class ServerCore: Sendable {
         LokiTail(store: logStore, engine: logQL, settings: config.server, limits: config.limits, logger: logger).register(on: router)
         PrometheusAPI(store: metricStore, engine: promQL, settings: config.server, rules: loops.rulesAPI).register(on: router)
         OTLPMetricsAPI(store: metricStore, settings: config.server, logger: logger).register(on: router)
+        RemoteWriteAPI(store: metricStore, settings: config.server, limits: config.limits, logger: logger).register(on: router)
         TargetsAPI(board: loops.scrape?.manager.health).register(on: router)
     }
 

@@ -189,3 +189,46 @@ import Testing
         #expect(try LabelSetText.parse(labels.description) == labels)
     }
 }
+
+/// `prompb.WriteRequest` against bytes assembled by hand from the protobuf encoding rules.
+@Suite struct RemoteWriteCodecTests {
+    /// `{__name__="up", job="a"}` with one sample 1.0 at t=1000.
+    static let handWritten: [UInt8] = [0x0A, 40,
+        0x0A, 14, 0x0A, 8] + Array("__name__".utf8) + [0x12, 2] + Array("up".utf8) + [
+        0x0A, 8, 0x0A, 3] + Array("job".utf8) + [0x12, 1] + Array("a".utf8) + [
+        0x12, 12, 0x09, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F, 0x10, 0xE8, 0x07]
+
+    static let series = RemoteWriteSeries(labels: [Label(name: "__name__", value: "up"), Label(name: "job", value: "a")],
+                                          samples: [RemoteWriteSample(t: 1000, v: 1)])
+
+    @Test func encodesAndDecodesTheHandWrittenMessage() throws {
+        #expect(RemoteWriteCodec.encodeWriteRequest([Self.series]) == Self.handWritten)
+        let decoded = try Self.handWritten.withUnsafeBytes { try RemoteWriteCodec.decodeWriteRequest($0) }
+        #expect(decoded == [Self.series])
+    }
+
+    @Test func roundTripsEdgeValuesThroughSnappy() throws {
+        let samples = [RemoteWriteSample(t: 0, v: 0), RemoteWriteSample(t: -5, v: -0.0),
+                       RemoteWriteSample(t: .max, v: .infinity), RemoteWriteSample(t: 7, v: Double(bitPattern: 0x7ff0_0000_0000_0002))]
+        let s = RemoteWriteSeries(labels: [Label(name: "__name__", value: "ü"), Label(name: "empty", value: "")], samples: samples)
+        let body = RemoteWriteCodec.encode([s, Self.series], metadata: [RemoteWriteMetadata(type: .counter, family: "up", help: "h")])
+        let decoded = try body.withUnsafeBytes { try RemoteWriteCodec.decode(snappyBody: $0, maxDecompressedSize: 1 << 20) }
+        #expect(decoded == [s, Self.series])
+    }
+
+    @Test func skipsUnknownFieldsAndCountsHistograms() throws {
+        // The series with an exemplar (3) and a histogram (4) appended, then top-level metadata (3).
+        var inner = Array(Self.handWritten[2...])
+        inner += [0x1A, 0, 0x22, 0]
+        let body: [UInt8] = [0x0A, UInt8(inner.count)] + inner + [0x1A, 2, 0x08, 1]
+        let decoded = try body.withUnsafeBytes { try RemoteWriteCodec.decodeWriteRequest($0) }
+        #expect(decoded.count == 1 && decoded[0].histogramCount == 1 && decoded[0].samples == Self.series.samples)
+    }
+
+    @Test func refusesMalformedMessages() {
+        for bad: [UInt8] in [[0x0A, 41] + Self.handWritten.dropFirst(2), [0x0A, 3, 0x12, 1, 0x09], [0x0A, 2, 0x12, 0x09]] {
+            #expect(throws: ProtobufError.self) { try bad.withUnsafeBytes { try RemoteWriteCodec.decodeWriteRequest($0) } }
+        }
+        #expect(throws: PushDecodeError.self) { try [UInt8]([5, 0]).withUnsafeBytes { try RemoteWriteCodec.decode(snappyBody: $0, maxDecompressedSize: 100) } }
+    }
+}

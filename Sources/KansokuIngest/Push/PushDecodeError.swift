@@ -6,6 +6,8 @@ public enum PushDecodeError: Error, Sendable, Hashable, CustomStringConvertible 
     case unsupportedContentType(String)
     case snappy(SnappyError)
     case protobuf(ProtobufError)
+    /// A Prometheus remote-write body that is not a valid `prompb.WriteRequest`.
+    case remoteWrite(ProtobufError)
     case json(JSONSyntaxError)
     /// The body is valid JSON but not a push request: `path` names the place (`streams[2].values[0]`).
     case shape(path: String, expected: String)
@@ -20,6 +22,7 @@ public enum PushDecodeError: Error, Sendable, Hashable, CustomStringConvertible 
             return "unsupported Content-Type \(goQuotedASCII(t)): expected application/json or application/x-protobuf"
         case .snappy(let e): return "decompressing protobuf push body: \(e)"
         case .protobuf(let e): return "decoding logproto.PushRequest: \(e)"
+        case .remoteWrite(let e): return "decoding prompb.WriteRequest: \(e)"
         case .json(let e): return "decoding JSON push body: \(e)"
         case .shape(let path, let expected): return "decoding JSON push body: \(path): expected \(expected)"
         case .invalidLabels(let s, let e): return "stream \(s): \(e)"
