@@ -4,7 +4,7 @@
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_BUILD  := libzstd-dev libre2-dev zlib1g-dev pkg-config
-APT_TEST   := zstd ripgrep tmux prometheus prometheus-alertmanager python3-pip fiu-utils
+APT_TEST   := zstd ripgrep tmux prometheus prometheus-alertmanager python3-pip fiu-utils victoria-metrics
 PY_TEST    := python-logging-loki prometheus-client prometheus-api-client websocket-client \
               opentelemetry-sdk opentelemetry-exporter-otlp-proto-http
 RELEASE    := .build/release

@@ -53,6 +53,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
+        .target(name: "KansokuRemoteWrite", dependencies: [
+            "KansokuCore", "KansokuMetricStore", "KansokuIngest",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
         .target(name: "KansokuRules", dependencies: [
             "KansokuCore", "KansokuLogQL", "KansokuPromQL", "KansokuMetricStore",
             .product(name: "Yams", package: "Yams"),
@@ -66,7 +72,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .target(name: "KansokuServer", dependencies: [
             "KansokuCore", "KansokuLogStore", "KansokuLogQL", "KansokuMetricStore", "KansokuPromQL",
-            "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuNotify", "KansokuExplain",
+            "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuNotify", "KansokuExplain", "KansokuRemoteWrite",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -109,6 +115,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuRemoteWriteTests", dependencies: ["KansokuRemoteWrite"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuServerTests", dependencies: ["KansokuServer"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuTUITests", dependencies: ["KansokuTUI", "KansokuExplain"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuExplainTests", dependencies: ["KansokuExplain", "KansokuLogQL", "KansokuLogStore"], swiftSettings: swiftSettings),

@@ -4,6 +4,7 @@ import KansokuIngest
 import KansokuLogStore
 import KansokuMetricStore
 import KansokuNotify
+import KansokuRemoteWrite
 import Logging
 import ServiceLifecycle
 
@@ -14,15 +15,18 @@ final class BackgroundLoops: Sendable {
     let notifier: Notifier?
     let rules: RulesRuntime?
     let scrape: ScrapeRuntime?
+    let remoteWrite: RemoteWriteManager?
     let logger: Logger
 
     var rulesAPI: RulesAPIProvider? { rules.map { RulesAPIProvider(runtime: $0) } }
 
-    private init(tail: TailService?, notifier: Notifier?, rules: RulesRuntime?, scrape: ScrapeRuntime?, logger: Logger) {
+    private init(tail: TailService?, notifier: Notifier?, rules: RulesRuntime?, scrape: ScrapeRuntime?,
+                 remoteWrite: RemoteWriteManager?, logger: Logger) {
         self.tail = tail
         self.notifier = notifier
         self.rules = rules
         self.scrape = scrape
+        self.remoteWrite = remoteWrite
         self.logger = logger
     }
 
@@ -47,7 +51,18 @@ final class BackgroundLoops: Sendable {
         }
         let rules = try RulesRuntime.make(config: config, logStore: logStore, metricStore: metricStore, notifier: notifier, logger: logger)
         let scrape = try ScrapeRuntime.make(config: config, metricStore: metricStore, logger: logger)
-        return BackgroundLoops(tail: tail, notifier: notifier, rules: rules, scrape: scrape, logger: logger)
+        var remoteWrite: RemoteWriteManager?
+        if !config.remoteWrite.isEmpty {
+            do {
+                remoteWrite = try RemoteWriteManager(configs: config.remoteWrite, metricsDirectory: root + "/metrics",
+                                                     stateDirectory: root + "/remote_write",
+                                                     logger: Logger(label: "kansoku.remote_write"))
+            } catch {
+                throw ConfigError.invalid(key: "metrics.remote_write", reason: "\(error)")
+            }
+        }
+        return BackgroundLoops(tail: tail, notifier: notifier, rules: rules, scrape: scrape, remoteWrite: remoteWrite,
+                               logger: logger)
     }
 
     func services() -> [any Service] {
@@ -55,6 +70,7 @@ final class BackgroundLoops: Sendable {
         if let tail { out.append(TaskService("tail") { await tail.run() }) }
         if let scrape { out.append(TaskService("scrape") { try await scrape.run() }) }
         if let rules { out.append(TaskService("rules") { try await rules.run() }) }
+        if let remoteWrite { out.append(TaskService("remote-write") { try await remoteWrite.run() }) }
         return out
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import KansokuCore
 public import KansokuIngest
 public import KansokuNotify
+public import KansokuRemoteWrite
 public import KansokuScrape
 import Yams
 
@@ -11,6 +12,8 @@ public struct KansokuConfig: Decodable, Sendable {
     public var storage = StorageSettings()
     public var logs = LogsConfig()
     public var metrics = MetricsScrapeConfig()
+    /// `metrics.remote_write`: where the metric WAL is forwarded (decoded beside the scrape keys).
+    public var remoteWrite: [RemoteWriteConfig] = []
     public var rules = RulesSettings()
     public var notify: NotifyConfig?
     public var limits = LimitsSettings()
@@ -26,10 +29,17 @@ public struct KansokuConfig: Decodable, Sendable {
         storage = try c.decodeIfPresent(StorageSettings.self, forKey: .storage) ?? storage
         logs = try c.decodeIfPresent(LogsConfig.self, forKey: .logs) ?? logs
         metrics = try c.decodeIfPresent(MetricsScrapeConfig.self, forKey: .metrics) ?? metrics
+        remoteWrite = try c.decodeIfPresent(RemoteWriteSection.self, forKey: .metrics)?.remoteWrite ?? []
         rules = try c.decodeIfPresent(RulesSettings.self, forKey: .rules) ?? rules
         notify = try c.decodeIfPresent(NotifyConfig.self, forKey: .notify)
         limits = try c.decodeIfPresent(LimitsSettings.self, forKey: .limits) ?? limits
         query = try c.decodeIfPresent(QuerySettings.self, forKey: .query) ?? query
+    }
+
+    /// The `remote_write` key of the `metrics:` section.
+    struct RemoteWriteSection: Decodable {
+        var remoteWrite: [RemoteWriteConfig]?
+        enum CodingKeys: String, CodingKey { case remoteWrite = "remote_write" }
     }
 
     /// Reads and validates a configuration file; errors name the file and, where YAML knows
