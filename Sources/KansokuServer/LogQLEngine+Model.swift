@@ -41,6 +41,7 @@ extension LogQLEngine {
         s.chunksRef = r.stats.blocksRead + r.stats.blocksSkippedByBloom + r.stats.blocksSkippedByLimit
         s.chunksDecompressed = r.stats.chunksDecompressed
         s.blocksSkippedByBloom = r.stats.blocksSkippedByBloom
+        s.streamsMatched = r.stats.streamsMatched
         if case .streams(let streams) = r.data { s.entriesReturned = streams.reduce(0) { $0 + $1.entries.count } }
         return s
     }

@@ -48,12 +48,15 @@ extension LokiAPI {
 
         // Bytes per group and step; a block's bytes are spread over the steps it overlaps.
         var volumes: [Labels: [Int64: Double]] = [:]
+        var stats = QueryStatsSummary()
         for info in store.streams(tenant: tenant, matchers: matchers, from: from, through: through) {
+            stats.streamsMatched += 1
             let keys: [Labels] = byLabels
                 ? targets.filter { info.labels[$0] != nil }.map { Labels([$0: ""]) }
                 : [Labels(Dictionary(uniqueKeysWithValues: targets.compactMap { n in info.labels[n].map { (n, $0) } }))]
             guard !keys.isEmpty else { continue }
             for b in store.blocks(tenant: tenant, stream: info.id, from: from, through: through) {
+                stats.chunksRef += 1
                 let lo = max(b.minTime, from), hi = min(b.maxTime, through)
                 let width = Double(max(1, b.maxTime - b.minTime + 1))
                 var bucket = range ? from + (lo - from) / step * step : from
@@ -101,6 +104,9 @@ extension LokiAPI {
                 w.endObject()
             }
             w.endArray()
+            // Loki writes its (index-only) query statistics here too.
+            w.key("stats")
+            w.queryStats(stats)
             w.endObject()
         })
     }

@@ -1,7 +1,6 @@
 import KansokuCore
 
-/// Query statistics reported in Loki's `data.stats` (a subset of its summary and store fields
-/// that Grafana shows in the query inspector).
+/// What a LogQL query measured, reported in Loki's `data.stats` (`QueryStatsJSON.swift`).
 public struct QueryStatsSummary: Sendable {
     public var bytesProcessed: Int64 = 0
     public var linesProcessed: Int64 = 0
@@ -11,6 +10,7 @@ public struct QueryStatsSummary: Sendable {
     public var chunksDecompressed: Int = 0
     public var blocksSkippedByBloom: Int = 0
     public var compressedBytes: Int64 = 0
+    public var streamsMatched: Int = 0
     public init() {}
 }
 
@@ -67,43 +67,5 @@ extension JSONWriter {
         raw(formatUnixSeconds(millis: p.timestampMillis))
         string(formatPromFloat(p.value))
         endArray()
-    }
-
-    mutating func queryStats(_ s: QueryStatsSummary) {
-        beginObject()
-        key("summary"); beginObject()
-        let secs = max(s.execTimeSeconds, 1e-9)
-        field("bytesProcessedPerSecond", Int(Double(s.bytesProcessed) / secs))
-        field("linesProcessedPerSecond", Int(Double(s.linesProcessed) / secs))
-        key("totalBytesProcessed"); int(s.bytesProcessed)
-        key("totalLinesProcessed"); int(s.linesProcessed)
-        key("execTime"); raw(String(s.execTimeSeconds))
-        key("queueTime"); raw("0")
-        field("subqueries", 0)
-        field("totalEntriesReturned", s.entriesReturned)
-        field("splits", 0)
-        field("shards", 0)
-        endObject()
-        key("querier"); beginObject()
-        key("store"); beginObject()
-        field("totalChunksRef", s.chunksRef)
-        field("totalChunksDownloaded", s.chunksDecompressed)
-        field("chunksDownloadTime", 0)
-        key("chunk"); beginObject()
-        key("compressedBytes"); int(s.compressedBytes)
-        key("decompressedBytes"); int(s.bytesProcessed)
-        key("decompressedLines"); int(s.linesProcessed)
-        field("headChunkBytes", 0)
-        field("headChunkLines", 0)
-        field("totalDuplicates", 0)
-        endObject()
-        endObject()
-        endObject()
-        key("index"); beginObject()
-        field("totalChunks", s.chunksRef)
-        field("postFilterChunks", s.chunksRef - s.blocksSkippedByBloom)
-        field("usedBloomFilters", s.blocksSkippedByBloom > 0 ? 1 : 0)
-        endObject()
-        endObject()
     }
 }
