@@ -71,5 +71,7 @@ func printResult(_ result: QueryResultModel, format: OutputFormat, forward: Bool
 
 /// Runs `body`, turning client errors into the documented exit status 1.
 func runQuery<T>(_ body: () async throws -> T) async throws -> T {
-    do { return try await body() } catch let e as ClientError { throw CommandFailure(e.description) }
+    do { return try await body() } catch let e as ClientError { throw CommandFailure(e.description) } catch let e as LogQueryPager.Failure {
+        throw CommandFailure(e.description)
+    }
 }

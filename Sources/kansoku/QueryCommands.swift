@@ -12,14 +12,23 @@ struct QueryCommand: AsyncParsableCommand {
           kansoku query '{app="nginx"} |= "error"' --since 30m
           kansoku query --instant 'sum by (status) (count_over_time({app="nginx"} | pattern `<_> "<_> <_> <_>" <status> <_>` [5m]))'
           kansoku query --data-dir ./data -o raw '{app="api"}' --from 2024-01-01T00:00:00Z --to 2024-01-01T01:00:00Z
+          kansoku query --since 24h --limit 50000 -o jsonl '{app="api"}' > api.jsonl
+          kansoku query --instant -- '-1 + 2'
+
+        A --limit above what the server returns at once (its max_entries_limit_per_query) is
+        fetched in batches of --batch lines, as logcli does; --limit 0 fetches every line.
+        A query that starts with "-" goes after "--", which ends the options.
         """
     )
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var range: TimeRangeOptions
 
-    @Option(name: .long, help: "Most lines to return (0 = server maximum).")
+    @Option(name: .long, help: "Most lines to return (0 = every line in the range).")
     var limit: Int = 30
+
+    @Option(name: .long, help: "Lines per request when --limit needs several.")
+    var batch: Int = 1000
 
     @Flag(name: .long, help: "Oldest lines first (default newest first).")
     var forward = false
@@ -42,11 +51,12 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Output: default, raw, jsonl (logs); table, json (metrics).")
     var output: OutputFormat = .default
 
-    @Argument(help: "The LogQL query.")
+    @Argument(help: "The LogQL query (after \"--\" when it starts with \"-\").")
     var query: String
 
     func validate() throws {
         if limit < 0 { throw ValidationError("--limit must be ≥ 0") }
+        if batch < 1 { throw ValidationError("--batch must be ≥ 1") }
         if tail && instant { throw ValidationError("--tail and --instant cannot be combined") }
         if !(0...5).contains(delayFor) { throw ValidationError("--delay-for must be between 0 and 5 seconds") }
         if tail && source.dataDir != nil { throw ValidationError("--tail needs a running server (--addr), not --data-dir") }
@@ -58,15 +68,27 @@ struct QueryCommand: AsyncParsableCommand {
         let stepDuration = step.flatMap { PromDuration(durationOrSeconds: $0) }
         var (start, end) = try range.resolve()
         if instant { end = try time.map { try parseTime($0, flag: "--time") } ?? TimeParser.currentNanos() }
-        let result: QueryResultModel = try await runQuery {
-            if let dir = source.dataDir {
-                return try await LocalData.logQuery(directory: dir, tenant: source.orgId ?? "fake", query: query, start: start, end: end,
-                                                    limit: limit, forward: forward, step: stepDuration, instant: instant)
+        if let dir = source.dataDir {
+            let result = try await runQuery {
+                try await LocalData.logQuery(directory: dir, tenant: source.orgId ?? "fake", query: query, start: start, end: end,
+                                             limit: limit, forward: forward, step: stepDuration, instant: instant)
             }
-            return try await source.client().logQuery(query, start: start, end: end, limit: limit, forward: forward,
-                                                      step: stepDuration, instant: instant)
+            printResult(result, format: output, forward: forward)
+        } else if instant {
+            let result = try await runQuery {
+                try await source.client().logQuery(query, start: start, end: end, limit: limit, forward: forward, step: nil, instant: true)
+            }
+            printResult(result, format: output, forward: forward)
+        } else {
+            let client = try source.client()
+            let pager = LogQueryPager(limit: limit, batchSize: batch, forward: forward)
+            _ = try await runQuery {
+                try await pager.run(start: start, end: end) { size, from, through in
+                    try await client.logQuery(query, start: from, end: through, limit: size, forward: forward,
+                                              step: stepDuration, instant: false)
+                } emit: { printResult($0, format: output, forward: forward) }
+            }
         }
-        printResult(result, format: output, forward: forward)
     }
 
     /// Follows the server's live tail: the newest `--limit` lines of the range, then every
