@@ -33,7 +33,10 @@ let package = Package(
         .target(name: "CKansokuCRC32C"),
 
         // Libraries, bottom to top.
-        .target(name: "KansokuCore", dependencies: ["CKansokuRE2", "CKansokuCRC32C"], swiftSettings: swiftSettings),
+        .target(name: "KansokuCore", dependencies: [
+            "CKansokuRE2", "CKansokuCRC32C",
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: swiftSettings),
         .target(name: "KansokuLogStore", dependencies: [
             "KansokuCore", "CZstd",
             .product(name: "Logging", package: "swift-log"),

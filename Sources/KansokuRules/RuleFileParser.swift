@@ -19,14 +19,11 @@ public enum RuleFileParser {
         var names: [String: SourcePosition] = [:]
         for doc in docs {
             guard let root = w.mapping(doc, "rule file") else { continue }
-            for (k, _) in root where k.string != "groups" {
-                w.fail(k, "unknown field \(goQuoted(k.string ?? "")) in rule file (expected groups)")
-            }
-            for g in w.sequence(root["groups"], "groups") {
+            unknownFields(root, known: ["groups"], in: "rule file", path: "", &w)
+            for (gi, g) in w.sequence(root["groups"], "groups").enumerated() {
                 guard let gm = w.mapping(g, "group") else { continue }
-                for (k, _) in gm where !["name", "interval", "query_offset", "limit", "labels", "rules", "kansoku_language"].contains(k.string ?? "") {
-                    w.fail(k, "unknown field \(goQuoted(k.string ?? "")) in group")
-                }
+                unknownFields(gm, known: ["name", "interval", "query_offset", "limit", "labels", "rules", "kansoku_language"],
+                              in: "group", path: "groups[\(gi)].", &w)
                 let pos = YAMLWalker.position(of: g)
                 guard let name = w.string(gm["name"], "group name"), !name.isEmpty else {
                     w.fail(gm["name"] ?? g, "group name is required")
@@ -47,8 +44,10 @@ public enum RuleFileParser {
                     group.labels[l.key] = l.value
                 }
                 group.language = language(gm["kansoku_language"], &w)
-                for r in w.sequence(gm["rules"], "rules") {
-                    if let rule = parseRule(r, group: group, validator: validator, &w) { group.rules.append(rule) }
+                for (ri, r) in w.sequence(gm["rules"], "rules").enumerated() {
+                    if let rule = parseRule(r, group: group, path: "groups[\(gi)].rules[\(ri)].", validator: validator, &w) {
+                        group.rules.append(rule)
+                    }
                 }
                 out.append(group)
             }
@@ -57,12 +56,22 @@ public enum RuleFileParser {
         return out
     }
 
-    private static func parseRule(_ node: Node, group: RuleGroupSpec, validator: ExpressionValidator?, _ w: inout YAMLWalker) -> RuleSpec? {
-        guard let m = w.mapping(node, "rule") else { return nil }
-        let known: Set<String> = ["record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations", "kansoku_language"]
-        for (k, _) in m where !known.contains(k.string ?? "") {
-            w.fail(k, "unknown field \(goQuoted(k.string ?? "")) in rule")
+    /// Fails every key of `mapping` not in `known`, naming where it is and the field it most
+    /// likely meant (Prometheus refuses unknown fields too).
+    private static func unknownFields(_ mapping: Node.Mapping, known: [String], in what: String, path: String, _ w: inout YAMLWalker) {
+        for (k, _) in mapping {
+            let name = k.string ?? ""
+            guard !known.contains(name) else { continue }
+            let hint = closestName(to: name, among: known).map { ", did you mean `\($0)`?" } ?? " (expected one of: \(known.joined(separator: ", ")))"
+            w.fail(k, "unknown field \(goQuoted(name)) in \(what) at \(path)\(name)\(hint)")
         }
+    }
+
+    private static func parseRule(_ node: Node, group: RuleGroupSpec, path: String, validator: ExpressionValidator?,
+                                  _ w: inout YAMLWalker) -> RuleSpec? {
+        guard let m = w.mapping(node, "rule") else { return nil }
+        unknownFields(m, known: ["record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations", "kansoku_language"],
+                      in: "rule", path: path, &w)
         let pos = YAMLWalker.position(of: node)
         let record = w.string(m["record"], "record"), alert = w.string(m["alert"], "alert")
         let kind: RuleSpec.Kind

@@ -54,7 +54,9 @@ public struct KansokuConfig: Decodable, Sendable {
     public static func parse(_ text: String, path: String = "kansoku.yaml") throws(ConfigError) -> KansokuConfig {
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return KansokuConfig() }
         do {
-            return try YAMLDecoder().decode(KansokuConfig.self, from: text)
+            return try StrictYAMLDecoder.decode(KansokuConfig.self, from: text, file: path)
+        } catch let e as UnknownYAMLKeys {
+            throw .unknownKeys(e.keys)
         } catch let e as YamlError {
             throw Self.describe(e, path: path)
         } catch let e as DecodingError {

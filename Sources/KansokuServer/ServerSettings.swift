@@ -83,9 +83,12 @@ public enum ConfigError: Error, Sendable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case syntax(path: String, line: Int, column: Int, reason: String)
     case invalid(key: String, reason: String)
+    /// Keys no setting reads, each with where it is and the key it most likely meant.
+    case unknownKeys([UnknownYAMLKey])
 
     public var description: String {
         switch self {
+        case .unknownKeys(let keys): return keys.map(\.description).joined(separator: "\n")
         case .unreadable(let p, let r): return "\(p): \(r)"
         case .syntax(let p, let l, let c, let r): return "\(p):\(l):\(c): \(r)"
         case .invalid(let k, let r): return "invalid \(k): \(r)"

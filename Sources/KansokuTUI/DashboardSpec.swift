@@ -1,6 +1,5 @@
 import Foundation
 public import KansokuCore
-import Yams
 
 /// A dashboard file (`dashboards/*.yaml`): panels stacked top to bottom.
 public struct DashboardSpec: Decodable, Sendable, Equatable {
@@ -35,7 +34,9 @@ public struct DashboardSpec: Decodable, Sendable, Equatable {
     public var refreshDuration: PromDuration { refresh.flatMap { PromDuration($0) } ?? PromDuration(milliseconds: 10_000) }
     public var rangeDuration: PromDuration { range.flatMap { PromDuration($0) } ?? PromDuration(milliseconds: 3_600_000) }
 
-    public static func parse(_ yaml: String) throws -> DashboardSpec {
-        try YAMLDecoder().decode(DashboardSpec.self, from: yaml)
+    /// Reads a dashboard; a key no panel or setting reads is an error naming where it is
+    /// (`UnknownYAMLKeys`), since a misspelt `query` would otherwise leave a panel empty.
+    public static func parse(_ yaml: String, file: String = "dashboard") throws -> DashboardSpec {
+        try StrictYAMLDecoder.decode(DashboardSpec.self, from: yaml, file: file)
     }
 }

@@ -35,13 +35,13 @@ public enum TUIApp {
             if let path = options.dashboardPath, !FileManager.default.fileExists(atPath: path),
                let text = DashboardSpec.embedded(named: path) {
                 // `--dashboard service` opens the embedded dashboard of that name.
-                spec = try DashboardSpec.parse(text)
+                spec = try DashboardSpec.parse(text, file: path)
             } else if let path = options.dashboardPath {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     FileHandle.standardError.write(Data("kansoku tui: cannot read \(path)\n".utf8))
                     return 2
                 }
-                spec = try DashboardSpec.parse(text)
+                spec = try DashboardSpec.parse(text, file: path)
             } else {
                 spec = try DashboardSpec.parse(DashboardSpec.embeddedOverview)
             }

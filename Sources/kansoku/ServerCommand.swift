@@ -49,8 +49,17 @@ struct ServerCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
+    @Flag(name: .long, help: "Check the configuration and the rule files it names, print what is wrong, and exit (0 valid, 2 not).")
+    var check = false
+
     func run() async throws {
         let config = try options.load()
+        if check {
+            let problems = config.problems()
+            guard problems.isEmpty else { throw CommandFailure(problems.joined(separator: "\n"), code: 2) }
+            print("\(options.config ?? "embedded defaults"): ok")
+            return
+        }
         let logger = options.logger("kansoku")
         do {
             try await KansokuServerApp(config: config, logger: logger).run()
