@@ -61,6 +61,24 @@ import Testing
         """)
     }
 
+    /// `metrics:` is read by two types at once (scrape settings and remote_write): a key
+    /// either reads is valid, and a typo under remote_write is found there.
+    @Test func sectionsReadByTwoTypes() throws {
+        let c = try KansokuConfig.parse("""
+        metrics:
+          scrape_interval: 15s
+          remote_write: [ { url: "http://127.0.0.1:9009/api/v1/push", remote_timeout: 30s } ]
+        """)
+        #expect(c.remoteWrite.count == 1)
+        #expect(message("""
+        metrics:
+          scrape_interval: 15s
+          remote_write:
+            - url: http://127.0.0.1:9009/api/v1/push
+              queue_confg: { capacity: 10000 }
+        """) == "kansoku.yaml:5:7: unknown key metrics.remote_write[0].queue_confg, did you mean `queue_config`?")
+    }
+
     /// Sections read through dynamic keys (label maps, one-key pipeline stages) and through
     /// several key sets at once (webhook endpoints) accept all they should.
     @Test func validConfigurationsStillLoad() throws {
