@@ -6,7 +6,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_BUILD  := libzstd-dev libre2-dev zlib1g-dev pkg-config
 APT_TEST   := zstd ripgrep tmux prometheus prometheus-alertmanager python3-pip fiu-utils victoria-metrics
 PY_TEST    := python-logging-loki prometheus-client prometheus-api-client websocket-client \
-              opentelemetry-sdk opentelemetry-exporter-otlp-proto-http
+              opentelemetry-sdk opentelemetry-exporter-otlp-proto-http 'moto[server]'
 RELEASE    := .build/release
 
 .PHONY: all build release demo test test-fast deps test-deps bench clean fuzz fuzz-build fuzz-seeds fuzz-smoke fuzz-replay
@@ -27,7 +27,7 @@ test-deps: deps
 		echo "installing: $$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
-	@python3 -c 'import logging_loki, prometheus_client, prometheus_api_client, websocket, opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http' 2>/dev/null || \
+	@python3 -c 'import logging_loki, prometheus_client, prometheus_api_client, websocket, opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, moto.server, botocore' 2>/dev/null || \
 		python3 -m pip install -q $(PY_TEST) 2>/dev/null || \
 		python3 -m pip install -q --break-system-packages $(PY_TEST)
 

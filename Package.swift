@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // C shims
@@ -41,6 +42,14 @@ let package = Package(
             "KansokuCore", "CZstd",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["FORMAT.md"], swiftSettings: swiftSettings),
+        .target(name: "KansokuObjectStore", dependencies: [
+            "KansokuCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
         .target(name: "KansokuLogQL", dependencies: ["KansokuCore", "KansokuLogStore"], swiftSettings: swiftSettings),
         .target(name: "KansokuMetricStore", dependencies: [
             "KansokuCore",
@@ -76,6 +85,7 @@ let package = Package(
         .target(name: "KansokuServer", dependencies: [
             "KansokuCore", "KansokuLogStore", "KansokuLogQL", "KansokuMetricStore", "KansokuPromQL",
             "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuNotify", "KansokuExplain", "KansokuRemoteWrite",
+            "KansokuObjectStore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -106,6 +116,9 @@ let package = Package(
         .target(name: "KansokuTestSupport", path: "Tests/KansokuTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "KansokuCoreTests", dependencies: ["KansokuCore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuLogStoreTests", dependencies: ["KansokuLogStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuObjectStoreTests", dependencies: [
+            "KansokuTestSupport", "KansokuObjectStore", "KansokuCore", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuLogQLTests", dependencies: ["KansokuTestSupport", "KansokuLogQL", "KansokuLogStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuMetricStoreTests", dependencies: ["KansokuMetricStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuPromQLTests", dependencies: ["KansokuTestSupport", "KansokuPromQL"], swiftSettings: swiftSettings),
