@@ -2,6 +2,9 @@ public import Hummingbird
 import HTTPTypes
 
 /// Enforces the optional bearer token and, with tenancy on, the presence of `X-Scope-OrgID`.
+/// With `server.tenants` listed, credentials decide the tenant instead: the request goes on
+/// with `X-Scope-OrgID` set to the tenant its `Authorization` header authenticates, and a
+/// header naming any other tenant is refused.
 /// `/ready`, `/healthz` and `/metrics` stay open so probes and scrapers need no secrets.
 /// A body declared larger than `server.max_request_bytes` is refused with 413 on every path,
 /// before any of it is read.
@@ -9,11 +12,17 @@ public struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let bearerToken: String?
     let tenancy: Bool
     let maxRequestBytes: Int
+    let tenants: TenantAuthenticator?
 
-    public init(bearerToken: String?, tenancy: Bool, maxRequestBytes: Int = .max) {
+    init(bearerToken: String?, tenancy: Bool, maxRequestBytes: Int = .max, tenants: TenantAuthenticator? = nil) {
         self.bearerToken = bearerToken
         self.tenancy = tenancy
         self.maxRequestBytes = maxRequestBytes
+        self.tenants = tenants
+    }
+
+    public init(bearerToken: String?, tenancy: Bool, maxRequestBytes: Int = .max) {
+        self.init(bearerToken: bearerToken, tenancy: tenancy, maxRequestBytes: maxRequestBytes, tenants: nil)
     }
 
     static var openPaths: Set<String> { ["/ready", "/healthz", "/metrics", "/-/ready", "/-/healthy"] }
@@ -24,13 +33,27 @@ public struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError.tooLarge(declared, limit: maxRequestBytes, unread: true)
         }
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        if tenancy, let tenants {
+            guard let authorization = request.headers[.authorization], let tenant = tenants.tenant(forAuthorization: authorization) else {
+                throw APIError(.unauthorized, .unauthorized, "missing or unknown credentials")
+            }
+            if let named = request.headers[values: tenantHeader].first, !named.isEmpty, named != tenant {
+                throw APIError(.forbidden, .unauthorized, "these credentials are not for tenant \(named)")
+            }
+            var head = request.head
+            head.headerFields[tenantHeader] = tenant
+            return try await next(Request(head: head, body: request.body), context)
+        }
         if let bearerToken {
             guard let auth = request.headers[.authorization], auth == "Bearer \(bearerToken)" else {
                 throw APIError(.unauthorized, .unauthorized, "missing or wrong bearer token")
             }
         }
-        if tenancy, request.headers[values: tenantHeader].first?.isEmpty != false {
-            throw APIError(.unauthorized, .unauthorized, "no org id: set the X-Scope-OrgID header")
+        if tenancy {
+            guard let named = request.headers[values: tenantHeader].first, !named.isEmpty else {
+                throw APIError(.unauthorized, .unauthorized, "no org id: set the X-Scope-OrgID header")
+            }
+            if let problem = TenantID.problem(named) { throw APIError.badRequest(problem) }
         }
         return try await next(request, context)
     }

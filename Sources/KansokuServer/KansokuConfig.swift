@@ -18,10 +18,13 @@ public struct KansokuConfig: Decodable, Sendable {
     public var notify: NotifyConfig?
     public var limits = LimitsSettings()
     public var query = QuerySettings()
+    public var cluster = ClusterSettings()
+    /// Set by `kansoku server --target`, not by the file.
+    public var target = ServerTarget.all
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case server, storage, logs, metrics, rules, notify, limits, query }
+    enum CodingKeys: String, CodingKey { case server, storage, logs, metrics, rules, notify, limits, query, cluster }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -34,6 +37,7 @@ public struct KansokuConfig: Decodable, Sendable {
         notify = try c.decodeIfPresent(NotifyConfig.self, forKey: .notify)
         limits = try c.decodeIfPresent(LimitsSettings.self, forKey: .limits) ?? limits
         query = try c.decodeIfPresent(QuerySettings.self, forKey: .query) ?? query
+        cluster = try c.decodeIfPresent(ClusterSettings.self, forKey: .cluster) ?? cluster
     }
 
     /// The `remote_write` key of the `metrics:` section.

@@ -30,7 +30,8 @@ public final class KansokuServerApp: Sendable {
         let core = try await ServerCore.open(config: config, logger: logger)
         let router = Router(context: KansokuRequestContext.self)
         router.add(middleware: AccessMiddleware(bearerToken: try core.bearerToken(), tenancy: config.server.tenancy,
-                                               maxRequestBytes: config.server.maxRequestBytes))
+                                               maxRequestBytes: config.server.maxRequestBytes,
+                                               tenants: try core.tenantAuthenticator()))
         router.add(middleware: ClientConnectionMiddleware())
         core.registerRoutes(on: router)
         let app = Application(

@@ -21,10 +21,12 @@ final class ServerCore: Sendable {
     let metrics: ServerMetrics
     let loops: BackgroundLoops
     let lock: DataDirectoryLock
+    let shipping: LogShipping?
 
     private init(config: KansokuConfig, logger: Logger, logStore: LogStore, metricStore: MetricStore,
-                 loops: BackgroundLoops, metrics: ServerMetrics, lock: DataDirectoryLock) {
+                 loops: BackgroundLoops, metrics: ServerMetrics, lock: DataDirectoryLock, shipping: LogShipping?) {
         self.lock = lock
+        self.shipping = shipping
         self.config = config
         self.logger = logger
         self.logStore = logStore
@@ -46,11 +48,12 @@ final class ServerCore: Sendable {
         let metricStore = try MetricStore.open(
             MetricStoreConfig(directory: root + "/metrics", retention: retention.milliseconds, fsync: metricFsync(config.storage.fsync)),
             logger: logger)
+        let shipping = try LogShipping.make(config: config, logStore: logStore, logger: logger)
         let metrics = ServerMetrics()
         let loops = try await BackgroundLoops.make(config: config, logStore: logStore, metricStore: metricStore,
                                                    metrics: metrics, logger: logger)
         return ServerCore(config: config, logger: logger, logStore: logStore, metricStore: metricStore,
-                          loops: loops, metrics: metrics, lock: lock)
+                          loops: loops, metrics: metrics, lock: lock, shipping: shipping)
     }
 
     static func logFsync(_ s: String) throws -> KansokuLogStore.FsyncMode {
@@ -74,6 +77,17 @@ final class ServerCore: Sendable {
             throw ConfigError.unreadable(path: file, reason: "cannot read server.bearer_token_file")
         }
         return t.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The tenants' credentials, when tenancy is on and `server.tenants` lists any.
+    func tenantAuthenticator() throws -> TenantAuthenticator? {
+        guard config.server.tenancy, let tenants = config.server.tenants, !tenants.isEmpty else {
+            if !config.server.tenancy, config.server.tenants?.isEmpty == false {
+                throw ConfigError.invalid(key: "server.tenants", reason: "tenants are listed but server.tenancy is false")
+            }
+            return nil
+        }
+        return try TenantAuthenticator.load(tenants)
     }
 
     func registerRoutes(on router: Router<KansokuRequestContext>) {
@@ -122,12 +136,15 @@ final class ServerCore: Sendable {
                 }
             }
         })
+        if let shipping { services.append(TaskService("log-shipping") { try await shipping.run() }) }
         return services
     }
 
     func close() async throws {
         await loops.shutdown()
         try await logStore.close()
+        // What closing flushed into chunks goes to the bucket now rather than at next start.
+        await shipping?.pass()
         try await metricStore.close()
     }
 }

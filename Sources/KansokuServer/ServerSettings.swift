@@ -9,6 +9,8 @@ public struct ServerSettings: Codable, Sendable {
     public var tenancy: Bool = false
     /// A file holding the bearer token every request must present (none when nil).
     public var bearerTokenFile: String?
+    /// With tenancy on: each tenant and the credentials that act as it (`TenantCredentialSettings`).
+    public var tenants: [TenantCredentialSettings]?
     /// The largest request body accepted (pushes, forms); larger ones get 413 unread.
     public var maxRequestBytes: Int = 64 << 20
     /// The largest a compressed push body may inflate to (gzip, deflate, snappy).
@@ -23,6 +25,7 @@ public struct ServerSettings: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case listen, tenancy
         case bearerTokenFile = "bearer_token_file"
+        case tenants
         case maxRequestBytes = "max_request_bytes"
         case maxDecompressedBytes = "max_decompressed_bytes"
         case maxEntriesLimit = "max_entries_limit"
@@ -34,6 +37,7 @@ public struct ServerSettings: Codable, Sendable {
         listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? listen
         tenancy = try c.decodeIfPresent(Bool.self, forKey: .tenancy) ?? tenancy
         bearerTokenFile = try c.decodeIfPresent(String.self, forKey: .bearerTokenFile)
+        tenants = try c.decodeIfPresent([TenantCredentialSettings].self, forKey: .tenants)
         maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? maxRequestBytes
         maxDecompressedBytes = try c.decodeIfPresent(Int.self, forKey: .maxDecompressedBytes) ?? maxDecompressedBytes
         maxEntriesLimit = try c.decodeIfPresent(Int.self, forKey: .maxEntriesLimit) ?? maxEntriesLimit
@@ -60,14 +64,22 @@ public struct StorageSettings: Codable, Sendable {
     public var retention: String = "720h"
     /// `batch` (group commit), `always` (fsync every write) or `never` (tests only).
     public var fsync: String = "batch"
+    /// Where ingesters ship log chunks and indexes (none: local disk only).
+    public var objectStore: ObjectStoreSettings?
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case path, retention, fsync
+        case objectStore = "object_store"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
         retention = try c.decodeIfPresent(String.self, forKey: .retention) ?? retention
         fsync = try c.decodeIfPresent(String.self, forKey: .fsync) ?? fsync
+        objectStore = try c.decodeIfPresent(ObjectStoreSettings.self, forKey: .objectStore)
     }
 
     public func retentionDuration() throws(ConfigError) -> PromDuration {

@@ -52,8 +52,18 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check the configuration and the rule files it names, print what is wrong, and exit (0 valid, 2 not).")
     var check = false
 
+    @Option(name: .long, help: "all: everything on local disk (default); ingester: also ship sealed log chunks and indexes to storage.object_store.")
+    var target: String = "all"
+
+    func validate() throws {
+        guard ServerTarget(rawValue: target) != nil else {
+            throw ValidationError("--target must be one of: \(ServerTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
     func run() async throws {
-        let config = try options.load()
+        var config = try options.load()
+        config.target = ServerTarget(rawValue: target) ?? .all
         if check {
             let problems = config.problems()
             guard problems.isEmpty else { throw CommandFailure(problems.joined(separator: "\n"), code: 2) }
