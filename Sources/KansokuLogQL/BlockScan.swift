@@ -12,13 +12,24 @@ enum BlockScan {
     static let parallelism = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Matched streams' blocks overlapping `[from, through]`, without those a literal rules out.
+    /// `ordered` keeps streams in label order (log queries break ties between equal
+    /// timestamps by it); metric queries take them as the store finds them.
     static func tasks(reader: any LogReader, tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
-                      literals: [(bytes: [UInt8], caseInsensitive: Bool)], stats: inout QueryStats) -> [BlockTask] {
-        let streams = reader.streams(tenant: tenant, matchers: matchers, from: from, through: through)
+                      literals: [(bytes: [UInt8], caseInsensitive: Bool)], ordered: Bool = true,
+                      stats: inout QueryStats) -> [BlockTask] {
+        let streams: [(stream: StreamInfo, blocks: [any ReadableBlock])]
+        if ordered {
+            streams = reader.streams(tenant: tenant, matchers: matchers, from: from, through: through).map { s in
+                (s, reader.blocks(tenant: tenant, stream: s.id, from: from, through: through))
+            }
+        } else {
+            streams = reader.streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through)
+        }
         stats.streamsMatched += streams.count
         var out: [BlockTask] = []
-        for s in streams {
-            for b in reader.blocks(tenant: tenant, stream: s.id, from: from, through: through) {
+        out.reserveCapacity(streams.count)
+        for (s, blocks) in streams {
+            for b in blocks {
                 if b.maxTime < from || b.minTime > through { continue }
                 if literals.contains(where: { !b.mayContain(literal: $0.bytes, caseInsensitive: $0.caseInsensitive) }) {
                     stats.blocksSkippedByBloom += 1
@@ -30,10 +41,29 @@ enum BlockScan {
         return out
     }
 
+    /// Tasks in runs of about 1 MiB of lines (at most 4,096 blocks): a query over many small
+    /// streams pays the pool's hand-off once per run, not once per block. Order is kept.
+    static func groups(_ tasks: [BlockTask]) -> [[BlockTask]] {
+        var out: [[BlockTask]] = []
+        var current: [BlockTask] = []
+        var bytes = 0
+        for t in tasks {
+            current.append(t)
+            bytes += t.block.rawSize
+            if bytes >= 1 << 20 || current.count >= 4096 {
+                out.append(current)
+                current = []
+                bytes = 0
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
     /// Maps `work` over `items` on the task's scan pool (for users' queries below ingestion's
     /// priority, see `ScanPool`); results keep order. The query's limits travel with the work; a cancelled
     /// query (timeout, client gone) stops before its next block.
-    static func map<T: Sendable>(_ items: [BlockTask], _ body: @escaping @Sendable (BlockTask) throws -> T) async throws(LogQLError) -> [T] {
+    static func map<Item: Sendable, T: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) throws -> T) async throws(LogQLError) -> [T] {
         if items.isEmpty { return [] }
         let limits = LogQLLimits.current
         do {

@@ -29,6 +29,13 @@ public protocol ReadableBlock: Sendable {
     func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R
     /// True when reading needs decompression (for stats).
     var isCompressed: Bool { get }
+    /// True when the block is known to hold no structured metadata (every entry's series is
+    /// its stream's), so counts over it can come from `entryCount` and `rawSize`.
+    var withoutMetadata: Bool { get }
+}
+
+extension ReadableBlock {
+    public var withoutMetadata: Bool { false }
 }
 
 /// What the engine needs from storage: streams by matchers, their blocks by time.
@@ -38,6 +45,17 @@ public protocol LogReader: Sendable {
     func blocks(tenant: String, stream: UInt64, from: Int64, through: Int64) -> [any ReadableBlock]
     func labelNames(tenant: String, from: Int64, through: Int64) -> [String]
     func labelValues(tenant: String, name: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [String]
+    /// Every stream `streams` returns with its `blocks`, streams in no particular order: one
+    /// call for a query over many streams instead of one per stream.
+    func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])]
+}
+
+extension LogReader {
+    public func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])] {
+        streams(tenant: tenant, matchers: matchers, from: from, through: through).map { s in
+            (s, blocks(tenant: tenant, stream: s.id, from: from, through: through))
+        }
+    }
 }
 
 extension DecodedBlock {
@@ -68,6 +86,7 @@ public struct StoreLogReader: LogReader {
         var entryCount: Int { ref.entryCount }
         var rawSize: Int { ref.rawSize }
         var isCompressed: Bool { !ref.isHead }
+        var withoutMetadata: Bool { ref.withoutMetadata }
 
         func mayContain(literal: [UInt8], caseInsensitive: Bool) -> Bool {
             store.mayContain(ref, literal: literal, caseInsensitive: caseInsensitive)
@@ -86,6 +105,12 @@ public struct StoreLogReader: LogReader {
 
     public func blocks(tenant: String, stream: UInt64, from: Int64, through: Int64) -> [any ReadableBlock] {
         store.blocks(tenant: tenant, stream: stream, from: from, through: through).map { Block(store: store, ref: $0) }
+    }
+
+    public func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])] {
+        store.streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through).map { s, refs in
+            (s, refs.map { Block(store: store, ref: $0) as any ReadableBlock })
+        }
     }
 
     public func labelNames(tenant: String, from: Int64, through: Int64) -> [String] {
@@ -115,6 +140,7 @@ public final class MemoryLogReader: LogReader {
         var entryCount: Int { timestamps.count }
         var rawSize: Int { bytes.count }
         var isCompressed: Bool { false }
+        var withoutMetadata: Bool { metadata.isEmpty }
         func mayContain(literal: [UInt8], caseInsensitive: Bool) -> Bool { true }
         func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R {
             let r: Result<R, LogQLError> = timestamps.withUnsafeBufferPointer { ts in

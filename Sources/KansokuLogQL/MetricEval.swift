@@ -47,6 +47,7 @@ struct MetricEvaluator {
         let range = r.range
         let hi = steps.last! - range.offset
         let lo = steps.first! - range.offset - range.range
+        if WindowCounts.applies(r.op, range) { return try await countedRows(r, lo: lo, hi: hi) }
         var samples = try await SampleCollect.collect(range, op: r.op, reader: reader, tenant: tenant, lo: lo, hi: hi, stats: stats)
         for (labels, s) in samples {
             guard let err = labels[LabelsBuilder.errorLabel] else { continue }
@@ -65,7 +66,7 @@ struct MetricEvaluator {
                 let order = s.ts.indices.sorted { (s.ts[$0], $0) < (s.ts[$1], $1) }
                 grouped[k] = SeriesSamples(ts: order.map { s.ts[$0] }, values: order.map { s.values[$0] })
             }
-            samples = grouped
+            samples = grouped.map { ($0.key, $0.value) }
         }
         if r.op == .absentOverTime {
             var present = [Bool](repeating: false, count: steps.count)
@@ -98,6 +99,42 @@ struct MetricEvaluator {
             if any {
                 rows.append(Row(labels: labels, values: values))
             }
+        }
+        return rows
+    }
+
+    /// `rangeAggregation` for functions of line and byte counts only (`WindowCounts`).
+    func countedRows(_ r: RangeAggregationExpr, lo: Int64, hi: Int64) async throws(LogQLError) -> [Row] {
+        let range = r.range
+        let windows = StepWindows(steps: steps, offset: range.offset, range: range.range)
+        var series = try await WindowCounts.collect(range, op: r.op, windows: windows, reader: reader, tenant: tenant,
+                                                    lo: lo, hi: hi, stats: stats)
+        for (labels, s) in series {
+            guard let err = labels[LabelsBuilder.errorLabel] else { continue }
+            if s.totals().contains(where: { $0.lines > 0 }) { throw Self.pipelineError(err, labels) }
+        }
+        if let g = r.grouping {
+            var grouped: [Labels: WindowSums] = [:]
+            for (labels, s) in series {
+                let key = VectorMath.groupLabels(labels, g)
+                if grouped[key] == nil { grouped[key] = s } else { grouped[key]!.add(s) }
+            }
+            series = grouped.map { ($0.key, $0.value) }
+        }
+        let seconds = Double(range.range) / 1e9
+        var rows: [Row] = []
+        rows.reserveCapacity(series.count)
+        for (labels, s) in series {
+            var values = [Double?](repeating: nil, count: steps.count)
+            var any = false
+            var lines = 0, bytes = 0
+            for i in 0..<steps.count {
+                lines &+= s.lines[i]
+                if !s.bytes.isEmpty { bytes &+= s.bytes[i] }
+                values[i] = WindowCounts.value(r.op, lines: lines, bytes: bytes, rangeSeconds: seconds)
+                if values[i] != nil { any = true }
+            }
+            if any { rows.append(Row(labels: labels, values: values)) }
         }
         return rows
     }

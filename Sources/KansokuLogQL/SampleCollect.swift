@@ -7,6 +7,44 @@ struct SeriesSamples: Sendable {
     var values: [Double] = []
 }
 
+/// Samples gathered by scans: series that are their stream (filter-only pipelines), in the
+/// order of the scanned blocks, and series whose labels the pipeline made.
+struct CollectedSamples: Sendable {
+    /// Blocks are scanned stream by stream, so a stream's samples always extend the last entry.
+    var streams: [(stream: StreamInfo, samples: SeriesSamples)] = []
+    var byLabels: [Labels: SeriesSamples] = [:]
+
+    mutating func add(stream: StreamInfo, _ s: SeriesSamples) {
+        guard !s.ts.isEmpty else { return }
+        if let last = streams.indices.last, streams[last].stream.id == stream.id {
+            streams[last].samples.ts.append(contentsOf: s.ts)
+            streams[last].samples.values.append(contentsOf: s.values)
+        } else {
+            streams.append((stream, s))
+        }
+    }
+
+    /// Appends another part's samples (of blocks scanned after this part's).
+    mutating func merge(_ o: CollectedSamples) {
+        for (stream, s) in o.streams { add(stream: stream, s) }
+        for (labels, s) in o.byLabels {
+            byLabels[labels, default: SeriesSamples()].ts.append(contentsOf: s.ts)
+            byLabels[labels]!.values.append(contentsOf: s.values)
+        }
+    }
+
+    /// One entry per series; a stream's samples and the pipeline's of the same labels are one.
+    func series() -> [(labels: Labels, samples: SeriesSamples)] {
+        if byLabels.isEmpty { return streams.map { ($0.stream.labels, $0.samples) } }
+        var all = byLabels
+        for (stream, s) in streams {
+            all[stream.labels, default: SeriesSamples()].ts.append(contentsOf: s.ts)
+            all[stream.labels]!.values.append(contentsOf: s.values)
+        }
+        return all.map { ($0.key, $0.value) }
+    }
+}
+
 /// Turns the entries of a log range into per-series samples: 1 per line for counting
 /// functions, the line length for byte functions, the unwrapped label otherwise.
 enum SampleCollect {
@@ -27,32 +65,33 @@ enum SampleCollect {
         }
     }
 
-    /// Samples with timestamps in `(lo, hi]`.
+    /// Samples with timestamps in `(lo, hi]`, one entry per series.
     static func collect(_ range: LogRangeExpr, op: RangeOp, reader: any LogReader, tenant: String, lo: Int64, hi: Int64,
-                        stats: StatsCollector) async throws(LogQLError) -> [Labels: SeriesSamples] {
+                        stats: StatsCollector) async throws(LogQLError) -> [(labels: Labels, samples: SeriesSamples)] {
         let pipeline = try LogPipeline(range.selector)
         let kind = try kind(for: op, range)
         var st = QueryStats()
         let tasks = BlockScan.tasks(reader: reader, tenant: tenant, matchers: range.selector.matchers, from: lo + 1, through: hi,
-                                    literals: pipeline.requiredLiterals, stats: &st)
-        let parts = try await BlockScan.map(tasks) { (t: BlockTask) throws -> ([Labels: SeriesSamples], QueryStats) in
-            try scan(t, pipeline: pipeline, kind: kind, lo: lo, hi: hi)
+                                    literals: pipeline.requiredLiterals, ordered: false, stats: &st)
+        let parts = try await BlockScan.map(BlockScan.groups(tasks)) { (group: [BlockTask]) throws -> (CollectedSamples, QueryStats) in
+            var part = CollectedSamples()
+            var st = QueryStats()
+            for t in group { try scan(t, pipeline: pipeline, kind: kind, lo: lo, hi: hi, into: &part, stats: &st) }
+            return (part, st)
         }
-        var merged: [Labels: SeriesSamples] = [:]
+        var merged = CollectedSamples()
         for (p, s) in parts {
             st.add(s)
-            for (labels, samples) in p {
-                if merged[labels] == nil { merged[labels] = samples; continue }
-                merged[labels]!.ts.append(contentsOf: samples.ts)
-                merged[labels]!.values.append(contentsOf: samples.values)
-            }
+            merged.merge(p)
         }
         stats.add(st)
-        for (k, s) in merged where !isSorted(s.ts) {
+        var out = merged.series()
+        for i in out.indices where !isSorted(out[i].samples.ts) {
+            let s = out[i].samples
             let order = s.ts.indices.sorted { (s.ts[$0], $0) < (s.ts[$1], $1) }
-            merged[k] = SeriesSamples(ts: order.map { s.ts[$0] }, values: order.map { s.values[$0] })
+            out[i].samples = SeriesSamples(ts: order.map { s.ts[$0] }, values: order.map { s.values[$0] })
         }
-        return merged
+        return out
     }
 
     static func isSorted(_ a: [Int64]) -> Bool {
@@ -61,11 +100,11 @@ enum SampleCollect {
         return true
     }
 
-    static func scan(_ t: BlockTask, pipeline: LogPipeline, kind: ValueKind, lo: Int64, hi: Int64) throws -> ([Labels: SeriesSamples], QueryStats) {
-        var st = QueryStats()
-        st.blocksRead = 1
-        if t.block.isCompressed { st.chunksDecompressed = 1 }
-        var out: [Labels: SeriesSamples] = [:]
+    /// Adds the samples of one block to `out`.
+    static func scan(_ t: BlockTask, pipeline: LogPipeline, kind: ValueKind, lo: Int64, hi: Int64,
+                     into out: inout CollectedSamples, stats st: inout QueryStats) throws {
+        st.blocksRead += 1
+        if t.block.isCompressed { st.chunksDecompressed += 1 }
         try t.block.withEntries { (e: BlockEntries) throws(LogQLError) in
             let first = BlockScan.lowerBound(e.timestamps, lo + 1)
             let end = BlockScan.lowerBound(e.timestamps, hi + 1)
@@ -86,7 +125,7 @@ enum SampleCollect {
                 if whole {
                     st.bytesProcessed += e.starts[end] - e.starts[first]
                     st.linesProcessed += end - first
-                    if !s.ts.isEmpty { out[t.stream.labels] = s }
+                    out.add(stream: t.stream, s)
                     return
                 }
                 for k in first..<end {
@@ -98,7 +137,7 @@ enum SampleCollect {
                 }
                 st.bytesProcessed += scanned
                 st.linesProcessed += end - first
-                if !s.ts.isEmpty { out[t.stream.labels] = s }
+                out.add(stream: t.stream, s)
                 return
             }
             for k in first..<end {
@@ -121,11 +160,10 @@ enum SampleCollect {
                     value = v
                 }
                 let labels = lb.labels()
-                out[labels, default: SeriesSamples()].ts.append(e.timestamps[k])
-                out[labels]!.values.append(value)
+                out.byLabels[labels, default: SeriesSamples()].ts.append(e.timestamps[k])
+                out.byLabels[labels]!.values.append(value)
             }
         }
-        return (out, st)
     }
 
     /// The unwrapped value; nil when the label is absent or empty. A value that does not

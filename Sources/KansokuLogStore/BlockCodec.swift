@@ -15,6 +15,8 @@ struct EncodedBlock: Sendable {
     /// Whether the block was compressed with its chunk's first block as dictionary.
     var usesDictionary: Bool
     var bloom: TokenBloom
+    /// No entry of the block has structured metadata.
+    var withoutMetadata: Bool
 }
 
 /// Block payload, before compression (see FORMAT.md):
@@ -171,7 +173,8 @@ final class BlockEncoder: @unchecked Sendable {
         let (bloom, distinct) = block.lineBytes.withUnsafeBytes { bloomBuilder.build($0, hint: filterHint) }
         let encoded = EncodedBlock(compressed: compressed, crc: CRC32C.checksum(compressed), payloadSize: payload.count,
                                    entryCount: block.count, minTime: block.minTime, maxTime: block.maxTime,
-                                   rawSize: block.rawSize, usesDictionary: prefix != nil, bloom: bloom)
+                                   rawSize: block.rawSize, usesDictionary: prefix != nil, bloom: bloom,
+                                   withoutMetadata: block.metadata.allSatisfy(\.isEmpty))
         return (encoded, distinct)
     }
 }

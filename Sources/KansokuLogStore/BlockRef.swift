@@ -12,6 +12,9 @@ public struct BlockRef: Sendable {
     var source: BlockSource
     /// Token filter of the block; nil for a head snapshot (always "maybe").
     var bloom: TokenBloom?
+    /// Known to hold no structured metadata: then every entry's series is the stream's, and
+    /// `entryCount` and `rawSize` answer counts over the block without decoding it.
+    public var withoutMetadata = false
 
     /// Bytes of the block's token filter (0 for a head snapshot).
     public var filterSize: Int { bloom?.byteSize ?? 0 }

@@ -11,6 +11,9 @@ struct BlockMeta: Sendable {
     var payloadSize: Int
     var usesDictionary: Bool
     var bloom: TokenBloom
+    /// Known to hold no structured metadata (flag bit 2; chunks written before the flag
+    /// existed leave it clear, and their blocks count as unknown).
+    var withoutMetadata = false
 }
 
 /// Byte layout of a chunk in a segment file (see FORMAT.md):
@@ -46,7 +49,7 @@ enum ChunkFormat {
             w.writeUVarint(UInt64(bitPattern: b.maxTime &- b.minTime))
             w.writeUVarint(UInt64(b.rawSize))
             w.writeUVarint(UInt64(b.payloadSize))
-            w.writeU8((b.usesDictionary ? 1 : 0) | (b.bloom.keying == .blockOffsets ? 2 : 0))
+            w.writeU8((b.usesDictionary ? 1 : 0) | (b.bloom.keying == .blockOffsets ? 2 : 0) | (b.withoutMetadata ? 4 : 0))
             w.writeUVarint(UInt64(b.bloom.words.count))
             for word in b.bloom.words { w.writeU64(word) }
         }
@@ -104,7 +107,8 @@ enum ChunkFormat {
                     metas.append(BlockMeta(offset: offset + Int64(off), length: Int(len), entryCount: Int(count),
                                            minTime: minT, maxTime: minT &+ Int64(bitPattern: span), rawSize: Int(raw),
                                            payloadSize: Int(payload), usesDictionary: flags & 1 != 0,
-                                           bloom: TokenBloom(words: bloom, keying: flags & 2 != 0 ? .blockOffsets : .tokenOffsets)))
+                                           bloom: TokenBloom(words: bloom, keying: flags & 2 != 0 ? .blockOffsets : .tokenOffsets),
+                                           withoutMetadata: flags & 4 != 0))
                 }
                 return .success(metas)
             } catch {

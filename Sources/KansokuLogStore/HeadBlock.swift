@@ -19,10 +19,6 @@ struct HeadBlock: Sendable {
     var isEmpty: Bool { timestamps.isEmpty }
     var rawSize: Int { lineBytes.count }
 
-    mutating func reserve(bytes: Int) {
-        if lineBytes.capacity < bytes { lineBytes.reserveCapacity(bytes) }
-    }
-
     mutating func append(timestamp: Int64, line: UnsafeRawBufferPointer, metadata md: Labels) {
         if let last = timestamps.last, timestamp < last { inOrder = false }
         timestamps.append(timestamp)
@@ -71,7 +67,8 @@ struct HeadBlock: Sendable {
         return DecodedBlock(timestamps: ts, lineStarts: starts, lineBytes: bytes, metadata: md)
     }
 
-    /// Returns the sorted block and empties the head, keeping its buffers' capacity.
+    /// Returns the sorted block and empties the head, keeping its buffers' capacity (the
+    /// head's buffers grow as entries arrive, so a quiet stream's head stays small).
     mutating func cut() -> DecodedBlock {
         let block = sortedBlock()
         let keep = lineBytes.capacity

@@ -47,7 +47,7 @@ enum IndexFile {
                 w.writeString(name)
                 w.writeUVarint(UInt64(values.count))
                 for value in values.keys.sorted() {
-                    let list = values[value] ?? []
+                    let list = values[value]?.ids ?? []
                     w.writeString(value)
                     w.writeUVarint(UInt64(list.count))
                     var prev: UInt64 = 0
@@ -91,6 +91,7 @@ enum IndexFile {
                                                  rawSize: Int(try r.readUVarint())))
                     }
                     index.streams[id] = s
+                    index.widen(s.minTime, s.maxTime)
                 }
                 let tc = try r.readUVarint()
                 for _ in 0..<tc {
@@ -105,7 +106,7 @@ enum IndexFile {
                             var list: [UInt64] = []
                             var prev: UInt64 = 0
                             for _ in 0..<ic { prev &+= try r.readUVarint(); list.append(prev) }
-                            index.postings[tenant, default: [:]][name, default: [:]][value] = list
+                            index.postings[tenant, default: [:]][name, default: [:]][value] = PostingList(sorted: list)
                         }
                     }
                 }

@@ -138,7 +138,6 @@ extension LogStore {
         var jobs: [CutJob] = []
         if s.chunk.createdAt == 0 { s.chunk.createdAt = now }
         if s.headWALSegment == nil { s.headWALSegment = segment }
-        s.head.reserve(bytes: config.blockSize + 4096)
         // A block never spans two periods: an entry of another period than the head's cuts it
         // first. The stream is registered in each period it has entries in, with their range.
         var period = PeriodSpan(start: s.headPeriod ?? st.periodStart(batch.timestamps[range.lowerBound], length: config.periodLength),

@@ -3,63 +3,98 @@ public import KansokuCore
 extension LogStore {
     /// Streams of `tenant` that satisfy all matchers (postings intersection, Prometheus
     /// semantics for `!=`, `!~` and matchers that match the empty string) and have data in
-    /// `[from, through]`.
+    /// `[from, through]`, ordered by their labels' text.
     public func streams(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [StreamInfo] {
-        state.withLock { st in
-            var seen = Set<UInt64>()
-            var out: [StreamInfo] = []
-            for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
-                for id in p.matching(tenant: tenant, matchers) where !seen.contains(id) {
-                    guard let s = p.streams[id], s.minTime <= through, s.maxTime >= from else { continue }
-                    seen.insert(id)
-                    out.append(StreamInfo(id: id, tenant: tenant, labels: s.labels))
-                }
+        let found = state.withLock { st in matchingStreams(st, tenant: tenant, matchers: matchers, from: from, through: through) }
+        // Each stream's text is built once, not once per comparison.
+        let keys = found.map(\.labels.description)
+        return found.indices.sorted { keys[$0] < keys[$1] }.map { found[$0] }
+    }
+
+    /// Under the lock: the streams `streams` returns, in no particular order.
+    func matchingStreams(_ st: StoreState, tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [StreamInfo] {
+        let periods = st.periods.values.filter { st.periodOverlaps($0.start, length: config.periodLength, from: from, through: through) }
+        var seen = Set<UInt64>()
+        var out: [StreamInfo] = []
+        for p in periods {
+            for id in p.matching(tenant: tenant, matchers) {
+                guard let s = p.streams[id], s.minTime <= through, s.maxTime >= from else { continue }
+                if periods.count > 1 && !seen.insert(id).inserted { continue }
+                out.append(StreamInfo(id: id, tenant: tenant, labels: s.labels))
             }
-            return out.sorted { $0.labels.description < $1.labels.description }
         }
+        return out
+    }
+
+    /// Every stream `streams` returns with its blocks overlapping `[from, through]` (as
+    /// `blocks` gives them), in one pass under the lock: a query over many small streams
+    /// pays for the lock and the period lookups once, not once per stream. Streams come in
+    /// no particular order.
+    public func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [BlockRef])] {
+        let found = state.withLock { st in
+            matchingStreams(st, tenant: tenant, matchers: matchers, from: from, through: through).map { info in
+                (info, collectBlocks(st, tenant: tenant, stream: info.id, from: from, through: through))
+            }
+        }
+        return found.map { ($0.0, resolve($0.1, stream: $0.0.id, from: from, through: through)) }
     }
 
     /// The blocks of a stream overlapping `[from, through]`: stored blocks, compressed blocks not
     /// yet written and a snapshot of the head, ordered by time. A chunk whose meta cannot be
     /// read is skipped (and logged); reading its blocks is what reports corruption.
     public func blocks(tenant: String, stream: UInt64, from: Int64, through: Int64) -> [BlockRef] {
+        let found = state.withLock { st in collectBlocks(st, tenant: tenant, stream: stream, from: from, through: through) }
+        return resolve(found, stream: stream, from: from, through: through)
+    }
+
+    /// A stream's blocks as found under the lock: chunk refs still to be opened, and the
+    /// blocks held in memory.
+    struct FoundBlocks {
         var refs: [ChunkRef] = []
-        var out: [BlockRef] = []
-        state.withLock { st in
-            var seenRefs = Set<ChunkRef>()
-            for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
-                guard let s = p.streams[stream], s.tenant == tenant else { continue }
-                for c in s.chunks where c.minTime <= through && c.maxTime >= from && !seenRefs.contains(c) {
-                    seenRefs.insert(c)
-                    refs.append(c)
-                }
-            }
-            guard let s = st.streams[stream], s.tenant == tenant else { return }
-            func add(_ b: EncodedBlock, dictionary: DecodedBlock?) {
-                guard b.minTime <= through && b.maxTime >= from else { return }
-                out.append(BlockRef(stream: stream, minTime: b.minTime, maxTime: b.maxTime, entryCount: b.entryCount,
-                                    rawSize: b.rawSize, source: .memory(b, dictionary: b.usesDictionary ? dictionary : nil),
-                                    bloom: b.bloom))
-            }
-            for c in s.closing { for b in c.blocks { add(b, dictionary: c.dictionaryBlock) } }
-            for slot in s.chunk.slots {
-                switch slot {
-                case .encoded(let b): add(b, dictionary: s.chunk.dictionaryBlock)
-                case .pending(let d):
-                    if !d.isEmpty && d.minTime <= through && d.maxTime >= from {
-                        out.append(BlockRef(stream: stream, minTime: d.minTime, maxTime: d.maxTime, entryCount: d.count,
-                                            rawSize: d.rawSize, source: .head(d), bloom: nil))
-                    }
-                }
-            }
-            if !s.head.isEmpty && s.head.minTime <= through && s.head.maxTime >= from {
-                let d = s.head.sortedBlock()
-                out.append(BlockRef(stream: stream, minTime: d.minTime, maxTime: d.maxTime, entryCount: d.count,
-                                    rawSize: d.rawSize, source: .head(d), bloom: nil))
+        var memory: [BlockRef] = []
+    }
+
+    func collectBlocks(_ st: StoreState, tenant: String, stream: UInt64, from: Int64, through: Int64) -> FoundBlocks {
+        var found = FoundBlocks()
+        var seenRefs = Set<ChunkRef>()
+        for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
+            guard let s = p.streams[stream], s.tenant == tenant else { continue }
+            for c in s.chunks where c.minTime <= through && c.maxTime >= from && !seenRefs.contains(c) {
+                seenRefs.insert(c)
+                found.refs.append(c)
             }
         }
+        guard let s = st.streams[stream], s.tenant == tenant else { return found }
+        func add(_ b: EncodedBlock, dictionary: DecodedBlock?) {
+            guard b.minTime <= through && b.maxTime >= from else { return }
+            found.memory.append(BlockRef(stream: stream, minTime: b.minTime, maxTime: b.maxTime, entryCount: b.entryCount,
+                                         rawSize: b.rawSize, source: .memory(b, dictionary: b.usesDictionary ? dictionary : nil),
+                                         bloom: b.bloom, withoutMetadata: b.withoutMetadata))
+        }
+        for c in s.closing { for b in c.blocks { add(b, dictionary: c.dictionaryBlock) } }
+        for slot in s.chunk.slots {
+            switch slot {
+            case .encoded(let b): add(b, dictionary: s.chunk.dictionaryBlock)
+            case .pending(let d):
+                if !d.isEmpty && d.minTime <= through && d.maxTime >= from {
+                    found.memory.append(BlockRef(stream: stream, minTime: d.minTime, maxTime: d.maxTime, entryCount: d.count,
+                                                 rawSize: d.rawSize, source: .head(d), bloom: nil, withoutMetadata: d.metadata.isEmpty))
+                }
+            }
+        }
+        if !s.head.isEmpty && s.head.minTime <= through && s.head.maxTime >= from {
+            let d = s.head.sortedBlock()
+            found.memory.append(BlockRef(stream: stream, minTime: d.minTime, maxTime: d.maxTime, entryCount: d.count,
+                                         rawSize: d.rawSize, source: .head(d), bloom: nil, withoutMetadata: d.metadata.isEmpty))
+        }
+        return found
+    }
+
+    /// Opens the chunk refs (their block metas, cached) and orders all blocks by time.
+    func resolve(_ found: FoundBlocks, stream: UInt64, from: Int64, through: Int64) -> [BlockRef] {
+        if found.refs.isEmpty && found.memory.count <= 1 { return found.memory }
         var stored: [BlockRef] = []
-        for ref in refs.sorted(by: { ($0.minTime, $0.file, $0.offset) < ($1.minTime, $1.file, $1.offset) }) {
+        for ref in found.refs.sorted(by: { ($0.minTime, $0.file, $0.offset) < ($1.minTime, $1.file, $1.offset) }) {
             let metas: [BlockMeta]
             do throws(LogStoreError) {
                 metas = try reader.blockMetas(ref)
@@ -75,11 +110,11 @@ extension LogStore {
                                                      payloadSize: m.payloadSize,
                                                      dictionary: m.usesDictionary ? first : nil,
                                                      dictionaryPayload: metas.first?.payloadSize ?? 0),
-                                       bloom: m.bloom))
+                                       bloom: m.bloom, withoutMetadata: m.withoutMetadata))
             }
         }
         // Stored blocks come before in-memory ones at equal times: they were cut earlier.
-        let all = stored + out
+        let all = stored + found.memory
         return all.indices.sorted { (all[$0].minTime, $0) < (all[$1].minTime, $1) }.map { all[$0] }
     }
 
@@ -116,21 +151,25 @@ extension LogStore {
         state.withLock { st in
             var names = Set<String>()
             for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
-                for s in p.streams.values where s.tenant == tenant && s.minTime <= through && s.maxTime >= from {
-                    for l in s.labels { names.insert(l.name) }
-                }
+                p.labelNames(tenant: tenant, from: from, through: through, into: &names)
             }
             return names.sorted()
         }
     }
 
     /// Values of label `name` over `tenant`'s streams that match `matchers` and have data in
-    /// `[from, through]`, sorted.
+    /// `[from, through]`, sorted. Answered from the periods' postings.
     public func labelValues(tenant: String, name: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [String] {
-        var values = Set<String>()
-        for s in streams(tenant: tenant, matchers: matchers, from: from, through: through) {
-            if let v = s.labels[name] { values.insert(v) }
+        var values: [String] = []
+        var periods = 0
+        state.withLock { st in
+            for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
+                p.labelValues(tenant: tenant, name: name, matchers: matchers, from: from, through: through, into: &values)
+                periods += 1
+            }
         }
-        return values.sorted()
+        values.sort()
+        if periods > 1 { values = values.enumerated().compactMap { i, v in i > 0 && values[i - 1] == v ? nil : v } }
+        return values
     }
 }

@@ -32,18 +32,69 @@ struct IndexedStream: Sendable {
     var flushedThrough: WALMark?
 }
 
-/// The index of one time period: postings (tenant → name → value → sorted stream ids),
+/// The stream ids of one label value, sorted. Ids are hashes, so new streams land anywhere in
+/// the list: they wait in a short unsorted tail that is merged in when it grows past an
+/// eighth of the list (at most 8,192), which keeps registering a million streams under one
+/// label linear instead of quadratic.
+struct PostingList: Sendable, Equatable {
+    private var head: [UInt64] = []
+    private var tail: [UInt64] = []
+
+    init() {}
+
+    /// Trusts that `sorted` is sorted without duplicates.
+    init(sorted: [UInt64]) { head = sorted }
+
+    /// The ids, sorted.
+    var ids: [UInt64] {
+        if tail.isEmpty { return head }
+        return PostingList.merge(head, tail.sorted())
+    }
+
+    /// Two sorted lists as one, sorted without duplicates.
+    static func merge(_ a: [UInt64], _ b: [UInt64]) -> [UInt64] {
+        var out: [UInt64] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            let x: UInt64
+            if j == b.count || (i < a.count && a[i] <= b[j]) { x = a[i]; i += 1 } else { x = b[j]; j += 1 }
+            if out.last != x { out.append(x) }
+        }
+        return out
+    }
+
+    mutating func insert(_ id: UInt64) {
+        if tail.isEmpty, head.last.map({ $0 < id }) ?? true {
+            head.append(id)
+            return
+        }
+        // A repeated id is dropped when the tail is merged.
+        tail.append(id)
+        if tail.count >= max(32, min(head.count / 8, 8192)) {
+            head = ids
+            tail = []
+        }
+    }
+}
+
+/// The index of one time period: postings (tenant → name → value → stream ids),
 /// stream → labels, stream → chunk refs.
 struct PeriodIndex: Sendable {
     let start: Int64
     var streams: [UInt64: IndexedStream] = [:]
-    var postings: [String: [String: [String: [UInt64]]]] = [:]
+    var postings: [String: [String: [String: PostingList]]] = [:]
     var dirty = false
+    /// Bounds of every stream's time range: when they lie inside a query's range, every
+    /// stream of the period has data in it and label lookups need not look at any stream.
+    private(set) var minTime = Int64.max
+    private(set) var maxTime = Int64.min
 
     init(start: Int64) { self.start = start }
 
     /// Adds the stream if new, widening its time range.
     mutating func register(id: UInt64, tenant: String, labels: Labels, minTime: Int64, maxTime: Int64) {
+        widen(minTime, maxTime)
         if var s = streams[id] {
             if minTime < s.minTime || maxTime > s.maxTime {
                 s.minTime = min(s.minTime, minTime)
@@ -54,12 +105,18 @@ struct PeriodIndex: Sendable {
             return
         }
         streams[id] = IndexedStream(tenant: tenant, labels: labels, minTime: minTime, maxTime: maxTime)
-        for l in labels { PeriodIndex.insertSorted(id, into: &postings[tenant, default: [:]][l.name, default: [:]][l.value, default: []]) }
+        for l in labels { postings[tenant, default: [:]][l.name, default: [:]][l.value, default: PostingList()].insert(id) }
         dirty = true
+    }
+
+    mutating func widen(_ lo: Int64, _ hi: Int64) {
+        minTime = min(minTime, lo)
+        maxTime = max(maxTime, hi)
     }
 
     mutating func addChunk(id: UInt64, ref: ChunkRef, mark: WALMark?) {
         guard var s = streams[id] else { return }
+        widen(ref.minTime, ref.maxTime)
         if !s.chunks.contains(ref) { s.chunks.append(ref) }
         s.minTime = min(s.minTime, ref.minTime)
         s.maxTime = max(s.maxTime, ref.maxTime)
@@ -76,13 +133,45 @@ struct PeriodIndex: Sendable {
         }
     }
 
-    static func insertSorted(_ id: UInt64, into list: inout [UInt64]) {
-        var lo = 0, hi = list.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if list[mid] < id { lo = mid + 1 } else { hi = mid }
+    /// Whether every stream of the period has data in `[from, through]`.
+    func within(from: Int64, through: Int64) -> Bool { minTime >= from && maxTime <= through }
+
+    /// Whether any of `ids` (of `allowed`, when given) has data in `[from, through]`.
+    func anyStream(_ ids: [UInt64], allowed: Set<UInt64>?, from: Int64, through: Int64, whole: Bool) -> Bool {
+        for id in ids where allowed?.contains(id) ?? true {
+            if whole { return true }
+            if let s = streams[id], s.minTime <= through, s.maxTime >= from { return true }
         }
-        if lo == list.count || list[lo] != id { list.insert(id, at: lo) }
+        return false
+    }
+
+    /// Values of label `name` over `tenant`'s streams that match `matchers` and have data in
+    /// `[from, through]`, from the postings: streams are looked at only when the period is not
+    /// wholly inside the range.
+    func labelValues(tenant: String, name: String, matchers: [LabelMatcher], from: Int64, through: Int64,
+                     into out: inout [String]) {
+        guard let values = postings[tenant]?[name] else { return }
+        let allowed = matchers.isEmpty ? nil : Set(matching(tenant: tenant, matchers))
+        if allowed?.isEmpty == true { return }
+        let whole = within(from: from, through: through)
+        if whole && allowed == nil {
+            out.append(contentsOf: values.keys)
+            return
+        }
+        for (v, list) in values where anyStream(list.ids, allowed: allowed, from: from, through: through, whole: whole) {
+            out.append(v)
+        }
+    }
+
+    /// Label names of `tenant`'s streams with data in `[from, through]`, from the postings.
+    func labelNames(tenant: String, from: Int64, through: Int64, into out: inout Set<String>) {
+        guard let names = postings[tenant] else { return }
+        let whole = within(from: from, through: through)
+        for (name, values) in names where !out.contains(name) {
+            if whole || values.values.contains(where: { anyStream($0.ids, allowed: nil, from: from, through: through, whole: false) }) {
+                out.insert(name)
+            }
+        }
     }
 
     /// Sorted ids of `tenant`'s streams matching all matchers, with Prometheus semantics:
@@ -95,10 +184,10 @@ struct PeriodIndex: Sendable {
             var union: [UInt64] = []
             if let values = byName[m.name] {
                 if m.type == .equal {
-                    union = values[m.value] ?? []
+                    union = values[m.value]?.ids ?? []
                 } else {
                     var lists: [[UInt64]] = []
-                    for (v, ids) in values where m.matches(v) { lists.append(ids) }
+                    for (v, list) in values where m.matches(v) { lists.append(list.ids) }
                     union = PeriodIndex.union(lists)
                 }
             }
@@ -109,7 +198,7 @@ struct PeriodIndex: Sendable {
         for m in matchers where m.matchesEmpty {
             guard let values = byName[m.name] else { continue }
             var excluded: [[UInt64]] = []
-            for (v, list) in values where !m.matches(v) { excluded.append(list) }
+            for (v, list) in values where !m.matches(v) { excluded.append(list.ids) }
             if !excluded.isEmpty { ids = PeriodIndex.subtract(ids, PeriodIndex.union(excluded)) }
         }
         return ids

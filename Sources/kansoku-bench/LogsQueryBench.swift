@@ -180,6 +180,40 @@ enum LogsQueryBench {
                 peerCount = try shell(["rg", "-z", "-c", "-F", "--no-filename", "error"] + zstFiles, okStatus: [0, 1]).lines.reduce(0) { $0 + (Int($1) ?? 0) }
             }
             report(&summary, "volume_by_app", q, "rg -z -c -F", ours, theirs, rss, Int(total) == peerCount, Int(total), target: nil, stats: stats)
+
+            // The plain scan of the same blocks: one window, one series, the same filter.
+            var plainStats = QueryStats()
+            let rangeSec = (end - start) / 1_000_000_000 + 60
+            let plain = "sum(count_over_time({app=~\".+\"} |= \"error\" [\(rangeSec)s]))"
+            var plainCount = 0.0
+            let (plainSeconds, plainRSS) = try await timed(o.runs) {
+                let r = try await engine.queryInstant(plain, tenant: LogStore.defaultTenant, time: end)
+                if case .vector(let v) = r.data { plainCount = v.first?.value ?? 0 }
+                plainStats = r.stats
+            }
+            report(&summary, "plain_scan", plain, "rg -z -c -F", plainSeconds, theirs, plainRSS, Int(plainCount) == peerCount, Int(plainCount),
+                   target: nil, stats: plainStats)
+            summary["volume_by_app_vs_plain_scan"] = round3(ours / max(plainSeconds, 1e-9))
+        }
+
+        // 3e. Line volume by app without a filter: block facts, no decompression.
+        do {
+            var stats = QueryStats()
+            let q = "sum by (app) (count_over_time({app=~\".+\"}[5m]))"
+            let step: Int64 = 300_000_000_000
+            var total = 0.0
+            let (ours, rss) = try await timed(o.runs) {
+                let r = try await engine.queryRange(q, tenant: LogStore.defaultTenant, start: start, end: end + step, step: step)
+                stats = r.stats
+                total = 0
+                if case .matrix(let m) = r.data { for s in m { for p in s.points { total += p.value } } }
+            }
+            var peerCount = 0
+            let theirs = try timedSync(o.runs) {
+                peerCount = try shell(["rg", "-z", "-c", "--no-filename", ""] + zstFiles, okStatus: [0, 1]).lines.reduce(0) { $0 + (Int($1) ?? 0) }
+            }
+            report(&summary, "lines_by_app", q, "rg -z -c ''", ours, theirs, rss, Int(total) == peerCount && peerCount == lines, Int(total),
+                   target: nil, stats: stats)
         }
         emit(summary)
     }

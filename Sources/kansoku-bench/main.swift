@@ -4,6 +4,7 @@ import Foundation
 /// otherwise reach for, in the same run. One JSON object per line; the last is a summary with
 /// the ratios. Build with `-c release`; these are not unit tests.
 let suites: [String: (summary: String, run: @Sendable ([String]) async throws -> Void)] = [
+    "cardinality": ("many 3-line streams on a real server: push, RSS per stream, label values, counts", { try await CardinalityBench.run(arguments: $0) }),
     "isolation": ("push latency and rule lag idle vs under heavy queries, on a real server", { try await IsolationBench.run(arguments: $0) }),
     "logs-ingest": ("tail → WAL → zstd chunks, beside zstd -3 on 1 MiB pieces", { try await LogsIngestBench.run(arguments: $0) }),
     "explain": ("ranking what changed in a 1-hour window, beside the plain error query over it", { try await ExplainBench.run(arguments: $0) }),
