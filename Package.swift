@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "KansokuIngest", dependencies: [
             "KansokuCore", "KansokuLogStore", "CZlib",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: swiftSettings),
+        ], exclude: ["Tail/FORMAT.md"], swiftSettings: swiftSettings),
         .target(name: "KansokuScrape", dependencies: [
             "KansokuCore", "KansokuMetricStore",
             .product(name: "Logging", package: "swift-log"),

@@ -26,7 +26,8 @@ final class BlockReader: Sendable {
 
     private func fd(_ relative: String) throws(LogStoreError) -> Int32 {
         if let fd = fds.withLock({ $0[relative] }) { return fd }
-        let fd = try FileIO.open(directory + "/" + relative, flags: O_RDONLY)
+        let fd: Int32
+        do throws(FileIOError) { fd = try FileIO.open(directory + "/" + relative, flags: O_RDONLY) } catch { throw .io(error) }
         return fds.withLock { f in
             if let existing = f[relative] { FileIO.close(fd); return existing }
             f[relative] = fd
@@ -75,7 +76,9 @@ final class BlockReader: Sendable {
                 prefix = payload
             }
         }
-        let bytes = try FileIO.pread(try fd(location.file), count: location.length + 4, at: location.offset, path: path)
+        let file = try fd(location.file)
+        let bytes: [UInt8]
+        do throws(FileIOError) { bytes = try FileIO.pread(file, count: location.length + 4, at: location.offset, path: path) } catch { throw .io(error) }
         guard bytes.count == location.length + 4 else {
             throw .corrupt(file: path, offset: location.offset, reason: "block truncated")
         }

@@ -67,7 +67,8 @@ enum ChunkFormat {
         guard length >= headerSize + footerSize + 4 else {
             throw .corrupt(file: path, offset: offset, reason: "chunk of \(length) bytes is too short")
         }
-        let footer = try FileIO.pread(fd, count: footerSize, at: offset + Int64(length - footerSize), path: path)
+        let footer: [UInt8]
+        do throws(FileIOError) { footer = try FileIO.pread(fd, count: footerSize, at: offset + Int64(length - footerSize), path: path) } catch { throw .io(error) }
         guard footer.count == footerSize, Array(footer[8..<12]) == footerMagic else {
             throw .corrupt(file: path, offset: offset, reason: "chunk footer magic not found")
         }
@@ -79,7 +80,8 @@ enum ChunkFormat {
             throw .corrupt(file: path, offset: offset, reason: "chunk meta section out of bounds")
         }
         let metaOffset = offset + Int64(metaStart)
-        let meta = try FileIO.pread(fd, count: metaLength + 4, at: metaOffset, path: path)
+        let meta: [UInt8]
+        do throws(FileIOError) { meta = try FileIO.pread(fd, count: metaLength + 4, at: metaOffset, path: path) } catch { throw .io(error) }
         guard meta.count == metaLength + 4 else { throw .corrupt(file: path, offset: metaOffset, reason: "chunk meta truncated") }
         let parsed: Result<[BlockMeta], LogStoreError> = meta.withUnsafeBytes { raw in
             let body = UnsafeRawBufferPointer(rebasing: raw[0..<metaLength])

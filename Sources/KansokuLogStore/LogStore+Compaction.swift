@@ -219,10 +219,12 @@ extension LogStore {
         }
         for f in due.sorted() {
             reader.forget(prefix: f)
-            try FileIO.removeFile(config.directory + "/" + f)
+            do throws(FileIOError) { try FileIO.removeFile(config.directory + "/" + f) } catch { throw .io(error) }
             report.filesDeleted += 1
         }
-        for folder in Set(due.map { FileIO.parent(of: $0) }) { try FileIO.fsyncDirectory(config.directory + "/" + folder) }
+        for folder in Set(due.map { FileIO.parent(of: $0) }) {
+            do throws(FileIOError) { try FileIO.fsyncDirectory(config.directory + "/" + folder) } catch { throw .io(error) }
+        }
         return report
     }
 }

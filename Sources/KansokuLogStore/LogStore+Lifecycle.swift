@@ -75,11 +75,11 @@ extension LogStore {
             let folder = SegmentFiles.periodFolder(start)
             segments.forget(period: start)
             reader.forget(prefix: folder + "/")
-            try FileIO.removeTree(config.directory + "/" + folder)
+            do throws(FileIOError) { try FileIO.removeTree(config.directory + "/" + folder) } catch { throw .io(error) }
             logger.info("retention deleted a period", metadata: ["period": "\(TimeFormatter.rfc3339Nano(start))"])
         }
         if !expired.isEmpty {
-            try FileIO.fsyncDirectory(config.directory + "/periods")
+            do throws(FileIOError) { try FileIO.fsyncDirectory(config.directory + "/periods") } catch { throw .io(error) }
             // Other periods may have lost refs into the deleted files: persist them.
             let dirty: [(Int64, [UInt8])] = state.withLock { st in
                 var out: [(Int64, [UInt8])] = []

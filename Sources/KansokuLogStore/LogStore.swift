@@ -44,13 +44,19 @@ public final class LogStore: Sendable {
         guard config.blockSize > 0, config.chunkTargetSize > 0, config.periodLength > 0, config.walSegmentSize > 0 else {
             throw .invalidConfig("blockSize, chunkTargetSize, periodLength and walSegmentSize must be positive")
         }
-        try FileIO.makeDirectories(config.directory + "/wal")
-        try FileIO.makeDirectories(config.directory + "/periods")
+        let periodNames: [String]
+        do throws(FileIOError) {
+            try FileIO.makeDirectories(config.directory + "/wal")
+            try FileIO.makeDirectories(config.directory + "/periods")
+            periodNames = try FileIO.listDirectory(config.directory + "/periods")
+        } catch { throw .io(error) }
         var state = StoreState()
-        for name in try FileIO.listDirectory(config.directory + "/periods") {
+        for name in periodNames {
             let indexPath = config.directory + "/periods/" + name + "/index"
             guard FileIO.exists(indexPath) else { continue }
-            let index = try IndexFile.decode(try FileIO.readFile(indexPath), path: indexPath)
+            let indexBytes: [UInt8]
+            do throws(FileIOError) { indexBytes = try FileIO.readFile(indexPath) } catch { throw .io(error) }
+            let index = try IndexFile.decode(indexBytes, path: indexPath)
             for (id, s) in index.streams { state.remember(id: id, tenant: s.tenant, labels: s.labels) }
             state.periods[index.start] = index
         }
@@ -60,7 +66,9 @@ public final class LogStore: Sendable {
         }
         let walSegments = try WriteAheadLog.segments(in: config.directory + "/wal")
         var existingWAL: [Int: Int] = [:]
-        for seg in walSegments { existingWAL[seg] = Int(try FileIO.fileSize(path: config.directory + "/wal/" + WriteAheadLog.segmentName(seg))) }
+        for seg in walSegments {
+            do throws(FileIOError) { existingWAL[seg] = Int(try FileIO.fileSize(path: config.directory + "/wal/" + WriteAheadLog.segmentName(seg))) } catch { throw .io(error) }
+        }
         let store = LogStore(config: config, logger: logger, state: state, firstSegment: (walSegments.last ?? 0) + 1,
                              existingWAL: existingWAL)
         var replayed = 0

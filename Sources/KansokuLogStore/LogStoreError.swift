@@ -7,7 +7,7 @@ public enum LogStoreError: Error, Sendable, CustomStringConvertible {
     /// A stored block or record does not match its CRC32C.
     case checksumMismatch(file: String, offset: Int64)
     /// A system call failed.
-    case io(path: String, errno: Int32, operation: String)
+    case io(FileIOError)
     /// Stored bytes are malformed (bad magic, impossible length, failed decompression).
     case corrupt(file: String, offset: Int64, reason: String)
     /// A line longer than `maxLineSize`.
@@ -26,8 +26,8 @@ public enum LogStoreError: Error, Sendable, CustomStringConvertible {
                 + "too far behind: oldest accepted timestamp is \(TimeFormatter.rfc3339Nano(oldest)) (\(oldest))"
         case let .checksumMismatch(file, offset):
             return "checksum mismatch in \(file) at offset \(offset)"
-        case let .io(path, err, op):
-            return "\(op) \(path): \(String(cString: strerrorText(err))) (errno \(err))"
+        case let .io(failure):
+            return failure.description
         case let .corrupt(file, offset, reason):
             return "corrupt data in \(file) at offset \(offset): \(reason)"
         case let .lineTooLong(labels, ts, size, limit):

@@ -60,21 +60,23 @@ final class SegmentFiles: Sendable {
             if let s = f[period], s.size < Int64(fileSize) { return s }
             if let s = f[period] { FileIO.close(s.fd) }
             let folder = SegmentFiles.periodFolder(period)
-            try FileIO.makeDirectories(directory + "/" + folder)
-            let existing = try FileIO.listDirectory(directory + "/" + folder).compactMap { n in
-                n.hasSuffix(".seg") ? Int(n.dropLast(4)) : nil
-            }
-            let number = (existing.max() ?? 0) + 1
-            let digits = String(number)
-            let rel = folder + "/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".seg"
-            let fd = try FileIO.open(directory + "/" + rel, flags: O_WRONLY | O_CREAT | O_TRUNC)
-            try FileIO.fsyncDirectory(directory + "/" + folder)
-            let s = OpenSegment(fd: fd, relativePath: rel, number: number, size: 0)
-            f[period] = s
-            return s
+            do throws(FileIOError) {
+                try FileIO.makeDirectories(directory + "/" + folder)
+                let existing = try FileIO.listDirectory(directory + "/" + folder).compactMap { n in
+                    n.hasSuffix(".seg") ? Int(n.dropLast(4)) : nil
+                }
+                let number = (existing.max() ?? 0) + 1
+                let digits = String(number)
+                let rel = folder + "/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".seg"
+                let fd = try FileIO.open(directory + "/" + rel, flags: O_WRONLY | O_CREAT | O_TRUNC)
+                try FileIO.fsyncDirectory(directory + "/" + folder)
+                let s = OpenSegment(fd: fd, relativePath: rel, number: number, size: 0)
+                f[period] = s
+                return s
+            } catch { throw .io(error) }
         }
         let offset = seg.size
-        try FileIO.pwriteAll(seg.fd, bytes, at: offset, path: directory + "/" + seg.relativePath)
+        do throws(FileIOError) { try FileIO.pwriteAll(seg.fd, bytes, at: offset, path: directory + "/" + seg.relativePath) } catch { throw .io(error) }
         seg.size += Int64(bytes.count)
         let updated = seg
         files.withLock { $0[period] = updated }
@@ -83,7 +85,9 @@ final class SegmentFiles: Sendable {
 
     func syncAll() throws(LogStoreError) {
         let open = files.withLock { Array($0.values) }
-        for s in open { try FileIO.fsync(s.fd, path: directory + "/" + s.relativePath) }
+        for s in open {
+            do throws(FileIOError) { try FileIO.fsync(s.fd, path: directory + "/" + s.relativePath) } catch { throw .io(error) }
+        }
     }
 
     /// Closes the files of a period (before retention deletes it).
@@ -107,8 +111,10 @@ extension LogStore {
     /// and compaction or retention may persist it then.
     func persistIndex(period start: Int64, _ bytes: [UInt8]) throws(LogStoreError) {
         let folder = config.directory + "/" + SegmentFiles.periodFolder(start)
-        try FileIO.makeDirectories(folder)
-        try FileIO.writeFileAtomically(folder + "/index", bytes)
+        do throws(FileIOError) {
+            try FileIO.makeDirectories(folder)
+            try FileIO.writeAtomically(bytes, to: folder + "/index")
+        } catch { throw .io(error) }
     }
 
     /// Writes closed chunks, indexes them, persists the index, and checkpoints the WAL.

@@ -96,9 +96,9 @@ final class WriteAheadLog: Sendable {
 
     /// The segment numbers present on disk, ascending.
     static func segments(in directory: String) throws(LogStoreError) -> [Int] {
-        try FileIO.listDirectory(directory).compactMap { name in
-            name.hasSuffix(".wal") ? Int(name.dropLast(4)) : nil
-        }.sorted()
+        let names: [String]
+        do throws(FileIOError) { names = try FileIO.listDirectory(directory) } catch { throw .io(error) }
+        return names.compactMap { name in name.hasSuffix(".wal") ? Int(name.dropLast(4)) : nil }.sorted()
     }
 
     /// Enqueues one append call's `records` framed records; returns the sequence number to
@@ -227,14 +227,13 @@ final class WriteAheadLog: Sendable {
                         c.fd = -1
                         c.fdSegment = -1
                     }
-                    c.fd = try FileIO.open(path(of: c.segment), flags: O_WRONLY | O_CREAT | O_APPEND)
+                    do throws(FileIOError) { c.fd = try FileIO.open(path(of: c.segment), flags: O_WRONLY | O_CREAT | O_APPEND) } catch { throw .io(error) }
                     c.fdSegment = c.segment
-                    if mode != .never { try FileIO.fsyncDirectory(directory) }
+                    if mode != .never { do throws(FileIOError) { try FileIO.fsyncDirectory(directory) } catch { throw .io(error) } }
                 }
                 if touched.last?.segment != c.segment { touched.append((c.segment, c.bytes)) }
                 places.append(Placement(segment: c.segment, firstRecord: c.records))
-                if let e = faults?.writeFault() { throw .io(path: path(of: c.segment), errno: e, operation: "write") }
-                try FileIO.writeAll(c.fd, part.bytes, path: path(of: c.segment))
+                do throws(FileIOError) { try FileIO.writeAll(c.fd, part.bytes, path: path(of: c.segment), faults: faults) } catch { throw .io(error) }
                 c.bytes += part.bytes.count
                 c.records += part.records
             }
@@ -264,8 +263,7 @@ final class WriteAheadLog: Sendable {
     }
 
     private func sync(_ fd: Int32, segment: Int) throws(LogStoreError) {
-        if let e = faults?.syncFault() { throw .io(path: path(of: segment), errno: e, operation: "fsync") }
-        try FileIO.fsync(fd, path: path(of: segment))
+        do throws(FileIOError) { try FileIO.fsync(fd, path: path(of: segment), faults: faults) } catch { throw .io(error) }
     }
 
     /// Cuts a failed batch off the segments it touched and puts the cursor back where the
@@ -274,7 +272,7 @@ final class WriteAheadLog: Sendable {
     private func undo(_ touched: [(segment: Int, sizeBefore: Int)], start: Cursor, fd: Int32, fdSegment: Int) {
         var clean = true
         for t in touched {
-            do throws(LogStoreError) { try FileIO.truncate(path(of: t.segment), to: Int64(t.sizeBefore)) } catch {
+            do throws(FileIOError) { try FileIO.truncate(path(of: t.segment), to: Int64(t.sizeBefore)) } catch {
                 clean = false
                 logger.error("cannot cut a refused batch off the WAL; later records go to a new segment",
                              metadata: ["file": "\(path(of: t.segment))", "error": "\(error)"])
@@ -334,7 +332,7 @@ final class WriteAheadLog: Sendable {
     func removeSegments(before segment: Int) throws(LogStoreError) {
         let current = state.withLock { $0.fdSegment }
         for n in try WriteAheadLog.segments(in: directory) where n < segment && n != current {
-            try FileIO.removeFile(path(of: n))
+            do throws(FileIOError) { try FileIO.removeFile(path(of: n)) } catch { throw .io(error) }
             state.withLock { _ = $0.sizes.removeValue(forKey: n) }
         }
     }
@@ -351,9 +349,11 @@ enum WALReplay {
     static func replay(directory: String, segment: Int, logger: Logger,
                        _ apply: (_ batch: PackedBatch, _ record: Int) -> Void) throws(LogStoreError) -> Outcome {
         let path = directory + "/" + WriteAheadLog.segmentName(segment)
-        let fd = try FileIO.open(path, flags: O_RDONLY)
+        let fd: Int32
+        let size: Int64
+        do throws(FileIOError) { fd = try FileIO.open(path, flags: O_RDONLY) } catch { throw .io(error) }
         defer { FileIO.close(fd) }
-        let size = try FileIO.fileSize(fd, path: path)
+        do throws(FileIOError) { size = try FileIO.fileSize(fd, path: path) } catch { throw .io(error) }
         var offset: Int64 = 0
         var outcome = Outcome()
         let decompressor = ZstdDecompressor()
@@ -366,7 +366,7 @@ enum WALReplay {
                 let have = Int(bufferStart + Int64(buffer.count) - offset)
                 if offset >= bufferStart && have >= need { return true }
                 guard offset + Int64(need) <= size else { return false }
-                buffer = try FileIO.pread(fd, count: max(need, chunk), at: offset, path: path)
+                do throws(FileIOError) { buffer = try FileIO.pread(fd, count: max(need, chunk), at: offset, path: path) } catch { throw .io(error) }
                 bufferStart = offset
                 return buffer.count >= need
             }
@@ -392,7 +392,7 @@ enum WALReplay {
             outcome.droppedBytes = size - offset
             logger.warning("dropping torn or corrupt WAL tail", metadata: [
                 "file": "\(path)", "offset": "\(offset)", "bytes": "\(size - offset)"])
-            try FileIO.truncate(path, to: offset)
+            do throws(FileIOError) { try FileIO.truncate(path, to: offset) } catch { throw .io(error) }
         }
         return outcome
     }

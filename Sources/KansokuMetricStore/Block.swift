@@ -20,11 +20,15 @@ final class Block: PostingsSource, @unchecked Sendable {
 
     init(path: String) throws(MetricStoreError) {
         self.path = path
-        meta = try BlockMeta.decode(FileIO.readFile(path + "/meta.json"), path: path)
-        index = try MappedFile(path + "/index")
-        segments = try FileIO.list(path + "/chunks").map { (n: String) throws(MetricStoreError) -> MappedFile in
-            try MappedFile(path + "/chunks/" + n)
-        }
+        let metaBytes: [UInt8]
+        do throws(FileIOError) { metaBytes = try FileIO.readFile(path + "/meta.json") } catch { throw .io(error) }
+        meta = try BlockMeta.decode(metaBytes, path: path)
+        do throws(FileIOError) {
+            index = try MappedFile(path + "/index")
+            segments = try FileIO.listDirectory(path + "/chunks").map { (n: String) throws(FileIOError) -> MappedFile in
+                try MappedFile(path + "/chunks/" + n)
+            }
+        } catch { throw .io(error) }
         let buf = index.bytes
         let ipath = path + "/index"
         func bad(_ why: String) -> MetricStoreError { .corrupted(path: ipath, reason: why) }

@@ -16,11 +16,13 @@ final class BlockSet: Sendable {
     /// compaction replaced (a crash between writing the result and deleting its parents).
     static func load(_ directory: String, logger: Logger) throws(MetricStoreError) -> BlockSet {
         var blocks: [Block] = []
-        for name in try FileIO.list(directory) where name != "wal" {
+        let names: [String]
+        do throws(FileIOError) { names = try FileIO.listDirectory(directory) } catch { throw .io(error) }
+        for name in names where name != "wal" {
             let path = directory + "/" + name
             guard FileIO.isDirectory(path) else { continue }
             if name.hasSuffix(".tmp") {
-                FileIO.removeTree(path)
+                try? FileIO.removeTree(path)
                 continue
             }
             guard FileIO.exists(path + "/meta.json") else { continue }
@@ -29,7 +31,7 @@ final class BlockSet: Sendable {
         let replaced = Set(blocks.flatMap { $0.meta.compaction.parents ?? [] })
         for b in blocks where replaced.contains(b.ulid) {
             logger.info("deleting block replaced by compaction", metadata: ["block": "\(b.ulid)"])
-            FileIO.removeTree(b.path)
+            try? FileIO.removeTree(b.path)
         }
         return BlockSet(directory: directory, blocks: blocks.filter { !replaced.contains($0.ulid) })
     }
@@ -57,7 +59,7 @@ final class BlockSet: Sendable {
             if let new { $0.append(new) }
             $0.sort { $0.minTime < $1.minTime }
         }
-        for b in old { FileIO.removeTree(b.path) }
+        for b in old { try? FileIO.removeTree(b.path) }
     }
 
     // MARK: retention

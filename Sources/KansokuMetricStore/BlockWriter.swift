@@ -56,8 +56,8 @@ final class BlockWriter {
             stats: .init(numSamples: 0, numSeries: 0, numChunks: 0),
             compaction: .init(level: level, sources: sources.isEmpty ? [ulid] : sources, parents: parents),
             origin: origin)
-        FileIO.removeTree(tmp)
-        try FileIO.mkdirs(tmp + "/chunks")
+        try? FileIO.removeTree(tmp)
+        do throws(FileIOError) { try FileIO.makeDirectories(tmp + "/chunks") } catch { throw .io(error) }
     }
 
     /// Adds a series; calls must come in `labelsLess` order, chunks oldest first.
@@ -95,7 +95,7 @@ final class BlockWriter {
 
     private func flush() throws(MetricStoreError) {
         guard !buffer.isEmpty else { return }
-        try FileIO.writeAll(fd, buffer, path: tmp)
+        do throws(FileIOError) { try FileIO.writeAll(fd, buffer, path: tmp) } catch { throw .io(error) }
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -103,8 +103,7 @@ final class BlockWriter {
         try closeSegment()
         segment += 1
         let path = tmp + "/chunks/" + BlockWriter.segmentName(segment)
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if fd < 0 { throw FileIO.fail(path, "open") }
+        do throws(FileIOError) { fd = try FileIO.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC) } catch { throw .io(error) }
         var w = ByteWriter(capacity: 8)
         w.writeU32BE(BlockWriter.chunksMagic)
         w.writeU8(1)
@@ -116,8 +115,8 @@ final class BlockWriter {
     private func closeSegment() throws(MetricStoreError) {
         guard fd >= 0 else { return }
         try flush()
-        if fsync(fd) != 0 { throw FileIO.fail(tmp, "fsync") }
-        close(fd)
+        do throws(FileIOError) { try FileIO.fsync(fd, path: tmp) } catch { throw .io(error) }
+        FileIO.close(fd)
         fd = -1
     }
 
@@ -129,20 +128,22 @@ final class BlockWriter {
     /// Writes index and meta, fsyncs, and renames the block into place.
     func finish() throws(MetricStoreError) -> Block {
         try closeSegment()
-        try FileIO.writeFile(tmp + "/index", BlockIndexEncoder.encode(series))
-        try FileIO.writeFile(tmp + "/meta.json", meta.encoded())
-        try FileIO.fsyncDirectory(tmp + "/chunks")
-        try FileIO.fsyncDirectory(tmp)
         let final = parent + "/" + ulid
-        try FileIO.renameItem(tmp, final)
-        try FileIO.fsyncDirectory(parent)
+        do throws(FileIOError) {
+            try FileIO.writeFile(tmp + "/index", BlockIndexEncoder.encode(series))
+            try FileIO.writeFile(tmp + "/meta.json", meta.encoded())
+            try FileIO.fsyncDirectory(tmp + "/chunks")
+            try FileIO.fsyncDirectory(tmp)
+            try FileIO.rename(tmp, to: final)
+            try FileIO.fsyncDirectory(parent)
+        } catch { throw .io(error) }
         return try Block(path: final)
     }
 
     /// Discards a half-written block.
     func abandon() {
-        if fd >= 0 { close(fd) }
-        FileIO.removeTree(tmp)
+        if fd >= 0 { FileIO.close(fd) }
+        try? FileIO.removeTree(tmp)
     }
 
     /// Writes a whole block from unsorted series.

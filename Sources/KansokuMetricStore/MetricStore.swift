@@ -29,7 +29,7 @@ public final class MetricStore: Sendable {
         guard config.blockDuration > 0, config.retention > 0, config.walSegmentSize > 0 else {
             throw .invalidConfig("blockDuration, retention and walSegmentSize must be positive")
         }
-        try FileIO.mkdirs(config.directory)
+        do throws(FileIOError) { try FileIO.makeDirectories(config.directory) } catch { throw .io(error) }
         let blocks = try BlockSet.load(config.directory, logger: logger)
         let head = Head(chunkRange: config.blockDuration)
         let minValid = blocks.headMinValidTime

@@ -86,7 +86,7 @@ extension MetricStore {
         s.walFailedBatches = f.failedBatches
         s.walFsyncSeconds = f.seconds
         s.walFsyncBuckets = f.buckets
-        s.walSegments = ((try? FileIO.list(config.directory + "/wal")) ?? []).filter { $0.count == 8 }.count
+        s.walSegments = ((try? FileIO.listDirectory(config.directory + "/wal")) ?? []).filter { $0.count == 8 }.count
         return s
     }
 }

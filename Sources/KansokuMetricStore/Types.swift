@@ -121,14 +121,15 @@ public struct MetricAppendResult: Sendable, Hashable {
 
 /// Why a store operation failed.
 public enum MetricStoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    case io(path: String, operation: String, errno: Int32)
+    /// A system call failed.
+    case io(FileIOError)
     case corrupted(path: String, reason: String)
     case invalidConfig(String)
     case closed
 
     public var description: String {
         switch self {
-        case .io(let path, let op, let e): return "\(op) \(path): \(String(cString: strerror(e)))"
+        case .io(let failure): return failure.description
         case .corrupted(let path, let reason): return "corrupted \(path): \(reason)"
         case .invalidConfig(let s): return "invalid metric store config: \(s)"
         case .closed: return "metric store is closed"

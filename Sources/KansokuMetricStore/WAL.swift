@@ -85,10 +85,10 @@ final class WAL: Sendable {
         self.mode = mode
         self.faults = faults
         self.onFailure = onFailure
-        try FileIO.mkdirs(directory)
+        do throws(FileIOError) { try FileIO.makeDirectories(directory) } catch { throw .io(error) }
         let seg = try WAL.openSegment(directory, firstSegment)
         segment.withLock { $0 = seg }
-        try FileIO.fsyncDirectory(directory)
+        do throws(FileIOError) { try FileIO.fsyncDirectory(directory) } catch { throw .io(error) }
         let thread = Thread { [self] in self.run() }
         thread.name = "kansoku-metrics-wal"
         thread.start()
@@ -96,9 +96,10 @@ final class WAL: Sendable {
 
     private static func openSegment(_ dir: String, _ index: Int) throws(MetricStoreError) -> Segment {
         let path = dir + "/" + segmentName(index)
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        if fd < 0 { throw FileIO.fail(path, "open") }
-        return Segment(fd: fd, index: index, size: Int(FileIO.size(path)))
+        do throws(FileIOError) {
+            let fd = try FileIO.open(path, flags: O_WRONLY | O_CREAT | O_APPEND)
+            return Segment(fd: fd, index: index, size: Int(try FileIO.fileSize(fd, path: path)))
+        } catch { throw .io(error) }
     }
 
     private func path(_ index: Int) -> String { directory + "/" + WAL.segmentName(index) }
@@ -226,14 +227,13 @@ final class WAL: Sendable {
     }
 
     private func sync(_ fd: Int32, _ index: Int) throws(MetricStoreError) {
-        if let e = faults?.syncFault() { throw .io(path: path(index), operation: "fsync", errno: e) }
-        if fsync(fd) != 0 { throw FileIO.fail(path(index), "fsync") }
+        do throws(FileIOError) { try FileIO.fsync(fd, path: path(index), faults: faults) } catch { throw .io(error) }
     }
 
     /// Finishes cutting a refused batch off the segment, if an earlier attempt failed.
     private func settleCut(_ s: inout Segment) throws(MetricStoreError) {
         guard let to = s.cutTo else { return }
-        if ftruncate(s.fd, off_t(to)) != 0 { throw FileIO.fail(path(s.index), "truncate") }
+        do throws(FileIOError) { try FileIO.truncate(s.fd, to: Int64(to), path: path(s.index)) } catch { throw .io(error) }
         s.size = to
         s.cutTo = nil
     }
@@ -243,10 +243,10 @@ final class WAL: Sendable {
     private func rotate(_ s: inout Segment) throws(MetricStoreError) {
         try sync(s.fd, s.index)
         let next = try WAL.openSegment(directory, s.index + 1)
-        do throws(MetricStoreError) { try FileIO.fsyncDirectory(directory) } catch {
+        do throws(FileIOError) { try FileIO.fsyncDirectory(directory) } catch {
             close(next.fd)
             unlink(path(next.index))
-            throw error
+            throw .io(error)
         }
         close(s.fd)
         s = next
@@ -259,8 +259,7 @@ final class WAL: Sendable {
                 if s.size > 0 && s.size + bytes.count > segmentSize { try rotate(&s) }
                 let before = s.size
                 do throws(MetricStoreError) {
-                    if let e = faults?.writeFault() { throw .io(path: path(s.index), operation: "write", errno: e) }
-                    try FileIO.writeAll(s.fd, bytes, path: path(s.index))
+                    do throws(FileIOError) { try FileIO.writeAll(s.fd, bytes, path: path(s.index), faults: faults) } catch { throw .io(error) }
                     s.size += bytes.count
                     if mode == .batch {
                         let start = ContinuousClock.now

@@ -14,13 +14,17 @@ enum WALReplay {
 
     /// Finds the newest complete checkpoint and the segments after it; deletes leftovers.
     static func layout(_ dir: String) throws(MetricStoreError) -> Layout {
-        try FileIO.mkdirs(dir)
+        let names: [String]
+        do throws(FileIOError) {
+            try FileIO.makeDirectories(dir)
+            names = try FileIO.listDirectory(dir)
+        } catch { throw .io(error) }
         var checkpoints: [Int] = []
         var segments: [Int] = []
-        for name in try FileIO.list(dir) {
+        for name in names {
             if name.hasPrefix("checkpoint.") {
                 if name.hasSuffix(".tmp") {
-                    FileIO.removeTree(dir + "/" + name)
+                    try? FileIO.removeTree(dir + "/" + name)
                 } else if let i = Int(name.dropFirst("checkpoint.".count)) {
                     checkpoints.append(i)
                 }
@@ -33,8 +37,8 @@ enum WALReplay {
         var out = Layout(checkpoint: nil, segments: segments)
         if let last = checkpoints.last {
             out.checkpoint = (last, dir + "/" + checkpointName(last))
-            for c in checkpoints.dropLast() { FileIO.removeTree(dir + "/" + checkpointName(c)) }
-            for s in segments where s <= last { FileIO.removeTree(dir + "/" + WAL.segmentName(s)) }
+            for c in checkpoints.dropLast() { try? FileIO.removeTree(dir + "/" + checkpointName(c)) }
+            for s in segments where s <= last { try? FileIO.removeTree(dir + "/" + WAL.segmentName(s)) }
             out.segments = segments.filter { $0 > last }
         }
         return out
@@ -49,8 +53,11 @@ enum WALReplay {
         let l = try layout(dir)
         var corruptions = 0
         if let cp = l.checkpoint {
-            for name in try FileIO.list(cp.path) {
-                let bytes = try FileIO.readFile(cp.path + "/" + name)
+            let names: [String]
+            do throws(FileIOError) { names = try FileIO.listDirectory(cp.path) } catch { throw .io(error) }
+            for name in names {
+                let bytes: [UInt8]
+                do throws(FileIOError) { bytes = try FileIO.readFile(cp.path + "/" + name) } catch { throw .io(error) }
                 let (_, clean) = readSegment(bytes, visit)
                 if !clean { throw .corrupted(path: cp.path + "/" + name, reason: "checkpoint record fails its CRC") }
             }
@@ -58,7 +65,8 @@ enum WALReplay {
         var next = (l.checkpoint?.index ?? -1) + 1
         for (i, seg) in l.segments.enumerated() {
             let path = dir + "/" + WAL.segmentName(seg)
-            let bytes = try FileIO.readFile(path)
+            let bytes: [UInt8]
+            do throws(FileIOError) { bytes = try FileIO.readFile(path) } catch { throw .io(error) }
             let (validEnd, clean) = readSegment(bytes, visit)
             next = seg + 1
             if !clean {
@@ -68,11 +76,11 @@ enum WALReplay {
                     logger.warning("metric WAL corrupted; dropping the rest", metadata: [
                         "segment": "\(path)", "offset": "\(validEnd)",
                     ])
-                    for later in l.segments[(i + 1)...] { FileIO.removeTree(dir + "/" + WAL.segmentName(later)) }
+                    for later in l.segments[(i + 1)...] { try? FileIO.removeTree(dir + "/" + WAL.segmentName(later)) }
                 } else {
                     logger.info("metric WAL: cut torn tail", metadata: ["segment": "\(path)", "offset": "\(validEnd)"])
                 }
-                try FileIO.truncateFile(path, to: validEnd)
+                do throws(FileIOError) { try FileIO.truncate(path, to: Int64(validEnd)) } catch { throw .io(error) }
                 break
             }
         }
@@ -105,14 +113,15 @@ enum WALReplay {
         var inputs: [String] = []
         if let cp = l.checkpoint {
             if cp.index >= last { return }
-            inputs += try FileIO.list(cp.path).map { cp.path + "/" + $0 }
+            do throws(FileIOError) { inputs += try FileIO.listDirectory(cp.path).map { cp.path + "/" + $0 }  } catch { throw .io(error) }
         }
         inputs += l.segments.filter { $0 <= last }.map { dir + "/" + WAL.segmentName($0) }
         var out: [UInt8] = []
         var seriesBatch: [(ref: UInt64, labels: Labels)] = []
         var samplesBatch: [WALRecord.RefSample] = []
         for path in inputs {
-            let bytes = try FileIO.readFile(path)
+            let bytes: [UInt8]
+            do throws(FileIOError) { bytes = try FileIO.readFile(path) } catch { throw .io(error) }
             _ = readSegment(bytes) { rec in
                 switch rec {
                 case .series(let ss):
@@ -136,12 +145,14 @@ enum WALReplay {
         WALRecord.encodeSamples(samplesBatch, into: &out)
         let final = dir + "/" + checkpointName(last)
         let tmp = final + ".tmp"
-        FileIO.removeTree(tmp)
-        try FileIO.mkdirs(tmp)
-        try FileIO.writeFile(tmp + "/" + WAL.segmentName(0), out)
-        try FileIO.fsyncDirectory(tmp)
-        try FileIO.renameItem(tmp, final)
-        try FileIO.fsyncDirectory(dir)
+        try? FileIO.removeTree(tmp)
+        do throws(FileIOError) {
+            try FileIO.makeDirectories(tmp)
+            try FileIO.writeFile(tmp + "/" + WAL.segmentName(0), out)
+            try FileIO.fsyncDirectory(tmp)
+            try FileIO.rename(tmp, to: final)
+            try FileIO.fsyncDirectory(dir)
+        } catch { throw .io(error) }
         _ = try layout(dir)  // deletes the replaced checkpoint and segments
     }
 }

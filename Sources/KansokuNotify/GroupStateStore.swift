@@ -21,8 +21,8 @@ struct GroupStateStore: Sendable {
 
     init(directory: String) throws {
         self.directory = directory + "/groups"
-        do { try DurableFiles.createDirectory(self.directory) } catch { throw error }
-        DurableFiles.removeTemporaries(in: self.directory)
+        try FileIO.makeDirectories(self.directory)
+        FileIO.removeTemporaries(in: self.directory)
     }
 
     /// A file name for a group: a hash of route, receiver and group key.
@@ -39,18 +39,18 @@ struct GroupStateStore: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(group)
         let name = Self.fileName(routeID: group.routeID, receiver: group.receiver, groupKey: group.groupKey)
-        try DurableFiles.writeAtomically(Array(data), to: directory + "/" + name)
+        try FileIO.writeAtomically(Array(data), to: directory + "/" + name, mode: 0o600, ifRenameNotDurable: .remove)
     }
 
     func delete(routeID: String, receiver: String, groupKey: String) throws {
-        try DurableFiles.remove(directory + "/" + Self.fileName(routeID: routeID, receiver: receiver, groupKey: groupKey))
+        try FileIO.removeDurably(directory + "/" + Self.fileName(routeID: routeID, receiver: receiver, groupKey: groupKey))
     }
 
     /// Every readable group; unreadable files are reported and skipped.
     func loadAll() -> (groups: [PersistedGroup], unreadable: [String]) {
         var groups: [PersistedGroup] = [], bad: [String] = []
-        for name in DurableFiles.list(directory, suffix: ".json") {
-            guard let bytes = DurableFiles.readAll(directory + "/" + name),
+        for name in (try? FileIO.listDirectory(directory)) ?? [] where name.hasSuffix(".json") {
+            guard let bytes = try? FileIO.readFile(directory + "/" + name),
                 let g = try? JSONDecoder().decode(PersistedGroup.self, from: Data(bytes))
             else { bad.append(name); continue }
             groups.append(g)

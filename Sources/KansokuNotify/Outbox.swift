@@ -50,15 +50,15 @@ final class Outbox: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
-        try DurableFiles.createDirectory(self.directory)
-        DurableFiles.removeTemporaries(in: self.directory)
+        try FileIO.makeDirectories(self.directory)
+        FileIO.removeTemporaries(in: self.directory)
     }
 
     /// Records left by a previous run, oldest first.
     func loadPending() -> [OutboxRecord] {
         var out: [OutboxRecord] = []
-        for name in DurableFiles.list(directory, suffix: ".json") {
-            guard let bytes = DurableFiles.readAll(directory + "/" + name),
+        for name in (try? FileIO.listDirectory(directory)) ?? [] where name.hasSuffix(".json") {
+            guard let bytes = try? FileIO.readFile(directory + "/" + name),
                 let record = try? JSONDecoder().decode(OutboxRecord.self, from: Data(bytes))
             else {
                 logger.error("notify outbox: unreadable record, skipped", metadata: ["file": "\(name)"])
@@ -94,7 +94,8 @@ final class Outbox: Sendable {
     func append(_ record: OutboxRecord) throws {
         let data = try JSONEncoder().encode(record)
         do {
-            try DurableFiles.writeAtomically(Array(data), to: directory + "/" + record.fileName, faults: faults)
+            try FileIO.writeAtomically(
+                Array(data), to: directory + "/" + record.fileName, mode: 0o600, faults: faults, ifRenameNotDurable: .remove)
         } catch {
             metrics.update { $0.outboxWriteFailures += 1 }
             throw error
@@ -139,7 +140,7 @@ final class Outbox: Sendable {
             let done = await deliver(record)
             guard done else { return }  // cancelled: the record stays on disk
             do {
-                try DurableFiles.remove(directory + "/" + record.fileName)
+                try FileIO.removeDurably(directory + "/" + record.fileName)
             } catch {
                 logger.error("notify outbox: cannot remove delivered record", metadata: ["error": "\(error)"])
             }

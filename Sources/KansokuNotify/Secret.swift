@@ -1,3 +1,5 @@
+import KansokuCore
+
 /// A credential or a URL that carries one. Its text is reachable only through `reveal()`;
 /// printing, interpolating or dumping it yields `<secret>`, so it cannot end up in logs,
 /// error messages or config dumps by accident.
@@ -21,7 +23,7 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
 public enum SecretFile {
     /// The file's content without a trailing newline.
     public static func read(_ path: String) throws(NotifySendError) -> Secret {
-        guard let bytes = DurableFiles.readAll(path) else {
+        guard let bytes = try? FileIO.readFile(path) else {
             throw .secretFileUnreadable(path: path)
         }
         var text = String(decoding: bytes, as: UTF8.self)

@@ -32,9 +32,9 @@ import Testing
                 refused = .failure(error)
             }
             switch refused {
-            case .failure(.io(_, let e, let op)):
-                #expect(e == code)
-                #expect(op == operation)
+            case .failure(.io(let failure)):
+                #expect(failure.errno == code)
+                #expect(failure.operation == operation)
             default:
                 Issue.record("expected the WAL's I/O error, got \(refused)")
             }

@@ -42,14 +42,14 @@ import Glibc
         for k in 0..<10 { _ = try await store.append(batch(5, at: base + Int64(k) * 1000)) }
         try await store.close()
         let walDir = dir.path + "/wal"
-        let last = try FileIO.list(walDir).filter { $0.count == 8 }.last!
+        let last = try FileIO.listDirectory(walDir).filter { $0.count == 8 }.last!
         let path = walDir + "/" + last
-        let size = Int(FileIO.size(path))
+        let size = Int((try? FileIO.fileSize(path: path)) ?? 0)
         // A crash mid-write leaves part of a frame: chop 3 bytes off the last record.
-        try FileIO.truncateFile(path, to: size - 3)
+        try FileIO.truncate(path, to: Int64(size - 3))
         let again = try openStore(dir)
         #expect(count(again) == 9 * 5)
-        #expect(FileIO.size(path) < Int64(size - 3))
+        #expect(((try? FileIO.fileSize(path: path)) ?? 0) < Int64(size - 3))
         _ = try await again.append(batch(5, at: base + 20_000))
         try await again.close()
         let third = try openStore(dir)
@@ -64,7 +64,7 @@ import Glibc
         for k in 0..<4 { _ = try await store.append(batch(3, at: base + Int64(k) * 1000)) }
         try await store.close()
         let walDir = dir.path + "/wal"
-        let path = walDir + "/" + (try FileIO.list(walDir).filter { $0.count == 8 }.last!)
+        let path = walDir + "/" + (try FileIO.listDirectory(walDir).filter { $0.count == 8 }.last!)
         var bytes = try FileIO.readFile(path)
         bytes[bytes.count - 2] ^= 0x40  // corrupt the payload of the last record
         bytes += [0x10, 0, 0, 0, 1, 2]  // and append a half-written header
@@ -86,11 +86,11 @@ import Glibc
         #expect(st.headMinTime >= base + 2 * hour)
         #expect(count(store) == 240 * 20)
         #expect(count(store, from: base, through: base + 2 * hour - 1) == 120 * 20)
-        let blockDir = try FileIO.list(dir.path).first { $0 != "wal" }!
+        let blockDir = try FileIO.listDirectory(dir.path).first { $0 != "wal" }!
         #expect(FileIO.exists(dir.path + "/" + blockDir + "/meta.json"))
         #expect(FileIO.exists(dir.path + "/" + blockDir + "/index"))
         #expect(FileIO.exists(dir.path + "/" + blockDir + "/chunks/000001"))
-        #expect(try FileIO.list(dir.path + "/wal").contains { $0.hasPrefix("checkpoint.") })
+        #expect(try FileIO.listDirectory(dir.path + "/wal").contains { $0.hasPrefix("checkpoint.") })
         // Samples inside the persisted range are now out of bounds.
         let late = try await store.append([(series(0), base + hour, 1)])
         #expect(late.outOfBounds == 1)
@@ -162,7 +162,7 @@ import Glibc
         #expect(store.stats().walSegments > 2)
         for k in 170..<400 { _ = try await store.append(batch(200, at: base + Int64(k) * 60_000)) }
         try await store.compact()
-        let names = try FileIO.list(dir.path + "/wal")
+        let names = try FileIO.listDirectory(dir.path + "/wal")
         #expect(names.filter { $0.hasPrefix("checkpoint.") }.count == 1)
         let again = try openStore(dir)
         #expect(count(again) == 400 * 200)

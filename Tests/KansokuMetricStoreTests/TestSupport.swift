@@ -9,10 +9,10 @@ struct TempDir {
     init(_ name: String = #function) {
         let safe = name.filter { $0.isLetter || $0.isNumber }
         path = "/tmp/kansoku-metricstore-\(safe)-\(UInt32.random(in: 0...UInt32.max))"
-        FileIO.removeTree(path)
+        try? FileIO.removeTree(path)
     }
 
-    func cleanup() { FileIO.removeTree(path) }
+    func cleanup() { try? FileIO.removeTree(path) }
 }
 
 let quietLogger: Logger = {

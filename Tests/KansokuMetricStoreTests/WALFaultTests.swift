@@ -48,7 +48,7 @@ import Glibc
 
     func segmentSizes(_ dir: TempDir) throws -> [String: Int64] {
         var out: [String: Int64] = [:]
-        for name in try FileIO.list(dir.path + "/wal") where name.count == 8 { out[name] = FileIO.size(dir.path + "/wal/" + name) }
+        for name in try FileIO.listDirectory(dir.path + "/wal") where name.count == 8 { out[name] = (try? FileIO.fileSize(path: dir.path + "/wal/" + name)) ?? 0 }
         return out
     }
 
@@ -88,8 +88,8 @@ import Glibc
             }
         }
         #expect(refused == Array(40..<80))
-        #expect(refusedErrors.allSatisfy { if case .io(_, let op, let e) = $0 { (op == "write" && e == ENOSPC) || (op == "fsync" && e == EIO) } else { false } })
-        #expect(refusedErrors.filter { if case .io(_, "write", _) = $0 { true } else { false } }.count == 20)
+        #expect(refusedErrors.allSatisfy { if case .io(let f) = $0 { (f.operation == "write" && f.errno == ENOSPC) || (f.operation == "fsync" && f.errno == EIO) } else { false } })
+        #expect(refusedErrors.filter { if case .io(let f) = $0, f.operation == "write" { true } else { false } }.count == 20)
 
         let want = expected(acknowledged)
         let live = stored(store)
@@ -185,11 +185,11 @@ import Glibc
         #expect(try segmentSizes(dir).count > 10)
         // Kill, then tear the last record of the newest segment: every record before it stays.
         let walDir = dir.path + "/wal"
-        let newest = try FileIO.list(walDir).filter { $0.count == 8 }.last!
+        let newest = try FileIO.listDirectory(walDir).filter { $0.count == 8 }.last!
         // The last batch was acknowledged, so the newest segment holds at least its records.
-        let size = Int(FileIO.size(walDir + "/" + newest))
+        let size = Int((try? FileIO.fileSize(path: walDir + "/" + newest)) ?? 0)
         #expect(size > 3)
-        try FileIO.truncateFile(walDir + "/" + newest, to: size - 3)
+        try FileIO.truncate(walDir + "/" + newest, to: Int64(size - 3))
         let again = try openFaulty(dir, nil, segmentSize: 1 << 10)
         let replayed = stored(again)
         let want = expected(Array(acknowledged.dropLast()))

@@ -9,6 +9,11 @@ import Testing
 @Suite(.serialized) struct CrashRecoveryTests {
     typealias D = DeliveryTests
 
+    /// The names in `dir` that end in `suffix` (none if the folder is missing).
+    static func names(in dir: String, endingIn suffix: String) -> [String] {
+        ((try? FileIO.listDirectory(dir)) ?? []).filter { $0.hasSuffix(suffix) }
+    }
+
     static func waitUntil(_ timeout: Duration = .seconds(10), _ condition: () async -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -29,7 +34,7 @@ import Testing
         try await Self.waitUntil { first.metrics.outboxDepth == 1 && (first.metrics.receivers["oncall"]?.retried ?? 0) > 0 }
         #expect(first.metrics.outboxDepth == 1)
         await first.shutdown()
-        #expect(DurableFiles.list(dir + "/outbox", suffix: ".json").count == 1)
+        #expect(CrashRecoveryTests.names(in: dir + "/outbox", endingIn: ".json").count == 1)
 
         try await receiver.resume()
         let second = try Notifier(config: config, directory: dir)
@@ -39,7 +44,7 @@ import Testing
         let got = try await D.settle(receiver, count: 1, quiet: .milliseconds(800))
         #expect(got.count == 1)
         #expect((D.json(got[0])["alerts"] as? [Any])?.count == 2)
-        #expect(DurableFiles.list(dir + "/outbox", suffix: ".json").isEmpty)
+        #expect(CrashRecoveryTests.names(in: dir + "/outbox", endingIn: ".json").isEmpty)
 
         // Resolution after the restart is announced once.
         await second.send([D.alert("Down", instance: "a", status: .resolved), D.alert("Down", instance: "b", status: .resolved)])
@@ -93,7 +98,7 @@ import Testing
         await first.start()
         await first.send([D.alert("Window")])
         // The group as saved before its first flush (alerts, no notification-log entry).
-        let groupFiles = DurableFiles.list(dir + "/groups", suffix: ".json")
+        let groupFiles = CrashRecoveryTests.names(in: dir + "/groups", endingIn: ".json")
         #expect(groupFiles.count == 1)
         let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/groups/" + groupFiles[0]))
         try await Self.waitUntil { first.metrics.outboxDepth == 1 }

@@ -15,7 +15,7 @@ import Glibc
     typealias D = DeliveryTests
 
     func outboxFiles(_ dir: String) -> (records: Int, temporaries: Int) {
-        (DurableFiles.list(dir + "/outbox", suffix: ".json").count, DurableFiles.list(dir + "/outbox", suffix: ".tmp").count)
+        (CrashRecoveryTests.names(in: dir + "/outbox", endingIn: ".json").count, CrashRecoveryTests.names(in: dir + "/outbox", endingIn: ".tmp").count)
     }
 
     @Test func refusedOutboxWriteIsReportedAndTheNotificationRetried() async throws {
@@ -95,7 +95,7 @@ import Glibc
             try await CrashRecoveryTests.waitUntil { outboxFiles(dir).records == ["First", "Second", "Third"].firstIndex(of: name)! + 1 }
         }
         await first.shutdown()
-        let names = DurableFiles.list(dir + "/outbox", suffix: ".json")
+        let names = CrashRecoveryTests.names(in: dir + "/outbox", endingIn: ".json")
         #expect(names.count == 3)
         // Tear the newest record in half (a disk that lost part of it).
         let newest = dir + "/outbox/" + names.last!

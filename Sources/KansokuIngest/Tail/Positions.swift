@@ -1,3 +1,5 @@
+public import KansokuCore
+
 /// How far one file has been stored, and what was in flight when this was written.
 public struct FilePosition: Sendable, Hashable {
     /// The path the file had when last seen (it may have been renamed since).
@@ -49,14 +51,15 @@ public struct PendingRange: Sendable, Hashable {
 
 /// The positions file: Promtail's `positions.yaml` idea, made crash-safe. It is JSON (which is
 /// also YAML), replaced atomically (temporary file, fsync, rename, fsync of the directory), so a
-/// crash leaves the previous or the next version, never a torn one.
+/// crash leaves the previous or the next version, never a torn one. Fields and protocol:
+/// `Tail/FORMAT.md`.
 public struct PositionsFile: Sendable {
     public let path: String
 
     public init(path: String) { self.path = path }
 
     public func load() throws(PositionsError) -> [FilePosition] {
-        guard let bytes = POSIX.readFile(path) else { return [] }
+        guard let bytes = try? FileIO.readFile(path) else { return [] }
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A }) { return [] }
         do {
             return try bytes.withUnsafeBytes { try Self.decode($0) }
@@ -69,8 +72,8 @@ public struct PositionsFile: Sendable {
         }
     }
 
-    public func save(_ positions: [FilePosition]) -> POSIXFailure? {
-        POSIX.writeAtomically(Self.encode(positions), to: path)
+    public func save(_ positions: [FilePosition]) throws(FileIOError) {
+        try FileIO.writeAtomically(Self.encode(positions), to: path)
     }
 
     static func encode(_ positions: [FilePosition]) -> [UInt8] {

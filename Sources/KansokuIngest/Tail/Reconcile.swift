@@ -23,7 +23,7 @@ extension TailState {
             return true
         }
         var bytes = [UInt8](repeating: 0, count: Int(pending.end - start))
-        let n = bytes.withUnsafeMutableBytes { POSIX.pread(f.fd, $0, at: start) }
+        let n = bytes.withUnsafeMutableBytes { FileIO.preadSome(f.fd, $0, at: start) }
         guard n == bytes.count else {
             logger.warning("lines of an unconfirmed batch are gone from the file (truncated); reading it from the start",
                            metadata: ["file": "\(f.labelPath)"])

@@ -29,7 +29,7 @@ final class TailState {
     // MARK: start, discovery
 
     func start() async {
-        POSIX.makeDirectories(POSIX.directoryName(service.positions.path))
+        try? FileIO.makeDirectories(FileIO.parent(of: service.positions.path))
         do {
             for p in try service.positions.load() { saved[p.identity] = p }
         } catch {
@@ -71,7 +71,7 @@ final class TailState {
     /// the server was down: look for its inode in the directory it was in and finish it.
     func reopenRotatedAway() {
         for (id, p) in saved where files[id] == nil {
-            let dir = POSIX.directoryName(p.path)
+            let dir = FileIO.parent(of: p.path)
             guard let t = service.targets.firstIndex(where: { t in t.paths.contains { Glob.matches($0, path: p.path) } }) else { continue }
             for (name, isDir) in Glob.entries(dir) where !isDir {
                 let path = dir == "/" ? "/" + name : dir + "/" + name
@@ -91,7 +91,7 @@ final class TailState {
             if reportedFailures[path] != e {
                 reportedFailures[path] = e
                 logger.warning("cannot open file; will retry", metadata: [
-                    "file": "\(path)", "error": "\(POSIXFailure(operation: "open", path: path, errno: e))"])
+                    "file": "\(path)", "error": "\(FileIOError(operation: "open", path: path, errno: e))"])
             }
             return
         }
@@ -227,8 +227,8 @@ final class TailState {
         // Positions of files not open (yet) are kept until start-up is over.
         for (id, p) in saved where files[id] == nil { all.append(p) }
         all.sort { $0.path < $1.path }
-        if let failure = service.positions.save(all) {
-            logger.error("cannot save positions", metadata: ["error": "\(failure)"])
+        do throws(FileIOError) { try service.positions.save(all) } catch {
+            logger.error("cannot save positions", metadata: ["error": "\(error)"])
             return
         }
         dirty = false

@@ -27,7 +27,7 @@ final class TailedFile {
     /// it is read to its end and then closed.
     var detached = false
     /// The last read failure reported, so a failing file is logged once, not every poll.
-    var lastFailure: POSIXFailure?
+    var lastFailure: FileIOError?
     /// Monotonic time of the last new data, for flushing an unterminated last line.
     var lastDataAt: Int64
 
@@ -61,7 +61,7 @@ final class TailedFile {
     /// `floor` is the last timestamp given to any untimed line of any file: new ones come
     /// after it, so files sharing a stream keep their order.
     func read(into batch: inout BatchBuilder, buffer: inout [UInt8], budget: Int, clock: TailClock,
-              partialTimeout: Int64, tenant: String, floor: Int64) -> Result<Int, POSIXFailure> {
+              partialTimeout: Int64, tenant: String, floor: Int64) -> Result<Int, FileIOError> {
         var total = 0
         while total < budget {
             let size: Int64
@@ -86,9 +86,9 @@ final class TailedFile {
             }
             let want = Int(min(Int64(buffer.count), size - readOffset, Int64(budget - total)))
             let n = buffer.withUnsafeMutableBytes { b in
-                POSIX.pread(fd, UnsafeMutableRawBufferPointer(rebasing: b[0..<want]), at: readOffset)
+                FileIO.preadSome(fd, UnsafeMutableRawBufferPointer(rebasing: b[0..<want]), at: readOffset)
             }
-            if n < 0 { return .failure(POSIXFailure(operation: "read", path: labelPath, errno: errno)) }
+            if n < 0 { return .failure(FileIOError(operation: "read", path: labelPath, errno: errno)) }
             if n == 0 { return .success(total) }
             lastDataAt = clock.monotonic()
             let start = readOffset
@@ -146,7 +146,7 @@ final class TailedFile {
 
     static func fingerprint(fd: Int32, length: Int) -> UInt32? {
         var buf = [UInt8](repeating: 0, count: length)
-        let n = buf.withUnsafeMutableBytes { POSIX.pread(fd, $0, at: 0) }
+        let n = buf.withUnsafeMutableBytes { FileIO.preadSome(fd, $0, at: 0) }
         guard n == length else { return nil }
         return CRC32C.checksum(buf)
     }
