@@ -94,7 +94,7 @@ import Testing
     @Test(.requires(TestPaths.kansoku, .shared("data")))
     func everyRealLogRoundTripsAcrossARestart() throws {
         let bin = try #require(TestPaths.binary)
-        let shared = try #require(TestPaths.shared)
+        let shared = try #require(TestPaths.shared())
         let sources = ["access", "loghub"].flatMap { sub -> [URL] in
             let dir = shared.appendingPathComponent("data").appendingPathComponent(sub)
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []

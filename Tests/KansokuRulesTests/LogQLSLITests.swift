@@ -5,6 +5,7 @@ import KansokuLogStore
 import Logging
 import Testing
 @testable import KansokuRules
+import KansokuTestSupport
 
 /// Logs alone drive an SLO: an nginx access log in the log store, the LogQL SLI extension,
 /// the real LogQL engine, page alerts and Sloth's series.
@@ -26,7 +27,7 @@ import Testing
         """
 
     @Test func accessLogBacksAnAvailabilitySLO() async throws {
-        let dir = TestPaths.tempDir("logql-sli")
+        let dir = TestPaths.makeTempDir("kansoku-rules-logql-sli")
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try LogStore.open(LogStoreConfig(directory: dir.path), logger: Logger(label: "test"))
         let base: Int64 = 1_700_000_100_000 / 300_000 * 300_000  // ms

@@ -13,7 +13,7 @@ import Testing
     @Test(.requires(promtool, .shared("conformance/sloth")))
     func promtoolAcceptsEveryGeneratedFile() throws {
         let root = try #require(TestPaths.shared("conformance/sloth"))
-        let dir = TestPaths.tempDir("promtool-check")
+        let dir = TestPaths.makeTempDir("kansoku-rules-promtool-check")
         defer { try? FileManager.default.removeItem(at: dir) }
         var files: [String] = []
         for c in try SlothConformanceTests.cases(root) where c.expected != nil {
@@ -36,7 +36,7 @@ import Testing
             }
         }
         // Our own shipped SLOs too (PromQL parts; LogQL recordings are not Prometheus's to check).
-        for f in TestPaths.files(in: TestPaths.repoRoot.appendingPathComponent("rules")) {
+        for f in TestPaths.yamlFiles(in: TestPaths.repoRoot.appendingPathComponent("rules")) {
             guard let docs = try? SLOSpecLoader.load(try TestPaths.read(f), file: f.lastPathComponent) else { continue }
             for doc in docs {
                 let groups = try doc.slos.flatMap { try SlothRuleGenerator.groups(for: $0, options: SLOGenerateOptions()) }.filter { $0.language != .logql }
@@ -106,7 +106,7 @@ import Testing
         #expect(page == 5)
         #expect(ticket == 11)
 
-        let dir = TestPaths.tempDir("promtool-test")
+        let dir = TestPaths.makeTempDir("kansoku-rules-promtool-test")
         defer { try? FileManager.default.removeItem(at: dir) }
         let groups = try SlothRuleGenerator.groups(for: slo, options: SLOGenerateOptions())
         try RuleYAMLWriter.rulesDocument(groups).write(to: dir.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)

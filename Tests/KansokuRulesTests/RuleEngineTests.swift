@@ -2,6 +2,7 @@ import Foundation
 import KansokuCore
 import Testing
 @testable import KansokuRules
+import KansokuTestSupport
 
 /// A writer keeping every sample in memory, readable as series.
 actor MemoryWriter: RuleSampleWriter {
@@ -59,6 +60,17 @@ final class ScriptedEngine: RuleQueryEngine, @unchecked Sendable {
         #expect(try expand("{{ $labels.instance | stripPort | toUpper }}") == "WEB-1")
         #expect(try expand("{{ if gt $value 0.1 }}high{{ else }}low{{ end }}") == "high")
         #expect(try expand("{{- /* note */ -}} x {{- \" y\" }}") == "x y")
+    }
+
+    /// Regex functions use RE2 and Go's replacement syntax (`$1`, `${1}`, `$name`), as
+    /// Prometheus's `reReplaceAll` and `match` do; a `}` in the replacement stays.
+    @Test func regexFunctionsAsGoHasThem() throws {
+        #expect(try expand(#"{{ reReplaceAll "a(x*)b" "${1}W" "-ab-axxb-" }}"#) == "-W-xxW-")
+        #expect(try expand(#"{{ reReplaceAll "a(x*)b" "$1W" "-ab-axxb-" }}"#) == "---")
+        #expect(try expand(#"{{ reReplaceAll "(.*):(\\d+)" "{$1}" $labels.instance }}"#) == "{web-1}")
+        #expect(try expand(#"{{ if match "^web-[0-9]" $labels.instance }}yes{{ else }}no{{ end }}"#) == "yes")
+        #expect(try expand(#"{{ if match "^db" $labels.instance }}yes{{ else }}no{{ end }}"#) == "no")
+        #expect(try expand(#"{{ reReplaceAll "(" "x" "y" }}"#).hasPrefix("<error expanding template: invalid regexp"))
     }
 
     @Test func errorsAreReported() {
@@ -218,12 +230,6 @@ final class ScriptedEngine: RuleQueryEngine, @unchecked Sendable {
     @Test func generatorURLAndExponentFormat() throws {
         let m = try AlertStateMachine(name: "A", expr: #"up{job="a b"} == 0"#, forDuration: 0, keepFiringFor: 0, labels: [:], annotations: [:])
         #expect(m.generatorURL("http://h:3100/") == "http://h:3100/graph?g0.expr=up%7Bjob%3D%22a+b%22%7D+%3D%3D+0&g0.tab=1")
-        #expect(formatGoExponent(1) == "1e+00")
-        #expect(formatGoExponent(0.0015) == "1.5e-03")
-        #expect(formatGoExponent(123456789) == "1.23456789e+08")
-        #expect(formatGoFloat(1e6) == "1e+06")
-        #expect(formatGoFloat(0.0009999999999999432) == "0.0009999999999999432")
-        #expect(formatGoFloat(123456) == "123456")
     }
 }
 
@@ -291,7 +297,7 @@ final class ScriptedEngine: RuleQueryEngine, @unchecked Sendable {
     }
 
     @Test func checkReportsFileLineAndReason() throws {
-        let dir = TestPaths.tempDir("check")
+        let dir = TestPaths.makeTempDir("kansoku-rules-check")
         defer { try? FileManager.default.removeItem(at: dir) }
         try """
             version: "prometheus/v1"

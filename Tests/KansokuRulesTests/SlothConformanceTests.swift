@@ -104,7 +104,7 @@ struct ConformanceCase {
         var p28 = SLOLoadOptions(); p28.defaultPeriod = .days(28)
         add("base --default-slo-period 28d", "in-base.yaml", "out-base-28d.yaml.tpl", load: p28)
         var p7 = SLOLoadOptions(); p7.defaultPeriod = .days(7)
-        for f in TestPaths.files(in: root.appendingPathComponent("windows")) {
+        for f in TestPaths.yamlFiles(in: root.appendingPathComponent("windows")) {
             for w in try AlertWindowsCatalog.parse(try TestPaths.read(f), file: f.path) { p7.windows.add(w) }
         }
         add("base 7d custom windows", "in-base.yaml", "out-base-custom-windows-7d.yaml.tpl", load: p7)
@@ -119,7 +119,7 @@ struct ConformanceCase {
 
         let ex = root.appendingPathComponent("examples")
         var exLoad = SLOLoadOptions(); exLoad.extraLabels = ["cmd": "examplesgen.sh"]
-        for f in TestPaths.files(in: ex) {
+        for f in TestPaths.yamlFiles(in: ex) {
             out.append(ConformanceCase(name: "examples/\(f.lastPathComponent)", input: f,
                                        expected: ex.appendingPathComponent("_gen").appendingPathComponent(f.lastPathComponent),
                                        load: exLoad, generate: SLOGenerateOptions(), expectedVersion: "dev"))
@@ -209,14 +209,14 @@ struct ConformanceCase {
     func slothValidateFixtures() throws {
         let root = try #require(TestPaths.shared("conformance/sloth/testdata"))
         var passed = 0, total = 0
-        for f in TestPaths.files(in: root.appendingPathComponent("validate/good")) {
+        for f in TestPaths.yamlFiles(in: root.appendingPathComponent("validate/good")) {
             total += 1
             do {
                 _ = try SLOSpecLoader.load(try TestPaths.read(f), file: f.lastPathComponent)
                 passed += 1
             } catch { print("FAIL good/\(f.lastPathComponent): \(error)") }
         }
-        for f in TestPaths.files(in: root.appendingPathComponent("validate/bad")) {
+        for f in TestPaths.yamlFiles(in: root.appendingPathComponent("validate/bad")) {
             total += 1
             do {
                 _ = try SLOSpecLoader.load(try TestPaths.read(f), file: f.lastPathComponent)
@@ -228,7 +228,7 @@ struct ConformanceCase {
         }
         let dups = root.appendingPathComponent("validate_with_duplicates")
         var sets: [[URL]] = [[dups.appendingPathComponent("bad-prom-multi-duplicates.yaml")]]
-        for sub in ["prom", "k8s", "openslo"] { sets.append(TestPaths.files(in: dups.appendingPathComponent(sub))) }
+        for sub in ["prom", "k8s", "openslo"] { sets.append(TestPaths.yamlFiles(in: dups.appendingPathComponent(sub))) }
         for set in sets {
             total += 1
             do {
