@@ -30,6 +30,9 @@ struct LineTemplate: Sendable {
     let source: String
     /// The most bytes one rendering may build (the query's `max_template_output_bytes`).
     let outputLimit: Int
+    /// The literal patterns of `regexReplaceAll` calls, compiled once with the template rather
+    /// than for every line it renders.
+    let regexes: [String: RE2Regex]
 
     /// The deepest nesting of `{{if}}` blocks and of parentheses in one action.
     static let maxDepth = 256
@@ -43,12 +46,41 @@ struct LineTemplate: Sendable {
         } catch {
             throw .execution("template: line:\(error.line): \(error.message)")
         }
+        var regexes: [String: RE2Regex] = [:]
+        Self.literalPatterns(nodes) { pattern in
+            if regexes[pattern] == nil, let re = try? RE2Regex(pattern) { regexes[pattern] = re }
+        }
+        self.regexes = regexes
+    }
+
+    /// Visits the first argument of every `regexReplaceAll`/`regexReplaceAllLiteral` call that
+    /// is a string literal. (A pattern that does not compile is left for rendering to report.)
+    private static func literalPatterns(_ nodes: [Node], _ visit: (String) -> Void) {
+        func pipeline(_ p: Pipeline) {
+            for cmd in p.commands {
+                if case .function(let name)? = cmd.first, name == "regexReplaceAll" || name == "regexReplaceAllLiteral",
+                   cmd.count > 1, case .string(let pattern) = cmd[1] {
+                    visit(pattern)
+                }
+                for case .pipeline(let inner) in cmd { pipeline(inner) }
+            }
+        }
+        for n in nodes {
+            switch n {
+            case .text: break
+            case .action(let p): pipeline(p)
+            case .ifBlock(let cond, let yes, let no):
+                pipeline(cond)
+                literalPatterns(yes, visit)
+                literalPatterns(no, visit)
+            }
+        }
     }
 
     /// Renders with `labels`, the current line and timestamp; nil on an execution error.
     func render(labels: [String: String], line: String, timestamp: Int64) -> Result<String, TemplateExecError> {
         var out = ""
-        let ctx = TemplateContext(labels: labels, line: line, timestamp: timestamp, outputLimit: outputLimit)
+        let ctx = TemplateContext(labels: labels, line: line, timestamp: timestamp, outputLimit: outputLimit, regexes: regexes)
         do {
             try render(nodes, ctx, &out)
         } catch {

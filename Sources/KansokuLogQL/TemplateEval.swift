@@ -147,6 +147,8 @@ struct TemplateContext {
     let timestamp: Int64
     /// The most bytes a rendering, or any one value built on the way, may hold.
     var outputLimit = LogQLLimits.default.maxTemplateOutputBytes
+    /// Regexes compiled with the template, by pattern.
+    var regexes: [String: RE2Regex] = [:]
 
     /// Refuses a value of `bytes` before it is built.
     func check(_ bytes: Int) throws(TemplateExecError) {

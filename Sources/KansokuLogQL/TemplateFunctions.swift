@@ -84,8 +84,8 @@ enum TemplateFunctions {
             return .string(out)
         case "regexReplaceAll", "regexReplaceAllLiteral":
             let re = try str(a, 0, name), s = try str(a, 1, name), repl = try str(a, 2, name)
-            guard let r = try? RE2Regex(re) else { throw TemplateExecError(message: "\(name): invalid regex \(re)") }
-            guard let out = regexReplace(r, s, repl, literal: name == "regexReplaceAllLiteral", limit: ctx.outputLimit) else {
+            guard let r = ctx.regexes[re] ?? (try? RE2Regex(re)) else { throw TemplateExecError(message: "\(name): invalid regex \(re)") }
+            guard let out = r.replaceAll(in: s, with: repl, literal: name == "regexReplaceAllLiteral", limit: ctx.outputLimit) else {
                 try ctx.check(Int.max)
                 return .null
             }
@@ -230,72 +230,6 @@ enum TemplateFunctions {
         let hits = old.isEmpty ? s.unicodeScalars.count + 1 : s.components(separatedBy: old).count - 1
         try ctx.check(hits, times: new.utf8.count)
         try ctx.check(s.utf8.count + hits * new.utf8.count)
-    }
-
-    /// nil when the result would exceed `limit` bytes.
-    static func regexReplace(_ re: RE2Regex, _ s: String, _ repl: String, literal: Bool, limit: Int = .max) -> String? {
-        let bytes = Array(s.utf8)
-        var out: [UInt8] = []
-        var pos = 0
-        var lastMatchEnd = -1
-        var over = false
-        bytes.withUnsafeBytes { buf in
-            while pos <= buf.count {
-                if out.count > limit { over = true; return }
-                guard let m = re.firstMatch(in: buf, from: pos) else { break }
-                if m.isEmpty && m.lowerBound == lastMatchEnd {
-                    if pos < buf.count { out.append(buf[pos]) }
-                    pos += 1
-                    continue
-                }
-                out.append(contentsOf: buf[pos..<m.lowerBound])
-                if literal {
-                    out.append(contentsOf: Array(repl.utf8))
-                } else {
-                    let caps = re.captures(in: UnsafeRawBufferPointer(rebasing: buf[m.lowerBound...])) ?? []
-                    out.append(contentsOf: expand(repl, caps.map { $0.map { ($0.lowerBound + m.lowerBound)..<($0.upperBound + m.lowerBound) } }, buf, re))
-                }
-                lastMatchEnd = m.upperBound
-                if m.isEmpty {
-                    if m.lowerBound < buf.count { out.append(buf[m.lowerBound]) }
-                    pos = m.upperBound + 1
-                } else {
-                    pos = m.upperBound
-                }
-            }
-            if pos < buf.count { out.append(contentsOf: buf[pos...]) }
-        }
-        if over || out.count > limit { return nil }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func expand(_ template: String, _ caps: [Range<Int>?], _ buf: UnsafeRawBufferPointer, _ re: RE2Regex) -> [UInt8] {
-        let t = Array(template.utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i < t.count {
-            guard t[i] == UInt8(ascii: "$"), i + 1 < t.count else { out.append(t[i]); i += 1; continue }
-            if t[i + 1] == UInt8(ascii: "$") { out.append(t[i]); i += 2; continue }
-            var j = i + 1
-            var name: String
-            if t[j] == UInt8(ascii: "{") {
-                j += 1
-                let s = j
-                while j < t.count, t[j] != UInt8(ascii: "}") { j += 1 }
-                guard j < t.count else { out.append(t[i]); i += 1; continue }
-                name = String(decoding: t[s..<j], as: UTF8.self)
-                j += 1
-            } else {
-                let s = j
-                while j < t.count, Lexer.isIdentChar(t[j]) { j += 1 }
-                name = String(decoding: t[s..<j], as: UTF8.self)
-                if name.isEmpty { out.append(t[i]); i += 1; continue }
-            }
-            i = j
-            let idx: Int? = Int(name) ?? re.groupNames.firstIndex(where: { $0 == name })
-            if let idx, idx < caps.count, let r = caps[idx] { out.append(contentsOf: buf[r]) }
-        }
-        return out
     }
 }
 

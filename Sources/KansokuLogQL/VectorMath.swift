@@ -200,7 +200,7 @@ enum VectorMath {
             }
             guard let caps else { return row }
             let value: String = bytes.withUnsafeBytes { buf in
-                String(decoding: TemplateFunctions.expand(l.replacement, caps, buf, l.compiled), as: UTF8.self)
+                l.compiled.expand(l.replacement, captures: caps, in: buf)
             }
             var out = row
             out.labels = row.labels.setting(l.destination, to: value)

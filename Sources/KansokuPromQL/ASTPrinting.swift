@@ -4,7 +4,7 @@ extension PromQLExpr: CustomStringConvertible {
     /// The expression printed as Prometheus prints it (`sum by (job) (rate(x[5m]))`).
     public var description: String {
         switch self {
-        case .number(let v): return PromQLFloatFormat.goString(v)
+        case .number(let v): return GoFloat.shortest(v)
         case .string(let s): return goQuoted(s)
         case .vectorSelector(let v): return v.description
         case .matrixSelector(let m):
@@ -44,10 +44,10 @@ extension PromQLExpr: CustomStringConvertible {
             }
             if let m = b.matching {
                 if let l = m.fillLeft, let r = m.fillRight, l.bitPattern == r.bitPattern {
-                    s += " fill(\(PromQLFloatFormat.goString(l)))"
+                    s += " fill(\(GoFloat.shortest(l)))"
                 } else {
-                    if let l = m.fillLeft { s += " fill_left(\(PromQLFloatFormat.goString(l)))" }
-                    if let r = m.fillRight { s += " fill_right(\(PromQLFloatFormat.goString(r)))" }
+                    if let l = m.fillLeft { s += " fill_left(\(GoFloat.shortest(l)))" }
+                    if let r = m.fillRight { s += " fill_right(\(GoFloat.shortest(r)))" }
                 }
             }
             return s + " \(b.rhs)"

@@ -1,3 +1,5 @@
+import KansokuCore
+
 /// An arithmetic duration as written in ranges, subquery steps and offsets
 /// (`[26m+4m]`, `offset (2 * 1m)`, `[step()*2]`), in seconds.
 public indirect enum DurationExpr: Sendable, Hashable, CustomStringConvertible {
@@ -52,7 +54,7 @@ public indirect enum DurationExpr: Sendable, Hashable, CustomStringConvertible {
                 let d = Int64(ms)
                 return d < 0 ? "-" + PromDurationText.format(-d) : PromDurationText.format(d)
             }
-            return PromQLFloatFormat.goString(v)
+            return GoFloat.shortest(v)
         case .step: return "step()"
         case .range: return "range()"
         case .negate(let e): return "-\(e)"

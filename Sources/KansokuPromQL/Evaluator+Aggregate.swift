@@ -31,7 +31,7 @@ extension Evaluator {
             var index: [Labels: Int] = [:]
             var out: [EvalSample] = []
             for s in input {
-                let l = key(s.labels).setting(valueLabel, to: PromQLFloatFormat.apiString(s.v))
+                let l = key(s.labels).setting(valueLabel, to: GoFloat.fixed(s.v))
                 if let i = index[l] {
                     out[i].v += 1
                 } else {
@@ -68,7 +68,7 @@ extension Evaluator {
             // Prometheus's bounds for a float that converts to int64 (the largest double
             // below 2^63, and -2^63).
             guard param <= 9_223_372_036_854_774_784, param >= -9_223_372_036_854_775_808 else {
-                throw PromQLError.execution("Scalar value \(PromQLFloatFormat.goString(param)) overflows int64")
+                throw PromQLError.execution("Scalar value \(GoFloat.shortest(param)) overflows int64")
             }
             let k = Int(param)
             if k < 1 { return .vector([]) }
@@ -93,7 +93,7 @@ extension Evaluator {
             if param.isNaN { throw PromQLError.execution("Ratio value is NaN") }
             var r = param
             if r < -1 || r > 1 {
-                warn("PromQL warning: ratio value should be between -1 and 1, got \(PromQLFloatFormat.goString(r)), capping to \(r < 0 ? -1 : 1)")
+                warn("PromQL warning: ratio value should be between -1 and 1, got \(GoFloat.shortest(r)), capping to \(r < 0 ? -1 : 1)")
                 r = r < 0 ? -1 : 1
             }
             return .vector(input.filter { s in
@@ -105,7 +105,7 @@ extension Evaluator {
         }
 
         if a.op == .quantile, param.isNaN || param < 0 || param > 1 {
-            warn("PromQL warning: quantile value should be between 0 and 1, got \(PromQLFloatFormat.goString(param))")
+            warn("PromQL warning: quantile value should be between 0 and 1, got \(GoFloat.shortest(param))")
         }
         var out: [EvalSample] = []
         out.reserveCapacity(groups.count)

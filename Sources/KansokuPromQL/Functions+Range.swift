@@ -91,15 +91,15 @@ extension Evaluator {
             return [EvalSample(labels: absentLabels(matrixArg), v: 1)]
         }
         if name == "quantile_over_time", let q = scalarArgs.first, q.isNaN || q < 0 || q > 1 {
-            warn("PromQL warning: quantile value should be between 0 and 1, got \(PromQLFloatFormat.goString(q))")
+            warn("PromQL warning: quantile value should be between 0 and 1, got \(GoFloat.shortest(q))")
         }
         if name == "double_exponential_smoothing" {
             let (sf, tf) = (scalarArgs[0], scalarArgs[1])
             if !(sf > 0 && sf < 1) {
-                throw PromQLError.execution("invalid smoothing factor. Expected: 0 < sf < 1, got: \(PromQLFloatFormat.goString(sf))")
+                throw PromQLError.execution("invalid smoothing factor. Expected: 0 < sf < 1, got: \(GoFloat.shortest(sf))")
             }
             if !(tf > 0 && tf < 1) {
-                throw PromQLError.execution("invalid trend factor. Expected: 0 < tf < 1, got: \(PromQLFloatFormat.goString(tf))")
+                throw PromQLError.execution("invalid trend factor. Expected: 0 < tf < 1, got: \(GoFloat.shortest(tf))")
             }
         }
         let bounds = rangeBounds(matrixArg, t)

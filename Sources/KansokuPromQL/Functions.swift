@@ -127,8 +127,9 @@ extension Evaluator {
         var out = try vector(c.args[0], t)
         for i in out.indices {
             let value = out[i].labels[src] ?? ""
-            guard let caps = re.captures(in: value) else { continue }
-            let result = expandTemplate(repl, captures: caps, names: re.groupNames)
+            let bytes = Array(value.utf8)
+            let expanded: String? = bytes.withUnsafeBytes { buf in re.captures(in: buf).map { re.expand(repl, captures: $0, in: buf) } }
+            guard let result = expanded else { continue }
             out[i].relabel(out[i].labels.setting(dst, to: result))
             if dst == "__name__" { out[i].dropName = false }
         }
@@ -167,39 +168,6 @@ extension Evaluator {
 
 /// Label names as Prometheus 3 accepts them: any non-empty valid UTF-8.
 func isValidLabelName(_ s: String) -> Bool { !s.isEmpty && !s.unicodeScalars.contains("\u{FFFD}") }
-
-/// Go's `regexp.Expand`: `$1`, `${1}`, `$name`, `${name}`, `$$`. A name is the longest run
-/// of letters, digits and underscores; unknown groups expand to nothing.
-func expandTemplate(_ template: String, captures: [Substring?], names: [String?]) -> String {
-    let b = Array(template.utf8)
-    var out: [UInt8] = []
-    var i = 0
-    func isNameByte(_ c: UInt8) -> Bool { isIdentStart(c) || isDigit(c) }
-    while i < b.count {
-        guard b[i] == UInt8(ascii: "$"), i + 1 < b.count else { out.append(b[i]); i += 1; continue }
-        var j = i + 1
-        var name: [UInt8] = []
-        if b[j] == UInt8(ascii: "$") {
-            out.append(UInt8(ascii: "$"))
-            i = j + 1
-            continue
-        } else if b[j] == UInt8(ascii: "{") {
-            j += 1
-            while j < b.count, isNameByte(b[j]) { name.append(b[j]); j += 1 }
-            guard j < b.count, b[j] == UInt8(ascii: "}"), !name.isEmpty else { out.append(b[i]); i += 1; continue }
-            j += 1
-        } else {
-            while j < b.count, isNameByte(b[j]) { name.append(b[j]); j += 1 }
-            guard !name.isEmpty else { out.append(b[i]); i += 1; continue }
-        }
-        let n = String(decoding: name, as: UTF8.self)
-        var group: Int?
-        if let k = Int(n), k >= 0 { group = k } else if let k = names.firstIndex(where: { $0 == n }) { group = k }
-        if let g = group, g < captures.count, let cap = captures[g] { out.append(contentsOf: Array(cap.utf8)) }
-        i = j
-    }
-    return String(decoding: out, as: UTF8.self)
-}
 
 /// Natural order: runs of digits compare as numbers ("a2" < "a10").
 func naturalLess(_ a: String, _ b: String) -> Bool {

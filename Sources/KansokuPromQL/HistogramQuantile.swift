@@ -31,7 +31,7 @@ extension Evaluator {
         let q = try scalar(c.args[0], t)
         let input = try vector(c.args[1], t)
         if q.isNaN || q < 0 || q > 1 {
-            warn("PromQL warning: quantile value should be between 0 and 1, got \(PromQLFloatFormat.goString(q))")
+            warn("PromQL warning: quantile value should be between 0 and 1, got \(GoFloat.shortest(q))")
         }
         var out: [EvalSample] = []
         for g in bucketGroups(input, fn: "histogram_quantile") {
@@ -56,7 +56,7 @@ extension Evaluator {
         var out: [EvalSample] = []
         for q in qs {
             if q.isNaN || q < 0 || q > 1 {
-                warn("PromQL warning: quantile value should be between 0 and 1, got \(PromQLFloatFormat.goString(q))")
+                warn("PromQL warning: quantile value should be between 0 and 1, got \(GoFloat.shortest(q))")
             }
             for g in groups {
                 let (v, forced, _) = bucketQuantile(q, g.buckets)
@@ -80,7 +80,7 @@ extension Evaluator {
 
 /// A float as Prometheus 3 writes `le`/`quantile` label values: `1.0`, `0.25`, `+Inf`.
 func normalizedFloatLabel(_ v: Double) -> String {
-    let s = PromQLFloatFormat.goString(v)
+    let s = GoFloat.shortest(v)
     if s.contains(".") || s.contains("e") || s.contains("Inf") || s.contains("NaN") { return s }
     return s + ".0"
 }

@@ -337,7 +337,7 @@ struct Parser {
                     default: throw unexpected(nt, context: " in @, expected timestamp")
                     }
                     if negative { v = -v }
-                    guard v.isFinite, abs(v) <= 9.2e15 else { throw error("timestamp out of bounds for @ modifier: \(PromQLFloatFormat.goString(v))", at: nt.start) }
+                    guard v.isFinite, abs(v) <= 9.2e15 else { throw error("timestamp out of bounds for @ modifier: \(GoFloat.shortest(v))", at: nt.start) }
                     at = .timestamp(Int64((v * 1000).rounded()))
                 }
                 e = try applyAt(e, at, at: t.start)

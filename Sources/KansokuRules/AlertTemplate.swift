@@ -112,7 +112,7 @@ public struct AlertTemplate: Sendable {
     static func text(_ v: Value) -> String {
         switch v {
         case .string(let s): s
-        case .number(let n): formatGoFloat(n)
+        case .number(let n): GoFloat.shortest(n)
         case .bool(let b): b ? "true" : "false"
         case .map(let m): "map[" + m.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ") + "]"
         case .none: "<no value>"

@@ -110,7 +110,7 @@ struct TemplateParser {
             switch self {
             case .word(let w): w
             case .string(let s): goQuoted(s)
-            case .number(let n): formatGoFloat(n)
+            case .number(let n): GoFloat.shortest(n)
             case .pipe: "|"
             case .lparen: "("
             case .rparen: ")"
@@ -277,13 +277,16 @@ enum TemplateFunctions {
             return .string(host + port)
         case "reReplaceAll":
             let pattern = string(try arg(0)), repl = string(try arg(1)), text = string(try arg(2))
-            guard let re = try? NSRegularExpression(pattern: pattern) else { throw TemplateError(message: "invalid regexp \(goQuoted(pattern))") }
-            let goRepl = repl.replacingOccurrences(of: "${", with: "$").replacingOccurrences(of: "}", with: "")
-            return .string(re.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: goRepl))
+            guard let re = try? RE2Regex(pattern) else { throw TemplateError(message: "invalid regexp \(goQuoted(pattern))") }
+            guard let out = re.replaceAll(in: text, with: repl, limit: AlertTemplate.maxOutputBytes) else {
+                try AlertTemplate.checkSize(Int.max)
+                return .none
+            }
+            return .string(out)
         case "match":
             let pattern = string(try arg(0)), text = string(try arg(1))
-            guard let re = try? NSRegularExpression(pattern: pattern) else { throw TemplateError(message: "invalid regexp \(goQuoted(pattern))") }
-            return .bool(re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil)
+            guard let re = try? RE2Regex(pattern) else { throw TemplateError(message: "invalid regexp \(goQuoted(pattern))") }
+            return .bool(re.firstMatch(in: text) != nil)
         case "eq", "ne", "lt", "le", "gt", "ge":
             let l = try arg(0), r = try arg(1)
             let c: Int

@@ -65,7 +65,7 @@ enum OpenSLOReader {
             var objective: Double?
             if let t = o["target"] {
                 if let v = w.number(t, "target") {
-                    if !(v >= 0 && v < 1) { w.fail(t, "objective \(i): target must be in [0, 1), got \(formatGoFloat(v))") }
+                    if !(v >= 0 && v < 1) { w.fail(t, "objective \(i): target must be in [0, 1), got \(GoFloat.shortest(v))") }
                     objective = v * 100
                 }
             } else if let t = o["targetPercent"] {

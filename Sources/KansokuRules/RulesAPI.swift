@@ -59,7 +59,7 @@ public enum RulesAPI {
 
     static func alert(_ a: AlertInstance) -> Alert {
         Alert(labels: dict(a.labels), annotations: a.annotations, state: a.state.rawValue,
-              activeAt: time(a.activeAt), value: formatGoExponent(a.value),
+              activeAt: time(a.activeAt), value: GoFloat.exponent(a.value),
               keepFiringSince: a.keepFiringSince.map { time($0) })
     }
 
@@ -92,34 +92,4 @@ public enum RulesAPI {
         return Group(name: g.spec.name, file: g.spec.file, rules: rules, interval: Double(g.interval) / 1000, limit: g.spec.limit,
                      evaluationTime: g.evaluationSeconds, lastEvaluation: time(g.lastEvaluation))
     }
-}
-
-/// Go's `strconv.FormatFloat(v, 'e', -1, 64)`: `1e+00`, `1.5e-03`, `NaN`, `+Inf`.
-public func formatGoExponent(_ v: Double) -> String {
-    if v.isNaN { return "NaN" }
-    if v.isInfinite { return v < 0 ? "-Inf" : "+Inf" }
-    if v == 0 { return v.sign == .minus ? "-0e+00" : "0e+00" }
-    // Shortest digits from Go's %v layout, re-laid as d.ddde±XX.
-    let plain = formatGoFloat(v.magnitude)
-    var digits = "", exp = 0
-    if let e = plain.firstIndex(of: "e") {
-        exp = Int(plain[plain.index(after: e)...]) ?? 0
-        digits = String(plain[..<e]).replacing(".", with: "")
-    } else {
-        let parts = plain.split(separator: ".", omittingEmptySubsequences: false)
-        let intPart = String(parts[0]), frac = parts.count > 1 ? String(parts[1]) : ""
-        if intPart != "0" {
-            exp = intPart.count - 1
-            digits = intPart + frac
-        } else {
-            let zeros = frac.prefix { $0 == "0" }.count
-            exp = -(zeros + 1)
-            digits = String(frac.dropFirst(zeros))
-        }
-    }
-    while digits.count > 1, digits.last == "0" { digits.removeLast() }
-    var m = String(digits.first ?? "0")
-    if digits.count > 1 { m += "." + digits.dropFirst() }
-    let a = abs(exp)
-    return (v < 0 ? "-" : "") + m + "e" + (exp < 0 ? "-" : "+") + (a < 10 ? "0\(a)" : "\(a)")
 }

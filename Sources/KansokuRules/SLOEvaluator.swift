@@ -224,7 +224,7 @@ public actor SLOEvaluator {
     static func metaSeries(_ slo: SLOSpec, at t: Int64) -> [(labels: Labels, t: Int64, v: Double)] {
         let labels = Labels(slo.labels.merging(slo.identityLabels) { $1 })
         var info = labels.setting("__name__", to: "sloth_slo_info")
-        info = info.setting("sloth_mode", to: slo.source.slothMode).setting("sloth_objective", to: formatGoFloat(slo.objective))
+        info = info.setting("sloth_mode", to: slo.source.slothMode).setting("sloth_objective", to: GoFloat.shortest(slo.objective))
             .setting("sloth_spec", to: slo.source.specName).setting("sloth_version", to: KansokuRulesVersion.string)
         return [
             (labels.setting("__name__", to: "slo:objective:ratio"), t, slo.objectiveRatio),

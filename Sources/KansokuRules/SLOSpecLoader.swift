@@ -120,7 +120,7 @@ public enum SLOSpecLoader {
     /// Checks shared by every format once an SLO is assembled.
     static func validate(_ slo: SLOSpec, node: Node, options: SLOLoadOptions, walker w: inout YAMLWalker) {
         if !(slo.objective > 0 && slo.objective <= 100) {
-            w.fail(node, "SLO \(goQuoted(slo.name)): objective must be greater than 0 and at most 100, got \(formatGoFloat(slo.objective))")
+            w.fail(node, "SLO \(goQuoted(slo.name)): objective must be greater than 0 and at most 100, got \(GoFloat.shortest(slo.objective))")
         }
         if options.windows.windows(for: slo.period) == nil {
             w.fail(node, "SLO \(goQuoted(slo.name)): no alert windows for period \(slo.period.prometheusString) (known: \(options.windows.byPeriod.keys.sorted().map(\.prometheusString).joined(separator: ", ")); load an AlertWindows file)")

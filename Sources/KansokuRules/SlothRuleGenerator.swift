@@ -100,11 +100,11 @@ public enum SlothRuleGenerator {
     static func metaRules(_ slo: SLOSpec, options: SLOGenerateOptions) -> [RuleSpec] {
         let labels = slo.labels.merging(slo.identityLabels) { $1 }
         let sel = selector(slo)
-        let objective = formatGoFloat(slo.objectiveRatio)
-        let days = formatGoFloat(Double(slo.period.milliseconds) / 86_400_000)
+        let objective = GoFloat.shortest(slo.objectiveRatio)
+        let days = GoFloat.shortest(Double(slo.period.milliseconds) / 86_400_000)
         var info = labels.merging(slo.plugins.infoLabels) { $1 }
         info["sloth_mode"] = slo.source.slothMode
-        info["sloth_objective"] = formatGoFloat(slo.objective)
+        info["sloth_objective"] = GoFloat.shortest(slo.objective)
         info["sloth_spec"] = slo.source.specName
         info["sloth_version"] = options.version
         let period = sliRecordName(slo.period)
@@ -147,9 +147,9 @@ public enum SlothRuleGenerator {
     /// `(<factor> * <budget>)` as Sloth does.
     public static func alertExpression(_ slo: SLOSpec, period: PromDuration, quick: BurnRateWindow, slow: BurnRateWindow) -> String {
         let sel = selector(slo)
-        let budget = formatGoFloat(slo.errorBudgetRatio)
+        let budget = GoFloat.shortest(slo.errorBudgetRatio)
         func pair(_ w: BurnRateWindow) -> String {
-            let thr = "(\(formatGoFloat(w.burnFactor(period: period))) * \(budget))"
+            let thr = "(\(GoFloat.shortest(w.burnFactor(period: period))) * \(budget))"
             return "(\n    max(\(sliRecordName(w.shortWindow))\(sel) > \(thr)) without (sloth_window)\n    and\n    max(\(sliRecordName(w.longWindow))\(sel) > \(thr)) without (sloth_window)\n)"
         }
         return "\(pair(quick))\nor\n\(pair(slow))\n"

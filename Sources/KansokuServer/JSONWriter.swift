@@ -80,40 +80,6 @@ public struct JSONWriter: Sendable {
     }
 }
 
-/// Formats floats as Prometheus's API does (Go's `strconv.FormatFloat(v, 'f', -1, 64)` for
-/// ordinary values, `+Inf`, `-Inf`, `NaN`).
-public func formatPromFloat(_ v: Double) -> String {
-    if v.isNaN { return "NaN" }
-    if v == .infinity { return "+Inf" }
-    if v == -.infinity { return "-Inf" }
-    if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-    let s = "\(v)"
-    guard s.contains("e") else { return s }
-    // Swift prints 1e-07 style for tiny/huge values; Go's 'f' format prints them in full.
-    return expandExponent(s)
-}
-
-private func expandExponent(_ s: String) -> String {
-    let parts = s.split(separator: "e")
-    guard parts.count == 2, let exp = Int(parts[1]) else { return s }
-    var mantissa = String(parts[0])
-    let negative = mantissa.hasPrefix("-")
-    if negative { mantissa.removeFirst() }
-    let dot = mantissa.firstIndex(of: ".")
-    var digits = mantissa.replacingOccurrences(of: ".", with: "")
-    var pointPos = (dot.map { mantissa.distance(from: mantissa.startIndex, to: $0) } ?? mantissa.count) + exp
-    if pointPos <= 0 {
-        digits = String(repeating: "0", count: -pointPos + 1) + digits
-        pointPos = 1
-    } else if pointPos > digits.count {
-        digits += String(repeating: "0", count: pointPos - digits.count)
-    }
-    var out = String(digits.prefix(pointPos))
-    let frac = digits.dropFirst(pointPos)
-    if !frac.isEmpty { out += "." + frac }
-    return (negative ? "-" : "") + out
-}
-
 /// Seconds as Loki and Prometheus print sample times: `1704067200` or `1704067200.5`.
 public func formatUnixSeconds(millis: Int64) -> String {
     let s = millis / 1000, ms = millis % 1000

@@ -186,7 +186,7 @@ struct PrometheusAPI: Sendable {
                 let name = s.labels["__name__"] ?? ""
                 let rest = s.labels.removing(["__name__"])
                 let lbls = rest.isEmpty ? "" : "{" + rest.map { "\($0.name)=\(goQuoted($0.value))" }.joined(separator: ",") + "}"
-                out += "\(name)\(lbls) \(formatPromFloat(last.v)) \(last.t)\n"
+                out += "\(name)\(lbls) \(GoFloat.fixed(last.v)) \(last.t)\n"
             }
         }
         return .text(out, contentType: "text/plain; version=0.0.4; charset=utf-8")

@@ -103,6 +103,6 @@ extension JSONWriter {
     /// always a valid JSON number (a NaN or infinite duration cannot happen, but writes 0).
     private func goFloat(_ v: Double) -> String {
         guard v.isFinite else { return "0" }
-        return formatPromFloat(v)
+        return GoFloat.fixed(v)
     }
 }

@@ -65,7 +65,7 @@ extension JSONWriter {
     mutating func point(_ p: QueryResultModel.Point) {
         beginArray()
         raw(formatUnixSeconds(millis: p.timestampMillis))
-        string(formatPromFloat(p.value))
+        string(GoFloat.fixed(p.value))
         endArray()
     }
 }

@@ -54,18 +54,18 @@ final class RulesRuntime: Sendable {
         out += "# TYPE kansoku_rule_group_last_duration_seconds gauge\n"
         let groups = await manager.groupSnapshots()
         for s in groups {
-            out += "kansoku_rule_group_last_duration_seconds{rule_group=\(goQuoted(s.spec.name))} \(formatPromFloat(s.evaluationSeconds))\n"
+            out += "kansoku_rule_group_last_duration_seconds{rule_group=\(goQuoted(s.spec.name))} \(GoFloat.fixed(s.evaluationSeconds))\n"
         }
         out += "# HELP kansoku_rule_group_last_evaluation_timestamp_seconds Scheduled time of the last evaluation of each rule group.\n"
         out += "# TYPE kansoku_rule_group_last_evaluation_timestamp_seconds gauge\n"
         for s in groups {
             let t = s.lastEvaluation.map { Double($0) / 1000 } ?? 0
-            out += "kansoku_rule_group_last_evaluation_timestamp_seconds{rule_group=\(goQuoted(s.spec.name))} \(formatPromFloat(t))\n"
+            out += "kansoku_rule_group_last_evaluation_timestamp_seconds{rule_group=\(goQuoted(s.spec.name))} \(GoFloat.fixed(t))\n"
         }
         out += "# HELP kansoku_rule_group_last_evaluation_lag_seconds From the scheduled time of each rule group's last evaluation to its end.\n"
         out += "# TYPE kansoku_rule_group_last_evaluation_lag_seconds gauge\n"
         for s in groups {
-            out += "kansoku_rule_group_last_evaluation_lag_seconds{rule_group=\(goQuoted(s.spec.name))} \(formatPromFloat(s.lagSeconds))\n"
+            out += "kansoku_rule_group_last_evaluation_lag_seconds{rule_group=\(goQuoted(s.spec.name))} \(GoFloat.fixed(s.lagSeconds))\n"
         }
         return out
     }

@@ -46,7 +46,7 @@ struct TargetsAPI: Sendable {
         // Go's zero time for a target not scraped yet, as Prometheus prints it.
         w.field("lastScrape", t.lastScrape == 0 ? "0001-01-01T00:00:00Z" : TimeFormatter.rfc3339Nano(t.lastScrape * 1_000_000))
         w.key("lastScrapeDuration")
-        w.raw(formatPromFloat(t.lastDurationSeconds))
+        w.raw(GoFloat.fixed(t.lastDurationSeconds))
         w.field("health", t.state.rawValue)
         w.field("scrapeInterval", t.interval.description)
         w.field("scrapeTimeout", t.timeout.description)

@@ -69,18 +69,6 @@ import KansokuCore
 }
 
 @Suite struct FloatFormatTests {
-    @Test func apiStrings() {
-        #expect(PromQLFloatFormat.apiString(1) == "1")
-        #expect(PromQLFloatFormat.apiString(0.1) == "0.1")
-        #expect(PromQLFloatFormat.apiString(1e6) == "1000000")
-        #expect(PromQLFloatFormat.apiString(1.5e-7) == "0.00000015")
-        #expect(PromQLFloatFormat.apiString(-2.5) == "-2.5")
-        #expect(PromQLFloatFormat.apiString(.infinity) == "+Inf")
-        #expect(PromQLFloatFormat.apiString(-.infinity) == "-Inf")
-        #expect(PromQLFloatFormat.apiString(.nan) == "NaN")
-        #expect(PromQLFloatFormat.apiString(1e21) == "1000000000000000000000")
-    }
-
     @Test func apiTimestamps() {
         #expect(PromQLFloatFormat.apiTimestamp(1_435_781_451_781) == "1435781451.781")
         #expect(PromQLFloatFormat.apiTimestamp(1_435_781_451_500) == "1435781451.500")
@@ -89,11 +77,4 @@ import KansokuCore
         #expect(PromQLFloatFormat.apiTimestamp(-1_500) == "-1.500")
     }
 
-    @Test func goStrings() {
-        #expect(PromQLFloatFormat.goString(1e6) == "1e+06")
-        #expect(PromQLFloatFormat.goString(123456) == "123456")
-        #expect(PromQLFloatFormat.goString(0.0001) == "0.0001")
-        #expect(PromQLFloatFormat.goString(0.00001) == "1e-05")
-        #expect(PromQLFloatFormat.goString(1.5e300) == "1.5e+300")
-    }
 }

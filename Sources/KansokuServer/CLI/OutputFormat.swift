@@ -43,9 +43,9 @@ public struct ResultPrinter: Sendable {
         case .matrix(let series): renderSeries(series, instant: false, write: write)
         case .scalar(let p):
             if format == .json || format == .jsonl {
-                write("{\"timestamp\":\(formatUnixSeconds(millis: p.timestampMillis)),\"value\":\"\(formatPromFloat(p.value))\"}\n")
+                write("{\"timestamp\":\(formatUnixSeconds(millis: p.timestampMillis)),\"value\":\"\(GoFloat.fixed(p.value))\"}\n")
             } else {
-                write("\(formatPromFloat(p.value))\n")
+                write("\(GoFloat.fixed(p.value))\n")
             }
         case .string(_, let s): write(s + "\n")
         }
@@ -92,22 +92,22 @@ public struct ResultPrinter: Sendable {
                 w.beginObject()
                 w.key("metric"); w.labels(s.labels)
                 if instant, let p = s.points.first {
-                    w.key("value"); w.beginArray(); w.raw(formatUnixSeconds(millis: p.timestampMillis)); w.string(formatPromFloat(p.value)); w.endArray()
+                    w.key("value"); w.beginArray(); w.raw(formatUnixSeconds(millis: p.timestampMillis)); w.string(GoFloat.fixed(p.value)); w.endArray()
                 } else {
                     w.key("values"); w.beginArray()
-                    for p in s.points { w.beginArray(); w.raw(formatUnixSeconds(millis: p.timestampMillis)); w.string(formatPromFloat(p.value)); w.endArray() }
+                    for p in s.points { w.beginArray(); w.raw(formatUnixSeconds(millis: p.timestampMillis)); w.string(GoFloat.fixed(p.value)); w.endArray() }
                     w.endArray()
                 }
                 w.endObject()
                 write(String(decoding: w.bytes, as: UTF8.self) + "\n")
             }
         case .raw:
-            for s in series { for p in s.points { write("\(s.labels) \(formatPromFloat(p.value)) \(formatUnixSeconds(millis: p.timestampMillis))\n") } }
+            for s in series { for p in s.points { write("\(s.labels) \(GoFloat.fixed(p.value)) \(formatUnixSeconds(millis: p.timestampMillis))\n") } }
         case .default, .table:
             var rows: [[String]] = []
             for s in series {
                 for p in s.points {
-                    rows.append([s.labels.description, TimeFormatter.rfc3339Nano(p.timestampMillis * 1_000_000), formatPromFloat(p.value)])
+                    rows.append([s.labels.description, TimeFormatter.rfc3339Nano(p.timestampMillis * 1_000_000), GoFloat.fixed(p.value)])
                 }
             }
             write(table(header: ["SERIES", "TIME", "VALUE"], rows: rows))

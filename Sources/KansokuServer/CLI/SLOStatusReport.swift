@@ -65,7 +65,7 @@ public enum SLOStatusReport {
 
     static func format2(_ v: Double) -> String {
         let r = (v * 100).rounded() / 100
-        return formatPromFloat(r)
+        return GoFloat.fixed(r)
     }
 
     public static func json(_ rows: [Row]) -> String {
@@ -75,11 +75,11 @@ public enum SLOStatusReport {
             w.beginObject()
             w.field("service", r.service)
             w.field("slo", r.slo)
-            w.key("objective"); w.raw(formatPromFloat(r.objective))
-            w.key("sli"); if let e = r.sliError, e.isFinite { w.raw(formatPromFloat(1 - e)) } else { w.null() }
-            w.key("budget_remaining"); if let b = r.budgetRemaining, b.isFinite { w.raw(formatPromFloat(b)) } else { w.null() }
+            w.key("objective"); w.raw(GoFloat.fixed(r.objective))
+            w.key("sli"); if let e = r.sliError, e.isFinite { w.raw(GoFloat.fixed(1 - e)) } else { w.null() }
+            w.key("budget_remaining"); if let b = r.budgetRemaining, b.isFinite { w.raw(GoFloat.fixed(b)) } else { w.null() }
             w.key("burn_rates"); w.beginObject()
-            for b in r.burnRates { w.key(b.window); if let v = b.rate, v.isFinite { w.raw(formatPromFloat(v)) } else { w.null() } }
+            for b in r.burnRates { w.key(b.window); if let v = b.rate, v.isFinite { w.raw(GoFloat.fixed(v)) } else { w.null() } }
             w.endObject()
             w.key("alerts"); w.beginArray(); for a in r.alerts { w.string(a) }; w.endArray()
             w.endObject()

@@ -1,3 +1,4 @@
+import KansokuCore
 import Synchronization
 
 /// The simulated service's Prometheus metrics: a request counter by handler and code, and a
@@ -42,7 +43,7 @@ final class DemoMetrics: Sendable {
             let h = s.latency[handler]!
             let base = "service=\"streaming\",handler=\"\(handler)\""
             for (i, b) in Self.buckets.enumerated() {
-                out += "http_request_duration_seconds_bucket{\(base),le=\"\(formatPromFloat(b))\"} \(h.counts[i])\n"
+                out += "http_request_duration_seconds_bucket{\(base),le=\"\(GoFloat.fixed(b))\"} \(h.counts[i])\n"
             }
             out += "http_request_duration_seconds_bucket{\(base),le=\"+Inf\"} \(h.count)\n"
             out += "http_request_duration_seconds_sum{\(base)} \(h.sum)\n"
