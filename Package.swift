@@ -8,7 +8,8 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "kansoku",
-    platforms: [.macOS(.v15)],
+    // Linux only: the sources import Glibc and use Linux's file and memory calls. (With no
+    // `platforms` entry SwiftPM claims nothing about Apple systems.)
     products: [
         .executable(name: "kansoku", targets: ["kansoku"]),
         .executable(name: "kansoku-bench", targets: ["kansoku-bench"]),
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.2.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // C shims
@@ -64,6 +66,8 @@ let package = Package(
             "KansokuCore", "KansokuMetricStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "KansokuRemoteWrite", dependencies: [
             "KansokuCore", "KansokuMetricStore", "KansokuIngest",
@@ -92,23 +96,27 @@ let package = Package(
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ], swiftSettings: swiftSettings),
         .target(name: "KansokuTUI", dependencies: [
             "KansokuCore", "CKansokuTerm", "KansokuExplain",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
 
         // Executables: argument parsing only.
         .executableTarget(name: "kansoku", dependencies: [
-            "KansokuCore", "KansokuServer", "KansokuTUI", "KansokuLogStore", "KansokuLogQL",
-            "KansokuMetricStore", "KansokuPromQL", "KansokuRules", "KansokuExplain",
+            "KansokuCore", "KansokuServer", "KansokuTUI", "KansokuRules", "KansokuExplain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "kansoku-bench", dependencies: [
             "KansokuCore", "KansokuLogStore", "KansokuLogQL", "KansokuMetricStore", "KansokuPromQL",
-            "KansokuIngest", "KansokuScrape", "KansokuRules", "KansokuTUI", "KansokuExplain",
+            "KansokuScrape", "KansokuRules", "KansokuTUI", "KansokuExplain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
 
