@@ -36,6 +36,16 @@ enum TemplateFunctions {
     }
 
     static func call(_ name: String, _ a: [TValue], _ ctx: TemplateContext) throws(TemplateExecError) -> TValue {
+        if let v = try text(name, a, ctx) { return v }
+        if let v = try values(name, a, ctx) { return v }
+        if let v = try logic(name, a) { return v }
+        if let v = try arithmetic(name, a) { return v }
+        if let v = try conversion(name, a, ctx) { return v }
+        throw TemplateExecError(message: "function \"\(name)\" not defined")
+    }
+
+    /// Case, trimming, replacing and searching in strings.
+    private static func text(_ name: String, _ a: [TValue], _ ctx: TemplateContext) throws(TemplateExecError) -> TValue? {
         switch name {
         case "__line__": return .string(ctx.line)
         case "__timestamp__": return .int(ctx.timestamp)
@@ -93,11 +103,18 @@ enum TemplateFunctions {
         case "contains": return .bool(try str(a, 1, name).contains(try str(a, 0, name)))
         case "hasPrefix": return .bool(try str(a, 1, name).hasPrefix(try str(a, 0, name)))
         case "hasSuffix": return .bool(try str(a, 1, name).hasSuffix(try str(a, 0, name)))
+        default: return nil
+        }
+    }
+
+    /// Defaults, printing, lengths and slicing.
+    private static func values(_ name: String, _ a: [TValue], _ ctx: TemplateContext) throws(TemplateExecError) -> TValue? {
+        switch name {
         case "default":
             let d = try arg(a, 0, name)
             guard a.count > 1 else { return d }
             return a[1].truthy ? a[1] : d
-        case "coalesce": return a.first { $0.truthy } ?? .null
+        case "coalesce": return a.first { $0.truthy } ?? TValue.null
         case "empty": return .bool(!(try arg(a, 0, name)).truthy)
         case "printf": return .string(try GoPrintf.format(try str(a, 0, name), Array(a.dropFirst()), ctx))
         case "print", "cat": return .string(a.map(\.asString).joined(separator: name == "cat" ? " " : ""))
@@ -132,6 +149,13 @@ enum TemplateFunctions {
             let pad = String(repeating: " ", count: n)
             let s = pad + text.replacingOccurrences(of: "\n", with: "\n" + pad)
             return .string(name == "nindent" ? "\n" + s : s)
+        default: return nil
+        }
+    }
+
+    /// Comparisons and `and`/`or`/`not`.
+    private static func logic(_ name: String, _ a: [TValue]) throws(TemplateExecError) -> TValue? {
+        switch name {
         case "eq":
             let x = try arg(a, 0, name)
             for y in a.dropFirst() where compare(x, y) == 0 { return .bool(true) }
@@ -141,9 +165,16 @@ enum TemplateFunctions {
         case "le": return .bool(compare(try arg(a, 0, name), try arg(a, 1, name)) <= 0)
         case "gt": return .bool(compare(try arg(a, 0, name), try arg(a, 1, name)) > 0)
         case "ge": return .bool(compare(try arg(a, 0, name), try arg(a, 1, name)) >= 0)
-        case "and": return a.first { !$0.truthy } ?? a.last ?? .null
-        case "or": return a.first { $0.truthy } ?? a.last ?? .null
+        case "and": return a.first { !$0.truthy } ?? a.last ?? TValue.null
+        case "or": return a.first { $0.truthy } ?? a.last ?? TValue.null
         case "not": return .bool(!(try arg(a, 0, name)).truthy)
+        default: return nil
+        }
+    }
+
+    /// Integer and float arithmetic and rounding.
+    private static func arithmetic(_ name: String, _ a: [TValue]) throws(TemplateExecError) -> TValue? {
+        switch name {
         case "add", "sub", "mul", "div", "mod", "max", "min":
             var acc = try int(a, 0, name)
             for k in 1..<max(a.count, 2) {
@@ -183,6 +214,13 @@ enum TemplateFunctions {
             return .float((v * m).rounded() / m)
         case "int": return .int(try int(a, 0, name))
         case "float64": return .float(try num(a, 0, name))
+        default: return nil
+        }
+    }
+
+    /// Conversions, encodings, the entry's time, padding and units.
+    private static func conversion(_ name: String, _ a: [TValue], _ ctx: TemplateContext) throws(TemplateExecError) -> TValue? {
+        switch name {
         case "toString": return .string(try str(a, 0, name))
         case "urlencode":
             return .string(try str(a, 0, name).addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~"))) ?? "")
@@ -211,7 +249,7 @@ enum TemplateFunctions {
             guard let d = DurationParsing.parseGo(try str(a, 0, name)) else { throw TemplateExecError(message: "invalid duration") }
             return .float(Double(d) / 1e9)
         case "fromJson": return .string(try str(a, 0, name))
-        default: throw TemplateExecError(message: "function \"\(name)\" not defined")
+        default: return nil
         }
     }
 
