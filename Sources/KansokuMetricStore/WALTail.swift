@@ -69,8 +69,11 @@ public struct WALTail: ~Copyable {
     public mutating func start(from saved: WALPosition?, prime: (WALTailRecord) -> Void) throws(MetricStoreError) {
         let layout = try Self.layout(directory)
         if let cp = layout.checkpoint {
-            for name in try FileIO.list(cp.path).sorted() {
-                let bytes = try FileIO.readFile(cp.path + "/" + name)
+            let names: [String]
+            do throws(FileIOError) { names = try FileIO.listDirectory(cp.path) } catch { throw .io(error) }
+            for name in names {
+                let bytes: [UInt8]
+                do throws(FileIOError) { bytes = try FileIO.readFile(cp.path + "/" + name) } catch { throw .io(error) }
                 bytes.withUnsafeBytes { _ = Self.frames($0, prime) }
             }
         }
@@ -83,13 +86,14 @@ public struct WALTail: ~Copyable {
                 target = WALPosition(segment: first, offset: 0)
             }
         } else if let last = layout.segments.last {
-            target = WALPosition(segment: last, offset: Int(FileIO.size(directory + "/" + WAL.segmentName(last))))
+            target = WALPosition(segment: last, offset: Int((try? FileIO.fileSize(path: directory + "/" + WAL.segmentName(last))) ?? 0))
         } else {
             target = WALPosition(segment: first, offset: 0)
         }
         for seg in layout.segments where seg <= target.segment {
             let path = directory + "/" + WAL.segmentName(seg)
-            let bytes = try FileIO.readFile(path)
+            let bytes: [UInt8]
+            do throws(FileIOError) { bytes = try FileIO.readFile(path) } catch { throw .io(error) }
             let end = bytes.withUnsafeBytes { b in
                 let upTo = seg < target.segment ? b.count : min(target.offset, b.count)
                 return Self.frames(UnsafeRawBufferPointer(rebasing: b[0..<upTo]), prime)
@@ -123,7 +127,7 @@ public struct WALTail: ~Copyable {
             // A later segment is looked for before the size is read: once it exists, this one
             // is complete, so reaching its end means moving on.
             let later = try nextSegment(after: position.segment)
-            var size = Int(FileIO.size(path))
+            var size = Int((try? FileIO.fileSize(path: path)) ?? 0)
             if let limit, limit.segment == position.segment { size = min(size, limit.offset) }
             if position.offset < size {
                 let consumed = try readFrames(upTo: size, maxBytes: maxBytes, visit)
@@ -144,7 +148,7 @@ public struct WALTail: ~Copyable {
         while true {
             var buffer = [UInt8](repeating: 0, count: want)
             let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position.offset)) }
-            if got < 0 { throw FileIO.fail(directory + "/" + WAL.segmentName(position.segment), "read") }
+            if got < 0 { throw .io(FileIOError(operation: "read", path: directory + "/" + WAL.segmentName(position.segment), errno: errno)) }
             let start = position
             let end = buffer.withUnsafeBytes { b in
                 Self.frames(UnsafeRawBufferPointer(rebasing: b[0..<got])) { record, after in
@@ -169,7 +173,9 @@ public struct WALTail: ~Copyable {
     static func layout(_ dir: String) throws(MetricStoreError) -> WALReplay.Layout {
         var checkpoint = -1
         var segments: [Int] = []
-        for name in try FileIO.list(dir) {
+        let names: [String]
+        do throws(FileIOError) { names = try FileIO.listDirectory(dir) } catch { throw .io(error) }
+        for name in names {
             if name.hasPrefix("checkpoint."), !name.hasSuffix(".tmp"), let i = Int(name.dropFirst("checkpoint.".count)) {
                 checkpoint = max(checkpoint, i)
             } else if name.count == 8, let i = Int(name) {
@@ -182,7 +188,9 @@ public struct WALTail: ~Copyable {
 
     private func nextSegment(after seg: Int) throws(MetricStoreError) -> Int? {
         var best: Int?
-        for name in try FileIO.list(directory) where name.count == 8 {
+        let names: [String]
+        do throws(FileIOError) { names = try FileIO.listDirectory(directory) } catch { throw .io(error) }
+        for name in names where name.count == 8 {
             if let i = Int(name), i > seg, i < (best ?? .max) { best = i }
         }
         return best

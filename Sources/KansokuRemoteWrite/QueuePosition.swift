@@ -1,4 +1,5 @@
 import Foundation
+import KansokuCore
 import KansokuMetricStore
 
 #if canImport(Glibc)
@@ -49,36 +50,13 @@ struct QueuePosition: Sendable {
     }
 
     func save(_ mark: QueueMark) throws(QueuePositionError) {
-        try makeDirectory()
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if fd < 0 { throw .io(path: tmp, operation: "open", errno: errno) }
         var line = "\(mark.acknowledged.segment) \(mark.acknowledged.offset)"
         if let e = mark.inFlightEnd { line += " \(e.segment) \(e.offset)" }
-        let bytes = Array((line + "\n").utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if written != bytes.count {
-            let e = errno
-            close(fd)
-            throw .io(path: tmp, operation: "write", errno: e)
-        }
-        if fsync(fd) != 0 {
-            let e = errno
-            close(fd)
-            throw .io(path: tmp, operation: "fsync", errno: e)
-        }
-        close(fd)
-        if rename(tmp, path) != 0 { throw .io(path: path, operation: "rename", errno: errno) }
-        let dfd = open(directory, O_RDONLY)
-        if dfd >= 0 {
-            defer { close(dfd) }
-            if fsync(dfd) != 0 { throw .io(path: directory, operation: "fsync", errno: errno) }
-        }
-    }
-
-    private func makeDirectory() throws(QueuePositionError) {
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw .io(path: directory, operation: "mkdir", errno: EIO)
+        do throws(FileIOError) {
+            try FileIO.makeDirectories(directory)
+            try FileIO.writeAtomically(Array((line + "\n").utf8), to: path)
+        } catch {
+            throw .io(path: error.path, operation: error.operation, errno: error.errno)
         }
     }
 }

@@ -63,7 +63,7 @@ import Testing
         try tail.start(from: nil) { if case .series(let ss) = $0 { for s in ss { names[s.ref] = s.labels } } }
         #expect(try drain(&tail, names: &names).isEmpty)
         _ = try await store.append([(series(1), base + 1000, 2)])
-        let limit = WALPosition(segment: tail.position.segment, offset: Int(FileIO.size(dir.path + "/wal/" + WAL.segmentName(tail.position.segment))))
+        let limit = WALPosition(segment: tail.position.segment, offset: Int(try FileIO.fileSize(path: dir.path + "/wal/" + WAL.segmentName(tail.position.segment))))
         _ = try await store.append([(series(1), base + 2000, 3)])
         var seen: [Double] = []
         while try tail.read(maxBytes: 1 << 20, limit: limit, { r, _ in if case .samples(let ss) = r { seen += ss.map(\.v) } }) {}
