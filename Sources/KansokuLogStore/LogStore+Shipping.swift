@@ -1,3 +1,5 @@
+import KansokuCore
+
 extension LogStore {
     /// Closes the segment files chunks are being appended to, so everything written so far
     /// sits in files that never change again; later chunks start new files. An ingester
@@ -12,7 +14,9 @@ extension LogStore {
     public func shippableFiles() throws(LogStoreError) -> [(relativePath: String, immutable: Bool)] {
         var files: [(relativePath: String, immutable: Bool)] = []
         let periods = config.directory + "/periods"
-        for period in try FileIO.listDirectory(periods).sorted() {
+        let periodNames: [String]
+        do throws(FileIOError) { periodNames = try FileIO.listDirectory(periods) } catch { throw .io(error) }
+        for period in periodNames {
             let folder = SegmentFiles.periodFolder(Int64(period) ?? 0)
             guard Int64(period) != nil, let names = try? FileIO.listDirectory(periods + "/" + period) else { continue }
             for name in names.sorted() where name.hasSuffix(".seg") {
