@@ -36,37 +36,47 @@ public enum OTLPProtobuf {
     // MARK: logs
 
     static func resourceLogs(_ r: inout ProtoReader) throws(ProtobufError) -> OTLPLogs.ResourceLogs {
-        var out = OTLPLogs.ResourceLogs()
+        let (resource, scopes) = try resourceGroups(&r, groupField: "scope_logs", itemField: "log_records", item: logRecord)
+        return OTLPLogs.ResourceLogs(resource: resource, scopes: scopes.map { OTLPLogs.ScopeLogs(scope: $0.scope, records: $0.items) })
+    }
+
+    /// The envelope logs and metrics share: a resource (field 1), then scope groups (field 2),
+    /// each a scope (field 1) and its items (field 2).
+    static func resourceGroups<Item>(_ r: inout ProtoReader, groupField: String, itemField: String,
+                                     item: (inout ProtoReader) throws(ProtobufError) -> Item)
+        throws(ProtobufError) -> (resource: [OTLPAttribute], scopes: [(scope: OTLPScope, items: [Item])]) {
+        var resource: [OTLPAttribute] = []
+        var scopes: [(scope: OTLPScope, items: [Item])] = []
         while !r.isAtEnd {
             let (field, wire) = try r.readTag()
             switch field {
             case 1:
                 try r.require(wire, is: .lengthDelimited, field: "resource")
                 var sub = try r.readLengthDelimited()
-                out.resource = try resource(&sub)
+                resource = try self.resource(&sub)
             case 2:
-                try r.require(wire, is: .lengthDelimited, field: "scope_logs")
+                try r.require(wire, is: .lengthDelimited, field: groupField)
                 var sub = try r.readLengthDelimited()
-                var scope = OTLPLogs.ScopeLogs()
+                var group: (scope: OTLPScope, items: [Item]) = (OTLPScope(), [])
                 while !sub.isAtEnd {
                     let (f, w) = try sub.readTag()
                     switch f {
                     case 1:
                         try sub.require(w, is: .lengthDelimited, field: "scope")
                         var s = try sub.readLengthDelimited()
-                        scope.scope = try self.scope(&s)
+                        group.scope = try scope(&s)
                     case 2:
-                        try sub.require(w, is: .lengthDelimited, field: "log_records")
+                        try sub.require(w, is: .lengthDelimited, field: itemField)
                         var s = try sub.readLengthDelimited()
-                        scope.records.append(try logRecord(&s))
+                        group.items.append(try item(&s))
                     default: try sub.skip(w)
                     }
                 }
-                out.scopes.append(scope)
+                scopes.append(group)
             default: try r.skip(wire)
             }
         }
-        return out
+        return (resource, scopes)
     }
 
     static func logRecord(_ r: inout ProtoReader) throws(ProtobufError) -> OTLPLogRecord {
@@ -99,37 +109,8 @@ public enum OTLPProtobuf {
     // MARK: metrics
 
     static func resourceMetrics(_ r: inout ProtoReader) throws(ProtobufError) -> OTLPMetrics.ResourceMetrics {
-        var out = OTLPMetrics.ResourceMetrics()
-        while !r.isAtEnd {
-            let (field, wire) = try r.readTag()
-            switch field {
-            case 1:
-                try r.require(wire, is: .lengthDelimited, field: "resource")
-                var sub = try r.readLengthDelimited()
-                out.resource = try resource(&sub)
-            case 2:
-                try r.require(wire, is: .lengthDelimited, field: "scope_metrics")
-                var sub = try r.readLengthDelimited()
-                var scope = OTLPMetrics.ScopeMetrics()
-                while !sub.isAtEnd {
-                    let (f, w) = try sub.readTag()
-                    switch f {
-                    case 1:
-                        try sub.require(w, is: .lengthDelimited, field: "scope")
-                        var s = try sub.readLengthDelimited()
-                        scope.scope = try self.scope(&s)
-                    case 2:
-                        try sub.require(w, is: .lengthDelimited, field: "metrics")
-                        var s = try sub.readLengthDelimited()
-                        scope.metrics.append(try metric(&s))
-                    default: try sub.skip(w)
-                    }
-                }
-                out.scopes.append(scope)
-            default: try r.skip(wire)
-            }
-        }
-        return out
+        let (resource, scopes) = try resourceGroups(&r, groupField: "scope_metrics", itemField: "metrics", item: metric)
+        return OTLPMetrics.ResourceMetrics(resource: resource, scopes: scopes.map { OTLPMetrics.ScopeMetrics(scope: $0.scope, metrics: $0.items) })
     }
 
     static func metric(_ r: inout ProtoReader) throws(ProtobufError) -> OTLPMetric {
