@@ -30,7 +30,7 @@ extension LokiAPI {
         let q = try p.required("query")
         let (start, end) = try timeRange(p, defaultLookback: 3_600_000_000_000)
         guard end > start else { throw APIError.badRequest("end timestamp must not be before or equal to start time") }
-        try checkQueryLength(end - start)
+        try checkQueryLength(end - start, tenant: tenant)
         var r = ExplainRequest(query: q, start: start, end: end)
         if let b = p["baseline"] {
             guard let choice = BaselineChoice(rawValue: b) else {
@@ -46,7 +46,7 @@ extension LokiAPI {
         r.top = try p.int("top", default: r.top)
         let explainer = Explainer(engine: engine, tenant: tenant)
         let request = r
-        let report = try await runExplain { try await explainer.explain(request) }
+        let report = try await runExplain(tenant: tenant) { try await explainer.explain(request) }
         return Self.jsonResponse(ExplainJSON.encode(report))
     }
 
@@ -58,13 +58,14 @@ extension LokiAPI {
         let around = try p.duration("around")?.nanoseconds ?? 300_000_000_000
         let lines = try p.int("limit", default: 1000)
         let follower = RequestFollower(engine: engine, tenant: tenant)
-        let timeline = try await runExplain { try await follower.follow(ids: ids, time: time, around: around, limit: lines) }
+        let timeline = try await runExplain(tenant: tenant) { try await follower.follow(ids: ids, time: time, around: around, limit: lines) }
         return Self.jsonResponse(ExplainJSON.encode(timeline))
     }
 
     /// Runs explain's queries as users' queries run: on the background pool, within the query
     /// limits and deadline; its errors become 400 (the caller's) or 422.
-    func runExplain<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func runExplain<T: Sendable>(tenant: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limits = self.limits(tenant)
         let queryLimits = LogQLLimits(maxQuerySeries: limits.maxQuerySeries, maxTemplateOutputBytes: limits.maxTemplateOutputBytes)
         do {
             return try await withTaskExecutorPreference(ScanPool.background) {

@@ -29,10 +29,10 @@ struct TokenBucket: Sendable {
 
 /// Loki's two ingestion limits: a bucket per tenant (`ingestion_rate_mb`,
 /// `ingestion_burst_size_mb`) and one per stream (`per_stream_rate_limit`,
-/// `per_stream_rate_limit_burst`). A rate of 0 disables a limit.
+/// `per_stream_rate_limit_burst`), each at the tenant's own limits. A rate of 0 disables a
+/// limit.
 final class IngestRateLimiter: Sendable {
-    let tenantRate: Double, tenantBurst: Double
-    let streamRate: Double, streamBurst: Double
+    let limits: TenantLimits
     private let tenants = Mutex<[String: TokenBucket]>([:])
     private let streams = Mutex<[StreamKey: TokenBucket]>([:])
 
@@ -45,15 +45,14 @@ final class IngestRateLimiter: Sendable {
     /// full bucket is what a new one would be, so forgetting it changes no answer.
     static let pruneAt = 50_000
 
-    init(_ limits: LimitsSettings) {
-        tenantRate = limits.ingestionRateBytes
-        tenantBurst = limits.ingestionBurstBytes
-        streamRate = Double(limits.perStreamRateLimit)
-        streamBurst = Double(limits.perStreamRateLimitBurst)
-    }
+    init(_ limits: TenantLimits) { self.limits = limits }
+
+    init(_ limits: LimitsSettings) { self.limits = TenantLimits(defaults: limits) }
 
     /// Takes `bytes` from the tenant's bucket.
     func allowTenant(_ tenant: String, bytes: Int, now: Int64) -> Bool {
+        let l = limits(tenant)
+        let (tenantRate, tenantBurst) = (l.ingestionRateBytes, l.ingestionBurstBytes)
         guard tenantRate > 0 else { return true }
         return tenants.withLock { buckets in
             var b = buckets[tenant] ?? TokenBucket(burst: tenantBurst, now: now)
@@ -65,11 +64,16 @@ final class IngestRateLimiter: Sendable {
 
     /// Takes `bytes` from the stream's bucket.
     func allowStream(tenant: String, labels: Labels, bytes: Int, now: Int64) -> Bool {
+        let l = limits(tenant)
+        let (streamRate, streamBurst) = (Double(l.perStreamRateLimit), Double(l.perStreamRateLimitBurst))
         guard streamRate > 0 else { return true }
         let key = StreamKey(tenant: tenant, labels: labels)
         return streams.withLock { buckets in
             if buckets.count > Self.pruneAt {
-                buckets = buckets.filter { !$0.value.isFull(rate: streamRate, burst: streamBurst, now: now) }
+                buckets = buckets.filter { key, bucket in
+                    let l = limits(key.tenant)
+                    return !bucket.isFull(rate: Double(l.perStreamRateLimit), burst: Double(l.perStreamRateLimitBurst), now: now)
+                }
             }
             var b = buckets[key] ?? TokenBucket(burst: streamBurst, now: now)
             let ok = b.allow(Double(bytes), rate: streamRate, burst: streamBurst, now: now)

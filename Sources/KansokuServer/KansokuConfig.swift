@@ -17,6 +17,8 @@ public struct KansokuConfig: Decodable, Sendable {
     public var rules = RulesSettings()
     public var notify: NotifyConfig?
     public var limits = LimitsSettings()
+    /// `overrides:`, Loki's per-tenant limits, each over `limits:`.
+    public var overrides: [String: LimitsSettings] = [:]
     public var query = QuerySettings()
     public var cluster = ClusterSettings()
     /// Set by `kansoku server --target`, not by the file.
@@ -24,7 +26,7 @@ public struct KansokuConfig: Decodable, Sendable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case server, storage, logs, metrics, rules, notify, limits, query, cluster }
+    enum CodingKeys: String, CodingKey { case server, storage, logs, metrics, rules, notify, limits, overrides, query, cluster }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -36,9 +38,15 @@ public struct KansokuConfig: Decodable, Sendable {
         rules = try c.decodeIfPresent(RulesSettings.self, forKey: .rules) ?? rules
         notify = try c.decodeIfPresent(NotifyConfig.self, forKey: .notify)
         limits = try c.decodeIfPresent(LimitsSettings.self, forKey: .limits) ?? limits
+        if c.contains(.overrides) {
+            overrides = try TenantLimits.decodeOverrides(from: c.superDecoder(forKey: .overrides), defaults: limits)
+        }
         query = try c.decodeIfPresent(QuerySettings.self, forKey: .query) ?? query
         cluster = try c.decodeIfPresent(ClusterSettings.self, forKey: .cluster) ?? cluster
     }
+
+    /// Each tenant's limits: `limits:` with the tenant's `overrides:`.
+    public var tenantLimits: TenantLimits { TenantLimits(defaults: limits, overrides: overrides) }
 
     /// The `remote_write` key of the `metrics:` section.
     struct RemoteWriteSection: Decodable {

@@ -46,6 +46,13 @@ public struct LimitsSettings: Decodable, Sendable {
     }
 
     public init(from decoder: any Decoder) throws {
+        try self.init(from: decoder, base: LimitsSettings())
+    }
+
+    /// Reads the keys present in `decoder`, taking the others from `base`: a tenant's
+    /// override names only what differs from the `limits:` section.
+    public init(from decoder: any Decoder, base: LimitsSettings) throws {
+        self = base
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func duration(_ k: CodingKeys, _ def: PromDuration) throws -> PromDuration {
             guard let text = try c.decodeIfPresent(String.self, forKey: k) else { return def }
@@ -65,7 +72,7 @@ public struct LimitsSettings: Decodable, Sendable {
         queryTimeout = try duration(.queryTimeout, queryTimeout)
         maxQueryLength = try duration(.maxQueryLength, maxQueryLength)
         maxQuerySeries = try c.decodeIfPresent(Int.self, forKey: .maxQuerySeries) ?? maxQuerySeries
-        maxEntriesLimitPerQuery = try c.decodeIfPresent(Int.self, forKey: .maxEntriesLimitPerQuery)
+        maxEntriesLimitPerQuery = try c.decodeIfPresent(Int.self, forKey: .maxEntriesLimitPerQuery) ?? maxEntriesLimitPerQuery
         maxLineSize = try bytes(.maxLineSize, maxLineSize)
         maxLabelNamesPerSeries = try c.decodeIfPresent(Int.self, forKey: .maxLabelNamesPerSeries) ?? maxLabelNamesPerSeries
         maxLabelNameLength = try c.decodeIfPresent(Int.self, forKey: .maxLabelNameLength) ?? maxLabelNameLength

@@ -11,12 +11,12 @@ struct LokiAPI: Sendable {
     let store: LogStore
     let engine: LogQLEngine
     let settings: ServerSettings
-    let limits: LimitsSettings
+    let limits: TenantLimits
     let metrics: ServerMetrics
     let logger: Logger
     let rateLimiter: IngestRateLimiter
 
-    init(store: LogStore, engine: LogQLEngine, settings: ServerSettings, limits: LimitsSettings = LimitsSettings(),
+    init(store: LogStore, engine: LogQLEngine, settings: ServerSettings, limits: TenantLimits = TenantLimits(),
          metrics: ServerMetrics, logger: Logger) {
         self.store = store
         self.engine = engine
@@ -27,8 +27,8 @@ struct LokiAPI: Sendable {
         rateLimiter = IngestRateLimiter(limits)
     }
 
-    /// `limits.max_entries_limit_per_query`, else the older `server.max_entries_limit`.
-    var maxEntriesLimit: Int { limits.maxEntriesLimitPerQuery ?? settings.maxEntriesLimit }
+    /// The tenant's `max_entries_limit_per_query`, else the older `server.max_entries_limit`.
+    func maxEntriesLimit(_ tenant: String) -> Int { limits(tenant).maxEntriesLimitPerQuery ?? settings.maxEntriesLimit }
 
     func register(on router: Router<some RequestContext>) {
         let limit = settings.maxRequestBytes
@@ -111,7 +111,7 @@ struct LokiAPI: Sendable {
     /// Stores decoded push batches under the tenant's limits, as Loki does: valid entries are
     /// stored, then the request fails naming what was refused.
     func ingest(_ batches: inout [StreamBatch], tenant: String) async throws {
-        let invalid = PushLimits(limits).validate(&batches)
+        let invalid = PushLimits(limits(tenant)).validate(&batches)
         let streamLimited = try admit(&batches, tenant: tenant)
         let result: AppendResult
         do {
@@ -143,9 +143,9 @@ struct LokiAPI: Sendable {
         }
     }
 
-    func entryLimit(_ p: RequestParameters) throws -> Int {
+    func entryLimit(_ p: RequestParameters, tenant: String) throws -> Int {
         let l = try p.int("limit", default: 100)
-        let cap = maxEntriesLimit
+        let cap = maxEntriesLimit(tenant)
         guard cap <= 0 || l <= cap else {
             throw APIError.badRequest("max entries limit per query exceeded, limit > max_entries_limit (\(l) > \(cap))")
         }
@@ -163,7 +163,7 @@ struct LokiAPI: Sendable {
             start = try p.time("start", default: end - 3_600_000_000_000)
         }
         if start > end { swap(&start, &end) }
-        try checkQueryLength(end - start)
+        try checkQueryLength(end - start, tenant: tenant)
         guard end > start || p["start"] == nil else { throw APIError.badRequest("end timestamp must not be before or equal to start time") }
         let rangeNanos = max(end - start, 1)
         let defaultStep = max(1, rangeNanos / 1_000_000_000 / 250 + (rangeNanos / 1_000_000_000 % 250 > 0 ? 1 : 0)) * 1_000_000_000
@@ -176,9 +176,9 @@ struct LokiAPI: Sendable {
         }
         let interval = try p.duration("interval")?.nanoseconds
         let started = TimeParser.currentNanos()
-        try checkRanges(q)
-        let (from, through, dir, limit) = (start, end, try direction(p), try entryLimit(p))
-        let outcome = try await run {
+        try checkRanges(q, tenant: tenant)
+        let (from, through, dir, limit) = (start, end, try direction(p), try entryLimit(p, tenant: tenant))
+        let outcome = try await run(tenant: tenant) {
             try await engine.queryRangeModel(q, tenant: tenant, start: from, end: through, step: step, interval: interval,
                                              direction: dir, limit: limit)
         }
@@ -189,9 +189,9 @@ struct LokiAPI: Sendable {
         let q = try p.required("query")
         let t = try p.time("time", default: TimeParser.currentNanos())
         let started = TimeParser.currentNanos()
-        try checkRanges(q)
-        let (dir, limit) = (try direction(p), try entryLimit(p))
-        let outcome = try await run {
+        try checkRanges(q, tenant: tenant)
+        let (dir, limit) = (try direction(p), try entryLimit(p, tenant: tenant))
+        let outcome = try await run(tenant: tenant) {
             try await engine.instantQueryModel(q, tenant: tenant, time: t, direction: dir, limit: limit)
         }
         return respond(outcome, started: started)
@@ -199,7 +199,8 @@ struct LokiAPI: Sendable {
 
     /// Runs a query under the configured limits, answering 504 once `query_timeout` passes
     /// (the query itself stops at its next block).
-    func run(_ body: @escaping @Sendable () async throws -> (QueryResultModel, QueryStatsSummary)) async throws -> (QueryResultModel, QueryStatsSummary) {
+    func run(tenant: String, _ body: @escaping @Sendable () async throws -> (QueryResultModel, QueryStatsSummary)) async throws -> (QueryResultModel, QueryStatsSummary) {
+        let limits = self.limits(tenant)
         let queryLimits = LogQLLimits(maxQuerySeries: limits.maxQuerySeries, maxTemplateOutputBytes: limits.maxTemplateOutputBytes)
         do {
             // Users' queries run, scans and all, below ingestion's and the rules' priority.

@@ -61,6 +61,7 @@ extension LokiAPI {
             for e in b.entries { bytes += e.line.count }
         }
         guard bytes > 0 else { return nil }
+        let limits = self.limits(tenant)
         guard rateLimiter.allowTenant(tenant, bytes: bytes, now: now) else {
             throw APIError(.tooManyRequests, .unavailable,
                            "Ingestion rate limit exceeded for user \(tenant) (limit: \(Int(limits.ingestionRateBytes)) bytes/sec) while attempting to ingest '\(lines)' lines totaling '\(bytes)' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased")
@@ -78,16 +79,16 @@ extension LokiAPI {
     }
 
     /// Loki's `max_query_length` on `end - start`.
-    func checkQueryLength(_ length: Int64) throws {
-        let limit = limits.maxQueryLength.nanoseconds
+    func checkQueryLength(_ length: Int64, tenant: String) throws {
+        let limit = limits(tenant).maxQueryLength.nanoseconds
         guard limit > 0, length > limit else { return }
         throw APIError.badRequest("the query time range exceeds the limit (query length: \(goDuration(length)), limit: \(goDuration(limit)))")
     }
 
     /// Range vectors longer than `max_query_length` are refused before anything is read.
-    func checkRanges(_ query: String) throws {
-        guard limits.maxQueryLength.nanoseconds > 0, let expr = try? LogQLParser.parse(query) else { return }
-        try checkQueryLength(expr.longestRange)
+    func checkRanges(_ query: String, tenant: String) throws {
+        guard limits(tenant).maxQueryLength.nanoseconds > 0, let expr = try? LogQLParser.parse(query) else { return }
+        try checkQueryLength(expr.longestRange, tenant: tenant)
     }
 }
 

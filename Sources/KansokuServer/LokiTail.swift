@@ -11,7 +11,7 @@ struct LokiTail: Sendable {
     let store: LogStore
     let engine: LogQLEngine
     let settings: ServerSettings
-    let limits: LimitsSettings
+    let limits: TenantLimits
     let logger: Logger
 
     /// Loki's `tail_max_duration`.
@@ -40,14 +40,16 @@ struct LokiTail: Sendable {
 
     func register(on router: Router<KansokuRequestContext>) {
         let tenancy = settings.tenancy
-        let maxEntries = limits.maxEntriesLimitPerQuery ?? settings.maxEntriesLimit
+        let (limits, fallback) = (limits, settings.maxEntriesLimit)
+        @Sendable func maxEntries(_ tenant: String) -> Int { limits(tenant).maxEntriesLimitPerQuery ?? fallback }
         router.ws("/loki/api/v1/tail", shouldUpgrade: { request, _ in
-            _ = try Self.request(RequestParameters.fromQuery(request), tenant: tenant(of: request, tenancy: tenancy), maxEntries: maxEntries)
+            let tenant = tenant(of: request, tenancy: tenancy)
+            _ = try Self.request(RequestParameters.fromQuery(request), tenant: tenant, maxEntries: maxEntries(tenant))
             return .upgrade([:])
         }, onUpgrade: { inbound, outbound, context in
             let request = context.request
-            let tail = try Self.request(RequestParameters.fromQuery(request), tenant: tenant(of: request, tenancy: tenancy),
-                                        maxEntries: maxEntries)
+            let tenant = tenant(of: request, tenancy: tenancy)
+            let tail = try Self.request(RequestParameters.fromQuery(request), tenant: tenant, maxEntries: maxEntries(tenant))
             let live = LiveTail(store: store, engine: engine)
             let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {

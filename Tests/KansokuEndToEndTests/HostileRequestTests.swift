@@ -143,7 +143,7 @@ import Testing
         ]), contentType: "application/json")
         #expect(seed.status == 204, "\(seed.text)")
 
-        for c in Self.numbers + Self.depth + Self.timeRanges + Self.regexes + Self.templates + Self.encodings + Self.limits {
+        for c in Self.numbers + Self.depth + Self.timeRanges + Self.regexes + Self.templates + Self.encodings + Self.limits + Self.routes {
             h.run(c)
         }
         for c in try Self.sizes() { h.run(c) }

@@ -35,6 +35,42 @@ import Testing
         #expect(throws: (any Error).self) { try KansokuConfig.parse("limits: { max_line_size: lots }") }
     }
 
+    @Test func tenantOverridesNameOnlyWhatDiffers() throws {
+        let c = try KansokuConfig.parse("""
+        limits: { max_query_series: 800, ingestion_rate_mb: 8 }
+        overrides:
+          cameras: { ingestion_rate_mb: 64, max_entries_limit_per_query: 100 }
+          "team.b": { max_query_length: 1h }
+        """)
+        let limits = c.tenantLimits
+        #expect(limits("cameras").ingestionRateMB == 64 && limits("cameras").maxQuerySeries == 800)
+        #expect(limits("cameras").maxEntriesLimitPerQuery == 100 && limits("cameras").maxLineSize == 256_000)
+        #expect(limits("team.b").maxQueryLength == PromDuration(milliseconds: 3_600_000) && limits("team.b").ingestionRateMB == 8)
+        #expect(limits("anyone").ingestionRateMB == 8 && limits("anyone").maxEntriesLimitPerQuery == nil)
+        // A misspelt key inside an override is reported with its path, as anywhere else.
+        #expect(throws: ConfigError.self) { try KansokuConfig.parse("overrides: { cameras: { ingestion_rate: 64 } }") }
+        do {
+            _ = try KansokuConfig.parse("overrides: { cameras: { ingestion_rate: 64 } }")
+        } catch {
+            #expect("\(error)".contains("overrides.cameras.ingestion_rate") && "\(error)".contains("ingestion_rate_mb"))
+        }
+        // A tenant name Loki would refuse cannot carry an override.
+        #expect(throws: (any Error).self) { try KansokuConfig.parse("overrides: { \"a/b\": { max_query_series: 1 } }") }
+    }
+
+    @Test func rateLimitsAreEachTenants() {
+        var small = LimitsSettings()
+        small.ingestionRateMB = 1
+        small.ingestionBurstSizeMB = 1
+        small.perStreamRateLimit = 100
+        small.perStreamRateLimitBurst = 100
+        let r = IngestRateLimiter(TenantLimits(defaults: LimitsSettings(), overrides: ["small": small]))
+        #expect(!r.allowTenant("small", bytes: (1 << 20) + 1, now: 0))
+        #expect(r.allowTenant("other", bytes: 6 << 20, now: 0))
+        #expect(!r.allowStream(tenant: "small", labels: Labels(["app": "a"]), bytes: 101, now: 0))
+        #expect(r.allowStream(tenant: "other", labels: Labels(["app": "a"]), bytes: 15 << 20, now: 0))
+    }
+
     @Test func pushValidationUsesLokisMessages() {
         var batches = [
             StreamBatch(labels: Labels(["app": "a"]), entries: [LogEntry(timestamp: 1, line: Array(repeating: 0x61, count: 300)),
