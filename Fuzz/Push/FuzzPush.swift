@@ -5,7 +5,9 @@ import FuzzSupport
 /// Fuzzes push decoding: each input is a request body, decoded as Loki JSON, as a snappy
 /// protobuf body, as a bare protobuf `PushRequest`, through snappy, gzip and deflate on
 /// their own, as OTLP logs and metrics (protobuf and JSON, then mapped as the server maps them),
-/// and as a label-set string. A body that decodes is encoded again and decoded once more.
+/// as a remote write `WriteRequest` (snappy-framed and bare), and as a label-set string. A body
+/// that decodes is encoded again and decoded once more; remote write must give back the same
+/// series.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = input else { return 0 }
@@ -29,6 +31,12 @@ public func fuzz(_ input: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     for metrics in [try? OTLPProtobuf.decodeMetrics(body), try? OTLPJSON.decodeMetrics(body)] {
         if let metrics { _ = OTLPMetricTranslation(metrics) }
+    }
+    for decoded in [try? RemoteWriteCodec.decode(snappyBody: body, maxDecompressedSize: limit), try? RemoteWriteCodec.decodeWriteRequest(body)] {
+        // Native histograms are counted, not kept, so they cannot come back.
+        guard let series = decoded?.map({ RemoteWriteSeries(labels: $0.labels, samples: $0.samples) }) else { continue }
+        let again = RemoteWriteCodec.encode(series).withUnsafeBytes { try? RemoteWriteCodec.decode(snappyBody: $0, maxDecompressedSize: Int.max) }
+        precondition(again == series, "remote write did not decode back to what was encoded")
     }
     return 0
 }

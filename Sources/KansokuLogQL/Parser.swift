@@ -91,9 +91,22 @@ struct ParserState {
     func unexpected(expecting: [String] = []) -> LogQLError {
         if i == tokens.count - 1, let lexError { return lexError }
         let t = tokens[i]
-        var msg = "syntax error: unexpected \(t.kind.displayName)"
+        let what = t.kind == .identifier && !isName(t) ? goQuoted(t.text) : t.kind.displayName
+        var msg = "syntax error: unexpected \(what)"
         if !expecting.isEmpty { msg += ", expecting " + expecting.joined(separator: " or ") }
         return .parse(message: msg, line: t.line, column: t.column)
+    }
+
+    /// Whether `t` is a label name. Loki's lexer hands characters it does not know (`!`) to
+    /// the grammar as IDENTIFIER too; taken as names they print back as operators (`| logfmt
+    /// !` prints as `| logfmt !="!"`, a line filter), so they are refused wherever a name goes.
+    func isName(_ t: Token) -> Bool {
+        t.kind == .identifier && t.text.utf8.first.map(Lexer.isIdentStart) == true
+    }
+
+    mutating func expectName() throws(LogQLError) -> Token {
+        guard isName(try current()) else { throw unexpected(expecting: ["IDENTIFIER"]) }
+        return advance()
     }
 
     mutating func expect(_ k: TokenKind, expecting: [String]? = nil) throws(LogQLError) -> Token {

@@ -104,7 +104,7 @@ extension ParserState {
 
     mutating func parseExtractions() throws(LogQLError) -> [LabelExtraction] {
         var out: [LabelExtraction] = []
-        while try current().kind == .identifier {
+        while isName(try current()) {
             let name = advance().text
             if try accept(.eq) {
                 out.append(LabelExtraction(name: name, expression: try expect(.string, expecting: ["STRING"]).text))
@@ -154,12 +154,12 @@ extension ParserState {
             _ = advance()
             var items: [LabelFormatItem] = []
             repeat {
-                let name = try expect(.identifier, expecting: ["IDENTIFIER"]).text
+                let name = try expectName().text
                 _ = try expect(.eq)
                 let v = try current()
                 if v.kind == .string {
                     items.append(LabelFormatItem(name: name, source: advance().text, isTemplate: true))
-                } else if v.kind == .identifier {
+                } else if isName(v) {
                     items.append(LabelFormatItem(name: name, source: advance().text, isTemplate: false))
                 } else {
                     throw unexpected(expecting: ["STRING", "IDENTIFIER"])
@@ -173,7 +173,7 @@ extension ParserState {
             _ = advance()
             var items: [NamedLabelMatcher] = []
             repeat {
-                let name = try expect(.identifier, expecting: ["IDENTIFIER"]).text
+                let name = try expectName().text
                 let k = try current().kind
                 if k == .eq || k == .neq || k == .re || k == .nre {
                     _ = advance()
@@ -185,7 +185,7 @@ extension ParserState {
                 }
             } while try accept(.comma)
             return t.kind == .drop ? .drop(items) : .keep(items)
-        case .identifier, .openParen:
+        case .identifier where isName(t), .openParen:
             return .labelFilter(try parseLabelFilterOr())
         default:
             throw unexpected()
@@ -234,7 +234,7 @@ extension ParserState {
             _ = try expect(.closeParen)
             return inner
         }
-        guard t.kind == .identifier else { throw unexpected() }
+        guard isName(t) else { throw unexpected() }
         let name = advance().text
         let opTok = try current()
         let valueTok = peekKind()

@@ -31,6 +31,20 @@ import KansokuLogStore
         #expect(chain.description.hasPrefix("((vector(1.000000)") || !chain.description.isEmpty)
     }
 
+    /// Fuzz findings `Fuzz/Crashes/logql/*bang*`: a character the lexer does not know, where
+    /// a label name goes, is a positioned error (it used to be taken as the name `!` and
+    /// printed back as a line filter).
+    @Test func unknownCharactersAreNotLabelNames() throws {
+        #expect(parseError("{app=\"foo\"} | logfmt !| count > -0") == "parse error at line 1, col 22: syntax error: unexpected \"!\"")
+        #expect(parseError("sum by(cluster)(rate({job=\"foo\"} |= \"bar\" | logfmt!| bazz=\"buzz\"[5m]))").contains("unexpected \"!\""))
+        #expect(parseError("{app=\"foo\"} | ! = \"x\"").contains("unexpected \"!\""))
+        #expect(parseError("{app=\"foo\"} | drop ! ").contains("unexpected \"!\", expecting IDENTIFIER"))
+        #expect(parseError("{app=\"foo\"} | label_format a=é").contains("unexpected \"é\""))
+        // Real names still parse, and print back to themselves.
+        let e = try LogQLParser.parse("{app=\"foo\"} | logfmt status, took=\"duration\" | status >= 500")
+        #expect(try LogQLParser.parse(e.description).description == e.description)
+    }
+
     @Test func deepTemplatesAreRefused() {
         let ifs = String(repeating: "{{if 1}}", count: 100_000) + "x" + String(repeating: "{{end}}", count: 100_000)
         #expect(throws: LogQLError.execution("template: line:1: if blocks nested deeper than 256 levels")) { try LineTemplate(ifs) }
