@@ -17,20 +17,25 @@ struct JSONStage: Sendable {
         params = out
     }
 
+    /// How a log line is read as JSON: leniently, as Loki's reader does, and no deeper than
+    /// its depth limit (a deeper line is malformed rather than recursed into).
+    static func scanner(_ line: UnsafeRawBufferPointer) -> JSONScanner {
+        JSONScanner(line, strictness: .lenient, maxDepth: 256)
+    }
+
     func process(_ line: UnsafeRawBufferPointer, _ lb: inout LabelsBuilder) {
-        var sc = JSONScanner(line)
+        var sc = Self.scanner(line)
         var seen = Set<String>()
         do {
             if params.isEmpty {
                 try flatten(&sc, prefix: "", lb: &lb, seen: &seen)
-                sc.skipSpace()
-                if sc.i != sc.b.count { throw JSONScanner.Invalid(offset: sc.i) }
+                try sc.expectEnd()
             } else {
                 // validate the whole line first: a malformed line is an error, not a miss
-                var probe = JSONScanner(line)
-                _ = try probe.value()
+                var probe = Self.scanner(line)
+                try probe.skipValue()
                 for (name, path) in params {
-                    var s2 = JSONScanner(line)
+                    var s2 = Self.scanner(line)
                     let v = try lookup(&s2, path[...]) ?? ""
                     lb.set(lb.parsedName(sanitizeLabelName(name)), v)
                 }
@@ -40,62 +45,56 @@ struct JSONStage: Sendable {
         }
     }
 
-    private func flatten(_ sc: inout JSONScanner, prefix: String, lb: inout LabelsBuilder, seen: inout Set<String>) throws(JSONScanner.Invalid) {
-        let buf = sc.b
-        let rd = JSONScanner(buf)
-        try sc.members { (key: Range<Int>, kind: JSONScanner.Kind, r: Range<Int>) throws(JSONScanner.Invalid) in
-            let k = prefix + sanitizeLabelName(rd.string(key))
+    /// Each member is skipped (validated) before it is used, so a nested object is flattened
+    /// only once it is known to be well formed and within the depth limit.
+    private func flatten(_ sc: inout JSONScanner, prefix: String, lb: inout LabelsBuilder, seen: inout Set<String>) throws {
+        try sc.forEachMember { sc, key, escaped in
+            let kind = try sc.peekKind()
+            let r = try sc.skipValue()
+            let k = prefix + sanitizeLabelName(try sc.string(key, escaped: escaped))
             switch kind {
             case .object:
-                var inner = JSONScanner(buf)
-                inner.i = r.lowerBound
+                var inner = sc.at(r.lowerBound)
                 try flatten(&inner, prefix: k + "_", lb: &lb, seen: &seen)
             case .null, .array:
                 break
             case .string, .number, .bool:
                 guard seen.insert(k).inserted else { return }
-                let v = kind == .string ? rd.string(r) : rd.text(r)
+                var value = sc.at(r.lowerBound)
+                let v = kind == .string ? try value.readString() : sc.text(r)
                 lb.set(lb.parsedName(k), v)
             }
         }
     }
 
-    private func lookup(_ sc: inout JSONScanner, _ path: ArraySlice<JSONPathStep>) throws(JSONScanner.Invalid) -> String? {
+    private func lookup(_ sc: inout JSONScanner, _ path: ArraySlice<JSONPathStep>) throws -> String? {
         guard let step = path.first else {
-            let (kind, r) = try sc.value()
-            switch kind {
-            case .string: return sc.string(r)
-            case .null: return ""
-            default: return sc.text(r)
+            switch try sc.peekKind() {
+            case .string: return try sc.readString()
+            case .null: try sc.skipValue(); return ""
+            default: return sc.text(try sc.skipValue())
             }
         }
-        let buf = sc.b
-        sc.skipSpace()
+        sc.skipWhitespace()
         switch step {
         case .field(let name):
-            guard sc.i < buf.count, buf[sc.i] == UInt8(ascii: "{") else { return nil }
+            guard !sc.isAtEnd, sc.bytes[sc.offset] == UInt8(ascii: "{") else { return nil }
             var found: Int?
-            let rd = JSONScanner(buf)
-            try sc.members { (key: Range<Int>, _: JSONScanner.Kind, r: Range<Int>) throws(JSONScanner.Invalid) in
-                if found == nil, rd.string(key) == name { found = r.lowerBound }
+            try sc.forEachMember { sc, key, escaped in
+                let r = try sc.skipValue()
+                if found == nil, try sc.string(key, escaped: escaped) == name { found = r.lowerBound }
             }
             guard let at = found else { return nil }
-            var inner = JSONScanner(buf)
-            inner.i = at
+            var inner = sc.at(at)
             return try lookup(&inner, path.dropFirst())
         case .index(let n):
-            guard sc.i < buf.count, buf[sc.i] == UInt8(ascii: "[") else { return nil }
-            sc.i += 1
+            guard sc.consume(UInt8(ascii: "[")) else { return nil }
+            if sc.consume(UInt8(ascii: "]")) { return nil }
             var idx = 0
-            sc.skipSpace()
-            if sc.i < buf.count, buf[sc.i] == UInt8(ascii: "]") { return nil }
             while true {
-                sc.skipSpace()
                 if idx == n { return try lookup(&sc, path.dropFirst()) }
-                _ = try sc.value()
-                sc.skipSpace()
-                guard sc.i < buf.count, buf[sc.i] == UInt8(ascii: ",") else { return nil }
-                sc.i += 1
+                try sc.skipValue()
+                guard sc.consume(UInt8(ascii: ",")) else { return nil }
                 idx += 1
             }
         }
@@ -105,18 +104,18 @@ struct JSONStage: Sendable {
 /// `| unpack`: a JSON object of strings; `_entry` becomes the line.
 enum UnpackStage {
     static func process(_ line: UnsafeRawBufferPointer, _ lb: inout LabelsBuilder) -> [UInt8]? {
-        var sc = JSONScanner(line)
+        var sc = JSONStage.scanner(line)
         var entry: [UInt8]?
         var seen = Set<String>()
-        let rd = JSONScanner(line)
         do {
-            try sc.members { (key: Range<Int>, kind: JSONScanner.Kind, r: Range<Int>) throws(JSONScanner.Invalid) in
-                guard kind == .string else { return }
-                let k = rd.string(key)
-                if k == "_entry" { entry = Array(rd.string(r).utf8); return }
+            try sc.forEachMember { sc, key, escaped in
+                guard try sc.peekKind() == .string else { try sc.skipValue(); return }
+                let k = try sc.string(key, escaped: escaped)
+                let value = try sc.readString()
+                if k == "_entry" { entry = Array(value.utf8); return }
                 let name = sanitizeLabelName(k)
                 guard seen.insert(name).inserted else { return }
-                lb.set(lb.parsedName(name), rd.string(r))
+                lb.set(lb.parsedName(name), value)
             }
         } catch {
             lb.setError("JSONParserErr", details: "Value looks like object, but can't find closing '}' symbol")

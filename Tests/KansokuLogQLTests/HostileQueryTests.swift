@@ -83,15 +83,15 @@ import KansokuLogStore
         for line in [arrays, objects] {
             var sc = Array(line.utf8)
             let thrown = sc.withUnsafeMutableBytes { b -> Bool in
-                var s = JSONScanner(UnsafeRawBufferPointer(b))
-                do { _ = try s.value(); return false } catch { return true }
+                var s = JSONStage.scanner(UnsafeRawBufferPointer(b))
+                do { try s.skipValue(); return false } catch { return true }
             }
             #expect(thrown)
         }
         let ok = String(repeating: #"{"a":"#, count: 200) + "1" + String(repeating: "}", count: 200)
         let parsed = Array(ok.utf8).withUnsafeBytes { b -> Bool in
-            var s = JSONScanner(b)
-            return (try? s.value()) != nil
+            var s = JSONStage.scanner(b)
+            return (try? s.skipValue()) != nil
         }
         #expect(parsed)
     }

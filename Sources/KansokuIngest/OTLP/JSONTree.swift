@@ -1,4 +1,5 @@
 import Foundation
+import KansokuCore
 
 /// A parsed JSON document, for the OTLP/JSON bodies whose deep nesting (resource → scope →
 /// record → attribute → value) reads more clearly as a tree than as a stream. Numbers keep
@@ -34,13 +35,12 @@ indirect enum JSONTree: Sendable {
         case .number:
             let range = try s.skipValue()
             return .number(String(decoding: UnsafeRawBufferPointer(rebasing: s.bytes[range]), as: UTF8.self))
-        case .literal:
+        case .bool:
             let range = try s.skipValue()
-            switch s.bytes[range.lowerBound] {
-            case UInt8(ascii: "t"): return .bool(true)
-            case UInt8(ascii: "f"): return .bool(false)
-            default: return .null
-            }
+            return .bool(s.bytes[range.lowerBound] == UInt8(ascii: "t"))
+        case .null:
+            try s.skipValue()
+            return .null
         }
     }
 

@@ -1,3 +1,5 @@
+import KansokuCore
+
 /// Decodes OTLP/JSON (the protobuf JSON mapping: lowerCamelCase keys, 64-bit integers as
 /// strings or numbers, enums as numbers or names, trace and span ids as hex). Keys are
 /// matched ignoring case and underscores, so the proto field names are accepted too.

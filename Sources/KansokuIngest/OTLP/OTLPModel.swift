@@ -1,3 +1,5 @@
+public import KansokuCore
+
 /// OpenTelemetry's data model (opentelemetry-proto `common`, `resource`, `logs` and
 /// `metrics` v1), as far as logs and Prometheus-compatible metrics need it. Both wire forms,
 /// protobuf and JSON, decode into these types.

@@ -1,3 +1,5 @@
+import KansokuCore
+
 /// A field path into a JSON document, as the `json` stage's expressions write them:
 /// `a.b.c`, `a[0].b`, `"key.with.dots".x`, `a['k']`. A subset of JMESPath that covers what
 /// Promtail configurations use for extraction.

@@ -184,7 +184,7 @@ public struct PipelineRunner {
                 let start = arena.count
                 var inner = JSONScanner(raw)
                 if (try? inner.readString(into: &arena)) != nil { fields[f] = start..<arena.count }
-            case .literal where raw.first == UInt8(ascii: "n"):
+            case .null:
                 continue  // null: not extracted
             default:
                 setField(f, raw)

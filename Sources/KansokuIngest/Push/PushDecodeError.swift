@@ -1,4 +1,4 @@
-import KansokuCore
+public import KansokuCore
 
 /// Why a `/loki/api/v1/push` body was refused. Every case is the client's fault: the server
 /// answers 400 with `description` as the JSON error message.
