@@ -26,16 +26,6 @@ public struct ExplainAnalysis: Sendable {
         self.end = end
     }
 
-    struct Key: Hashable {
-        var dimension: ExplainDimension
-        var name: String
-    }
-
-    struct Value: Hashable {
-        var key: Key
-        var value: String
-    }
-
     public struct Result: Sendable, Equatable {
         public var changes: [ChangedValue]
         public var patterns: [PatternSummary]
@@ -48,76 +38,50 @@ public struct ExplainAnalysis: Sendable {
     public func run(fields: LineFields = LineFields()) -> Result {
         // Patterns are learned from the window only; baseline lines are matched against them.
         var drain = LogPatterns()
-        var windowPattern: [Int] = []
-        windowPattern.reserveCapacity(window.count)
-        for (i, l) in window.enumerated() { windowPattern.append(drain.add(l.line, timestamp: l.timestamp, index: i)) }
-        let baselinePattern = baseline.map { drain.match($0.line) }
+        var table = LineValues()
+        let windowRows = table.read(window, ignoredLabels: ignoredLabels, fields: fields, drain: &drain, learn: true)
+        let baselineRows = table.read(baseline, ignoredLabels: ignoredLabels, fields: fields, drain: &drain, learn: false)
+        let patternKey = table.keys.intern(ExplainDimension.patternName, tag: LineValues.tag(.pattern))
+        let shown = ShownValues(table: table, rows: [windowRows, baselineRows], drain: drain, patternKey: patternKey)
 
-        // Raw values of every line, then each dimension's profile over all of them.
-        func raw(_ l: ExplainLine, pattern: Int?) -> [Value] {
-            var out: [Value] = []
-            for label in l.labels where !ignoredLabels.contains(label.name) && !label.name.hasPrefix("__") {
-                out.append(Value(key: Key(dimension: .label, name: label.name), value: label.value))
+        // A filter holds on a line that has one of the shown values it names.
+        let filterSets: [[Int32]] = filters.map { f in
+            (0..<Int32(table.keys.count)).compactMap { k in table.keys.string(k) == f.name ? shown.values.lookup(f.value, tag: k) : nil }
+        }
+        func count(_ rows: LineValues.Rows, into counts: inout [Int32], kept: (Int) -> Void) {
+            for i in 0..<rows.count {
+                let pattern = rows.patterns[i] >= 0 ? shown.pattern[Int(rows.patterns[i])] : -1
+                let pairs = rows.pairs(of: i)
+                let passes = filterSets.allSatisfy { set in
+                    set.contains(pattern) || pairs.contains { set.contains(shown.ofPair[Int($0)]) }
+                }
+                guard passes else { continue }
+                kept(i)
+                for p in pairs where shown.ofPair[Int(p)] >= 0 { counts[Int(shown.ofPair[Int(p)])] += 1 }
+                if pattern >= 0 { counts[Int(pattern)] += 1 }
             }
-            for f in fields.fields(of: l.line) { out.append(Value(key: Key(dimension: .field, name: f.name), value: f.value)) }
-            if let pattern { out.append(Value(key: Key(dimension: .pattern, name: ExplainDimension.patternName), value: "#\(pattern)")) }
-            return out
         }
-        let windowRaw = window.indices.map { raw(window[$0], pattern: windowPattern[$0]) }
-        let baselineRaw = baseline.indices.map { raw(baseline[$0], pattern: baselinePattern[$0]) }
-        var valuesByKey: [Key: [String]] = [:]
-        for line in windowRaw + baselineRaw { for v in line { valuesByKey[v.key, default: []].append(v.value) } }
-        var profiles: [Key: FieldProfile] = [:]
-        var skipped: [SkippedDimension] = []
-        for (key, values) in valuesByKey {
-            let p = key.dimension == .pattern ? FieldProfile.keep : FieldProfile.of(values)
-            profiles[key] = p
-            if case .skip(let reason) = p { skipped.append(SkippedDimension(name: key.name, reason: reason)) }
-        }
-
-        // The pattern dimension's values are the templates, as learned from the whole window.
-        let templates = drain.patterns.map(\.text)
-        func shown(_ line: [Value]) -> Set<Value> {
-            var out = Set<Value>()
-            for v in line {
-                let p = profiles[v.key] ?? .keep
-                if case .skip = p { continue }
-                var value = v.key.dimension == .pattern ? templates[Int(v.value.dropFirst())!] : p.apply(v.value)
-                if value.isEmpty { value = v.value }
-                out.insert(Value(key: v.key, value: value))
-            }
-            return out
-        }
-        func passes(_ values: Set<Value>) -> Bool {
-            filters.allSatisfy { f in values.contains { $0.key.name == f.name && $0.value == f.value } }
-        }
+        var windowCounts = [Int32](repeating: 0, count: shown.values.count)
+        var baselineCounts = windowCounts
         var windowKept: [Int] = []
-        var windowCounts: [Value: Int] = [:]
-        for (i, line) in windowRaw.enumerated() {
-            let values = shown(line)
-            guard passes(values) else { continue }
-            windowKept.append(i)
-            for v in values { windowCounts[v, default: 0] += 1 }
-        }
-        var baselineCounts: [Value: Int] = [:]
         var baselineKept = 0
-        for line in baselineRaw {
-            let values = shown(line)
-            guard passes(values) else { continue }
-            baselineKept += 1
-            for v in values { baselineCounts[v, default: 0] += 1 }
-        }
+        count(windowRows, into: &windowCounts) { windowKept.append($0) }
+        count(baselineRows, into: &baselineCounts) { _ in baselineKept += 1 }
 
         let fixed = Set(filters.map(\.name))
         let w = Double(max(1, windowKept.count)), b = Double(max(1, baselineKept))
         var changes: [ChangedValue] = []
-        for (v, count) in windowCounts where count >= 2 && !fixed.contains(v.key.name) {
-            let bc = baselineCounts[v] ?? 0
+        for s in 0..<shown.values.count where windowCounts[s] >= 2 {
+            let count = Int(windowCounts[s]), bc = Int(baselineCounts[s])
             let ws = Double(count) / w, bs = baselineKept == 0 ? 0 : Double(bc) / b
             guard ws > bs else { continue }
-            let grouped = profiles[v.key] != .keep
-            let filter = ExplainFilter(name: v.key.name, value: v.value)
-            changes.append(ChangedValue(dimension: v.key.dimension, name: v.key.name, value: v.value, grouped: grouped,
+            let key = shown.values.tags[s]
+            let name = table.keys.string(key)
+            guard !fixed.contains(name) else { continue }
+            let value = shown.values.string(Int32(s))
+            let filter = ExplainFilter(name: name, value: value)
+            changes.append(ChangedValue(dimension: LineValues.dimension(table.keys.tags[Int(key)]), name: name, value: value,
+                                        grouped: shown.profiles[Int(key)] != .keep,
                                         windowCount: count, windowShare: ws, baselineCount: bc, baselineShare: bs,
                                         score: ws - bs, filter: filter.logQL))
         }
@@ -129,26 +93,32 @@ public struct ExplainAnalysis: Sendable {
             return (a.name, a.value) < (b.name, b.value)
         }
 
-        let patterns = summarise(drain, windowKept: windowKept, windowPattern: windowPattern)
+        var known: [Int]
+        if let patternBaseline {
+            known = [Int](repeating: 0, count: drain.count)
+            for l in patternBaseline { if let p = drain.match(l.line) { known[p] += 1 } }
+        } else {
+            known = [Int](repeating: 0, count: drain.count)
+            for p in baselineRows.patterns where p >= 0 { known[Int(p)] += 1 }
+        }
+        let patterns = summarise(drain, windowKept: windowKept, windowPattern: windowRows.patterns, known: known)
         return Result(changes: Array(changes.prefix(top)), patterns: patterns,
-                      skipped: skipped.sorted { $0.name < $1.name }, windowLines: windowKept.count, baselineLines: baselineKept)
+                      skipped: shown.skipped, windowLines: windowKept.count, baselineLines: baselineKept)
     }
 
     /// The window's patterns over the kept lines, most frequent first, new ones marked against
     /// the pattern baseline.
-    func summarise(_ drain: LogPatterns, windowKept: [Int], windowPattern: [Int]) -> [PatternSummary] {
-        var counts = [Int](repeating: 0, count: drain.patterns.count)
-        var times = [[Int64]](repeating: [], count: drain.patterns.count)
+    func summarise(_ drain: LogPatterns, windowKept: [Int], windowPattern: [Int32], known: [Int]) -> [PatternSummary] {
+        var counts = [Int](repeating: 0, count: drain.count)
+        var times = [[Int64]](repeating: [], count: drain.count)
         for i in windowKept {
-            counts[windowPattern[i]] += 1
-            times[windowPattern[i]].append(window[i].timestamp)
+            counts[Int(windowPattern[i])] += 1
+            times[Int(windowPattern[i])].append(window[i].timestamp)
         }
-        var known = [Int](repeating: 0, count: drain.patterns.count)
-        for l in patternBaseline ?? baseline { if let p = drain.match(l.line) { known[p] += 1 } }
-        let order = drain.patterns.indices.filter { counts[$0] > 0 }.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
+        let order = (0..<drain.count).filter { counts[$0] > 0 }.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
         return order.enumerated().map { rank, p in
             let trend = LogPatterns.trend(times[p], start: start, end: end, width: trendWidth)
-            return PatternSummary(id: "p\(rank + 1)", pattern: drain.patterns[p].text, count: counts[p], baselineCount: known[p],
+            return PatternSummary(id: "p\(rank + 1)", pattern: drain.text(of: p), count: counts[p], baselineCount: known[p],
                                   new: known[p] == 0, firstSeen: TimeFormatter.rfc3339Nano(times[p].min() ?? start),
                                   trend: trend, sparkline: LogPatterns.sparkline(trend))
         }

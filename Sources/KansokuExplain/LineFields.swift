@@ -1,36 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KansokuCore
 import KansokuLogQL
 
 /// Fields parsed from a line without being told its format: JSON objects, nginx/Apache
 /// combined access logs (with `key=value` extensions such as `rt=` and `upstream=` after the
-/// user agent), and logfmt for everything else. The parsing is LogQL's own `json`, `pattern`
-/// and `logfmt` stages, so a field named here is the label a query's parser stage would give.
+/// user agent), and logfmt for everything else. A field gets the name LogQL's `json`, `pattern`
+/// and `logfmt` stages would give it. Access logs and logfmt are read here on the line's bytes
+/// (the ranking reads every sampled line, so it must not build strings per line); JSON, and
+/// logfmt values with escapes, go through LogQL's own stages.
 public struct LineFields: Sendable {
     let json: LogPipeline
-    let access: LogPipeline
     let logfmt: LogPipeline
-
-    let accessPlain: LogPipeline
-
-    /// The access-log layout: LogQL `pattern` captures; the extensions after the user agent are
-    /// logfmt, read by a second stage over them.
-    static let accessQuery = #"{_="_"} | pattern "<remote_addr> <_> <remote_user> [<_>] \"<method> <path> <_>\" <status> <body_bytes> \"<_>\" \"<user_agent>\" <extensions>" | line_format "{{.extensions}}" | logfmt"#
-    static let accessPlainQuery = #"{_="_"} | pattern "<remote_addr> <_> <remote_user> [<_>] \"<method> <path> <_>\" <status> <body_bytes> \"<_>\" \"<user_agent>\"""#
 
     public init() {
         // These queries are constants: failing to compile them is a programming error.
         json = try! LogQLEngine.pipeline(for: #"{_="_"} | json"#).pipeline
-        access = try! LogQLEngine.pipeline(for: Self.accessQuery).pipeline
-        accessPlain = try! LogQLEngine.pipeline(for: Self.accessPlainQuery).pipeline
         logfmt = try! LogQLEngine.pipeline(for: #"{_="_"} | logfmt"#).pipeline
     }
 
     /// The layout `line` is read as.
     public enum Layout: String, Sendable { case json, access, logfmt }
 
+    /// Which parser stage gave a field. Within one stage the first of a repeated name counts;
+    /// a later stage's value replaces an earlier one's, as in a LogQL pipeline.
+    enum Stage: Int8 { case pattern, logfmt }
+
+    public static func layout(of line: [UInt8]) -> Layout { line.withUnsafeBytes { layout(of: $0) } }
+
     /// The layout of a line from its first bytes: `{` is JSON; an IP or host, two fields and a
     /// `[time]` followed by a quoted request is an access log; anything else logfmt.
-    public static func layout(of line: [UInt8]) -> Layout {
+    public static func layout(of line: UnsafeRawBufferPointer) -> Layout {
         var i = 0
         while i < line.count, line[i] == 0x20 { i += 1 }
         if i < line.count, line[i] == UInt8(ascii: "{") { return .json }
@@ -47,18 +48,117 @@ public struct LineFields: Sendable {
 
     /// The fields of `line` as (name, value), without empty values or LogQL's error labels.
     public func fields(of line: String) -> [(name: String, value: String)] {
-        let bytes = Array(line.utf8)
-        let pipeline: LogPipeline
-        switch Self.layout(of: bytes) {
-        case .json: pipeline = json
-        case .access: pipeline = access
-        case .logfmt: pipeline = logfmt
+        var out: [(name: String, value: String, stage: Stage)] = []
+        var line = line
+        line.withUTF8 { buf in
+            let bytes = UnsafeRawBufferPointer(buf)
+            scan(bytes, layout: Self.layout(of: bytes)) { name, value, stage in
+                let n = String(decoding: name, as: UTF8.self), v = String(decoding: value, as: UTF8.self)
+                if let i = out.firstIndex(where: { $0.name == n }) {
+                    if out[i].stage != stage { out[i] = (n, v, stage) }
+                } else {
+                    out.append((n, v, stage))
+                }
+            }
         }
-        var out = pipeline.process(labels: Labels(), line: bytes)
-        if pipeline === access, out.labels["status"] == nil { out = accessPlain.process(labels: Labels(), line: bytes) }
-        guard out.keep else { return [] }
-        return out.labels.compactMap { l in
-            l.value.isEmpty || l.value == "-" || l.name.hasPrefix("__") || l.name == "extensions" ? nil : (name: l.name, value: l.value)
+        return out.map { ($0.name, $0.value) }
+    }
+
+    /// Calls `field` with each field's name and value. `layout` is the line's stream's layout
+    /// (found once per stream): a line that does not fit it is read as its own layout says.
+    /// Names may repeat (see `Stage`); empty values, `-` and `__`-prefixed names are left out.
+    func scan(_ line: UnsafeRawBufferPointer, layout: Layout,
+              _ field: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ stage: Stage) -> Void) {
+        switch layout {
+        case .json:
+            guard Self.firstByte(line) == UInt8(ascii: "{") else { return scan(line, layout: Self.layout(of: line), field) }
+            viaPipeline(json, line, .pattern, field)
+        case .access:
+            guard let extensions = AccessLog.scan(line, { name, value in Self.emit(name, value, .pattern, field) }) else {
+                return scan(line, layout: .logfmt, field)
+            }
+            scanLogfmt(UnsafeRawBufferPointer(rebasing: line[extensions...]), field)
+        case .logfmt:
+            scanLogfmt(line, field)
         }
+    }
+
+    /// Logfmt as LogQL's non-strict `logfmt` stage reads it: `key=value` and `key="quoted"`
+    /// pairs; bare words and stray quotes are skipped. A line with no `=` has no field.
+    func scanLogfmt(_ line: UnsafeRawBufferPointer, _ field: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Stage) -> Void) {
+        guard Self.contains(line, UInt8(ascii: "=")) else { return }
+        // Escapes in quoted values need Go's unquoting; such lines are rare enough for LogQL's stage.
+        if Self.contains(line, UInt8(ascii: "\\")) { return viaPipeline(logfmt, line, .logfmt, field) }
+        let n = line.count
+        var i = 0
+        while i < n {
+            while i < n, line[i] <= 32 { i += 1 }
+            guard i < n else { break }
+            let ks = i
+            while i < n, line[i] > 32, line[i] != UInt8(ascii: "="), line[i] != UInt8(ascii: "\"") { i += 1 }
+            let key = ks..<i
+            guard !key.isEmpty, i < n, line[i] == UInt8(ascii: "=") else {
+                while i < n, line[i] > 32 { i += 1 }
+                continue
+            }
+            i += 1
+            let value: Range<Int>
+            if i < n, line[i] == UInt8(ascii: "\"") {
+                var j = i + 1
+                while j < n, line[j] != UInt8(ascii: "\"") { j += 1 }
+                guard j < n else { break }   // unterminated: LogQL stops reading the line
+                value = (i + 1)..<j
+                i = j + 1
+            } else {
+                let vs = i
+                while i < n, line[i] > 32 { i += 1 }
+                value = vs..<i
+            }
+            Self.emitSanitised(UnsafeRawBufferPointer(rebasing: line[key]), UnsafeRawBufferPointer(rebasing: line[value]), .logfmt, field)
+        }
+    }
+
+    private func viaPipeline(_ pipeline: LogPipeline, _ line: UnsafeRawBufferPointer, _ stage: Stage,
+                             _ field: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Stage) -> Void) {
+        let out = pipeline.process(labels: Labels(), line: Array(line))
+        guard out.keep else { return }
+        for l in out.labels {
+            var name = l.name, value = l.value
+            name.withUTF8 { n in value.withUTF8 { v in Self.emit(UnsafeRawBufferPointer(n), UnsafeRawBufferPointer(v), stage, field) } }
+        }
+    }
+
+    /// A logfmt key as a label name: bytes outside `[A-Za-z0-9_]` become `_`, and a leading
+    /// digit gets a `_` before it (LogQL's rule), in a stack buffer when anything changes.
+    private static func emitSanitised(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ stage: Stage,
+                                      _ field: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Stage) -> Void) {
+        if !isDigit(key[0]), key.allSatisfy(isIdentChar) { return emit(key, value, stage, field) }
+        let lead = isDigit(key[0]) ? 1 : 0
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: key.count + lead) { buf in
+            if lead == 1 { buf[0] = UInt8(ascii: "_") }
+            for (k, b) in key.enumerated() { buf[k + lead] = isIdentChar(b) ? b : UInt8(ascii: "_") }
+            emit(UnsafeRawBufferPointer(buf), value, stage, field)
+        }
+    }
+
+    private static func emit(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ stage: Stage,
+                             _ field: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Stage) -> Void) {
+        if value.isEmpty || (value.count == 1 && value[0] == UInt8(ascii: "-")) { return }
+        if name.count >= 2, name[0] == UInt8(ascii: "_"), name[1] == UInt8(ascii: "_") { return }
+        field(name, value, stage)
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    static func isIdentChar(_ b: UInt8) -> Bool { (b | 0x20) >= 97 && (b | 0x20) <= 122 || b == 95 || isDigit(b) }
+
+    static func firstByte(_ line: UnsafeRawBufferPointer) -> UInt8? {
+        var i = 0
+        while i < line.count, line[i] == 0x20 { i += 1 }
+        return i < line.count ? line[i] : nil
+    }
+
+    static func contains(_ line: UnsafeRawBufferPointer, _ byte: UInt8) -> Bool {
+        guard let base = line.baseAddress, !line.isEmpty else { return false }
+        return memchr(base, Int32(byte), line.count) != nil
     }
 }
