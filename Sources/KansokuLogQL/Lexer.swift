@@ -164,7 +164,7 @@ public struct Lexer {
         }
         switch GoString.unquote(raw) {
         case .success(let s): return Token(kind: .string, text: s, line: l, column: c)
-        case .failure(let e): throw .parse(message: e.message, line: l, column: c)
+        case .failure(let e): throw .parse(message: e.description, line: l, column: c)
         }
     }
 

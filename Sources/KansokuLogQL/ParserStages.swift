@@ -141,71 +141,25 @@ struct LogfmtStage: Sendable {
     }
 
     func process(_ line: UnsafeRawBufferPointer, _ lb: inout LabelsBuilder) {
-        var i = 0
-        let n = line.count
+        var scanner = LogfmtScanner(line, strict: strict)
         var seen = Set<String>()
-        while i < n {
-            while i < n, line[i] <= 32 { i += 1 }
-            guard i < n else { break }
-            let ks = i
-            while i < n, line[i] > 32, line[i] != UInt8(ascii: "="), line[i] != UInt8(ascii: "\"") { i += 1 }
-            let key = ks..<i
-            if key.isEmpty {
-                // garbage such as a stray quote or '='
-                if strict { lb.setError("LogfmtParserErr", details: "logfmt syntax error at pos \(i + 1) : unexpected '\(String(UnicodeScalar(line[i])))'"); return }
-                while i < n, line[i] > 32 { i += 1 }
-                continue
-            }
-            var value: String = ""
-            if i < n, line[i] == UInt8(ascii: "=") {
-                i += 1
-                if i < n, line[i] == UInt8(ascii: "\"") {
-                    // quoted value with escapes
-                    var j = i + 1
-                    var closed = false
-                    var hasEscape = false
-                    while j < n {
-                        if line[j] == UInt8(ascii: "\\") { hasEscape = true; j += 2; continue }
-                        if line[j] == UInt8(ascii: "\"") { closed = true; break }
-                        j += 1
-                    }
-                    guard closed else {
-                        if strict { lb.setError("LogfmtParserErr", details: "logfmt syntax error at pos \(n + 1) : unterminated quoted value"); return }
-                        break
-                    }
-                    let raw = Array(UnsafeRawBufferPointer(rebasing: line[i...j]))
-                    if hasEscape, case .success(let s) = GoString.unquote(raw) {
-                        value = s
-                    } else {
-                        value = String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
-                    }
-                    i = j + 1
+        do {
+            while let pair = try scanner.next() {
+                let rawKey = String(decoding: UnsafeRawBufferPointer(rebasing: line[pair.key]), as: UTF8.self)
+                let labelName: String
+                if params.isEmpty {
+                    labelName = sanitizeLabelName(rawKey)
                 } else {
-                    let vs = i
-                    while i < n, line[i] > 32 {
-                        if line[i] == UInt8(ascii: "\"") || line[i] == UInt8(ascii: "=") {
-                            if strict { lb.setError("LogfmtParserErr", details: "logfmt syntax error at pos \(i + 1) : unexpected '\(String(UnicodeScalar(line[i])))'"); return }
-                        }
-                        i += 1
-                    }
-                    value = String(decoding: UnsafeRawBufferPointer(rebasing: line[vs..<i]), as: UTF8.self)
+                    guard let p = params[rawKey] else { continue }
+                    labelName = p
                 }
-            } else if i < n, line[i] == UInt8(ascii: "\"") {
-                if strict { lb.setError("LogfmtParserErr", details: "logfmt syntax error at pos \(i + 1) : unexpected '\"'"); return }
-                while i < n, line[i] > 32 { i += 1 }
-                continue
+                let value = scanner.value(of: pair)
+                if value.isEmpty && !keepEmpty { continue }
+                guard seen.insert(labelName).inserted else { continue }
+                lb.set(lb.parsedName(labelName), value)
             }
-            let rawKey = String(decoding: UnsafeRawBufferPointer(rebasing: line[key]), as: UTF8.self)
-            let labelName: String
-            if params.isEmpty {
-                labelName = sanitizeLabelName(rawKey)
-            } else {
-                guard let p = params[rawKey] else { continue }
-                labelName = p
-            }
-            if value.isEmpty && !keepEmpty { continue }
-            guard seen.insert(labelName).inserted else { continue }
-            lb.set(lb.parsedName(labelName), value)
+        } catch {
+            lb.setError("LogfmtParserErr", details: error.description)
         }
     }
 }

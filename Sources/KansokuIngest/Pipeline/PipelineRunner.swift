@@ -80,15 +80,14 @@ public struct PipelineRunner {
                 if malformed && dropMalformed { return .drop(reason: "malformed_json") }
             case .logfmt(let source, let keys):
                 withInput(line, source) { input, runner in
-                    Logfmt.scan(input) { key, value, escaped in
+                    var scanner = LogfmtScanner(input)
+                    // Lenient scanning never throws.
+                    while let pair = try? scanner.next() {
+                        let key = UnsafeRawBufferPointer(rebasing: input[pair.key])
                         for (k, f) in keys where key.elementsEqual(k) {
-                            if escaped {
-                                let start = runner.arena.count
-                                Logfmt.unescape(value, into: &runner.arena)
-                                runner.fields[f] = start..<runner.arena.count
-                            } else {
-                                runner.setField(f, value)
-                            }
+                            let start = runner.arena.count
+                            scanner.appendValue(of: pair, to: &runner.arena)
+                            runner.fields[f] = start..<runner.arena.count
                         }
                     }
                 }
