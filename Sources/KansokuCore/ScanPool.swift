@@ -10,10 +10,13 @@ import Glibc
 /// A heavy query decompresses and filters blocks on every core for seconds. Run on the
 /// cooperative pool, it competes as an equal with push handlers, the WAL writer and rule
 /// evaluation, so four such queries make every push wait. Its block work runs here instead,
-/// on one thread per core at `niceness` (Linux weighs a nice-10 thread about a tenth of a
-/// nice-0 one): idle cores still go to queries, but ingestion and rules get the CPU as soon
-/// as they need it. Queries take turns in arrival order, a runner of each at a time.
-/// The threads start on first use.
+/// on one thread per core under Linux's `SCHED_IDLE` policy: idle cores still go to
+/// queries, but a push handler or rule evaluation that wakes up takes the core at once.
+/// (A nice-10 thread is not enough: the scheduler lets it finish its time slice, about a
+/// millisecond and a half, before a woken normal thread runs, and a rule evaluation wakes
+/// threads several times.) Where `SCHED_IDLE` is refused, the threads run at nice 10.
+/// Queries take turns in arrival order, a runner of each at a time. The threads start on
+/// first use.
 public final class ScanPool: TaskExecutor, Sendable {
     /// The pool users' queries share (API, dashboard), one thread per core, below normal
     /// priority.
@@ -26,8 +29,12 @@ public final class ScanPool: TaskExecutor, Sendable {
     /// The pool scans of the current task use: `normal` unless a caller chose otherwise.
     @TaskLocal public static var current: ScanPool = .normal
 
-    /// How much lower than normal the background pool's threads run.
+    /// How much lower than normal the background pool's threads run where `SCHED_IDLE` is
+    /// refused.
     public static let niceness: Int32 = 10
+
+    /// `SCHED_IDLE` from <sched.h>, which Glibc declares only with `_GNU_SOURCE`.
+    static let schedIdle: Int32 = 5
 
     static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
@@ -67,12 +74,14 @@ public final class ScanPool: TaskExecutor, Sendable {
         }
     }
 
-    /// Lowers the calling thread's scheduling priority to `niceness` (Linux sets nice per
-    /// thread); a no-op where that is refused.
+    /// Puts the calling thread under `SCHED_IDLE`, or else at `niceness`; a no-op where both
+    /// are refused. Linux keeps both per thread, and pid 0 is the calling thread.
     public static func lowerCurrentThreadPriority() {
         #if os(Linux)
-        // Linux keeps nice per thread, and `who` 0 is the calling thread.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+        var param = sched_param(sched_priority: 0)
+        if sched_setscheduler(0, schedIdle, &param) != 0 {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+        }
         #endif
     }
 
