@@ -60,8 +60,8 @@ extension LabelFilterExpr: CustomStringConvertible {
         case .string(let m):
             if m.name == "__error__" { return m.description }
             return m.name + m.type.rawValue + labelFilterQuoted(m.value)
-        case .number(let n, let op, let v): return n + op.rawValue + goFloatF(v)
-        case .duration(let n, let op, let d): return n + op.rawValue + DurationParsing.goString(d)
+        case .number(let n, let op, let v): return n + op.rawValue + GoFloat.fixed(v)
+        case .duration(let n, let op, let d): return n + op.rawValue + GoDuration.format(d)
         case .bytes(let n, let op, let v): return n + op.rawValue + ByteSize.format(v)
         case .ip(let n, let neg, let p): return n + (neg ? "!=" : "=") + "ip(\(goQuoted(p)))"
         case .and(let l, let r): return "( \(l) , \(r) )"
@@ -120,7 +120,7 @@ extension Grouping: CustomStringConvertible {
 extension RangeAggregationExpr: CustomStringConvertible {
     public var description: String {
         var s = op.rawValue + "("
-        if let parameter { s += goFloatF(parameter) + "," }
+        if let parameter { s += GoFloat.fixed(parameter) + "," }
         s += range.description + ")"
         if let grouping { s += grouping.description }
         return s

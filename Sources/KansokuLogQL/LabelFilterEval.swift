@@ -36,15 +36,15 @@ indirect enum CompiledLabelFilter: Sendable {
             return m.matches(lb.get(m.name) ?? "")
         case .number(let name, let op, let v):
             guard let s = converting(name) else { return false }
-            guard let x = parseGoFloat(s) else {
+            guard let x = GoFloat.parse(s) else {
                 lb.setError("LabelFilterErr", details: "strconv.ParseFloat: parsing \(goQuoted(s)): invalid syntax")
                 return true
             }
             return op.compare(x, v)
         case .duration(let name, let op, let d):
             guard let s = converting(name) else { return false }
-            guard let x = DurationParsing.parseGo(s) else {
-                lb.setError("LabelFilterErr", details: DurationParsing.goError(s))
+            guard let x = GoDuration.parse(s) else {
+                lb.setError("LabelFilterErr", details: GoDuration.parseError(s))
                 return true
             }
             return op.compare(Double(x), Double(d))

@@ -249,7 +249,7 @@ struct ParserState {
     }
 
     func parseNumber(_ t: Token) throws(LogQLError) -> Double {
-        guard let v = parseGoFloat(t.text) else {
+        guard let v = GoFloat.parse(t.text) else {
             throw .validation("unable to parse literal as a float: strconv.ParseFloat: parsing \(goQuoted(t.text)): invalid syntax")
         }
         return v

@@ -44,7 +44,7 @@ public struct LogQLPrettier: Sendable {
         case .rangeAggregation(let r):
             if fits(e) { return pad + e.description }
             var s = pad + r.op.rawValue + "(\n"
-            if let p = r.parameter { s += indent(level + 1) + goFloatF(p) + ",\n" }
+            if let p = r.parameter { s += indent(level + 1) + GoFloat.fixed(p) + ",\n" }
             s += range(r.range, level + 1) + "\n" + pad + ")"
             if let g = r.grouping { s += g.description }
             return s

@@ -172,14 +172,14 @@ enum SampleCollect {
         guard let s = lb.get(u.label), !s.isEmpty else { return nil }
         switch u.conversion {
         case .none:
-            if let v = parseGoFloat(s.trimmingSpaces) { return v }
+            if let v = GoFloat.parse(s.trimmingSpaces) { return v }
             lb.setError("SampleExtractionErr", details: "strconv.ParseFloat: parsing \(goQuoted(s)): invalid syntax")
         case .bytes:
             if let v = ByteSize.parse(s.replacingOccurrences(of: " ", with: "")) { return Double(v) }
             lb.setError("SampleExtractionErr", details: "strconv.ParseFloat: parsing \(goQuoted(s)): invalid syntax")
         case .duration, .durationSeconds:
-            if let v = DurationParsing.parseGo(s) { return Double(v) / 1e9 }
-            lb.setError("SampleExtractionErr", details: DurationParsing.goError(s))
+            if let v = GoDuration.parse(s) { return Double(v) / 1e9 }
+            lb.setError("SampleExtractionErr", details: GoDuration.parseError(s))
         }
         return 0
     }

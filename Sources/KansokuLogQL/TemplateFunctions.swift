@@ -246,7 +246,7 @@ enum TemplateFunctions {
             guard let b = ByteSize.parse(try str(a, 0, name).replacingOccurrences(of: " ", with: "")) else { throw TemplateExecError(message: "invalid bytes") }
             return .float(Double(b))
         case "duration", "duration_seconds":
-            guard let d = DurationParsing.parseGo(try str(a, 0, name)) else { throw TemplateExecError(message: "invalid duration") }
+            guard let d = GoDuration.parse(try str(a, 0, name)) else { throw TemplateExecError(message: "invalid duration") }
             return .float(Double(d) / 1e9)
         case "fromJson": return .string(try str(a, 0, name))
         default: return nil

@@ -12,7 +12,7 @@ extension Evaluator {
         var index: [Labels: Int] = [:]
         var groups: [(labels: Labels, buckets: [Bucket])] = []
         for s in input {
-            guard let le = s.labels["le"], let ub = parseGoFloat(le) else {
+            guard let le = s.labels["le"], let ub = GoFloat.parse(le) else {
                 warn("PromQL warning: bucket label \"le\" is missing or has a malformed value of \(goQuoted(s.labels["le"] ?? "")) for metric name \(goQuoted(s.labels["__name__"] ?? ""))")
                 continue
             }
@@ -83,19 +83,6 @@ func normalizedFloatLabel(_ v: Double) -> String {
     let s = GoFloat.shortest(v)
     if s.contains(".") || s.contains("e") || s.contains("Inf") || s.contains("NaN") { return s }
     return s + ".0"
-}
-
-/// Go's `strconv.ParseFloat` for bucket bounds (`1`, `1e0`, `.2`, `+Inf`, `Inf`, `NaN`).
-func parseGoFloat(_ s: String) -> Double? {
-    let l = s.lowercased()
-    switch l {
-    case "inf", "+inf", "infinity", "+infinity": return .infinity
-    case "-inf", "-infinity": return -.infinity
-    case "nan": return .nan
-    default:
-        guard !s.isEmpty, !s.contains("_"), !l.hasPrefix("0x"), !l.hasPrefix("+0x"), !l.hasPrefix("-0x") else { return nil }
-        return Double(s)
-    }
 }
 
 /// Prometheus's classic-bucket quantile: sort by bound, require +Inf, merge equal bounds,

@@ -82,7 +82,7 @@ extension LokiAPI {
     func checkQueryLength(_ length: Int64, tenant: String) throws {
         let limit = limits(tenant).maxQueryLength.nanoseconds
         guard limit > 0, length > limit else { return }
-        throw APIError.badRequest("the query time range exceeds the limit (query length: \(goDuration(length)), limit: \(goDuration(limit)))")
+        throw APIError.badRequest("the query time range exceeds the limit (query length: \(GoDuration.format(length)), limit: \(GoDuration.format(limit)))")
     }
 
     /// Range vectors longer than `max_query_length` are refused before anything is read.
@@ -106,30 +106,4 @@ func withDeadline<T: Sendable>(_ timeout: PromDuration, _ body: @escaping @Senda
         guard let first = try await group.next(), let value = first else { throw APIError.timedOut }
         return value
     }
-}
-
-/// Go's `time.Duration.String()`: `721h0m0s`, `1m30s`, `1.5s`, `250ms`.
-func goDuration(_ ns: Int64) -> String {
-    if ns == 0 { return "0s" }
-    let neg = ns < 0
-    let u = ns.magnitude
-    var out: String
-    if u < 1_000_000_000 {
-        if u < 1_000 { out = "\(u)ns" } else if u < 1_000_000 { out = fraction(u, 1_000) + "µs" } else { out = fraction(u, 1_000_000) + "ms" }
-    } else {
-        let h = u / 3_600_000_000_000, m = u / 60_000_000_000 % 60
-        let s = fraction(u % 60_000_000_000, 1_000_000_000)
-        out = h > 0 ? "\(h)h\(m)m\(s)s" : m > 0 ? "\(m)m\(s)s" : "\(s)s"
-    }
-    return neg ? "-" + out : out
-}
-
-/// `v / unit` with the fraction's trailing zeros dropped, as Go prints durations.
-private func fraction(_ v: UInt64, _ unit: UInt64) -> String {
-    let whole = v / unit, rest = v % unit
-    guard rest > 0 else { return "\(whole)" }
-    var digits = String(rest)
-    digits = String(repeating: "0", count: String(unit).count - 1 - digits.count) + digits
-    while digits.hasSuffix("0") { digits.removeLast() }
-    return "\(whole).\(digits)"
 }

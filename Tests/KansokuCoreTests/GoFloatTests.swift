@@ -38,3 +38,26 @@ import Testing
         #expect(GoFloat.exponent(.infinity) == "+Inf")
     }
 }
+
+/// `strconv.ParseFloat(s, 64)`, as LogQL label filters and unwrap and PromQL's bucket bounds
+/// read numbers: what Go accepts and refuses, including what Swift's parser alone would take.
+@Suite struct GoFloatParseTests {
+    @Test func acceptsGoSyntax() {
+        #expect(GoFloat.parse("1") == 1)
+        #expect(GoFloat.parse("-2.5e3") == -2500)
+        #expect(GoFloat.parse(".25") == 0.25)
+        #expect(GoFloat.parse("5.") == 5)
+        #expect(GoFloat.parse("+Inf") == .infinity)
+        #expect(GoFloat.parse("-infinity") == -.infinity)
+        #expect(GoFloat.parse("INF") == .infinity)
+        #expect(GoFloat.parse("NaN")?.isNaN == true)
+        #expect(GoFloat.parse("0x1p-2") == 0.25)
+        #expect(GoFloat.parse("0x_1p4") == 16)
+    }
+
+    @Test func refusesWhatGoRefuses() {
+        for text in ["", "0x10", "1_000", "+nan", "nan(1)", "1e", "abc", " 1", "0b101", "infinit"] {
+            #expect(GoFloat.parse(text) == nil, "\(text)")
+        }
+    }
+}

@@ -52,45 +52,19 @@ public enum LabelSetText {
                 guard i < b.count, b[i] == UInt8(ascii: "\"") || b[i] == UInt8(ascii: "`") else {
                     throw fail("a quoted label value")
                 }
+                // The value is a Go string literal, as Loki's push path reads it.
                 let quote = b[i]
-                i += 1
+                var end = i + 1
                 var closed = false
-                while i < b.count {
-                    let c = b[i]
-                    if c == quote { closed = true; i += 1; break }
-                    if c == UInt8(ascii: "\\") && quote == UInt8(ascii: "\"") {
-                        guard i + 1 < b.count else { break }
-                        let e = b[i + 1]
-                        switch e {
-                        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "'"): value.append(e)
-                        case UInt8(ascii: "n"): value.append(0x0A)
-                        case UInt8(ascii: "t"): value.append(0x09)
-                        case UInt8(ascii: "r"): value.append(0x0D)
-                        case UInt8(ascii: "a"): value.append(0x07)
-                        case UInt8(ascii: "b"): value.append(0x08)
-                        case UInt8(ascii: "f"): value.append(0x0C)
-                        case UInt8(ascii: "v"): value.append(0x0B)
-                        case UInt8(ascii: "x"):
-                            guard i + 3 < b.count, let h = hexByte(b[i + 2], b[i + 3]) else { throw fail("two hex digits after \\x") }
-                            value.append(h)
-                            i += 4
-                            continue
-                        case UInt8(ascii: "u"):
-                            guard i + 5 < b.count, let hi = hexByte(b[i + 2], b[i + 3]), let lo = hexByte(b[i + 4], b[i + 5]) else {
-                                throw fail("four hex digits after \\u")
-                            }
-                            JSONScanner.appendUTF8(UInt32(hi) << 8 | UInt32(lo), to: &value)
-                            i += 6
-                            continue
-                        default: throw fail("a valid escape sequence")
-                        }
-                        i += 2
-                        continue
-                    }
-                    value.append(c)
-                    i += 1
+                while end < b.count {
+                    if b[end] == quote { closed = true; break }
+                    end += b[end] == UInt8(ascii: "\\") && quote == UInt8(ascii: "\"") ? 2 : 1
                 }
-                guard closed else { throw fail("a closing quote") }
+                guard closed else { i = b.count; throw fail("a closing quote") }
+                guard GoString.unquote(UnsafeRawBufferPointer(rebasing: b[i...end]), into: &value) else {
+                    throw fail("a valid Go string literal")
+                }
+                i = end + 1
                 labels.append(Label(name: name, value: String(decoding: value, as: UTF8.self)))
                 skipSpace()
                 if i < b.count, b[i] == UInt8(ascii: ",") {
@@ -131,18 +105,5 @@ public enum LabelSetText {
             first = false
         }
         return !first
-    }
-
-    private static func hexByte(_ a: UInt8, _ b: UInt8) -> UInt8? {
-        func v(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
-        guard let x = v(a), let y = v(b) else { return nil }
-        return x << 4 | y
     }
 }
