@@ -129,6 +129,23 @@ import Testing
     }
 }
 
+/// Fuzz finding `Fuzz/Crashes/push/otlp-target-info-span-*`: `target_info` fills the span of a
+/// request's points, so a point at time 0 beside one at now asked for 11 million samples.
+@Suite struct OTLPTargetInfoBoundTests {
+    @Test func aRequestSpanningDecadesGetsABoundedTargetInfo() {
+        let now: UInt64 = 1_700_000_000_000_000_000
+        let resource: [OTLPAttribute] = [.init(key: "service.name", value: .string("api")), .init(key: "region", value: .string("eu"))]
+        let points = [OTLPNumberPoint(timeUnixNano: 1_000_000, value: 1), OTLPNumberPoint(timeUnixNano: now, value: 1)]
+        let request = OTLPMetrics(resources: [.init(resource: resource, scopes: [.init(metrics: [OTLPMetric(name: "up", unit: "", data: .gauge(points))])])])
+        let info = OTLPMetricTranslation(request).samples.filter { $0.labels["__name__"] == "target_info" }
+        #expect(info.count == 1001)
+        #expect(info.last?.timestamp == 1_700_000_000_000)
+        // 1,000 samples 150 s apart before the newest point, then the newest point's own.
+        #expect(info.first?.timestamp == Int64(1_699_850_000_000))
+        #expect(zip(info, info.dropFirst()).allSatisfy { $1.timestamp - $0.timestamp == 150_000 })
+    }
+}
+
 @Suite struct OTLPDecodingTests {
     /// The same request written as protobuf (by hand, field by field) and as OTLP/JSON.
     @Test func protobufAndJSONDecodeAlike() throws {

@@ -25,6 +25,10 @@ public struct OTLPMetricTranslation: Sendable {
     public static let staleNaN = Double(bitPattern: 0x7ff0_0000_0000_0002)
     /// Prometheus's default lookback delta; `target_info` gets a sample every half of it.
     static let lookbackMillis: Int64 = 5 * 60 * 1000
+    /// The most `target_info` samples a resource gets per request (about 41 hours of them). A
+    /// request whose points span more (one point at time 0 beside one at now would ask for 11
+    /// million, 400 MB) gets them over its newest span only.
+    static let maxTargetInfoSamples: Int64 = 1000
 
     public init(_ request: OTLPMetrics) {
         for resource in request.resources { translate(resource) }
@@ -137,10 +141,12 @@ public struct OTLPMetricTranslation: Sendable {
         var labels = Self.labels(attrs, identity: identity, ignoring: identifying)
         labels.append(Label(name: "__name__", value: "target_info"))
         let set = Labels(labels)
-        var t = earliest
+        let step = Self.lookbackMillis / 2
+        let (newestStart, overflow) = latest.subtractingReportingOverflow(step * Self.maxTargetInfoSamples)
+        var t = overflow ? earliest : max(earliest, newestStart)
         while t < latest {
             samples.append(OTLPSample(labels: set, timestamp: t, value: 1))
-            t += Self.lookbackMillis / 2
+            t += step
         }
         if samples.last.map({ $0.labels != set || $0.timestamp < latest }) ?? true {
             samples.append(OTLPSample(labels: set, timestamp: latest, value: 1))
