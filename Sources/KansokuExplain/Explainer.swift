@@ -8,13 +8,19 @@ public enum BaselineChoice: String, Sendable, CaseIterable, Codable {
     case previous
     /// The same hours a day earlier.
     case yesterday
+    /// A range the user chose (`ExplainRequest.baselineRange`).
+    case range
     /// The window's own lines that the query leaves out (its filters' complement).
     case rest
 
-    /// The next choice `b` steps to.
+    /// The next choice `b` steps to: previous, yesterday, a chosen range, previous again (`rest`
+    /// is asked for by name, or taken when the baseline has no lines).
     public var next: BaselineChoice {
-        let all = Self.allCases
-        return all[(all.firstIndex(of: self)! + 1) % all.count]
+        switch self {
+        case .previous: return .yesterday
+        case .yesterday: return .range
+        case .range, .rest: return .previous
+        }
     }
 }
 
@@ -25,6 +31,8 @@ public struct ExplainRequest: Sendable {
     public var start: Int64
     public var end: Int64
     public var baseline: BaselineChoice = .previous
+    /// The baseline's range when `baseline` is `.range`.
+    public var baselineRange: BaselineRange?
     public var filters: [ExplainFilter] = []
     /// Lines read from each side at most; more are sampled evenly across the range.
     public var sampleLines = 5000
@@ -66,7 +74,12 @@ public struct Explainer: Sendable {
         let window = try await read(r.query, r.start, r.end, limit: r.sampleLines)
 
         let day: Int64 = 86_400_000_000_000
-        let (bs, be) = r.baseline == .yesterday ? (r.start - day, r.end - day) : (r.start - span, r.start)
+        var (bs, be) = r.baseline == .yesterday ? (r.start - day, r.end - day) : (r.start - span, r.start)
+        if r.baseline == .range {
+            guard let chosen = r.baselineRange else { throw .invalidArgument("a range baseline needs its start and end") }
+            let range = try chosen.validated()
+            (bs, be) = (range.start, range.end)
+        }
         let patternBaseline = try await read(r.query, bs, be, limit: r.sampleLines)
         var kind = r.baseline
         var note: String?
@@ -75,7 +88,8 @@ public struct Explainer: Sendable {
         if kind != .rest {
             baseline = try await read(selector.text, bs, be, limit: r.sampleLines)
             if baseline.lines.isEmpty {
-                note = "no lines in the \(kind == .yesterday ? "same window yesterday" : "previous window"); compared with the window's other lines"
+                let missing = kind == .yesterday ? "same window yesterday" : kind == .range ? "chosen range" : "previous window"
+                note = "no lines in the \(missing); compared with the window's other lines"
                 kind = .rest
             }
         }

@@ -34,10 +34,12 @@ extension LokiAPI {
         var r = ExplainRequest(query: q, start: start, end: end)
         if let b = p["baseline"] {
             guard let choice = BaselineChoice(rawValue: b) else {
-                throw APIError.badRequest("invalid baseline \"\(b)\": expected previous, yesterday or rest")
+                throw APIError.badRequest("invalid baseline \"\(b)\": expected previous, yesterday, range or rest")
             }
             r.baseline = choice
         }
+        r.baselineRange = try baselineRange(p, choice: p["baseline"].flatMap(BaselineChoice.init(rawValue:)), tenant: tenant)
+        if r.baselineRange != nil { r.baseline = .range }
         r.filters = try p.all("filter").filter { !$0.isEmpty }.map { text in
             guard let f = ExplainFilter(parsing: text) else { throw APIError.badRequest("invalid filter \"\(text)\": expected name=value") }
             return f
@@ -48,6 +50,25 @@ extension LokiAPI {
         let request = r
         let report = try await runExplain(tenant: tenant) { try await explainer.explain(request) }
         return Self.jsonResponse(ExplainJSON.encode(report))
+    }
+
+    /// `baseline_start` and `baseline_end`: a chosen baseline, both or neither, with `baseline`
+    /// absent or `range`; bounded as the window is.
+    func baselineRange(_ p: RequestParameters, choice: BaselineChoice?, tenant: String) throws -> BaselineRange? {
+        guard p["baseline_start"] != nil || p["baseline_end"] != nil else {
+            if choice == .range { throw APIError.badRequest("baseline=range needs baseline_start and baseline_end") }
+            return nil
+        }
+        guard p["baseline_start"] != nil, p["baseline_end"] != nil else {
+            throw APIError.badRequest("baseline_start and baseline_end go together")
+        }
+        if let choice, choice != .range {
+            throw APIError.badRequest("baseline_start and baseline_end choose a range baseline, not \(choice.rawValue)")
+        }
+        let range = BaselineRange(start: try p.time("baseline_start", default: 0), end: try p.time("baseline_end", default: 0))
+        do { _ = try range.validated() } catch { throw APIError.badRequest(error.description) }
+        try checkQueryLength(range.end - range.start, tenant: tenant)
+        return range
     }
 
     func followRequest(_ p: RequestParameters, tenant: String) async throws -> Response {

@@ -108,7 +108,8 @@ public struct DashboardLoader: Sendable {
         do {
             let errorQuery = d.query + Self.errorFilter
             do {
-                d.report = try await source.explain(errorQuery, start: d.start, end: d.end, baseline: d.baseline, filters: d.filters)
+                d.report = try await source.explain(errorQuery, start: d.start, end: d.end, baseline: d.baseline,
+                                                    baselineRange: d.baseline == .range ? d.baselineRange : nil, filters: d.filters)
                 d.reportError = nil
             } catch {
                 d.report = nil
@@ -116,8 +117,11 @@ public struct DashboardLoader: Sendable {
             }
             var lines = try await source.logs(errorQuery, start: d.start, end: d.end, limit: 2000)
             if lines.isEmpty { lines = try await source.logs(d.query, start: d.start, end: d.end, limit: 2000) }
-            let span = d.end - d.start
-            var baseline = try await source.logs(errorQuery, start: d.start - span, end: d.start, limit: 2000)
+            // New patterns are new against the same lines the ranking compares with.
+            let span = d.end - d.start, day: Int64 = 86_400_000_000_000
+            let (bs, be) = d.baseline == .range ? (d.baselineRange?.start ?? d.start - span, d.baselineRange?.end ?? d.start)
+                : d.baseline == .yesterday ? (d.start - day, d.end - day) : (d.start - span, d.start)
+            var baseline = try await source.logs(errorQuery, start: bs, end: be, limit: 2000)
             if !d.filters.isEmpty {
                 let fields = LineFields()
                 let keep = { (l: LogLine) in d.filters.allSatisfy { $0.matches(line: l.line, labels: l.labels, fields: fields) } }

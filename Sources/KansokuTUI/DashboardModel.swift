@@ -63,6 +63,10 @@ public struct DrillDown: Sendable, Equatable {
     /// Values the lines are narrowed to (Enter on a change adds one, Backspace removes the last).
     public var filters: [ExplainFilter] = []
     public var baseline: BaselineChoice = .previous
+    /// The range compared with when `baseline` is `.range`.
+    public var baselineRange: BaselineRange?
+    /// The range being typed after `b` reached "choose"; nil when not choosing.
+    public var choosingBaseline: String?
     public var section: Section = .changes
     public var changeSelected = 0
 
@@ -78,7 +82,8 @@ public struct DrillDown: Sendable, Equatable {
 
     /// Whether `other` answers the same question (a load for an older one is dropped).
     public func asksSame(as other: DrillDown) -> Bool {
-        query == other.query && filters == other.filters && baseline == other.baseline && start == other.start
+        query == other.query && filters == other.filters && baseline == other.baseline && baselineRange == other.baselineRange
+            && start == other.start
     }
 }
 

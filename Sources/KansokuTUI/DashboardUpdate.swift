@@ -130,6 +130,7 @@ public enum DashboardUpdate {
     /// `b` steps the baseline; `f` on an open pattern follows its first shown line's request.
     static func handleDrill(_ key: Key, _ d: DrillDown, _ m: inout DashboardModel) -> [Effect] {
         var d = d
+        if let text = d.choosingBaseline { return chooseBaseline(key, text, d, &m) }
         if let open = d.openPattern {
             let count = d.patterns.indices.contains(open) ? d.patterns[open].lines.count : 0
             switch key {
@@ -171,12 +172,52 @@ public enum DashboardUpdate {
             d.filters.removeLast()
             return reload(d, &m)
         case .char("b"):
+            if d.baseline.next == .range {
+                // Choosing: the prompt starts from the range last chosen, if any.
+                d.choosingBaseline = d.baselineRange.map { "\(TimeFormatter.rfc3339Nano($0.start))..\(TimeFormatter.rfc3339Nano($0.end))" } ?? ""
+                m.status = nil
+                m.mode = .drill(d)
+                return []
+            }
             d.baseline = d.baseline.next
             m.status = "baseline: \(d.baseline.rawValue)"
             return reload(d, &m)
         case .char("r"): return reload(d, &m)
         default: return []
         }
+        m.mode = .drill(d)
+        return []
+    }
+
+    /// The baseline prompt: a range typed as `START..END` (RFC3339, unix, `-3h..-2h`); Enter
+    /// compares with it, Esc goes on to the previous window as `b` would.
+    static func chooseBaseline(_ key: Key, _ text: String, _ d: DrillDown, _ m: inout DashboardModel) -> [Effect] {
+        var d = d, text = text
+        switch key {
+        case .ctrl("c"): return [.quit]
+        case .escape:
+            d.choosingBaseline = nil
+            d.baseline = .previous
+            m.status = "baseline: previous"
+            return reload(d, &m)
+        case .enter:
+            do {
+                d.baselineRange = try BaselineRange.parse(text, now: m.now)
+            } catch {
+                m.status = error.description
+                return []
+            }
+            d.choosingBaseline = nil
+            d.baseline = .range
+            m.status = "baseline: \(DashboardView.clock(d.baselineRange!.start))–\(DashboardView.clock(d.baselineRange!.end))"
+            return reload(d, &m)
+        case .backspace: if !text.isEmpty { text.removeLast() }
+        case .char(let c): text.append(c)
+        case .ctrl("u"): text = ""
+        default: return []
+        }
+        m.status = nil
+        d.choosingBaseline = text
         m.mode = .drill(d)
         return []
     }

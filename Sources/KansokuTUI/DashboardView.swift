@@ -62,6 +62,14 @@ public enum DashboardView {
         case .logView:
             hint = "↑↓ scroll  f follow request  w wrap  r reload  Esc back  q quit"
         case .drill(let d):
+            if let text = d.choosingBaseline {
+                let x = b.put("baseline> ", x: 0, y: y, style: accent)
+                let after = b.put(text + "▏", x: x, y: y)
+                // A range that could not be read says why where the hint was.
+                b.put("  " + (m.status ?? "START..END: RFC3339, unix or -3h..-2h; Enter compare, Esc previous window"), x: after, y: y,
+                      style: m.status == nil ? dimStyle : warn)
+                return
+            }
             if d.openPattern != nil {
                 hint = "↑↓ line  f follow its request  Esc patterns  q quit"
             } else if d.section == .changes {
@@ -147,7 +155,7 @@ public enum DashboardView {
             "  ↑ ↓  j k  wheel   select a row",
             "  Enter             drill down: a burning SLO or firing alert → what changed, its log patterns",
             "  in a drill-down   Enter on a value filters to it, ⌫ drops the last filter,",
-            "                    b steps the baseline (previous / yesterday / rest), Tab patterns",
+            "                    b steps the baseline (previous / yesterday / choose a range), Tab patterns",
             "  f                 on a log line: follow its request id across every stream",
             "  Esc               back",
             "  Enter on labels   a name lists its values; a value opens {name=\"value\"} logs",

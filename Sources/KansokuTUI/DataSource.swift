@@ -39,13 +39,15 @@ public protocol DashboardDataSource: Sendable {
     /// The log label names.
     func labelNames() async throws -> [String]
     /// What changed in a query's window against a baseline (`/kansoku/api/v1/explain`).
-    func explain(_ query: String, start: Int64, end: Int64, baseline: BaselineChoice, filters: [ExplainFilter]) async throws -> ExplainReport
+    func explain(_ query: String, start: Int64, end: Int64, baseline: BaselineChoice, baselineRange: BaselineRange?,
+                 filters: [ExplainFilter]) async throws -> ExplainReport
     /// The lines of a request across every stream (`/kansoku/api/v1/explain/request`).
     func followRequest(ids: [String], time: Int64) async throws -> RequestTimeline
 }
 
 extension DashboardDataSource {
-    public func explain(_ query: String, start: Int64, end: Int64, baseline: BaselineChoice, filters: [ExplainFilter]) async throws -> ExplainReport {
+    public func explain(_ query: String, start: Int64, end: Int64, baseline: BaselineChoice, baselineRange: BaselineRange?,
+                        filters: [ExplainFilter]) async throws -> ExplainReport {
         throw DataSourceError(message: "this server does not explain")
     }
     public func followRequest(ids: [String], time: Int64) async throws -> RequestTimeline {
@@ -97,9 +99,11 @@ public struct HTTPDataSource: DashboardDataSource {
         do { return try ExplainJSON.decode(type, from: body) } catch { throw DataSourceError(message: "unreadable answer from \(path): \(error)") }
     }
 
-    public func explain(_ query: String, start: Int64, end: Int64, baseline: BaselineChoice, filters: [ExplainFilter]) async throws -> ExplainReport {
+    public func explain(_ query: String, start: Int64, end: Int64, baseline: BaselineChoice, baselineRange: BaselineRange?,
+                        filters: [ExplainFilter]) async throws -> ExplainReport {
         try await getDecoded(ExplainReport.self, "/kansoku/api/v1/explain",
                              [("query", query), ("start", String(start)), ("end", String(end)), ("baseline", baseline.rawValue)]
+                                 + (baselineRange.map { [("baseline_start", String($0.start)), ("baseline_end", String($0.end))] } ?? [])
                                  + filters.map { ("filter", $0.description) })
     }
 

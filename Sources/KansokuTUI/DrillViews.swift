@@ -35,7 +35,9 @@ enum DrillViews {
             return top + 2
         }
         let sampled = r.window.sampled || r.baseline.sampled ? ", sampled" : ""
-        x = b.put(" vs \(r.baseline.kind) (\(r.baseline.lines) lines\(sampled))  ", x: x, y: top, style: DashboardView.dimStyle)
+        let kind = r.baseline.kind == BaselineChoice.range.rawValue
+            ? d.baselineRange.map { "\(DashboardView.clock($0.start))–\(DashboardView.clock($0.end))" } ?? r.baseline.kind : r.baseline.kind
+        x = b.put(" vs \(kind) (\(r.baseline.lines) lines\(sampled))  ", x: x, y: top, style: DashboardView.dimStyle)
         x = b.put("█ window ", x: x, y: top, style: windowBar)
         b.put("█ baseline", x: x, y: top, style: baselineBar)
         var y = top + 1

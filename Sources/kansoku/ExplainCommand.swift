@@ -11,7 +11,8 @@ struct ExplainCommand: AsyncParsableCommand {
         discussion: """
         The window's lines (the query's) are compared with the baseline's: by default every line of the
         query's streams in the same length of time just before (previous), or the same hours a day
-        earlier (yesterday), or the window's lines the query leaves out (rest). Values of stream labels,
+        earlier (yesterday), or any range given with --baseline-from and --baseline-to (range), or the
+        window's lines the query leaves out (rest). Values of stream labels,
         fields parsed from the lines (logfmt, JSON, nginx/Apache access logs) and log patterns are ranked
         by share in the window minus share in the baseline. Ids and timestamps are left out, numbers
         bucketed; large windows are sampled evenly, and the output says so.
@@ -19,14 +20,22 @@ struct ExplainCommand: AsyncParsableCommand {
         Examples:
           kansoku explain --since 1h '{service="streaming"} |~ "error"'
           kansoku explain --since 1h --filter upstream=origin-3 -o json '{service="streaming"} |~ "error"'
+          kansoku explain --since 1h --baseline-from -3h --baseline-to -2h '{service="streaming"} |~ "error"'
         """
     )
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var range: TimeRangeOptions
 
-    @Option(name: .long, help: "previous, yesterday or rest.")
-    var baseline: String = BaselineChoice.previous.rawValue
+    @Option(name: .long, help: "previous, yesterday, range (with --baseline-from/--baseline-to) or rest.")
+    var baseline: String?
+
+    // Unconditional: `--baseline-from -3h` takes `-3h` as its value, not as an option.
+    @Option(name: .long, parsing: .unconditional, help: "Start of a chosen baseline: RFC3339, unix seconds, now-3h or -3h.")
+    var baselineFrom: String?
+
+    @Option(name: .long, parsing: .unconditional, help: "End of a chosen baseline: RFC3339, unix seconds, now-2h or -2h.")
+    var baselineTo: String?
 
     @Option(name: .long, help: "Keep only lines with this value (name=value, as a row shows it); repeatable.")
     var filter: [String] = []
@@ -44,17 +53,39 @@ struct ExplainCommand: AsyncParsableCommand {
     var query: String
 
     func validate() throws {
-        guard BaselineChoice(rawValue: baseline) != nil else { throw ValidationError("--baseline: expected previous, yesterday or rest") }
+        if let baseline, BaselineChoice(rawValue: baseline) == nil {
+            throw ValidationError("--baseline: expected previous, yesterday, range or rest")
+        }
+        guard (baselineFrom == nil) == (baselineTo == nil) else { throw ValidationError("--baseline-from and --baseline-to go together") }
+        if baselineFrom != nil, let baseline, baseline != BaselineChoice.range.rawValue {
+            throw ValidationError("--baseline-from/--baseline-to choose a range baseline, not \(baseline)")
+        }
+        if baseline == BaselineChoice.range.rawValue, baselineFrom == nil {
+            throw ValidationError("--baseline range needs --baseline-from and --baseline-to")
+        }
+        _ = try baselineRange(now: TimeParser.currentNanos())
         for f in filter where ExplainFilter(parsing: f) == nil { throw ValidationError("--filter: expected name=value, got \"\(f)\"") }
         guard (1...ExplainRequest.maxSampleLines).contains(limit) else { throw ValidationError("--limit must be between 1 and \(ExplainRequest.maxSampleLines)") }
         guard (1...ExplainRequest.maxTop).contains(top) else { throw ValidationError("--top must be between 1 and \(ExplainRequest.maxTop)") }
         guard output == "table" || output == "json" else { throw ValidationError("-o: expected table or json") }
     }
 
+    /// The chosen baseline, when --baseline-from and --baseline-to give one.
+    func baselineRange(now: Int64) throws -> BaselineRange? {
+        guard let from = baselineFrom, let to = baselineTo else { return nil }
+        do {
+            return try BaselineRange(start: BaselineRange.time(from, now: now), end: BaselineRange.time(to, now: now)).validated()
+        } catch { throw ValidationError("--baseline-from/--baseline-to: \(error)") }
+    }
+
     func run() async throws {
         let (start, end) = try range.resolve()
         var request = ExplainRequest(query: query, start: start, end: end)
-        request.baseline = BaselineChoice(rawValue: baseline) ?? .previous
+        request.baseline = baseline.flatMap(BaselineChoice.init(rawValue:)) ?? .previous
+        if let range = try baselineRange(now: TimeParser.currentNanos()) {
+            request.baselineRange = range
+            request.baseline = .range
+        }
         request.filters = filter.compactMap(ExplainFilter.init(parsing:))
         request.sampleLines = limit
         request.top = top
@@ -65,6 +96,7 @@ struct ExplainCommand: AsyncParsableCommand {
             var params = [("query", query), ("start", String(start)), ("end", String(end)), ("baseline", request.baseline.rawValue),
                           ("limit", String(limit)), ("top", String(top))]
             params += filter.map { ("filter", $0) }
+            if let range = request.baselineRange { params += [("baseline_start", String(range.start)), ("baseline_end", String(range.end))] }
             return try await source.client().get("/kansoku/api/v1/explain", params)
         }
         if output == "json" {

@@ -59,6 +59,45 @@ import Testing
         #expect(f.changes.first?.name == "upstream" && f.changes.first?.value == "origin-3", "\(f.changes.prefix(4))")
     }
 
+    /// A chosen range is the baseline: its lines are exactly the selector's in the range (the
+    /// first 100 s of the failing hour: 100 nginx and 100 api lines, 25 of each failing).
+    @Test func chosenRangeBaseline() async throws {
+        let e = Explainer(engine: Self.engine(withHistory: true), tenant: LogStore.defaultTenant)
+        var request = ExplainRequest(query: Self.query, start: Self.t0 + 3600 * Self.second, end: Self.t0 + 7200 * Self.second)
+        request.baseline = .range
+        request.baselineRange = BaselineRange(start: Self.t0 + 3600 * Self.second, end: Self.t0 + 3700 * Self.second)
+        let r = try await e.explain(request)
+        #expect(r.baseline.kind == "range" && r.note == nil)
+        #expect(r.baseline.start == TimeFormatter.rfc3339Nano(Self.t0 + 3600 * Self.second))
+        #expect(r.baseline.end == TimeFormatter.rfc3339Nano(Self.t0 + 3700 * Self.second))
+        #expect(r.baseline.lines == 200 && !r.baseline.sampled)
+        let upstream = try #require(r.changes.first { $0.name == "upstream" && $0.value == "origin-3" })
+        #expect(upstream.windowCount == 900 && upstream.baselineCount == 25)
+        #expect(upstream.windowShare == 0.5 && upstream.baselineShare == 0.125)
+        // Patterns are new against the range's error lines, which already have them.
+        #expect(r.patterns.contains { !$0.new })
+
+        request.baselineRange = nil
+        await #expect(throws: ExplainError.invalidArgument("a range baseline needs its start and end")) { try await e.explain(request) }
+        request.baselineRange = BaselineRange(start: Self.t0, end: Self.t0)
+        await #expect(throws: ExplainError.invalidArgument("the baseline's end must be after its start")) { try await e.explain(request) }
+    }
+
+    @Test func baselineRangesAsTyped() throws {
+        let now: Int64 = 1_764_968_400_000_000_000   // 2025-12-05T21:00:00Z
+        let hour: Int64 = 3_600_000_000_000
+        #expect(try BaselineRange.parse("-3h..-2h", now: now) == BaselineRange(start: now - 3 * hour, end: now - 2 * hour))
+        #expect(try BaselineRange.parse(" now-90m  now-30m ", now: now) == BaselineRange(start: now - 3 * hour / 2, end: now - hour / 2))
+        #expect(try BaselineRange.parse("2025-12-05T19:00:00Z..2025-12-05T20:00:00Z", now: now) == BaselineRange(start: now - 2 * hour, end: now - hour))
+        #expect(try BaselineRange.parse("1764961200..1764964800", now: now) == BaselineRange(start: now - 2 * hour, end: now - hour))
+        #expect(throws: ExplainError.invalidArgument("the baseline's end must be after its start")) { try BaselineRange.parse("-2h..-3h", now: now) }
+        #expect(throws: ExplainError.self) { try BaselineRange.parse("yesterday", now: now) }
+        #expect(throws: ExplainError.self) { try BaselineRange.parse("soon..-2h", now: now) }
+        #expect(throws: ExplainError.invalidArgument("the baseline may span at most 31 days")) { try BaselineRange.parse("-40d..-1d", now: now) }
+        // `b` steps previous → yesterday → a chosen range → previous.
+        #expect([BaselineChoice.previous, .yesterday, .range, .rest].map(\.next) == [.yesterday, .range, .previous, .previous])
+    }
+
     @Test func badRequestsAreRefused() async {
         let e = Explainer(engine: Self.engine(withHistory: false), tenant: LogStore.defaultTenant)
         await #expect(throws: ExplainError.invalidQuery("explain needs a log query, not a metric query")) {

@@ -57,6 +57,37 @@ import Testing
         #expect(onPatterns.section == .patterns)
     }
 
+    /// `b` twice reaches "choose": a prompt in the footer; a range typed there is compared
+    /// with, a range that cannot be read says why, Esc goes on to the previous window.
+    @Test func bChoosesARangeTypedInAPrompt() {
+        var m = ViewTests.model()
+        m.mode = .drill(Self.drill())
+        #expect(DashboardUpdate.handle(.char("b"), &m).count == 1)   // yesterday, reloaded
+        #expect(DashboardUpdate.handle(.char("b"), &m).isEmpty)      // choose: nothing loads yet
+        guard case .drill(let choosing) = m.mode else { Issue.record("left the drill-down"); return }
+        #expect(choosing.choosingBaseline == "" && choosing.baseline == .yesterday)
+        for c in "soon" { _ = DashboardUpdate.handle(.char(c), &m) }
+        #expect(DashboardUpdate.handle(.enter, &m).isEmpty)
+        var footer = DashboardView.render(m, width: 120, height: 30).lines[29]
+        #expect(footer.hasPrefix("baseline> soon▏  expected START..END, e.g. -3h..-2h"), "\(footer)")
+        _ = DashboardUpdate.handle(.ctrl("u"), &m)
+        for c in "-3h..-2h" { _ = DashboardUpdate.handle(.char(c), &m) }
+        footer = DashboardView.render(m, width: 120, height: 30).lines[29]
+        #expect(footer.hasPrefix("baseline> -3h..-2h▏  START..END: RFC3339, unix or -3h..-2h"), "\(footer)")
+        let effects = DashboardUpdate.handle(.enter, &m)
+        guard case .loadDrill(let asked) = effects.first, case .drill(let chosen) = m.mode else { Issue.record("no reload"); return }
+        let hour: Int64 = 3_600_000_000_000
+        #expect(asked.baseline == .range && asked.baselineRange == BaselineRange(start: ViewTests.now - 3 * hour, end: ViewTests.now - 2 * hour))
+        #expect(chosen.choosingBaseline == nil && m.status == "baseline: 21:00:00–22:00:00")
+        // Round again (previous, yesterday, choose): the prompt opens on the range last chosen;
+        // Esc goes on to the previous window.
+        for _ in 0..<3 { _ = DashboardUpdate.handle(.char("b"), &m) }
+        guard case .drill(let again) = m.mode else { return }
+        #expect(again.choosingBaseline == "2026-11-21T21:00:00Z..2026-11-21T22:00:00Z")
+        guard case .loadDrill(let back) = DashboardUpdate.handle(.escape, &m).first else { Issue.record("no reload"); return }
+        #expect(back.baseline == .previous && back.choosingBaseline == nil)
+    }
+
     @Test func fOnALineFollowsItsRequest() {
         var m = ViewTests.model()
         let line = LogLine(timestamp: ViewTests.now, labels: Labels(["app": "nginx"]), line: "GET /x 503 upstream=origin-3 request_id=5f0c2a9e1b7d4c83")
