@@ -8,16 +8,14 @@ import KansokuLogQL
 /// combined access logs (with `key=value` extensions such as `rt=` and `upstream=` after the
 /// user agent), and logfmt for everything else. A field gets the name LogQL's `json`, `pattern`
 /// and `logfmt` stages would give it. Access logs and logfmt are read here on the line's bytes
-/// (the ranking reads every sampled line, so it must not build strings per line); JSON, and
-/// logfmt values with escapes, go through LogQL's own stages.
+/// (the ranking reads every sampled line, so it must not build strings per line); JSON goes
+/// through LogQL's own `json` stage.
 public struct LineFields: Sendable {
     let json: LogPipeline
-    let logfmt: LogPipeline
 
     public init() {
         // These queries are constants: failing to compile them is a programming error.
         json = try! LogQLEngine.pipeline(for: #"{_="_"} | json"#).pipeline
-        logfmt = try! LogQLEngine.pipeline(for: #"{_="_"} | logfmt"#).pipeline
     }
 
     /// The layout `line` is read as.
@@ -83,38 +81,22 @@ public struct LineFields: Sendable {
         }
     }
 
-    /// Logfmt as LogQL's non-strict `logfmt` stage reads it: `key=value` and `key="quoted"`
-    /// pairs; bare words and stray quotes are skipped. A line with no `=` has no field.
+    /// Logfmt as LogQL's non-strict `logfmt` stage reads it (KansokuCore's scanner): `key=value`
+    /// and `key="quoted"` pairs; bare words and stray quotes are skipped. A line with no `=` has
+    /// no field, so it is not scanned at all.
     func scanLogfmt(_ line: UnsafeRawBufferPointer, _ field: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Stage) -> Void) {
         guard Self.contains(line, UInt8(ascii: "=")) else { return }
-        // Escapes in quoted values need Go's unquoting; such lines are rare enough for LogQL's stage.
-        if Self.contains(line, UInt8(ascii: "\\")) { return viaPipeline(logfmt, line, .logfmt, field) }
-        let n = line.count
-        var i = 0
-        while i < n {
-            while i < n, line[i] <= 32 { i += 1 }
-            guard i < n else { break }
-            let ks = i
-            while i < n, line[i] > 32, line[i] != UInt8(ascii: "="), line[i] != UInt8(ascii: "\"") { i += 1 }
-            let key = ks..<i
-            guard !key.isEmpty, i < n, line[i] == UInt8(ascii: "=") else {
-                while i < n, line[i] > 32 { i += 1 }
-                continue
-            }
-            i += 1
-            let value: Range<Int>
-            if i < n, line[i] == UInt8(ascii: "\"") {
-                var j = i + 1
-                while j < n, line[j] != UInt8(ascii: "\"") { j += 1 }
-                guard j < n else { break }   // unterminated: LogQL stops reading the line
-                value = (i + 1)..<j
-                i = j + 1
+        var scanner = LogfmtScanner(line)
+        var decoded: [UInt8] = []
+        while let pair = try? scanner.next() {
+            let key = UnsafeRawBufferPointer(rebasing: line[pair.key])
+            if pair.escaped {
+                decoded.removeAll(keepingCapacity: true)
+                scanner.appendValue(of: pair, to: &decoded)
+                decoded.withUnsafeBytes { Self.emitSanitised(key, $0, .logfmt, field) }
             } else {
-                let vs = i
-                while i < n, line[i] > 32 { i += 1 }
-                value = vs..<i
+                Self.emitSanitised(key, UnsafeRawBufferPointer(rebasing: line[pair.value]), .logfmt, field)
             }
-            Self.emitSanitised(UnsafeRawBufferPointer(rebasing: line[key]), UnsafeRawBufferPointer(rebasing: line[value]), .logfmt, field)
         }
     }
 
