@@ -116,7 +116,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "kansoku-bench", dependencies: [
             "KansokuCore", "KansokuLogStore", "KansokuLogQL", "KansokuMetricStore", "KansokuPromQL",
-            "KansokuScrape", "KansokuRules", "KansokuTUI", "KansokuExplain",
+            "KansokuScrape", "KansokuRules", "KansokuTUI", "KansokuExplain", "KansokuIngest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
 

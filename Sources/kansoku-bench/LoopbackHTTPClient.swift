@@ -61,6 +61,11 @@ final class LoopbackHTTPClient {
         for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
             length = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
         }
+        if head.lowercased().contains("transfer-encoding: chunked") {
+            let body = try readChunked(Array(got[headerEnd...]))
+            if head.lowercased().contains("connection: close") { reset() }
+            return Response(status: status, body: body)
+        }
         while got.count - headerEnd < length {
             let n = read(fd, &buffer, buffer.count)
             guard n > 0 else { throw ClientError.read }
@@ -68,6 +73,27 @@ final class LoopbackHTTPClient {
         }
         if head.lowercased().contains("connection: close") { reset() }
         return Response(status: status, body: Array(got[headerEnd..<(headerEnd + length)]))
+    }
+
+    /// A chunked body (Go's servers answer large responses so), starting with `got`.
+    private func readChunked(_ start: [UInt8]) throws -> [UInt8] {
+        var got = start, at = 0, body: [UInt8] = []
+        func more() throws {
+            let n = read(fd, &buffer, buffer.count)
+            guard n > 0 else { throw ClientError.read }
+            got += buffer[0..<n]
+        }
+        while true {
+            var lineEnd = got[at...].firstRange(of: [13, 10])
+            while lineEnd == nil { try more(); lineEnd = got[at...].firstRange(of: [13, 10]) }
+            let sizeText = String(decoding: got[at..<lineEnd!.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { throw ClientError.malformed }
+            at = lineEnd!.upperBound
+            while got.count < at + size + 2 { try more() }
+            if size == 0 { return body }
+            body += got[at..<(at + size)]
+            at += size + 2
+        }
     }
 
     private func connectSocket() throws {

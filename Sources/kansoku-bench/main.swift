@@ -10,6 +10,7 @@ let suites: [String: (summary: String, run: @Sendable ([String]) async throws ->
     "explain": ("ranking what changed in a 1-hour window, beside the plain error query over it", { try await ExplainBench.run(arguments: $0) }),
     "logs-query": ("LogQL over the store, beside rg -z on one .zst per stream", { try await LogsQueryBench.run(arguments: $0) }),
     "metrics": ("Gorilla head append, bytes/sample and memory/series, beside Prometheus", { try await MetricsBench.run(arguments: $0) }),
+    "remote-write": ("Prometheus remote write sent, backlogged and received, beside Prometheus 2.42", { try await RemoteWriteBench.run(arguments: $0) }),
     "promql": ("PromQL evaluation over the metric store", { try await PromQLBench.run(arguments: $0) }),
     "scrape": ("exposition parsing and scrape appends", { try await ScrapeBench.run(arguments: $0) }),
     "soak": ("sustained Loki pushes to a real server: data dir bound, RSS, replay time", { try await SoakBench.run(arguments: $0) }),

@@ -52,6 +52,17 @@ public struct RemoteWriteMetadata: Sendable, Hashable {
     }
 }
 
+/// A whole `prompb.WriteRequest`: its series and the metric metadata sent with them.
+public struct RemoteWriteRequest: Sendable, Hashable {
+    public var series: [RemoteWriteSeries]
+    public var metadata: [RemoteWriteMetadata]
+
+    public init(series: [RemoteWriteSeries], metadata: [RemoteWriteMetadata] = []) {
+        self.series = series
+        self.metadata = metadata
+    }
+}
+
 /// Prometheus remote write 1.0 bodies: `prompb.WriteRequest` in protobuf, snappy block format.
 ///
 /// ```
@@ -81,16 +92,60 @@ public enum RemoteWriteCodec {
 
     /// Decodes an uncompressed `prompb.WriteRequest`.
     public static func decodeWriteRequest(_ bytes: UnsafeRawBufferPointer) throws(ProtobufError) -> [RemoteWriteSeries] {
+        try decodeWriteRequest(bytes, metadata: false).series
+    }
+
+    /// Decompresses and decodes a request body with its metadata (exemplars are skipped).
+    public static func decodeWithMetadata(snappyBody: UnsafeRawBufferPointer, maxDecompressedSize: Int)
+        throws(PushDecodeError) -> RemoteWriteRequest {
+        let raw: [UInt8]
+        do throws(SnappyError) { raw = try Snappy.decompress(snappyBody, limit: maxDecompressedSize) } catch { throw .snappy(error) }
+        do throws(ProtobufError) {
+            return try raw.withBytes { (b) throws(ProtobufError) in try decodeWriteRequest(b, metadata: true) }
+        } catch {
+            throw .remoteWrite(error)
+        }
+    }
+
+    private static func decodeWriteRequest(_ bytes: UnsafeRawBufferPointer, metadata: Bool)
+        throws(ProtobufError) -> RemoteWriteRequest {
         var out: [RemoteWriteSeries] = []
+        var meta: [RemoteWriteMetadata] = []
         var r = ProtoReader(bytes)
         while !r.isAtEnd {
             let (field, wire) = try r.readTag()
+            if field == 3 && metadata {
+                try r.require(wire, is: .lengthDelimited, field: "WriteRequest.metadata")
+                var m = try r.readLengthDelimited()
+                meta.append(try decodeMetadata(&m))
+                continue
+            }
             guard field == 1 else { try r.skip(wire); continue }
             try r.require(wire, is: .lengthDelimited, field: "WriteRequest.timeseries")
             var s = try r.readLengthDelimited()
             out.append(try decodeSeries(&s))
         }
-        return out
+        return RemoteWriteRequest(series: out, metadata: meta)
+    }
+
+    private static func decodeMetadata(_ r: inout ProtoReader) throws(ProtobufError) -> RemoteWriteMetadata {
+        var m = RemoteWriteMetadata(type: .unknown, family: "")
+        while !r.isAtEnd {
+            let (field, wire) = try r.readTag()
+            switch field {
+            case 1:
+                try r.require(wire, is: .varint, field: "MetricMetadata.type")
+                m.type = RemoteWriteMetadata.MetricType(rawValue: try r.readVarint()) ?? .unknown
+            case 2, 4, 5:
+                try r.require(wire, is: .lengthDelimited, field: "MetricMetadata string")
+                let s = try r.readLengthDelimited()
+                guard let text = String(validating: s.bytes, as: UTF8.self) else { throw s.error("metadata text is not valid UTF-8") }
+                if field == 2 { m.family = text } else if field == 4 { m.help = text } else { m.unit = text }
+            default:
+                try r.skip(wire)
+            }
+        }
+        return m
     }
 
     private static func decodeSeries(_ r: inout ProtoReader) throws(ProtobufError) -> RemoteWriteSeries {
