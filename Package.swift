@@ -139,7 +139,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
-        .testTarget(name: "KansokuRemoteWriteTests", dependencies: ["KansokuRemoteWrite"], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuRemoteWriteTests", dependencies: ["KansokuRemoteWrite", "KansokuMetricStore", "KansokuCore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuServerTests", dependencies: ["KansokuServer"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuTUITests", dependencies: ["KansokuTUI", "KansokuExplain"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuExplainTests", dependencies: ["KansokuExplain", "KansokuLogQL", "KansokuLogStore"], swiftSettings: swiftSettings),

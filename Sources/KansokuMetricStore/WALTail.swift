@@ -168,6 +168,24 @@ public struct WALTail: ~Copyable {
         }
     }
 
+    /// The newest checkpoint when it is newer than `index`, with the refs of the series it
+    /// kept: every series the store still holds that was logged in a segment it replaced.
+    /// Nil when there is none, or when it vanished while being read (a newer one replaced it).
+    public func checkpointSeries(newerThan index: Int) throws(MetricStoreError) -> (index: Int, refs: Set<UInt64>)? {
+        guard let cp = try Self.layout(directory).checkpoint, cp.index > index else { return nil }
+        var refs: Set<UInt64> = []
+        guard let names = try? FileIO.listDirectory(cp.path) else { return nil }
+        for name in names {
+            guard let bytes = try? FileIO.readFile(cp.path + "/" + name) else { return nil }
+            bytes.withUnsafeBytes { b in
+                _ = Self.frames(b) { record in
+                    if case .series(let ss) = record { for s in ss { refs.insert(s.ref) } }
+                }
+            }
+        }
+        return (cp.index, refs)
+    }
+
     /// The newest checkpoint and the segments after it, without touching anything: the store
     /// alone deletes what a checkpoint replaced (`WALReplay.layout` does, so it is not used here).
     static func layout(_ dir: String) throws(MetricStoreError) -> WALReplay.Layout {

@@ -19,6 +19,7 @@ public enum RemoteWriteConfigError: Error, Sendable, Hashable, CustomStringConve
 ///       headers: { X-Scope-OrgID: team-a }
 ///       basic_auth: { username: u, password_file: /etc/secret }   # or bearer_token(_file)
 ///       queue_config: { max_samples_per_send: 500, max_shards: 200, min_backoff: 30ms }
+///       metadata_config: { send: true, send_interval: 1m, max_samples_per_send: 2000 }
 ///       write_relabel_configs:
 ///         - { source_labels: [__name__], regex: "go_.*", action: drop }
 /// ```
@@ -32,6 +33,7 @@ public struct RemoteWriteConfig: Decodable, Sendable, Hashable {
     public var bearerToken: String?
     public var bearerTokenFile: String?
     public var queue: QueueConfig
+    public var metadata: MetadataConfig
     public var writeRelabelConfigs: [RelabelConfig]
 
     public struct BasicAuth: Decodable, Sendable, Hashable {
@@ -74,18 +76,41 @@ public struct RemoteWriteConfig: Decodable, Sendable, Hashable {
         }
     }
 
+    /// `metadata_config`: metric metadata (type, help, unit) from the scrapes, sent on its own
+    /// every `send_interval` as Prometheus does; defaults are Prometheus 2.42's.
+    public struct MetadataConfig: Decodable, Sendable, Hashable {
+        public var send = true
+        public var sendInterval = PromDuration(milliseconds: 60_000)
+        public var maxSamplesPerSend = 2000
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case send, sendInterval = "send_interval", maxSamplesPerSend = "max_samples_per_send"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            send = try c.decodeIfPresent(Bool.self, forKey: .send) ?? send
+            sendInterval = try c.duration(.sendInterval) ?? sendInterval
+            maxSamplesPerSend = try c.decodeIfPresent(Int.self, forKey: .maxSamplesPerSend) ?? maxSamplesPerSend
+        }
+    }
+
     public init(url: String, name: String? = nil) {
         self.url = url
         self.name = name
         timeout = PromDuration(milliseconds: 30_000)
         headers = [:]
         queue = QueueConfig()
+        metadata = MetadataConfig()
         writeRelabelConfigs = []
     }
 
     enum CodingKeys: String, CodingKey {
         case url, name, remoteTimeout = "remote_timeout", timeout, headers, basicAuth = "basic_auth"
         case bearerToken = "bearer_token", bearerTokenFile = "bearer_token_file", queue = "queue_config"
+        case metadata = "metadata_config"
         case writeRelabelConfigs = "write_relabel_configs"
     }
 
@@ -99,6 +124,7 @@ public struct RemoteWriteConfig: Decodable, Sendable, Hashable {
         bearerToken = try c.decodeIfPresent(String.self, forKey: .bearerToken)
         bearerTokenFile = try c.decodeIfPresent(String.self, forKey: .bearerTokenFile)
         queue = try c.decodeIfPresent(QueueConfig.self, forKey: .queue) ?? QueueConfig()
+        metadata = try c.decodeIfPresent(MetadataConfig.self, forKey: .metadata) ?? MetadataConfig()
         writeRelabelConfigs = try c.decodeIfPresent([RelabelConfig].self, forKey: .writeRelabelConfigs) ?? []
     }
 
@@ -133,6 +159,10 @@ public struct RemoteWriteConfig: Decodable, Sendable, Hashable {
             throw .invalid("queue_config needs 0 < min_backoff <= max_backoff")
         }
         guard q.batchSendDeadline.milliseconds > 0 else { throw .invalid("queue_config.batch_send_deadline must be positive") }
+        guard metadata.sendInterval.milliseconds > 0 else { throw .invalid("metadata_config.send_interval must be positive") }
+        guard metadata.maxSamplesPerSend > 0, metadata.maxSamplesPerSend <= 1_000_000 else {
+            throw .invalid("metadata_config.max_samples_per_send must be in 1...1000000")
+        }
         let reserved: Set<String> = ["host", "authorization", "content-encoding", "content-type",
                                      "x-prometheus-remote-write-version", "user-agent", "connection", "keep-alive",
                                      "proxy-authenticate", "proxy-authorization", "www-authenticate"]

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+public import KansokuIngest
 public import Logging
 
 /// Runs every `metrics.remote_write` queue over one HTTP client; a queue that fails (its
@@ -9,10 +10,12 @@ public final class RemoteWriteManager: Sendable {
     let metricsDirectory: String
     let stateDirectory: String
     let logger: Logger
+    let metadata: @Sendable () -> [RemoteWriteMetadata]
 
     /// Validates every entry; queue names must be unique, since they name the position files.
-    public init(configs: [RemoteWriteConfig], metricsDirectory: String, stateDirectory: String,
-                logger: Logger) throws(RemoteWriteConfigError) {
+    /// `metadata` lists the scrapes' metric metadata, which queues send on their own schedule.
+    public init(configs: [RemoteWriteConfig], metricsDirectory: String, stateDirectory: String, logger: Logger,
+                metadata: @escaping @Sendable () -> [RemoteWriteMetadata] = { [] }) throws(RemoteWriteConfigError) {
         var names: Set<String> = []
         for c in configs {
             try c.validate()
@@ -24,6 +27,7 @@ public final class RemoteWriteManager: Sendable {
         self.metricsDirectory = metricsDirectory
         self.stateDirectory = stateDirectory
         self.logger = logger
+        self.metadata = metadata
     }
 
     public func run() async throws {
@@ -35,6 +39,7 @@ public final class RemoteWriteManager: Sendable {
             for c in configs {
                 let queue = RemoteWriteQueue(config: c, metricsDirectory: metricsDirectory, stateDirectory: stateDirectory,
                                              httpClient: client, logger: logger)
+                group.addTask { [metadata] in await queue.runMetadata(metadata) }
                 group.addTask { [logger] in
                     while !Task.isCancelled {
                         do { try await queue.run() } catch is CancellationError { return } catch {

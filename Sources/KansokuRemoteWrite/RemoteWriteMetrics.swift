@@ -18,6 +18,10 @@ struct RemoteWriteMetrics: Sendable {
     let shardsMin: Gauge
     let sentBatchDuration: Histogram
     let skippedSegments: Counter
+    let metadataTotal: Counter
+    let metadataFailed: Counter
+    let metadataRetried: Counter
+    let metadataBytes: Counter
 
     init(queue: String, url: String, registry: MetricsRegistry = .shared) {
         let labels = ["remote_name", "url"]
@@ -46,6 +50,10 @@ struct RemoteWriteMetrics: Sendable {
         sentBatchDuration = registry.histogram("prometheus_remote_storage_sent_batch_duration_seconds",
                                                help: "Duration of one send request, retries excluded.",
                                                labelNames: labels).labels(queue, url)
+        metadataTotal = counter("metadata_total", "Metric metadata entries sent to remote storage.")
+        metadataFailed = counter("metadata_failed_total", "Metric metadata entries dropped after an unrecoverable error.")
+        metadataRetried = counter("metadata_retried_total", "Metric metadata entries sent again after a recoverable error.")
+        metadataBytes = counter("metadata_bytes_total", "Compressed metadata request bytes sent to remote storage, retries included.")
         skippedSegments = counter("wal_segments_skipped_total",
                                   "WAL segments checkpointed away before the queue read them (their samples were not sent).")
     }

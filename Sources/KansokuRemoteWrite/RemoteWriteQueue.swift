@@ -14,7 +14,8 @@ public import Logging
 /// until they land, then persists the round's end position. A receiver outage stalls the
 /// rounds, never loses them; a crash (kill -9 included) resends from the persisted position,
 /// and receivers take an exact repeat of a sample as already stored. Memory is one round of
-/// samples plus the series map, whatever the backlog.
+/// samples plus the series map, whatever the backlog; the map forgets the series the store
+/// drops at each WAL checkpoint. `samples_pending` is what was read and not yet acknowledged.
 public final class RemoteWriteQueue: Sendable {
     public let config: RemoteWriteConfig
     let metricsDirectory: String
@@ -47,6 +48,7 @@ public final class RemoteWriteQueue: Sendable {
         var tail = WALTail(metricsDirectory: metricsDirectory)
         let saved = position.load()
         try tail.start(from: saved?.acknowledged) { state.prime($0) }
+        state.primed(through: tail.position.segment)
         noteSkipped(tail.skippedSegments)
         var acknowledged = tail.position
         // A round cut short by a crash is re-formed exactly, then sent again.
@@ -60,12 +62,24 @@ public final class RemoteWriteQueue: Sendable {
         var pending: [WALSample] = []
         var end = tail.position
         var oldestPending: ContinuousClock.Instant?
+        var checked = (segment: tail.position.segment, at: ContinuousClock.now)
+        metrics.samplesPending.set(0)
         while !Task.isCancelled {
+            // Between rounds, series the store dropped at a checkpoint are forgotten.
+            if pending.isEmpty, tail.position.segment != checked.segment || checked.at.duration(to: .now) > .seconds(30) {
+                checked = (tail.position.segment, .now)
+                if let cp = try tail.checkpointSeries(newerThan: state.checkpoint), cp.index < checked.segment {
+                    let gone = state.forget(droppedBy: cp.index, live: cp.refs)
+                    logger.debug("remote write: series dropped by the store forgotten", metadata: [
+                        "queue": "\(config.queueName)", "checkpoint": "\(cp.index)", "series": "\(gone)",
+                    ])
+                }
+            }
             var more = true
             let skippedBefore = tail.skippedSegments
             while more && (replayEnd != nil || pending.count < roundSize) {
                 more = try tail.read(maxBytes: 1 << 20, limit: replayEnd) { record, after in
-                    state.take(record, into: &pending, metrics: metrics)
+                    state.take(record, segment: after.segment, into: &pending, metrics: metrics)
                     end = after
                 }
             }
@@ -137,7 +151,7 @@ public final class RemoteWriteQueue: Sendable {
         var series: [RemoteWriteSeries] = []
         var highest = Int64.min
         for s in batch {
-            guard let labels = state.labels[s.ref] ?? nil else { continue }
+            guard let labels = state.labels(s.ref) else { continue }
             if let i = bySeries[s.ref] {
                 series[i].samples.append(RemoteWriteSample(t: s.t, v: s.v))
             } else {
@@ -148,75 +162,43 @@ public final class RemoteWriteQueue: Sendable {
         }
         let body = RemoteWriteCodec.encode(series)
         metrics.samplesTotal.inc(Double(batch.count))
+        let delivered = try await deliver(body, count: batch.count, what: "samples", bytes: metrics.bytesTotal,
+                                          retried: metrics.samplesRetried, failed: metrics.samplesFailed,
+                                          duration: metrics.sentBatchDuration)
+        metrics.samplesPending.dec(Double(batch.count))
+        if delivered { metrics.highestSent.set(max(metrics.highestSent.value, Double(highest) / 1000)) }
+    }
+
+    /// Posts one body until it is delivered (true) or refused for good (false, counted in
+    /// `failed`); recoverable failures are retried after `Retry-After` or a doubling backoff.
+    /// `duration` times the attempt that was delivered.
+    func deliver(_ body: [UInt8], count: Int, what: String, bytes: Counter, retried: Counter, failed: Counter,
+                 duration: Histogram? = nil) async throws -> Bool {
         var backoff = config.queue.minBackoff.milliseconds
         while true {
             try Task.checkCancellation()
             let start = ContinuousClock.now
             let outcome = await client.post(body)
-            metrics.bytesTotal.inc(Double(body.count))
+            bytes.inc(Double(body.count))
             switch outcome {
             case .delivered:
-                metrics.sentBatchDuration.observeDuration(since: start)
-                metrics.highestSent.set(max(metrics.highestSent.value, Double(highest) / 1000))
-                return
+                duration?.observeDuration(since: start)
+                return true
             case .permanent(let reason):
-                metrics.samplesFailed.inc(Double(batch.count))
+                failed.inc(Double(count))
                 logger.error("remote write: batch refused, dropped", metadata: [
-                    "queue": "\(config.queueName)", "samples": "\(batch.count)", "reason": "\(reason)",
+                    "queue": "\(config.queueName)", what: "\(count)", "reason": "\(reason)",
                 ])
-                return
+                return false
             case .retryable(let reason, let retryAfter):
-                metrics.samplesRetried.inc(Double(batch.count))
+                retried.inc(Double(count))
                 let wait = retryAfter ?? .milliseconds(backoff)
                 logger.warning("remote write: batch failed, retrying", metadata: [
-                    "queue": "\(config.queueName)", "reason": "\(reason)", "retry_in": "\(wait)",
+                    "queue": "\(config.queueName)", what: "\(count)", "reason": "\(reason)", "retry_in": "\(wait)",
                 ])
                 try await Task.sleep(for: wait)
                 backoff = min(backoff * 2, config.queue.maxBackoff.milliseconds)
             }
         }
-    }
-}
-
-/// What a queue knows about the WAL's series: their labels after `write_relabel_configs`
-/// (nil when dropped) and the newest time sent or skipped per series, so samples the head
-/// rejected (logged all the same) are not sent either.
-struct SeriesState: Sendable {
-    let relabel: [RelabelConfig]
-    var labels: [UInt64: Labels?] = [:]
-    var newest: [UInt64: Int64] = [:]
-
-    init(relabel: [RelabelConfig]) { self.relabel = relabel }
-
-    /// Records before the start position: learned, not sent.
-    mutating func prime(_ record: WALTailRecord) {
-        switch record {
-        case .series(let ss): learn(ss)
-        case .samples(let ss):
-            for s in ss where s.t > (newest[s.ref] ?? .min) { newest[s.ref] = s.t }
-        }
-    }
-
-    mutating func take(_ record: WALTailRecord, into pending: inout [WALSample], metrics: RemoteWriteMetrics) {
-        switch record {
-        case .series(let ss): learn(ss)
-        case .samples(let ss):
-            var highest = Int64.min
-            var dropped = 0
-            for s in ss {
-                guard s.t > (newest[s.ref] ?? .min) else { continue }
-                newest[s.ref] = s.t
-                highest = max(highest, s.t)
-                guard let known = labels[s.ref], known != nil else { dropped += 1; continue }
-                pending.append(s)
-            }
-            metrics.samplesIn.inc(Double(ss.count))
-            if dropped > 0 { metrics.samplesDropped.inc(Double(dropped)) }
-            if highest > .min { metrics.highestTimestamp.set(max(metrics.highestTimestamp.value, Double(highest) / 1000)) }
-        }
-    }
-
-    private mutating func learn(_ ss: [(ref: UInt64, labels: Labels)]) {
-        for s in ss { labels[s.ref] = RelabelConfig.process(s.labels, relabel) }
     }
 }

@@ -54,9 +54,12 @@ final class BackgroundLoops: Sendable {
         var remoteWrite: RemoteWriteManager?
         if !config.remoteWrite.isEmpty {
             do {
+                let board = scrape?.manager.metadata
                 remoteWrite = try RemoteWriteManager(configs: config.remoteWrite, metricsDirectory: root + "/metrics",
                                                      stateDirectory: root + "/remote_write",
-                                                     logger: Logger(label: "kansoku.remote_write"))
+                                                     logger: Logger(label: "kansoku.remote_write")) {
+                    board.map { RemoteWriteMetadata.fromScrapes($0.all()) } ?? []
+                }
             } catch {
                 throw ConfigError.invalid(key: "metrics.remote_write", reason: "\(error)")
             }

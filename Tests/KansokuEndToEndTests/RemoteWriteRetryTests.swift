@@ -73,11 +73,52 @@ import KansokuTestSupport
         #expect(RemoteWritePeers.metric(metrics, "prometheus_remote_storage_samples_failed_total", queue: "scripted") == Double(dropped))
         #expect(RemoteWritePeers.metric(metrics, "prometheus_remote_storage_samples_retried_total", queue: "scripted") == Double(3 * dropped))
     }
+
+    /// `samples_pending` is what was read from the WAL and not yet acknowledged: while the
+    /// receiver refuses a round (one batch), exactly that batch's samples; 0 once it lands.
+    @Test(.requires(TestPaths.kansoku))
+    func pendingCountsSamplesReadAndNotAcknowledged() async throws {
+        let bin = try #require(TestPaths.binary)
+        let receiver = try await ScriptedReceiver(answers: Array(repeating: (503, nil), count: 12))
+        defer { Task { try? await receiver.stop() } }
+        let dir = TestPaths.makeTempDir("rw-pending")
+        let port = freeLoopbackPort()
+        let config = dir.appendingPathComponent("kansoku.yaml")
+        try """
+        rules: { files: [] }
+        metrics:
+          scrape_interval: 1s
+          targets: [ { job: kansoku, targets: ["127.0.0.1:\(port)"] } ]
+          remote_write:
+            - url: http://127.0.0.1:\(receiver.port)/api/v1/write
+              name: pending
+              queue_config: { batch_send_deadline: 1s, max_samples_per_send: 100000, min_backoff: 400ms, max_backoff: 400ms }
+
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(binary: bin, dataDir: dir.appendingPathComponent("data"), config: config, port: port)
+        defer { server.stop() }
+
+        let refused = try await receiver.waitFor(count: 3, timeout: .seconds(30))
+        try #require(refused.count >= 3, "log:\n\(server.log.suffix(2000))")
+        let round = try refused[0].body.withUnsafeBytes { try RemoteWriteCodec.decode(snappyBody: $0, maxDecompressedSize: 64 << 20) }
+        let samples = round.reduce(0) { $0 + $1.samples.count }
+        let during = RemoteWritePeers.metric(try server.client.get("/metrics").text, "prometheus_remote_storage_samples_pending", queue: "pending")
+        #expect(samples > 0 && during == Double(samples), "pending \(String(describing: during)) while \(samples) samples were refused")
+
+        _ = try await receiver.waitFor(count: 14, timeout: .seconds(30))
+        var after: Double?
+        for _ in 0..<40 {
+            try await Task.sleep(for: .milliseconds(250))
+            after = RemoteWritePeers.metric(try server.client.get("/metrics").text, "prometheus_remote_storage_samples_pending", queue: "pending")
+            if after == 0 { break }
+        }
+        #expect(after == 0)
+    }
 }
 
 /// A remote-write receiver on loopback that answers requests from a script (status and
 /// `Retry-After`), then 204, recording each request's headers, body and arrival time.
-private final class ScriptedReceiver: Sendable {
+final class ScriptedReceiver: Sendable {
     struct Request: Sendable {
         var headers: [String: String]
         var body: [UInt8]

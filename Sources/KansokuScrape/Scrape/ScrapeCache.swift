@@ -28,6 +28,11 @@ public struct ScrapeCache: Sendable {
 
     private var entries: [ArraySlice<UInt8>: Entry] = [:]
     private var iteration: UInt64 = 0
+    /// HELP/TYPE/UNIT of the families the last successful scrape declared, by family name
+    /// (Prometheus's scrape cache metadata, which remote write sends).
+    public private(set) var metadata: [String: FamilyMetadata] = [:]
+    /// Bumped whenever `metadata` changes, so readers copy it only then.
+    public private(set) var metadataVersion = 0
     public let target: TargetLabels
     public let honorTimestamps: Bool
 
@@ -59,9 +64,15 @@ public struct ScrapeCache: Sendable {
         var batch = ScrapeBatch()
         batch.samples.reserveCapacity(entries.count + 16)
         var added: [ArraySlice<UInt8>] = []
+        var declared: [String: FamilyMetadata] = [:]
         do {
             while let entry = try parser.next() {
-                guard case .sample = entry else { continue }
+                switch entry {
+                case .sample: break
+                case .help(let family, let text): declared[family, default: FamilyMetadata()].help = text; continue
+                case .type(let family, let type): declared[family, default: FamilyMetadata()].type = type; continue
+                case .unit(let family, let unit): declared[family, default: FamilyMetadata()].unit = unit; continue
+                }
                 batch.scraped += 1
                 let explicit = honorTimestamps ? parser.sampleTimestamp : nil
                 let key = parser.sampleSeriesKey
@@ -89,6 +100,10 @@ public struct ScrapeCache: Sendable {
         }
         batch.postRelabeling = batch.samples.count
         iteration = now
+        if declared != metadata {
+            metadata = declared
+            metadataVersion += 1
+        }
         let gone = entries.filter { $0.value.lastSeen != now }
         guard !gone.isEmpty else { return batch }
         // Two raw spellings can name one series; a series still present is not stale.

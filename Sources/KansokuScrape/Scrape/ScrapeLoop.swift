@@ -18,19 +18,22 @@ actor ScrapeLoop {
     let fetcher: ScrapeFetcher
     let store: MetricStore
     let board: ScrapeHealthBoard
+    let metadataBoard: ScrapeMetadataBoard
     let metrics: ScrapeSelfMetrics
     let control: ScrapeLoopControl
     var logger: Logger
     var cache: ScrapeCache
     private var lastError: String?
     private var reportedOnce = false
+    private var publishedMetadata = 0
 
     init(target: ScrapeTarget, fetcher: ScrapeFetcher, store: MetricStore, board: ScrapeHealthBoard,
-         metrics: ScrapeSelfMetrics, control: ScrapeLoopControl, logger: Logger) {
+         metadataBoard: ScrapeMetadataBoard, metrics: ScrapeSelfMetrics, control: ScrapeLoopControl, logger: Logger) {
         self.target = target
         self.fetcher = fetcher
         self.store = store
         self.board = board
+        self.metadataBoard = metadataBoard
         self.metrics = metrics
         self.control = control
         self.logger = logger
@@ -71,6 +74,10 @@ actor ScrapeLoop {
                 throw ScrapeError.malformed(error, format: format)
             }
             samples = batch.samples
+            if cache.metadataVersion != publishedMetadata {
+                publishedMetadata = cache.metadataVersion
+                metadataBoard.publish(target, cache.metadata)
+            }
         } catch {
             failure = error
             samples = cache.markAllStale(time: time)

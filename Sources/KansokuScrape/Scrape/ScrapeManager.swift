@@ -24,6 +24,8 @@ public actor ScrapeManager {
     private var running: [String: Running] = [:]
     /// Last scrape result per target, for `/api/v1/targets` and the dashboard.
     public nonisolated let health = ScrapeHealthBoard()
+    /// Metric metadata (HELP/TYPE/UNIT) of every target's last scrape, for remote write.
+    public nonisolated let metadata = ScrapeMetadataBoard()
 
     /// - Parameters:
     ///   - client: an HTTP client to share; by default the manager creates (and shuts down) its own.
@@ -58,6 +60,7 @@ public actor ScrapeManager {
             r.task.cancel()
             running[key] = nil
             health.remove(r.target)
+            metadata.remove(r.target)
         }
         for (key, target) in wanted where running[key] == nil {
             start(target, key: key)
@@ -72,7 +75,7 @@ public actor ScrapeManager {
         let control = ScrapeLoopControl()
         health.register(target)
         let loop = ScrapeLoop(target: target, fetcher: ScrapeFetcher(client: client), store: store, board: health,
-                              metrics: metrics, control: control, logger: logger)
+                              metadataBoard: metadata, metrics: metrics, control: control, logger: logger)
         let task = Task { await loop.run() }
         running[key] = Running(target: target, task: task, control: control, loop: loop)
     }
