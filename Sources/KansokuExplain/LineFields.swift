@@ -2,28 +2,21 @@
 import Glibc
 #endif
 import KansokuCore
-import KansokuLogQL
 
 /// Fields parsed from a line without being told its format: JSON objects, nginx/Apache
 /// combined access logs (with `key=value` extensions such as `rt=` and `upstream=` after the
 /// user agent), and logfmt for everything else. A field gets the name LogQL's `json`, `pattern`
-/// and `logfmt` stages would give it. Access logs and logfmt are read here on the line's bytes
-/// (the ranking reads every sampled line, so it must not build strings per line); JSON goes
-/// through LogQL's own `json` stage.
+/// and `logfmt` stages would give it. Lines are read on their bytes: the ranking reads every
+/// sampled line, so it must not build strings per line.
 public struct LineFields: Sendable {
-    let json: LogPipeline
-
-    public init() {
-        // These queries are constants: failing to compile them is a programming error.
-        json = try! LogQLEngine.pipeline(for: #"{_="_"} | json"#).pipeline
-    }
+    public init() {}
 
     /// The layout `line` is read as.
     public enum Layout: String, Sendable { case json, access, logfmt }
 
     /// Which parser stage gave a field. Within one stage the first of a repeated name counts;
     /// a later stage's value replaces an earlier one's, as in a LogQL pipeline.
-    enum Stage: Int8 { case pattern, logfmt }
+    enum Stage: Int8 { case json, pattern, logfmt }
 
     public static func layout(of line: [UInt8]) -> Layout { line.withUnsafeBytes { layout(of: $0) } }
 
@@ -50,7 +43,8 @@ public struct LineFields: Sendable {
         var line = line
         line.withUTF8 { buf in
             let bytes = UnsafeRawBufferPointer(buf)
-            scan(bytes, layout: Self.layout(of: bytes)) { name, value, stage in
+            var json = JSONFields()
+            scan(bytes, layout: Self.layout(of: bytes), json: &json) { name, value, stage in
                 let n = String(decoding: name, as: UTF8.self), v = String(decoding: value, as: UTF8.self)
                 if let i = out.firstIndex(where: { $0.name == n }) {
                     if out[i].stage != stage { out[i] = (n, v, stage) }
@@ -65,15 +59,16 @@ public struct LineFields: Sendable {
     /// Calls `field` with each field's name and value. `layout` is the line's stream's layout
     /// (found once per stream): a line that does not fit it is read as its own layout says.
     /// Names may repeat (see `Stage`); empty values, `-` and `__`-prefixed names are left out.
-    func scan(_ line: UnsafeRawBufferPointer, layout: Layout,
+    /// `json` holds the buffers JSON lines are read with, kept by the caller across lines.
+    func scan(_ line: UnsafeRawBufferPointer, layout: Layout, json: inout JSONFields,
               _ field: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ stage: Stage) -> Void) {
         switch layout {
         case .json:
-            guard Self.firstByte(line) == UInt8(ascii: "{") else { return scan(line, layout: Self.layout(of: line), field) }
-            viaPipeline(json, line, .pattern, field)
+            guard Self.firstByte(line) == UInt8(ascii: "{") else { return scan(line, layout: Self.layout(of: line), json: &json, field) }
+            json.scan(line) { name, value in Self.emit(name, value, .json, field) }
         case .access:
             guard let extensions = AccessLog.scan(line, { name, value in Self.emit(name, value, .pattern, field) }) else {
-                return scan(line, layout: .logfmt, field)
+                return scan(line, layout: .logfmt, json: &json, field)
             }
             scanLogfmt(UnsafeRawBufferPointer(rebasing: line[extensions...]), field)
         case .logfmt:
@@ -97,16 +92,6 @@ public struct LineFields: Sendable {
             } else {
                 Self.emitSanitised(key, UnsafeRawBufferPointer(rebasing: line[pair.value]), .logfmt, field)
             }
-        }
-    }
-
-    private func viaPipeline(_ pipeline: LogPipeline, _ line: UnsafeRawBufferPointer, _ stage: Stage,
-                             _ field: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Stage) -> Void) {
-        let out = pipeline.process(labels: Labels(), line: Array(line))
-        guard out.keep else { return }
-        for l in out.labels {
-            var name = l.name, value = l.value
-            name.withUTF8 { n in value.withUTF8 { v in Self.emit(UnsafeRawBufferPointer(n), UnsafeRawBufferPointer(v), stage, field) } }
         }
     }
 

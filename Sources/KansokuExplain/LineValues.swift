@@ -43,6 +43,7 @@ struct LineValues {
         rows.offsets.reserveCapacity(lines.count + 1)
         var streamPairs: [Int32] = []
         var layout: LineFields.Layout?
+        var json = JSONFields()
         for (i, l) in lines.enumerated() {
             if i == 0 || l.labels != lines[i - 1].labels {
                 streamPairs.removeAll(keepingCapacity: true)
@@ -58,7 +59,7 @@ struct LineValues {
             let pattern = text.withUTF8 { buf in
                 let bytes = UnsafeRawBufferPointer(buf)
                 if layout == nil { layout = LineFields.layout(of: bytes) }
-                fields.scan(bytes, layout: layout!) { name, value, stage in set(name, value, stage, &rows.values) }
+                fields.scan(bytes, layout: layout!, json: &json) { name, value, stage in set(name, value, stage, &rows.values) }
                 return learn ? drain.add(bytes, timestamp: l.timestamp, index: i) : drain.match(bytes) ?? -1
             }
             rows.patterns.append(Int32(pattern))

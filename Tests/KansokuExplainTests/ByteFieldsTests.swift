@@ -34,6 +34,18 @@ import Testing
         #expect(Self.fields(line) == Self.viaLogQL(#"{_="_"} | logfmt"#, line), "\(line)")
     }
 
+    static let jsonLines = [
+        #"{"level":"error","origin":"origin-3","ctx":{"traceID":"abc","n":2,"ok":true},"tags":["a"],"none":null}"#,
+        #"{"msg":"say \"hi\" \u00e9","1st":"x","a-b":{"c.d":"e"},"dup":"one","dup":"two","empty":"","dash":"-"}"#,
+        #"{"good":"kept","bad":"never closed"#,
+        #"  {"spaced" : 1.5e3 , "nested": {"deeper": {"deepest": "z"}}} trailing"#,
+    ]
+
+    @Test(arguments: jsonLines)
+    func jsonAsLogQLReadsIt(_ line: String) {
+        #expect(Self.fields(line) == Self.viaLogQL(#"{_="_"} | json"#, line), "\(line)")
+    }
+
     static let accessLines = [
         #"10.1.2.3 - - [05/Dec/2026:22:00:00 +0000] "GET /live/seg-12.ts HTTP/1.1" 503 157 "-" "ExoPlayerLib/2.19.1" rt=2.412 upstream=origin-3 request_id=5f0c2a9e1b7d4c83"#,
         #"174.82.86.190 - - [01/Jan/2024:00:00:00 +0000] "GET /reset.css HTTP/1.1" 200 1598 "http://www.semicomplete.com/" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)" rt=0.1 status=504"#,
