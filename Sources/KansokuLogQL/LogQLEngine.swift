@@ -27,6 +27,9 @@ public final class LogQLEngine: Sendable {
                            direction: Direction = .backward, limit: Int = 100) async throws(LogQLError) -> LogQLResult {
         let began = DispatchTime.now().uptimeNanoseconds
         let expr = try LogQLParser.parse(q)
+        let reader = try await self.reader.prepared(for: LogQueryPlan(query: q, tenant: tenant, start: start, end: end,
+                                                                      kind: .range(step: step, interval: interval),
+                                                                      direction: direction, limit: limit))
         let stats = StatsCollector()
         let data: LogQLData
         switch expr {
@@ -64,7 +67,7 @@ public final class LogQLEngine: Sendable {
         }
         var st = stats.value
         st.execTime = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-        return LogQLResult(data: data, stats: st)
+        return LogQLResult(data: data, stats: st, warnings: reader.warnings)
     }
 
     /// An instant query (metric queries only, as in Loki).
@@ -75,6 +78,8 @@ public final class LogQLEngine: Sendable {
         guard case .sample(let s) = expr else {
             throw .execution("log queries are not supported as an instant query type, please change your query to a range query type")
         }
+        let reader = try await self.reader.prepared(for: LogQueryPlan(query: q, tenant: tenant, start: time, end: time, kind: .instant,
+                                                                      direction: direction, limit: limit))
         let stats = StatsCollector()
         let ev = MetricEvaluator(reader: reader, tenant: tenant, steps: [time], stats: stats)
         let data: LogQLData
@@ -89,7 +94,7 @@ public final class LogQLEngine: Sendable {
         }
         var st = stats.value
         st.execTime = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-        return LogQLResult(data: data, stats: st)
+        return LogQLResult(data: data, stats: st, warnings: reader.warnings)
     }
 
     /// An operation that only instant queries may use (sort, sort_desc, approx_topk).

@@ -10,6 +10,13 @@ public struct BlockEntries {
     /// Per-entry structured metadata, empty when the block has none.
     public let metadata: [Labels]
 
+    public init(timestamps: UnsafeBufferPointer<Int64>, bytes: UnsafeRawBufferPointer, starts: UnsafeBufferPointer<Int>, metadata: [Labels]) {
+        self.timestamps = timestamps
+        self.bytes = bytes
+        self.starts = starts
+        self.metadata = metadata
+    }
+
     public var count: Int { timestamps.count }
 
     @inline(__always) public func line(_ i: Int) -> UnsafeRawBufferPointer {
@@ -48,9 +55,45 @@ public protocol LogReader: Sendable {
     /// Every stream `streams` returns with its `blocks`, streams in no particular order: one
     /// call for a query over many streams instead of one per stream.
     func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])]
+    /// A reader holding what `query` will read, for readers whose data is elsewhere (a
+    /// bucket, other processes): the engine's reads are synchronous, so such a reader fetches
+    /// ahead, concurrently, what the query cannot skip. A local reader is ready as it is.
+    func prepared(for query: LogQueryPlan) async throws(LogQLError) -> any LogReader
+    /// What this reader could not reach while preparing (Loki's `warnings`): the result
+    /// stands without it.
+    var warnings: [String] { get }
+}
+
+/// A query as the engine is about to run it, so a reader can prepare for it.
+public struct LogQueryPlan: Sendable {
+    public enum Kind: Sendable {
+        case range(step: Int64, interval: Int64?)
+        case instant
+    }
+
+    public var query: String
+    public var tenant: String
+    public var start: Int64
+    public var end: Int64
+    public var kind: Kind
+    public var direction: Direction
+    public var limit: Int
+
+    public init(query: String, tenant: String, start: Int64, end: Int64, kind: Kind, direction: Direction, limit: Int) {
+        self.query = query
+        self.tenant = tenant
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.direction = direction
+        self.limit = limit
+    }
 }
 
 extension LogReader {
+    public func prepared(for query: LogQueryPlan) async throws(LogQLError) -> any LogReader { self }
+    public var warnings: [String] { [] }
+
     public func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])] {
         streams(tenant: tenant, matchers: matchers, from: from, through: through).map { s in
             (s, blocks(tenant: tenant, stream: s.id, from: from, through: through))

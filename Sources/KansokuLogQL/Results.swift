@@ -83,6 +83,8 @@ public struct QueryStats: Sendable {
 public struct LogQLResult: Sendable {
     public var data: LogQLData
     public var stats: QueryStats
+    /// Sources the reader could not reach: the result holds what the others had.
+    public var warnings: [String] = []
 }
 
 /// Statistics gathered from concurrent block tasks.

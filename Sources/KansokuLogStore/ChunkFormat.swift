@@ -69,6 +69,19 @@ enum ChunkFormat {
         }
         let footer: [UInt8]
         do throws(FileIOError) { footer = try FileIO.pread(fd, count: footerSize, at: offset + Int64(length - footerSize), path: path) } catch { throw .io(error) }
+        let (metaStart, metaLength) = try metaSection(footer: footer, path: path, offset: offset, length: length)
+        let metaOffset = offset + Int64(metaStart)
+        let meta: [UInt8]
+        do throws(FileIOError) { meta = try FileIO.pread(fd, count: metaLength + 4, at: metaOffset, path: path) } catch { throw .io(error) }
+        return try parseMeta(meta, metaStart: metaStart, path: path, offset: offset)
+    }
+
+    /// Where the meta section lies, from the chunk start, as the chunk's last `footerSize`
+    /// bytes say (its length excludes the CRC that follows it).
+    static func metaSection(footer: [UInt8], path: String, offset: Int64, length: Int) throws(LogStoreError) -> (start: Int, length: Int) {
+        guard length >= headerSize + footerSize + 4 else {
+            throw .corrupt(file: path, offset: offset, reason: "chunk of \(length) bytes is too short")
+        }
         guard footer.count == footerSize, Array(footer[8..<12]) == footerMagic else {
             throw .corrupt(file: path, offset: offset, reason: "chunk footer magic not found")
         }
@@ -79,10 +92,15 @@ enum ChunkFormat {
         guard metaStart >= headerSize, metaStart + metaLength + 4 + footerSize == length else {
             throw .corrupt(file: path, offset: offset, reason: "chunk meta section out of bounds")
         }
+        return (metaStart, metaLength)
+    }
+
+    /// Parses a chunk's meta section followed by its CRC (`meta`), verifying the CRC; block
+    /// offsets come out absolute (`offset` is the chunk's in its file).
+    static func parseMeta(_ meta: [UInt8], metaStart: Int, path: String, offset: Int64) throws(LogStoreError) -> [BlockMeta] {
         let metaOffset = offset + Int64(metaStart)
-        let meta: [UInt8]
-        do throws(FileIOError) { meta = try FileIO.pread(fd, count: metaLength + 4, at: metaOffset, path: path) } catch { throw .io(error) }
-        guard meta.count == metaLength + 4 else { throw .corrupt(file: path, offset: metaOffset, reason: "chunk meta truncated") }
+        guard meta.count >= 4 else { throw .corrupt(file: path, offset: metaOffset, reason: "chunk meta truncated") }
+        let metaLength = meta.count - 4
         let parsed: Result<[BlockMeta], LogStoreError> = meta.withUnsafeBytes { raw in
             let body = UnsafeRawBufferPointer(rebasing: raw[0..<metaLength])
             let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: metaLength, as: UInt32.self))

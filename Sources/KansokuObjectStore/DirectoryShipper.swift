@@ -37,7 +37,7 @@ public actor DirectoryShipper {
 
     public let store: any ObjectStore
     public let directory: String
-    public let prefix: String
+    public nonisolated let prefix: String
     private let logger: Logger
     /// What the bucket holds under the prefix, as last seen: size, and the CRC of files
     /// replaced whole (nil when only listed).

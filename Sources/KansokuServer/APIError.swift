@@ -100,12 +100,16 @@ extension Response {
 }
 
 /// `{"status":"success","data":…}` around whatever `body` writes.
-func successEnvelope(capacity: Int = 4096, _ body: (inout JSONWriter) -> Void) -> JSONWriter {
+func successEnvelope(capacity: Int = 4096, warnings: [String] = [], _ body: (inout JSONWriter) -> Void) -> JSONWriter {
     var w = JSONWriter(capacity: capacity)
     w.beginObject()
     w.field("status", "success")
     w.key("data")
     body(&w)
+    if !warnings.isEmpty {
+        // Loki's place for what a partial answer lacks.
+        w.key("warnings"); w.beginArray(); for text in warnings { w.string(text) }; w.endArray()
+    }
     w.endObject()
     return w
 }

@@ -7,6 +7,9 @@ public enum ServerTarget: String, Sendable, CaseIterable {
     /// Takes pushes and tails files, keeps the WAL and heads locally, and ships sealed
     /// chunk segments and indexes to `storage.object_store`.
     case ingester
+    /// Stateless: answers queries from the bucket's indexes and blocks and from the
+    /// ingesters' data not yet shipped.
+    case querier
 }
 
 /// The `cluster:` section: this node's name and how often it ships to the bucket.
@@ -16,18 +19,38 @@ public struct ClusterSettings: Codable, Sendable {
     public var ingesterID: String?
     /// How often sealed segments and indexes go to the bucket (Prometheus duration).
     public var uploadInterval: String = "30s"
+    /// A querier's ingesters (`http://host:port`), asked for data not yet in the bucket.
+    public var ingesters: [String] = []
+    /// How often a querier lists the bucket for new indexes.
+    public var indexRefreshInterval: String = "15s"
+    /// A querier's disk cache of fetched blocks (bytes, e.g. `10GiB`), under the data directory.
+    public var cacheSize: String = "1GiB"
+    /// Ranged GETs a querier runs at once.
+    public var fetchConcurrency: Int = 16
+    /// How long a querier waits for an ingester's answer.
+    public var ingesterTimeout: String = "10s"
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
+        case ingesters
         case ingesterID = "ingester_id"
         case uploadInterval = "upload_interval"
+        case indexRefreshInterval = "index_refresh_interval"
+        case cacheSize = "cache_size"
+        case fetchConcurrency = "fetch_concurrency"
+        case ingesterTimeout = "ingester_timeout"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         ingesterID = try c.decodeIfPresent(String.self, forKey: .ingesterID)
         uploadInterval = try c.decodeIfPresent(String.self, forKey: .uploadInterval) ?? uploadInterval
+        ingesters = try c.decodeIfPresent([String].self, forKey: .ingesters) ?? ingesters
+        indexRefreshInterval = try c.decodeIfPresent(String.self, forKey: .indexRefreshInterval) ?? indexRefreshInterval
+        cacheSize = try c.decodeIfPresent(String.self, forKey: .cacheSize) ?? cacheSize
+        fetchConcurrency = try c.decodeIfPresent(Int.self, forKey: .fetchConcurrency) ?? fetchConcurrency
+        ingesterTimeout = try c.decodeIfPresent(String.self, forKey: .ingesterTimeout) ?? ingesterTimeout
     }
 
     /// The ingester id, checked: what a key segment can hold safely.

@@ -42,6 +42,7 @@ extension LogQLEngine {
         s.chunksDecompressed = r.stats.chunksDecompressed
         s.blocksSkippedByBloom = r.stats.blocksSkippedByBloom
         s.streamsMatched = r.stats.streamsMatched
+        s.warnings = r.warnings
         if case .streams(let streams) = r.data { s.entriesReturned = streams.reduce(0) { $0 + $1.entries.count } }
         return s
     }

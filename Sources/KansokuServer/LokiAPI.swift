@@ -226,7 +226,7 @@ struct LokiAPI: Sendable {
         var stats = outcome.1
         stats.execTimeSeconds = Double(TimeParser.currentNanos() - started) / 1e9
         metrics.recordQuery(seconds: stats.execTimeSeconds, kind: "logql")
-        return .json(successEnvelope(capacity: 64 * 1024) { w in w.queryData(outcome.0, stats: stats) })
+        return .json(successEnvelope(capacity: 64 * 1024, warnings: stats.warnings) { w in w.queryData(outcome.0, stats: stats) })
     }
 
     // MARK: metadata

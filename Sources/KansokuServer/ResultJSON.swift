@@ -11,6 +11,8 @@ public struct QueryStatsSummary: Sendable {
     public var blocksSkippedByBloom: Int = 0
     public var compressedBytes: Int64 = 0
     public var streamsMatched: Int = 0
+    /// Sources a querier could not reach; the answer holds what the others had.
+    public var warnings: [String] = []
     public init() {}
 }
 

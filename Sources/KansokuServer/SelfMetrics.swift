@@ -7,6 +7,6 @@ extension ServerCore {
     func renderMetrics() async -> String {
         MetricsRegistry.shared.collectMetricStore(metricStore)
         let (body, _) = MetricsRegistry.shared.exposition(accept: nil)
-        return String(decoding: body, as: UTF8.self) + (await loops.renderMetrics()) + (shipping?.renderMetrics() ?? "")
+        return String(decoding: body, as: UTF8.self) + (await loops.renderMetrics()) + (shipping?.renderMetrics() ?? "") + (querier?.renderMetrics() ?? "")
     }
 }

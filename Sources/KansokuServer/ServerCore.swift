@@ -22,16 +22,20 @@ final class ServerCore: Sendable {
     let loops: BackgroundLoops
     let lock: DataDirectoryLock
     let shipping: LogShipping?
+    let querier: QuerierRuntime?
 
     private init(config: KansokuConfig, logger: Logger, logStore: LogStore, metricStore: MetricStore,
-                 loops: BackgroundLoops, metrics: ServerMetrics, lock: DataDirectoryLock, shipping: LogShipping?) {
+                 loops: BackgroundLoops, metrics: ServerMetrics, lock: DataDirectoryLock, shipping: LogShipping?,
+                 querier: QuerierRuntime?) {
         self.lock = lock
         self.shipping = shipping
+        self.querier = querier
         self.config = config
         self.logger = logger
         self.logStore = logStore
         self.metricStore = metricStore
-        logQL = LogQLEngine(store: logStore)
+        // A querier's log queries read the bucket and the ingesters; its own store stays empty.
+        logQL = querier.map { LogQLEngine(reader: $0.reader) } ?? LogQLEngine(store: logStore)
         promQL = config.query.engine(queryable: metricStore)
         self.metrics = metrics
         self.loops = loops
@@ -48,12 +52,14 @@ final class ServerCore: Sendable {
         let metricStore = try MetricStore.open(
             MetricStoreConfig(directory: root + "/metrics", retention: retention.milliseconds, fsync: metricFsync(config.storage.fsync)),
             logger: logger)
-        let shipping = try LogShipping.make(config: config, logStore: logStore, logger: logger)
+        let shipping = config.target == .querier ? nil : try LogShipping.make(config: config, logStore: logStore, logger: logger)
+        let querier = config.target == .querier
+            ? try QuerierRuntime.make(config: config, bearerToken: try bearerToken(config), logger: logger) : nil
         let metrics = ServerMetrics()
         let loops = try await BackgroundLoops.make(config: config, logStore: logStore, metricStore: metricStore,
                                                    metrics: metrics, logger: logger)
         return ServerCore(config: config, logger: logger, logStore: logStore, metricStore: metricStore,
-                          loops: loops, metrics: metrics, lock: lock, shipping: shipping)
+                          loops: loops, metrics: metrics, lock: lock, shipping: shipping, querier: querier)
     }
 
     static func logFsync(_ s: String) throws -> KansokuLogStore.FsyncMode {
@@ -71,7 +77,9 @@ final class ServerCore: Sendable {
         return m
     }
 
-    func bearerToken() throws -> String? {
+    func bearerToken() throws -> String? { try Self.bearerToken(config) }
+
+    static func bearerToken(_ config: KansokuConfig) throws -> String? {
         guard let file = config.server.bearerTokenFile else { return nil }
         guard let t = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw ConfigError.unreadable(path: file, reason: "cannot read server.bearer_token_file")
@@ -101,10 +109,14 @@ final class ServerCore: Sendable {
             Response.text("Kansoku \(KansokuVersion.string): Loki API under /loki/api/v1, Prometheus API under /api/v1, metrics at /metrics\n")
         }
         // Loki's ingester endpoint: cut every head, write every chunk, drop the WAL they covered.
-        router.post("/flush") { [logStore] _, _ in
+        // An ingester also ships what the flush wrote, so the bucket then holds everything;
+        // what fails to upload (a bucket outage) is retried by the next pass, as always.
+        router.post("/flush") { [logStore, shipping] _, _ in
             await logStore.flush()
+            await shipping?.pass()
             return Response(status: .noContent)
         }
+        UnshippedAPI(store: logStore, settings: config.server, prefix: shipping?.shipper.prefix).register(on: router)
         router.get("/metrics") { _, _ in
             Response.text(await self.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
@@ -137,6 +149,7 @@ final class ServerCore: Sendable {
             }
         })
         if let shipping { services.append(TaskService("log-shipping") { try await shipping.run() }) }
+        if let querier { services.append(TaskService("querier-index") { try await querier.bucket.run(interval: querier.refreshInterval) }) }
         return services
     }
 

@@ -52,7 +52,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check the configuration and the rule files it names, print what is wrong, and exit (0 valid, 2 not).")
     var check = false
 
-    @Option(name: .long, help: "all: everything on local disk (default); ingester: also ship sealed log chunks and indexes to storage.object_store.")
+    @Option(name: .long, help: "all: everything on local disk (default); ingester: also ship sealed log chunks and indexes to storage.object_store; querier: answer log queries from that bucket and cluster.ingesters.")
     var target: String = "all"
 
     func validate() throws {
