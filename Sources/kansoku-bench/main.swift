@@ -9,6 +9,7 @@ let suites: [String: (summary: String, run: @Sendable ([String]) async throws ->
     "logs-ingest": ("tail → WAL → zstd chunks, beside zstd -3 on 1 MiB pieces", { try await LogsIngestBench.run(arguments: $0) }),
     "explain": ("ranking what changed in a 1-hour window, beside the plain error query over it", { try await ExplainBench.run(arguments: $0) }),
     "logs-query": ("LogQL over the store, beside rg -z on one .zst per stream", { try await LogsQueryBench.run(arguments: $0) }),
+    "objectstore": ("needle and one-stream queries through a querier on moto, cold and warm, beside a single node; bytes fetched", { try await ObjectStoreBench.run(arguments: $0) }),
     "metrics": ("Gorilla head append, bytes/sample and memory/series, beside Prometheus", { try await MetricsBench.run(arguments: $0) }),
     "remote-write": ("Prometheus remote write sent, backlogged and received, beside Prometheus 2.42", { try await RemoteWriteBench.run(arguments: $0) }),
     "promql": ("PromQL evaluation over the metric store", { try await PromQLBench.run(arguments: $0) }),
