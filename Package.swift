@@ -37,11 +37,11 @@ let package = Package(
 
         // Libraries, bottom to top.
         .target(name: "KansokuCore", dependencies: [
-            "CKansokuRE2", "CKansokuCRC32C",
+            "CKansokuRE2", "CKansokuCRC32C", "CZstd",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: swiftSettings),
         .target(name: "KansokuLogStore", dependencies: [
-            "KansokuCore", "CZstd",
+            "KansokuCore",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["FORMAT.md"], swiftSettings: swiftSettings),
         .target(name: "KansokuObjectStore", dependencies: [

@@ -1,4 +1,5 @@
 import KansokuCore
+import Synchronization
 
 /// An immutable block opened for reading: `meta.json`, the memory-mapped index and chunk
 /// segments. Readers keep a reference while they use it, so deleting a block never pulls
@@ -7,7 +8,8 @@ final class Block: PostingsSource, @unchecked Sendable {
     let path: String
     let meta: BlockMeta
     private let index: MappedFile
-    private let segments: [MappedFile]
+    private let segments: [ChunkSegment]
+    private let frameCache = Mutex(FrameCache())
     private let symbols: [String]
     private let postingsTable: [String: [String: Int]]
     private let allOffset: Int
@@ -23,12 +25,16 @@ final class Block: PostingsSource, @unchecked Sendable {
         let metaBytes: [UInt8]
         do throws(FileIOError) { metaBytes = try FileIO.readFile(path + "/meta.json") } catch { throw .io(error) }
         meta = try BlockMeta.decode(metaBytes, path: path)
+        let files: [MappedFile]
         do throws(FileIOError) {
             index = try MappedFile(path + "/index")
-            segments = try FileIO.listDirectory(path + "/chunks").map { (n: String) throws(FileIOError) -> MappedFile in
+            files = try FileIO.listDirectory(path + "/chunks").sorted().map { (n: String) throws(FileIOError) -> MappedFile in
                 try MappedFile(path + "/chunks/" + n)
             }
         } catch { throw .io(error) }
+        var segments: [ChunkSegment] = []
+        for f in files { segments.append(try ChunkSegment(f)) }
+        self.segments = segments
         let buf = index.bytes
         let ipath = path + "/index"
         func bad(_ why: String) -> MetricStoreError { .corrupted(path: ipath, reason: why) }
@@ -154,25 +160,46 @@ final class Block: PostingsSource, @unchecked Sendable {
         }
     }
 
-    /// Calls `body` with the XOR data of chunk `ref` (CRC checked); false when damaged.
-    func withChunk<R>(_ ref: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+    /// Calls `body` with the encoding and data of chunk `ref`, checked against its CRC (of the
+    /// chunk in a version 1 segment, of its frame in version 2).
+    func withChunk<R>(_ ref: UInt64, _ body: (UInt8, UnsafeRawBufferPointer) -> R) throws(MetricStoreError) -> R {
         let seg = Int(ref >> 32) - 1
-        let off = Int(ref & 0xFFFF_FFFF)
-        guard seg >= 0, seg < segments.count else { return nil }
-        let buf = segments[seg].bytes
-        var r = ByteReader(buf, offset: off)
-        guard let len = try? r.readUVarint(), let enc = try? r.readU8(), enc == BlockWriter.xorEncoding,
-              let data = try? r.readSlice(Int(len)), let crc = try? r.readU32BE()
-        else { return nil }
-        let covered = UnsafeRawBufferPointer(rebasing: buf[(data.baseAddress! - buf.baseAddress! - 1)..<(data.baseAddress! - buf.baseAddress! + data.count)])
-        guard CRC32C.checksum(covered) == crc else { return nil }
-        return body(data)
+        let low = Int(ref & 0xFFFF_FFFF)
+        guard seg >= 0, seg < segments.count else { throw .corrupted(path: path, reason: "chunk \(ref) names no segment") }
+        let segment = segments[seg]
+        if segment.version == 1 {
+            let buf = segment.file.bytes
+            var r = ByteReader(buf, offset: low)
+            guard low < buf.count, let len = try? r.readUVarint(), let enc = try? r.readU8(),
+                  let data = try? r.readSlice(Int(len)), let crc = try? r.readU32BE()
+            else { throw .corrupted(path: segment.path, reason: "chunk at \(low) past the end") }
+            let covered = UnsafeRawBufferPointer(rebasing: buf[(data.baseAddress! - buf.baseAddress! - 1)..<(data.baseAddress! - buf.baseAddress! + data.count)])
+            guard CRC32C.checksum(covered) == crc else { throw .corrupted(path: segment.path, reason: "chunk at \(low) fails its CRC") }
+            return body(enc, data)
+        }
+        let frameNumber = low >> ChunkAddress.slotBits, slot = low & (ChunkAddress.maxSlots - 1)
+        let key = UInt64(seg) << 32 | UInt64(frameNumber)
+        let frame: DecodedFrame
+        if let cached = frameCache.withLock({ $0.lookup(key) }) {
+            frame = cached
+        } else {
+            frame = try segment.decodeFrame(frameNumber)
+            frameCache.withLock { $0.insert(key, frame) }
+        }
+        guard slot < frame.slots.count else { throw .corrupted(path: segment.path, reason: "frame \(frameNumber) has no slot \(slot)") }
+        let s = frame.slots[slot]
+        return frame.bytes.withUnsafeBytes { body(s.encoding, UnsafeRawBufferPointer(rebasing: $0[s.start..<(s.start + s.count)])) }
     }
 
-    /// Samples of series `id` within `[from, through]`.
+    /// The stored form of chunk `ref`, for copying into another block.
+    func chunk(_ ref: UInt64, minT: Int64, maxT: Int64) throws(MetricStoreError) -> ChunkMeta {
+        try withChunk(ref) { ChunkMeta(minT: minT, maxT: maxT, bytes: Array($1), encoding: $0) }
+    }
+
+    /// Samples of series `id` within `[from, through]`; damaged chunks are skipped.
     func samples(of entry: SeriesEntry, from: Int64, through: Int64, into out: inout [Sample]) {
         for c in entry.chunks where c.maxT >= from && c.minT <= through {
-            _ = withChunk(c.ref) { XORChunk.decode($0, from: from, through: through, into: &out) }
+            _ = try? withChunk(c.ref) { ChunkEncoding.decode($0, $1, from: from, through: through, into: &out) }
         }
     }
 

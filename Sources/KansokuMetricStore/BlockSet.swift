@@ -80,7 +80,7 @@ final class BlockSet: Sendable {
     func compact(config: MetricStoreConfig, logger: Logger, headMinTime: Int64) throws(MetricStoreError) -> Int {
         var merges = 0
         while let group = plan(ranges: config.compactionRanges, headMinTime: headMinTime) {
-            let merged = try merge(group)
+            let merged = try merge(group, format: config.sealedChunkFormat)
             logger.info("blocks compacted", metadata: [
                 "sources": "\(group.map(\.ulid))", "into": "\(merged.ulid)",
                 "minT": "\(merged.minTime)", "maxT": "\(merged.maxTime)",
@@ -125,7 +125,7 @@ final class BlockSet: Sendable {
 
     /// Writes one block holding every series of `sources`; chunks are copied when the
     /// sources do not overlap, merged sample by sample when they do.
-    func merge(_ sources: [Block]) throws(MetricStoreError) -> Block {
+    func merge(_ sources: [Block], format: SealedChunkFormat) throws(MetricStoreError) -> Block {
         var bySeries: [Labels: [(Int, Block.SeriesEntry)]] = [:]
         for (i, b) in sources.enumerated() {
             for id in b.allPostings() {
@@ -140,7 +140,7 @@ final class BlockSet: Sendable {
             directory: directory, minT: minT, maxT: maxT, origin: origin,
             level: (sources.map(\.meta.compaction.level).max() ?? 1) + 1,
             sources: Array(Set(sources.flatMap(\.meta.compaction.sources))).sorted(),
-            parents: sources.map(\.ulid))
+            parents: sources.map(\.ulid), format: format)
         do throws(MetricStoreError) {
             for labels in bySeries.keys.sorted(by: labelsLess) {
                 let parts = bySeries[labels]!.sorted { $0.1.chunks.first!.minT < $1.1.chunks.first!.minT }
@@ -155,12 +155,7 @@ final class BlockSet: Sendable {
                 }
                 if !overlapping {
                     for (i, e) in parts {
-                        for c in e.chunks {
-                            guard let bytes = sources[i].withChunk(c.ref, { Array($0) }) else {
-                                throw .corrupted(path: sources[i].path, reason: "chunk \(c.ref) fails its CRC")
-                            }
-                            chunks.append(ChunkMeta(minT: c.minT, maxT: c.maxT, bytes: bytes))
-                        }
+                        for c in e.chunks { chunks.append(try sources[i].chunk(c.ref, minT: c.minT, maxT: c.maxT)) }
                     }
                 } else {
                     var samples: [Sample] = []

@@ -13,6 +13,7 @@ struct ChunkMeta: Sendable {
     var minT: Int64
     var maxT: Int64
     var bytes: [UInt8]
+    var encoding: UInt8 = ChunkEncoding.xor
 }
 
 /// Prometheus's label-set order: pairwise by name then value, shorter set first on a tie.
@@ -28,12 +29,13 @@ func labelsLess(_ a: Labels, _ b: Labels) -> Bool {
 
 /// Writes one immutable block directory (see FORMAT.md): chunks stream into
 /// `chunks/000001…`, the index and `meta.json` follow at `finish()`, then the directory is
-/// renamed from `<ulid>.tmp` into place, so a block is either whole or absent.
+/// renamed from `<ulid>.tmp` into place, so a block is either whole or absent. Chunks are
+/// stored in the block's format whatever encoding they come in: XOR in version 1 segments,
+/// decimal-delta in the zstd frames of version 2 segments.
 final class BlockWriter {
     static let chunksMagic: UInt32 = 0x85BD_40DD
     static let indexMagic: UInt32 = 0x4B53_4958  // "KSIX"
     static let maxSegmentSize = 512 << 20
-    static let xorEncoding: UInt8 = 1
 
     let parent: String
     let ulid: String
@@ -45,9 +47,21 @@ final class BlockWriter {
     private var buffer: [UInt8] = []
     private var series: [(labels: Labels, chunks: [(minT: Int64, maxT: Int64, ref: UInt64)])] = []
     private var lastLabels: Labels?
+    /// Set for version 2 segments.
+    private let zstd: ZstdCompressor?
+    private var frames = ChunkFrameBuilder()
+    private var decoded: [Sample] = []
 
     init(directory: String, minT: Int64, maxT: Int64, origin: BlockOrigin, level: Int,
-         sources: [String], parents: [String]? = nil) throws(MetricStoreError) {
+         sources: [String], parents: [String]? = nil, format: SealedChunkFormat = .prometheusXOR) throws(MetricStoreError) {
+        switch format {
+        case .prometheusXOR: zstd = nil
+        case .compressedFrames:
+            guard let z = ZstdCompressor(level: ChunkFrameBuilder.level, tuning: ChunkFrameBuilder.tuning) else {
+                throw .io(FileIOError(operation: "zstd context", path: directory, errno: 12))
+            }
+            zstd = z
+        }
         parent = directory
         ulid = ULID.make()
         tmp = directory + "/" + ulid + ".tmp"
@@ -68,9 +82,18 @@ final class BlockWriter {
         var refs: [(minT: Int64, maxT: Int64, ref: UInt64)] = []
         refs.reserveCapacity(chunks.count)
         for c in chunks {
-            refs.append((c.minT, c.maxT, try writeChunk(c.bytes)))
+            let want = zstd == nil ? ChunkEncoding.xor : ChunkEncoding.decimalDelta
+            var bytes = c.bytes
+            if c.encoding != want {
+                decoded.removeAll(keepingCapacity: true)
+                let ok = bytes.withUnsafeBytes { ChunkEncoding.decode(c.encoding, $0, into: &decoded) }
+                guard ok else { throw .corrupted(path: tmp, reason: "chunk of encoding \(c.encoding) does not decode") }
+                bytes = want == ChunkEncoding.xor ? XORChunk.encode(decoded[...]) : DecimalDeltaChunk.encode(decoded[...])
+            }
+            let ref = zstd == nil ? try writeChunk(bytes) : try addToFrame(bytes)
+            refs.append((c.minT, c.maxT, ref))
             meta.stats.numChunks += 1
-            if c.bytes.count >= 2 { meta.stats.numSamples += UInt64(c.bytes[0]) << 8 | UInt64(c.bytes[1]) }
+            meta.stats.numSamples += UInt64(ChunkEncoding.sampleCount(bytes))
         }
         series.append((labels, refs))
         meta.stats.numSeries += 1
@@ -83,7 +106,7 @@ final class BlockWriter {
         var w = ByteWriter(capacity: need)
         w.writeUVarint(UInt64(data.count))
         let start = w.count
-        w.writeU8(BlockWriter.xorEncoding)
+        w.writeU8(ChunkEncoding.xor)
         w.writeBytes(data)
         let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[start...])) }
         w.writeU32BE(crc)
@@ -91,6 +114,29 @@ final class BlockWriter {
         segmentSize += w.count
         if buffer.count >= 4 << 20 { try flush() }
         return ref
+    }
+
+    /// Adds a decimal-delta chunk to the open frame, closing it when full; a new segment is
+    /// started when the next frame might not fit.
+    private func addToFrame(_ data: [UInt8]) throws(MetricStoreError) -> UInt64 {
+        if frames.isEmpty {
+            let fits = segmentSize + ChunkFrameBuilder.maxFrameSize + frames.trailerSize <= BlockWriter.maxSegmentSize
+            if fd < 0 || !fits || !frames.hasRoomForFrame { try nextSegment() }
+        }
+        let slot = frames.add(encoding: ChunkEncoding.decimalDelta, data)
+        let ref = ChunkAddress.framed(segment: segment, frame: frames.frameCount, slot: slot)
+        if frames.isFull { try closeFrame() }
+        return ref
+    }
+
+    private func closeFrame() throws(MetricStoreError) {
+        guard let zstd, !frames.isEmpty else { return }
+        guard let compressed = frames.close(at: segmentSize, with: zstd) else {
+            throw .io(FileIOError(operation: "zstd compress", path: tmp, errno: 5))
+        }
+        buffer.append(contentsOf: compressed)
+        segmentSize += compressed.count
+        if buffer.count >= 4 << 20 { try flush() }
     }
 
     private func flush() throws(MetricStoreError) {
@@ -106,7 +152,7 @@ final class BlockWriter {
         do throws(FileIOError) { fd = try FileIO.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC) } catch { throw .io(error) }
         var w = ByteWriter(capacity: 8)
         w.writeU32BE(BlockWriter.chunksMagic)
-        w.writeU8(1)
+        w.writeU8(zstd == nil ? 1 : 2)
         w.writeBytes([0, 0, 0])
         buffer.append(contentsOf: w.bytes)
         segmentSize = 8
@@ -114,6 +160,12 @@ final class BlockWriter {
 
     private func closeSegment() throws(MetricStoreError) {
         guard fd >= 0 else { return }
+        if zstd != nil {
+            try closeFrame()
+            let trailer = frames.trailer(at: segmentSize)
+            buffer.append(contentsOf: trailer)
+            segmentSize += trailer.count
+        }
         try flush()
         do throws(FileIOError) { try FileIO.fsync(fd, path: tmp) } catch { throw .io(error) }
         FileIO.close(fd)
@@ -148,8 +200,10 @@ final class BlockWriter {
 
     /// Writes a whole block from unsorted series.
     static func write(directory: String, minT: Int64, maxT: Int64, series: [(Labels, [ChunkMeta])],
-                      origin: BlockOrigin, level: Int, sources: [String]) throws(MetricStoreError) -> Block {
-        let w = try BlockWriter(directory: directory, minT: minT, maxT: maxT, origin: origin, level: level, sources: sources)
+                      origin: BlockOrigin, level: Int, sources: [String],
+                      format: SealedChunkFormat = .prometheusXOR) throws(MetricStoreError) -> Block {
+        let w = try BlockWriter(directory: directory, minT: minT, maxT: maxT, origin: origin, level: level,
+                                sources: sources, format: format)
         do throws(MetricStoreError) {
             for (l, c) in series.sorted(by: { labelsLess($0.0, $1.0) }) { try w.add(l, c) }
             return try w.finish()

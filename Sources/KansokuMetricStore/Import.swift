@@ -45,7 +45,7 @@ extension MetricStore {
                 _ = start
                 let block = try BlockWriter.write(
                     directory: config.directory, minT: lo, maxT: hi + 1, series: prepared,
-                    origin: .import, level: 1, sources: [])
+                    origin: .import, level: 1, sources: [], format: config.sealedChunkFormat)
                 blocks.add(block)
                 result.blocks += 1
             }

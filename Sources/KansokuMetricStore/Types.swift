@@ -54,6 +54,14 @@ public enum FsyncMode: String, Sendable, CaseIterable {
     case never
 }
 
+/// How a block stores its chunks (FORMAT.md). Blocks of either format are read.
+public enum SealedChunkFormat: Sendable {
+    /// Prometheus's chunk segments of XOR chunks (1.76 bytes a sample in `kansoku-bench metrics`).
+    case prometheusXOR
+    /// Version 2 segments: decimal-delta chunks in zstd frames (0.66 bytes a sample there).
+    case compressedFrames
+}
+
 /// Where and how a `MetricStore` keeps its data.
 public struct MetricStoreConfig: Sendable {
     public static let hour: Int64 = 3_600_000
@@ -72,6 +80,9 @@ public struct MetricStoreConfig: Sendable {
     public var maxBlockDuration: Int64
     /// Fails WAL writes or fsyncs on demand (tests of full or failing disks); nil in real use.
     public var walFaults: DiskFaults? = nil
+    /// How blocks written by compaction and backfill store their chunks; blocks cut from the
+    /// head always hold Prometheus's XOR chunks.
+    public var sealedChunkFormat: SealedChunkFormat = .compressedFrames
 
     public init(
         directory: String,

@@ -1,30 +1,45 @@
 import CZstd
 
-/// A reusable zstd compression context (one user at a time; pooled by `BlockCodec`).
-///
-/// Blocks are small (256 KiB) and each starts a fresh frame, so the match tables are reset
-/// for every block: smaller tables (hashLog 15, chainLog 14) make that reset cheap and stay in
-/// L2, and a minimum match of 6 suits log text.
-final class ZstdCompressor {
+/// Match-finder parameters for a `ZstdCompressor`: every frame starts with fresh tables, so
+/// for small frames smaller tables (that reset cheaply and stay in L2) lose nothing.
+public struct ZstdTuning: Sendable {
+    public var hashLog: Int32
+    public var chainLog: Int32
+    public var minMatch: Int32
+
+    public init(hashLog: Int32, chainLog: Int32, minMatch: Int32) {
+        self.hashLog = hashLog
+        self.chainLog = chainLog
+        self.minMatch = minMatch
+    }
+
+    /// Log blocks (256 KiB of text): a minimum match of 6 suits words and repeated fields.
+    public static let textBlocks = ZstdTuning(hashLog: 15, chainLog: 14, minMatch: 6)
+}
+
+/// A reusable zstd compression context (one user at a time; callers pool them).
+public final class ZstdCompressor {
     private let cctx: OpaquePointer
-    let level: Int32
+    public let level: Int32
+    let tuning: ZstdTuning
     private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
-    init?(level: Int32) {
+    public init?(level: Int32, tuning: ZstdTuning = .textBlocks) {
         guard let c = ZSTD_createCCtx() else { return nil }
         cctx = c
         self.level = level
-        ZstdCompressor.tune(level: level) { ZSTD_CCtx_setParameter(c, $0, $1) }
+        self.tuning = tuning
+        ZstdCompressor.tune(level: level, tuning) { ZSTD_CCtx_setParameter(c, $0, $1) }
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
     }
 
-    /// The compression parameters of blocks and of the dictionaries they are compressed with
+    /// The compression parameters of frames and of the dictionaries they are compressed with
     /// (a dictionary's parameters supersede the context's).
-    static func tune(level: Int32, _ set: (ZSTD_cParameter, Int32) -> Void) {
+    static func tune(level: Int32, _ tuning: ZstdTuning, _ set: (ZSTD_cParameter, Int32) -> Void) {
         set(ZSTD_c_compressionLevel, level)
-        set(ZSTD_c_hashLog, 15)
-        set(ZSTD_c_chainLog, 14)
-        set(ZSTD_c_minMatch, 6)
+        set(ZSTD_c_hashLog, tuning.hashLog)
+        set(ZSTD_c_chainLog, tuning.chainLog)
+        set(ZSTD_c_minMatch, tuning.minMatch)
     }
 
     deinit {
@@ -34,7 +49,7 @@ final class ZstdCompressor {
 
     /// Compresses `src` into an exactly sized array (the worst-case buffer is reused), with
     /// `dictionary` when given. Returns nil if zstd fails.
-    func compress(_ src: UnsafeRawBufferPointer, dictionary: ZstdDictionary?) -> [UInt8]? {
+    public func compress(_ src: UnsafeRawBufferPointer, dictionary: ZstdDictionary? = nil) -> [UInt8]? {
         let bound = ZSTD_compressBound(src.count)
         if scratch.count < bound {
             scratch.deallocate()
@@ -53,13 +68,13 @@ final class ZstdCompressor {
 /// may reference it. A raw-content dictionary is exactly a prefix: frames decode with the
 /// same bytes given as prefix. Read-only once built, so threads share it (zstd documents
 /// concurrent use of one CDict as safe).
-final class ZstdDictionary: @unchecked Sendable {
+public final class ZstdDictionary: @unchecked Sendable {
     let cdict: OpaquePointer
 
-    init?(_ content: UnsafeRawBufferPointer, level: Int32) {
+    public init?(_ content: UnsafeRawBufferPointer, level: Int32, tuning: ZstdTuning = .textBlocks) {
         guard let params = ZSTD_createCCtxParams() else { return nil }
         defer { ZSTD_freeCCtxParams(params) }
-        ZstdCompressor.tune(level: level) { ZSTD_CCtxParams_setParameter(params, $0, $1) }
+        ZstdCompressor.tune(level: level, tuning) { ZSTD_CCtxParams_setParameter(params, $0, $1) }
         guard let d = ZSTD_createCDict_advanced2(content.baseAddress, content.count, ZSTD_dlm_byCopy, ZSTD_dct_rawContent,
                                                  params, ZSTD_customMem(customAlloc: nil, customFree: nil, opaque: nil)) else { return nil }
         cdict = d
@@ -68,20 +83,21 @@ final class ZstdDictionary: @unchecked Sendable {
     deinit { ZSTD_freeCDict(cdict) }
 }
 
-/// A reusable zstd decompression context.
-final class ZstdDecompressor {
+/// A reusable zstd decompression context (one user at a time; callers pool them).
+public final class ZstdDecompressor {
     private let dctx: OpaquePointer
 
-    init?() {
+    public init?() {
         guard let d = ZSTD_createDCtx() else { return nil }
         dctx = d
     }
 
     deinit { ZSTD_freeDCtx(dctx) }
 
-    /// Decompresses `src` into exactly `size` bytes (the size recorded in the block meta), with
-    /// `prefix` as raw-content dictionary when given. Nil when the frame is invalid.
-    func decompress(_ src: UnsafeRawBufferPointer, size: Int, prefix: UnsafeRawBufferPointer?) -> [UInt8]? {
+    /// Decompresses `src` into exactly `size` bytes (a size the caller recorded beside the
+    /// frame), with `prefix` as raw-content dictionary when given. Nil when the frame is
+    /// invalid or decodes to another size.
+    public func decompress(_ src: UnsafeRawBufferPointer, size: Int, prefix: UnsafeRawBufferPointer? = nil) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: size)
         let got: Int = out.withUnsafeMutableBytes { dst in
             if let prefix, prefix.count > 0 {
