@@ -11,7 +11,8 @@ import Glibc
 /// (a) in-memory append micro-benchmark (one core), (b) 100k series at 15 s written straight
 /// into the store over simulated hours (bytes/sample of the cut block, memory/series),
 /// (c) a live run where Prometheus scrapes a loopback exporter serving the same values the
-/// store ingests, plus a backfill of identical data through `promtool`.
+/// store ingests, plus a backfill of identical data through `promtool` and into blocks of
+/// both chunk formats (compressed frames and XOR), with range queries timed on each.
 /// Options: --series N (100000) --minutes M (2.5, live run; 0 skips) --hours H (3.1)
 /// --backfill-series N (20000) --no-prometheus.
 enum MetricsBench {
@@ -52,6 +53,7 @@ enum MetricsBench {
         var ratios: [String: Any] = [:]
         ratios["bytes_per_sample_block_vs_prometheus"] = ratio("kansoku_backfill_block_bytes_per_sample", "prometheus_backfill_block_bytes_per_sample")
         ratios["bytes_per_sample_chunks_vs_prometheus"] = ratio("kansoku_backfill_chunk_bytes_per_sample", "prometheus_backfill_chunk_bytes_per_sample")
+        ratios["bytes_per_sample_block_framed_vs_xor"] = ratio("kansoku_backfill_block_bytes_per_sample", "kansoku_xor_backfill_block_bytes_per_sample")
         ratios["memory_per_series_vs_prometheus"] = ratio("kansoku_live_rss_delta_per_series", "prometheus_live_rss_per_series")
         ratios["memory_per_series_marginal_vs_prometheus"] = ratio("kansoku_live_rss_delta_per_series", "prometheus_live_rss_delta_per_series")
         ratios["live_dir_bytes_per_sample_vs_prometheus"] = ratio("kansoku_live_dir_bytes_per_sample", "prometheus_live_dir_bytes_per_sample")
@@ -273,22 +275,37 @@ extension MetricsBench {
             w.tick(seconds: 15)
             values.append(w.values)
         }
-        let dir = work + "/backfill"
-        let store = try MetricStore.open(MetricStoreConfig(directory: dir))
-        let began = ContinuousClock.now
+        // The same samples into blocks of both formats: compressed frames (what backfill and
+        // compaction write) and Prometheus's XOR chunks (what they wrote before).
         let seq = (0..<series).lazy.flatMap { s in
             (0..<samplesPerSeries).lazy.map { k in (w.labels[s], start + Int64(k) * 15_000, values[k][s]) }
         }
+        let dir = work + "/backfill", xorDir = work + "/backfill-xor"
+        let store = try MetricStore.open(MetricStoreConfig(directory: dir))
+        var xorConfig = MetricStoreConfig(directory: xorDir)
+        xorConfig.sealedChunkFormat = .prometheusXOR
+        let xorStore = try MetricStore.open(xorConfig)
+        let began = ContinuousClock.now
         let r = try await store.importBlocks(samples: seq)
         let ourSeconds = seconds(since: began)
+        let xorBegan = ContinuousClock.now
+        _ = try await xorStore.importBlocks(samples: seq)
+        let xorSeconds = seconds(since: xorBegan)
+        let queries = try await compareEncodings(xor: xorStore, framed: store, start: start,
+                                                 end: start + Int64(samplesPerSeries - 1) * 15_000)
         try await store.close()
-        let ours = blockFigures(dir)
+        try await xorStore.close()
+        let ours = blockFigures(dir), xorFigures = blockFigures(xorDir)
         var out: [String: Any] = [
             "kansoku_backfill_block_bytes_per_sample": ours.samples > 0 ? rounded(ours.block / ours.samples) : 0,
             "kansoku_backfill_chunk_bytes_per_sample": ours.samples > 0 ? rounded(ours.chunks / ours.samples) : 0,
+            "kansoku_xor_backfill_block_bytes_per_sample": xorFigures.samples > 0 ? rounded(xorFigures.block / xorFigures.samples) : 0,
+            "kansoku_xor_backfill_chunk_bytes_per_sample": xorFigures.samples > 0 ? rounded(xorFigures.chunks / xorFigures.samples) : 0,
         ]
+        out.merge(queries) { a, _ in a }
         var line: [String: Any] = ["suite": "metrics", "name": "backfill", "series": series,
-                                   "kansoku_samples": r.samples, "kansoku_seconds": rounded(ourSeconds)]
+                                   "kansoku_samples": r.samples, "kansoku_seconds": rounded(ourSeconds),
+                                   "kansoku_xor_seconds": rounded(xorSeconds)]
         if let promtool {
             let file = work + "/backfill.om"
             _ = FileManager.default.createFile(atPath: file, contents: nil)
