@@ -3,7 +3,7 @@ import KansokuCore
 /// Evaluates PromQL over a `Queryable` store, with Prometheus's semantics: lookback delta,
 /// staleness, `@`/offset, extrapolated rates, delayed `__name__` removal.
 public struct PromQLEngine: Sendable {
-    public let queryable: any Queryable
+    public var queryable: any Queryable
     /// How far back an instant selector looks for a sample (Prometheus: 5m).
     public var lookbackDelta: Int64
     /// Resolution of subqueries written without a step (`x[1h:]`); Prometheus uses the

@@ -61,8 +61,12 @@ public struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
 
 let tenantHeader = HTTPField.Name("X-Scope-OrgID")!
 
-/// The tenant of a request: its `X-Scope-OrgID` with tenancy on, else Loki's `fake`.
+/// The tenant of whatever names none (requests with tenancy off, scrape jobs and rule groups
+/// without `tenant:`): Loki's `fake`.
+let defaultTenant = "fake"
+
+/// The tenant of a request: its `X-Scope-OrgID` with tenancy on, else `defaultTenant`.
 func tenant(of request: Request, tenancy: Bool) -> String {
-    guard tenancy, let t = request.headers[values: tenantHeader].first, !t.isEmpty else { return "fake" }
+    guard tenancy, let t = request.headers[values: tenantHeader].first, !t.isEmpty else { return defaultTenant }
     return t
 }

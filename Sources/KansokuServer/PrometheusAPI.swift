@@ -16,34 +16,34 @@ struct PrometheusAPI: Sendable {
             router.on("/api/v1/query", method: method) { request, _ in
                 var request = request
                 let p = try await RequestParameters.from(&request, bodyLimit: limit)
-                return try await instantQuery(p)
+                return try await instantQuery(p, tenant: scope(request))
             }
             router.on("/api/v1/query_range", method: method) { request, _ in
                 var request = request
                 let p = try await RequestParameters.from(&request, bodyLimit: limit)
-                return try await rangeQuery(p)
+                return try await rangeQuery(p, tenant: scope(request))
             }
             router.on("/api/v1/series", method: method) { request, _ in
                 var request = request
                 let p = try await RequestParameters.from(&request, bodyLimit: limit)
-                return try series(p)
+                return try series(p, tenant: scope(request))
             }
             router.on("/api/v1/labels", method: method) { request, _ in
                 var request = request
                 let p = try await RequestParameters.from(&request, bodyLimit: limit)
-                return try labelNames(p)
+                return try labelNames(p, tenant: scope(request))
             }
         }
         router.get("/api/v1/label/:name/values") { request, context in
             var request = request
             let p = try await RequestParameters.from(&request, bodyLimit: limit)
             let name = context.parameters.get("name") ?? ""
-            return try labelValues(name, p)
+            return try labelValues(name, p, tenant: scope(request))
         }
         router.get("/federate") { request, _ in
             var request = request
             let p = try await RequestParameters.from(&request, bodyLimit: limit)
-            return try federate(p)
+            return try federate(p, tenant: scope(request))
         }
         router.get("/api/v1/status/buildinfo") { _, _ in
             Response.json(successEnvelope { w in
@@ -64,12 +64,29 @@ struct PrometheusAPI: Sendable {
         }
     }
 
-    func instantQuery(_ p: RequestParameters) async throws -> Response {
+    /// With tenancy on, the tenant every read is restricted to (`MetricTenancy`); nil reads
+    /// the whole store.
+    func scope(_ request: Request) -> String? {
+        settings.tenancy ? tenant(of: request, tenancy: true) : nil
+    }
+
+    /// The engine reading what `tenant` may see.
+    func engine(for tenant: String?) -> PromQLEngine {
+        tenant.map { engine.scoped(to: $0) } ?? engine
+    }
+
+    /// `matchers` restricted to `tenant`, if any.
+    func restrict(_ matchers: [LabelMatcher], _ tenant: String?) -> [LabelMatcher] {
+        tenant.map { MetricTenancy.restrict(matchers, to: $0) } ?? matchers
+    }
+
+    func instantQuery(_ p: RequestParameters, tenant: String?) async throws -> Response {
         let q = try p.required("query")
         let now = TimeParser.currentNanos()
         let t = try p.time("time", default: now) / 1_000_000
         let value: QueryResultModel
         do {
+            let engine = engine(for: tenant)
             value = try await ClientClosure.cancellingOnClose { [engine] in try await engine.instantQueryModel(q, at: t) }
         } catch let e as APIError { throw e } catch {
             throw Self.classify(error)
@@ -77,7 +94,7 @@ struct PrometheusAPI: Sendable {
         return .json(successEnvelope { w in w.queryData(value, stats: nil) })
     }
 
-    func rangeQuery(_ p: RequestParameters) async throws -> Response {
+    func rangeQuery(_ p: RequestParameters, tenant: String?) async throws -> Response {
         let q = try p.required("query")
         let start = try p.time("start", default: -1), end = try p.time("end", default: -1)
         guard start >= 0 || p["start"] != nil else { throw APIError.badRequest("missing required parameter \"start\"") }
@@ -95,6 +112,7 @@ struct PrometheusAPI: Sendable {
         }
         let value: QueryResultModel
         do {
+            let engine = engine(for: tenant)
             value = try await ClientClosure.cancellingOnClose { [engine] in
                 try await engine.rangeQueryModel(q, start: start / 1_000_000, end: end / 1_000_000, step: step)
             }
@@ -149,42 +167,54 @@ struct PrometheusAPI: Sendable {
         return (from, through)
     }
 
-    func series(_ p: RequestParameters) throws -> Response {
+    func series(_ p: RequestParameters, tenant: String?) throws -> Response {
         let sets = try matcherSets(p, required: true)
         let (from, through) = try timeRange(p)
         var seen = Set<Labels>()
         var out: [Labels] = []
-        for m in sets { for l in store.series(matchers: m, from: from, through: through) where seen.insert(l).inserted { out.append(l) } }
+        for m in sets {
+            for found in store.series(matchers: restrict(m, tenant), from: from, through: through) {
+                let l = MetricTenancy.visible(found)
+                if seen.insert(l).inserted { out.append(l) }
+            }
+        }
         return .json(successEnvelope { w in w.beginArray(); for l in out { w.labels(l) }; w.endArray() })
     }
 
-    func labelNames(_ p: RequestParameters) throws -> Response {
+    func labelNames(_ p: RequestParameters, tenant: String?) throws -> Response {
         let sets = try matcherSets(p, required: false)
         let (from, through) = try timeRange(p)
         var names = Set<String>()
-        for m in sets.isEmpty ? [[]] : sets { names.formUnion(store.labelNames(matchers: m, from: from, through: through)) }
+        for m in sets.isEmpty ? [[]] : sets { names.formUnion(store.labelNames(matchers: restrict(m, tenant), from: from, through: through)) }
+        if tenant != nil { names.remove(MetricTenancy.label) }
         return .json(successEnvelope { w in w.beginArray(); for n in names.sorted() { w.string(n) }; w.endArray() })
     }
 
-    func labelValues(_ name: String, _ p: RequestParameters) throws -> Response {
+    func labelValues(_ name: String, _ p: RequestParameters, tenant: String?) throws -> Response {
         let sets = try matcherSets(p, required: false)
         let (from, through) = try timeRange(p)
         var values = Set<String>()
-        for m in sets.isEmpty ? [[]] : sets { values.formUnion(store.labelValues(name: name, matchers: m, from: from, through: through)) }
+        // A tenant's series show no `__tenant__`, so it has no values.
+        if tenant == nil || name != MetricTenancy.label {
+            for m in sets.isEmpty ? [[]] : sets {
+                values.formUnion(store.labelValues(name: name, matchers: restrict(m, tenant), from: from, through: through))
+            }
+        }
         return .json(successEnvelope { w in w.beginArray(); for v in values.sorted() { w.string(v) }; w.endArray() })
     }
 
     /// `/federate`: the latest sample of every matching series, in the text format.
-    func federate(_ p: RequestParameters) throws -> Response {
+    func federate(_ p: RequestParameters, tenant: String?) throws -> Response {
         let sets = try matcherSets(p, required: true)
         let now = TimeParser.currentNanos() / 1_000_000
         var out = ""
         var seen = Set<Labels>()
         for m in sets {
-            for s in store.select(matchers: m, from: now - 300_000, through: now) where seen.insert(s.labels).inserted {
-                guard let last = s.samples.last, !StaleNaN.isStale(last.v) else { continue }
-                let name = s.labels["__name__"] ?? ""
-                let rest = s.labels.removing(["__name__"])
+            for s in store.select(matchers: restrict(m, tenant), from: now - 300_000, through: now) {
+                let labels = MetricTenancy.visible(s.labels)
+                guard seen.insert(labels).inserted, let last = s.samples.last, !StaleNaN.isStale(last.v) else { continue }
+                let name = labels["__name__"] ?? ""
+                let rest = labels.removing(["__name__"])
                 let lbls = rest.isEmpty ? "" : "{" + rest.map { "\($0.name)=\(goQuoted($0.value))" }.joined(separator: ",") + "}"
                 out += "\(name)\(lbls) \(GoFloat.fixed(last.v)) \(last.t)\n"
             }

@@ -60,12 +60,15 @@ struct RemoteWriteAPI: Sendable {
         } catch {
             throw APIError.badRequest("\(error)")
         }
+        // With tenancy on, every series is stored under the request's tenant (`MetricTenancy`).
+        let owner = settings.tenancy ? tenant(of: request, tenancy: true) : nil
         var batch: [(labels: Labels, t: Int64, v: Double)] = []
         var histograms = 0
         for (i, s) in decoded.enumerated() {
             histograms += s.histogramCount
             guard !s.samples.isEmpty else { continue }
-            let labels = try validLabels(s.labels, series: i)
+            var labels = try validLabels(s.labels, series: i)
+            if let owner { labels = MetricTenancy.labels(labels, tenant: owner) }
             for x in s.samples { batch.append((labels, x.t, x.v)) }
         }
         guard pressure.admit(batch.count) else {

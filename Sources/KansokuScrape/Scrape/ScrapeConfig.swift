@@ -16,6 +16,7 @@ public import KansokuCore
 ///       honor_labels: false
 ///       honor_timestamps: true
 ///       labels: { env: prod }
+///       tenant: team-a           # with server.tenancy on; default: the default tenant
 /// ```
 public struct MetricsScrapeConfig: Decodable, Sendable, Hashable {
     public var scrapeInterval: PromDuration
@@ -87,10 +88,13 @@ public struct ScrapeTargetConfig: Decodable, Sendable, Hashable {
     public var honorTimestamps: Bool
     /// Static labels added to every series of this job.
     public var labels: [String: String]
+    /// With `server.tenancy` on, the tenant this job's series are stored for (`__tenant__`,
+    /// see `MetricTenancy`); the server sets the default tenant where the config names none.
+    public var tenant: String?
 
     public init(job: String, targets: [String], interval: PromDuration? = nil, timeout: PromDuration? = nil,
                 metricsPath: String = "/metrics", scheme: String = "http", honorLabels: Bool = false,
-                honorTimestamps: Bool = true, labels: [String: String] = [:]) {
+                honorTimestamps: Bool = true, labels: [String: String] = [:], tenant: String? = nil) {
         self.job = job
         self.targets = targets
         self.interval = interval
@@ -100,12 +104,13 @@ public struct ScrapeTargetConfig: Decodable, Sendable, Hashable {
         self.honorLabels = honorLabels
         self.honorTimestamps = honorTimestamps
         self.labels = labels
+        self.tenant = tenant
     }
 
     enum CodingKeys: String, CodingKey {
         case job, jobName = "job_name", targets, interval, scrapeInterval = "scrape_interval", timeout,
              scrapeTimeout = "scrape_timeout", metricsPath = "metrics_path", scheme, honorLabels = "honor_labels",
-             honorTimestamps = "honor_timestamps", labels
+             honorTimestamps = "honor_timestamps", labels, tenant
     }
 
     public init(from decoder: any Decoder) throws {
@@ -122,6 +127,7 @@ public struct ScrapeTargetConfig: Decodable, Sendable, Hashable {
         honorLabels = try c.decodeIfPresent(Bool.self, forKey: .honorLabels) ?? false
         honorTimestamps = try c.decodeIfPresent(Bool.self, forKey: .honorTimestamps) ?? true
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+        tenant = try c.decodeIfPresent(String.self, forKey: .tenant)
     }
 }
 

@@ -21,6 +21,7 @@ public struct ScrapeTarget: Sendable, Hashable {
                 var labels = job.labels
                 labels["job"] = job.job
                 labels["instance"] = address
+                if let tenant = job.tenant { labels[MetricTenancy.label] = tenant }
                 let interval = job.interval ?? config.scrapeInterval
                 let timeout = min(job.timeout ?? config.scrapeTimeout, interval)
                 return ScrapeTarget(

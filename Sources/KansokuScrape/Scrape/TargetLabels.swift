@@ -18,6 +18,8 @@ public struct TargetLabels: Sendable, Hashable {
     /// Without it target labels win and a clashing exposed label is kept as `exported_<name>`
     /// (again prefixed while that name is taken). Empty label values mean "absent".
     public func apply(to scraped: Labels) -> Labels {
+        // A target cannot name another tenant, whatever `honor_labels` says.
+        let scraped = labels[MetricTenancy.label] == nil ? scraped : scraped.removing([MetricTenancy.label])
         var out: [Label] = []
         out.reserveCapacity(scraped.count + labels.count)
         for l in scraped where !l.value.isEmpty { out.append(l) }

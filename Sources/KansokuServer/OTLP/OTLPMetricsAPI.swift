@@ -1,4 +1,5 @@
 import Hummingbird
+import KansokuCore
 import KansokuIngest
 import KansokuMetricStore
 import Logging
@@ -23,9 +24,13 @@ struct OTLPMetricsAPI: Sendable {
         let bytes = try await RequestBody.read(&request, settings: settings)
         let decoded = try format.decode(bytes, protobuf: OTLPProtobuf.decodeMetrics, json: OTLPJSON.decodeMetrics)
         let translation = OTLPMetricTranslation(decoded)
+        // With tenancy on, every series is stored under the request's tenant (`MetricTenancy`).
+        let owner = settings.tenancy ? tenant(of: request, tenancy: true) : nil
         let result: MetricAppendResult
         do {
-            result = try await store.append(translation.samples.map { ($0.labels, $0.timestamp, $0.value) })
+            result = try await store.append(translation.samples.map { s in
+                (owner.map { MetricTenancy.labels(s.labels, tenant: $0) } ?? s.labels, s.timestamp, s.value)
+            })
         } catch {
             logger.error("OTLP metrics append failed", metadata: ["error": "\(error)"])
             throw APIError(.internalServerError, .internal, "\(error)")
