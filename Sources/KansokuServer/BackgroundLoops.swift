@@ -1,6 +1,7 @@
 import Foundation
 import KansokuCore
 import KansokuIngest
+import KansokuLogQL
 import KansokuLogStore
 import KansokuMetricStore
 import KansokuNotify
@@ -30,7 +31,7 @@ final class BackgroundLoops: Sendable {
         self.logger = logger
     }
 
-    static func make(config: KansokuConfig, logStore: LogStore, metricStore: MetricStore, metrics: ServerMetrics,
+    static func make(config: KansokuConfig, logStore: LogStore, logQL: LogQLEngine, metricStore: MetricStore, metrics: ServerMetrics,
                      logger: Logger) async throws -> BackgroundLoops {
         let root = config.storage.path
         var tail: TailService?
@@ -49,7 +50,7 @@ final class BackgroundLoops: Sendable {
             }
             await notifier?.start()
         }
-        let rules = try RulesRuntime.make(config: config, logStore: logStore, metricStore: metricStore, notifier: notifier, logger: logger)
+        let rules = try RulesRuntime.make(config: config, logQL: logQL, metricStore: metricStore, notifier: notifier, logger: logger)
         let scrape = try ScrapeRuntime.make(config: config, metricStore: metricStore, logger: logger)
         var remoteWrite: RemoteWriteManager?
         if !config.remoteWrite.isEmpty {

@@ -19,7 +19,7 @@ final class RulesRuntime: Sendable {
         self.logger = logger
     }
 
-    static func make(config: KansokuConfig, logStore: LogStore, metricStore: MetricStore, notifier: Notifier?,
+    static func make(config: KansokuConfig, logQL: LogQLEngine, metricStore: MetricStore, notifier: Notifier?,
                      logger: Logger) throws -> RulesRuntime? {
         let files = RuleFiles.expand(config.rules.files)
         guard !files.isEmpty else { return nil }
@@ -32,7 +32,7 @@ final class RulesRuntime: Sendable {
         }
         // Rules are bounded like users' queries (timeout, samples, lookback) but wait at a gate
         // of their own, so a crowd of users' queries cannot hold up alerting.
-        let engine = KansokuRuleQueryEngine(promql: config.query.engine(queryable: metricStore), logql: LogQLEngine(store: logStore))
+        let engine = KansokuRuleQueryEngine(promql: config.query.engine(queryable: metricStore), logql: logQL)
         var settings = AlertingSettings()
         settings.externalURL = "http://\(config.server.listen)"
         let manager: RuleManager

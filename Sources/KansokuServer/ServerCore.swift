@@ -24,7 +24,7 @@ final class ServerCore: Sendable {
     let shipping: LogShipping?
     let querier: QuerierRuntime?
 
-    private init(config: KansokuConfig, logger: Logger, logStore: LogStore, metricStore: MetricStore,
+    private init(config: KansokuConfig, logger: Logger, logStore: LogStore, logQL: LogQLEngine, metricStore: MetricStore,
                  loops: BackgroundLoops, metrics: ServerMetrics, lock: DataDirectoryLock, shipping: LogShipping?,
                  querier: QuerierRuntime?) {
         self.lock = lock
@@ -34,8 +34,7 @@ final class ServerCore: Sendable {
         self.logger = logger
         self.logStore = logStore
         self.metricStore = metricStore
-        // A querier's log queries read the bucket and the ingesters; its own store stays empty.
-        logQL = querier.map { LogQLEngine(reader: $0.reader) } ?? LogQLEngine(store: logStore)
+        self.logQL = logQL
         promQL = config.query.engine(queryable: metricStore)
         self.metrics = metrics
         self.loops = loops
@@ -56,9 +55,12 @@ final class ServerCore: Sendable {
         let querier = config.target == .querier
             ? try QuerierRuntime.make(config: config, bearerToken: try bearerToken(config), logger: logger) : nil
         let metrics = ServerMetrics()
-        let loops = try await BackgroundLoops.make(config: config, logStore: logStore, metricStore: metricStore,
+        // A querier's log queries (the API's and the rules') read the bucket and the ingesters;
+        // its own store stays empty.
+        let logQL = querier.map { LogQLEngine(reader: $0.reader) } ?? LogQLEngine(store: logStore)
+        let loops = try await BackgroundLoops.make(config: config, logStore: logStore, logQL: logQL, metricStore: metricStore,
                                                    metrics: metrics, logger: logger)
-        return ServerCore(config: config, logger: logger, logStore: logStore, metricStore: metricStore,
+        return ServerCore(config: config, logger: logger, logStore: logStore, logQL: logQL, metricStore: metricStore,
                           loops: loops, metrics: metrics, lock: lock, shipping: shipping, querier: querier)
     }
 
