@@ -126,48 +126,31 @@ public struct Explainer: Sendable {
         return (text, Set(sel.matchers.filter { $0.type == .equal }.map(\.name)))
     }
 
-    /// Up to `limit` lines of `query` in [start, end), read as equal slices of the range. The
-    /// slices are read at once (each is a small query that would leave the other core idle)
-    /// and joined in slice order.
+    /// Up to `limit` lines of `query` in [start, end), read as equal slices of the range.
     public func read(_ query: String, _ start: Int64, _ end: Int64, limit: Int) async throws(ExplainError) -> (lines: [ExplainLine], sampled: Bool) {
         let n = Int64(min(Self.slices, max(1, limit)))
         let per = max(1, limit / Int(n))
-        let (engine, tenant) = (engine, tenant)
-        let slices: [Result<(lines: [ExplainLine], full: Bool), ExplainError>] = await withTaskGroup(of: (Int64, Result<(lines: [ExplainLine], full: Bool), ExplainError>).self) { group in
-            for k in 0..<n {
-                let s = start + (end - start) * k / n, e = start + (end - start) * (k + 1) / n
-                guard e > s else { continue }
-                group.addTask { (k, await Self.readSlice(engine: engine, tenant: tenant, query, s, e, limit: per)) }
-            }
-            var out = [Result<(lines: [ExplainLine], full: Bool), ExplainError>](repeating: .success(([], false)), count: Int(n))
-            for await (k, r) in group { out[Int(k)] = r }
-            return out
-        }
         var lines: [ExplainLine] = []
         var sampled = false
-        for slice in slices {
-            let (part, full) = try slice.get()
-            lines += part
-            sampled = sampled || full
+        for k in 0..<n {
+            let s = start + (end - start) * k / n, e = start + (end - start) * (k + 1) / n
+            guard e > s else { continue }
+            let result: LogQLResult
+            do {
+                result = try await engine.queryRange(query, tenant: tenant, start: s, end: e, step: LogQLEngine.defaultStep(start: s, end: e),
+                                                     direction: .backward, limit: per)
+            } catch { throw .query(error) }
+            guard case .streams(let streams) = result.data else { throw .invalidQuery("explain needs a log query, not a metric query") }
+            var count = 0
+            for stream in streams {
+                for entry in stream.entries {
+                    lines.append(ExplainLine(timestamp: entry.timestamp, labels: stream.labels, line: String(decoding: entry.line, as: UTF8.self)))
+                    count += 1
+                }
+            }
+            if count >= per { sampled = true }
         }
         return (lines, sampled)
-    }
-
-    /// One slice's lines, and whether it had more than `limit`.
-    static func readSlice(engine: LogQLEngine, tenant: String, _ query: String, _ s: Int64, _ e: Int64, limit: Int) async -> Result<(lines: [ExplainLine], full: Bool), ExplainError> {
-        let result: LogQLResult
-        do {
-            result = try await engine.queryRange(query, tenant: tenant, start: s, end: e, step: LogQLEngine.defaultStep(start: s, end: e),
-                                                 direction: .backward, limit: limit)
-        } catch { return .failure(.query(error)) }
-        guard case .streams(let streams) = result.data else { return .failure(.invalidQuery("explain needs a log query, not a metric query")) }
-        var lines: [ExplainLine] = []
-        for stream in streams {
-            for entry in stream.entries {
-                lines.append(ExplainLine(timestamp: entry.timestamp, labels: stream.labels, line: String(decoding: entry.line, as: UTF8.self)))
-            }
-        }
-        return .success((lines, lines.count >= limit))
     }
 
     /// The selector's lines in the window that `query` leaves out.
