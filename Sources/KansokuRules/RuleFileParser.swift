@@ -22,7 +22,7 @@ public enum RuleFileParser {
             unknownFields(root, known: ["groups"], in: "rule file", path: "", &w)
             for (gi, g) in w.sequence(root["groups"], "groups").enumerated() {
                 guard let gm = w.mapping(g, "group") else { continue }
-                unknownFields(gm, known: ["name", "interval", "query_offset", "limit", "labels", "rules", "kansoku_language"],
+                unknownFields(gm, known: ["name", "interval", "query_offset", "limit", "labels", "rules", "kansoku_language", "tenant"],
                               in: "group", path: "groups[\(gi)].", &w)
                 let pos = YAMLWalker.position(of: g)
                 guard let name = w.string(gm["name"], "group name"), !name.isEmpty else {
@@ -44,6 +44,7 @@ public enum RuleFileParser {
                     group.labels[l.key] = l.value
                 }
                 group.language = language(gm["kansoku_language"], &w)
+                if let t = gm["tenant"] { group.tenant = w.string(t, "tenant") }
                 for (ri, r) in w.sequence(gm["rules"], "rules").enumerated() {
                     if let rule = parseRule(r, group: group, path: "groups[\(gi)].rules[\(ri)].", validator: validator, &w) {
                         group.rules.append(rule)

@@ -12,20 +12,28 @@ public actor RuleManager {
     let continuation: AsyncStream<[AlertNotification]>.Continuation
     let sink: (any AlertNotificationSink)?
     let settings: AlertingSettings
+    /// With tenancy on, how each group's tenant reads and writes; nil without tenancy.
+    public nonisolated let tenants: (any RuleTenantScope)?
 
     /// `interval` is the default (global) evaluation interval in ms.
     public init(ruleSet: RuleSet, engine: any RuleQueryEngine, writer: any RuleSampleWriter, interval: Int64 = 30_000,
-                settings: AlertingSettings = AlertingSettings(), sink: (any AlertNotificationSink)? = nil) throws(SpecError) {
+                settings: AlertingSettings = AlertingSettings(), sink: (any AlertNotificationSink)? = nil,
+                tenants: (any RuleTenantScope)? = nil) throws(SpecError) {
         var issues: [SpecIssue] = []
         var runners: [RuleGroupRunner] = []
         for g in ruleSet.groups {
             do throws(SpecError) {
-                runners.append(try RuleGroupRunner(spec: g, defaultInterval: interval, engine: engine, writer: writer, settings: settings))
+                let tenant = tenants.map { g.tenant ?? $0.defaultTenant }
+                runners.append(try RuleGroupRunner(spec: g, defaultInterval: interval, engine: tenant.map { tenants!.engine(for: $0) } ?? engine,
+                                                   writer: tenant.map { tenants!.writer(for: $0) } ?? writer, settings: settings))
             } catch { issues += error.issues }
         }
         var evaluator: SLOEvaluator?
         do throws(SpecError) {
-            evaluator = try SLOEvaluator(slos: ruleSet.slos, windows: ruleSet.windows, engine: engine, writer: writer, interval: interval, settings: settings)
+            // SLOs belong to the default tenant.
+            let sloEngine = tenants.map { $0.engine(for: $0.defaultTenant) } ?? engine
+            let sloWriter = tenants.map { $0.writer(for: $0.defaultTenant) } ?? writer
+            evaluator = try SLOEvaluator(slos: ruleSet.slos, windows: ruleSet.windows, engine: sloEngine, writer: sloWriter, interval: interval, settings: settings)
         } catch { issues += error.issues }
         if !issues.isEmpty { throw SpecError(issues) }
         groups = runners
@@ -33,6 +41,7 @@ public actor RuleManager {
         self.interval = interval
         self.settings = settings
         self.sink = sink
+        self.tenants = tenants
         (notifications, continuation) = AsyncStream<[AlertNotification]>.makeStream(bufferingPolicy: .bufferingNewest(1024))
     }
 
@@ -96,18 +105,18 @@ public actor RuleManager {
     // MARK: API data
 
     /// `/api/v1/rules` data: rule groups, then the SLOs' alert groups. `type` is `alert`, `record` or nil.
-    public func rulesData(type: String? = nil) async -> RulesAPI.RulesData {
+    public func rulesData(type: String? = nil, tenant: String? = nil) async -> RulesAPI.RulesData {
         var out: [RulesAPI.Group] = []
-        for g in groups { out.append(RulesAPI.group(await g.snapshot(), type: type)) }
-        for g in await slos.groupSnapshots() { out.append(RulesAPI.group(g, type: type)) }
+        for g in groups where visible(g.spec, to: tenant) { out.append(RulesAPI.group(await g.snapshot(), type: type)) }
+        if sloVisible(to: tenant) { for g in await slos.groupSnapshots() { out.append(RulesAPI.group(g, type: type)) } }
         return RulesAPI.RulesData(groups: out)
     }
 
     /// `/api/v1/alerts` data: every pending and firing alert.
-    public func alertsData() async -> RulesAPI.AlertsData {
+    public func alertsData(tenant: String? = nil) async -> RulesAPI.AlertsData {
         var alerts: [AlertInstance] = []
-        for g in groups { alerts += await g.snapshot().rules.flatMap(\.alerts) }
-        alerts += await slos.activeAlerts()
+        for g in groups where visible(g.spec, to: tenant) { alerts += await g.snapshot().rules.flatMap(\.alerts) }
+        if sloVisible(to: tenant) { alerts += await slos.activeAlerts() }
         return RulesAPI.AlertsData(alerts: alerts.filter { $0.state != .inactive }
             .sorted { $0.labels.description < $1.labels.description }.map(RulesAPI.alert))
     }
@@ -120,6 +129,18 @@ public actor RuleManager {
         var out: [RuleGroupSnapshot] = []
         for g in groups { out.append(await g.snapshot()) }
         return out + (await slos.groupSnapshots())
+    }
+
+    /// Whether `tenant` (nil: any, tenancy off) may see a group.
+    nonisolated func visible(_ spec: RuleGroupSpec, to tenant: String?) -> Bool {
+        guard let tenant, let tenants else { return true }
+        return (spec.tenant ?? tenants.defaultTenant) == tenant
+    }
+
+    /// SLOs belong to the default tenant.
+    nonisolated func sloVisible(to tenant: String?) -> Bool {
+        guard let tenant, let tenants else { return true }
+        return tenant == tenants.defaultTenant
     }
 }
 

@@ -61,6 +61,9 @@ public struct RuleGroupSpec: Sendable, Hashable {
     public var labels: [String: String]
     /// Language chosen for the whole group with `kansoku_language`, if any.
     public var language: QueryLanguage?
+    /// With tenancy on, the tenant the group's queries run as and its results are written
+    /// for (`tenant:`, a Kansoku key); nil is the default tenant.
+    public var tenant: String?
     public var rules: [RuleSpec]
     /// The file the group came from.
     public var file: String

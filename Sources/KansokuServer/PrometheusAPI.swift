@@ -57,10 +57,10 @@ struct PrometheusAPI: Sendable {
         }
         router.get("/api/v1/rules") { request, _ in
             let type = RequestParameters.fromQuery(request)["type"]
-            return Response.json(await (rules ?? .empty).rulesJSON(type: type))
+            return Response.json(await (rules ?? .empty).rulesJSON(type: type, tenant: scope(request)))
         }
-        router.get("/api/v1/alerts") { _, _ in
-            Response.json(await (rules ?? .empty).alertsJSON())
+        router.get("/api/v1/alerts") { request, _ in
+            Response.json(await (rules ?? .empty).alertsJSON(tenant: scope(request)))
         }
     }
 

@@ -32,14 +32,23 @@ final class RulesRuntime: Sendable {
         }
         // Rules are bounded like users' queries (timeout, samples, lookback) but wait at a gate
         // of their own, so a crowd of users' queries cannot hold up alerting.
-        let engine = KansokuRuleQueryEngine(promql: config.query.engine(queryable: metricStore), logql: logQL)
+        let promql = config.query.engine(queryable: metricStore), logql = logQL
+        let engine = KansokuRuleQueryEngine(promql: promql, logql: logql)
+        let writer = MetricStoreRuleWriter(store: metricStore)
+        // With tenancy on each group runs as its `tenant:` (see `MetricTenancy`).
+        let tenants = config.server.tenancy ? KansokuRuleTenants(promql: promql, logql: logql, writer: writer, defaultTenant: defaultTenant) : nil
+        for g in ruleSet.groups {
+            if let t = g.tenant, let problem = TenantID.problem(t) {
+                throw ConfigError.invalid(key: "rules.files", reason: "group \(g.name) in \(g.file): tenant: \(problem)")
+            }
+        }
         var settings = AlertingSettings()
         settings.externalURL = "http://\(config.server.listen)"
         let manager: RuleManager
         do {
-            manager = try RuleManager(ruleSet: ruleSet, engine: engine, writer: MetricStoreRuleWriter(store: metricStore),
+            manager = try RuleManager(ruleSet: ruleSet, engine: engine, writer: writer,
                                       interval: interval.milliseconds, settings: settings,
-                                      sink: notifier.map { NotifierSink(notifier: $0) })
+                                      sink: notifier.map { NotifierSink(notifier: $0) }, tenants: tenants)
         } catch {
             throw ConfigError.invalid(key: "rules.files", reason: "\n\(error)")
         }
@@ -92,15 +101,16 @@ struct RulesAPIProvider: Sendable {
 
     init(runtime: RulesRuntime?) { self.runtime = runtime }
 
-    func rulesJSON(type: String?) async -> JSONWriter {
+    /// `tenant` (with tenancy on) sees only its own groups and their alerts.
+    func rulesJSON(type: String?, tenant: String?) async -> JSONWriter {
         guard let runtime else { return successEnvelope { w in w.beginObject(); w.key("groups"); w.beginArray(); w.endArray(); w.endObject() } }
-        let data = await runtime.manager.rulesData(type: type)
+        let data = await runtime.manager.rulesData(type: type, tenant: tenant)
         return Self.envelope(data)
     }
 
-    func alertsJSON() async -> JSONWriter {
+    func alertsJSON(tenant: String?) async -> JSONWriter {
         guard let runtime else { return successEnvelope { w in w.beginObject(); w.key("alerts"); w.beginArray(); w.endArray(); w.endObject() } }
-        return Self.envelope(await runtime.manager.alertsData())
+        return Self.envelope(await runtime.manager.alertsData(tenant: tenant))
     }
 
     static func envelope(_ data: some Encodable) -> JSONWriter {

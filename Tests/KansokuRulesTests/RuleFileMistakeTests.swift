@@ -32,7 +32,7 @@ import Testing
             Issue.record("accepted a rule file with an unknown field")
         } catch {
             #expect(error.issues.map(\.description) == [
-                "r.yaml:3:5: unknown field \"owner\" in group at groups[0].owner (expected one of: name, interval, query_offset, limit, labels, rules, kansoku_language)",
+                "r.yaml:3:5: unknown field \"owner\" in group at groups[0].owner (expected one of: name, interval, query_offset, limit, labels, rules, kansoku_language, tenant)",
             ])
         }
     }
