@@ -24,31 +24,46 @@ extension Evaluator {
         withoutSet.insert("__name__")
         func key(_ l: Labels) -> Labels { a.without ? l.removing(withoutSet) : l.keeping(grouping) }
 
-        if a.op == .countValues {
-            guard !valueLabel.isEmpty, !valueLabel.unicodeScalars.contains("\u{FFFD}") else {
-                throw PromQLError.execution("invalid label name \(goQuoted(valueLabel))")
-            }
-            var index: [Labels: Int] = [:]
-            var out: [EvalSample] = []
-            for s in input {
-                let l = key(s.labels).setting(valueLabel, to: GoFloat.fixed(s.v))
-                if let i = index[l] {
-                    out[i].v += 1
-                } else {
-                    index[l] = out.count
-                    out.append(EvalSample(labels: l, v: 1))
-                }
-            }
-            return .vector(out)
-        }
-
+        if a.op == .countValues { return .vector(try countValues(input, label: valueLabel, key)) }
         let cache = groupCache(a)
         switch a.op {
         case .sum, .avg, .count, .group, .min, .max:
             return .vector(streamingAggregate(a.op, input, cache, key))
-        default:
-            break
+        case .topk, .bottomk, .limitk:
+            return .vector(try selectK(a.op, param, groups(input, cache, key), input))
+        case .limitRatio:
+            return .vector(try limitRatio(param, input))
+        case .stddev, .stdvar, .quantile:
+            if a.op == .quantile, param.isNaN || param < 0 || param > 1 {
+                warn("PromQL warning: quantile value should be between 0 and 1, got \(GoFloat.shortest(param))")
+            }
+            return .vector(groupStatistics(a.op, param, groups(input, cache, key), input))
+        case .countValues:
+            preconditionFailure("count_values is answered above")
         }
+    }
+
+    /// `count_values`: one series per distinct value in each group, labelled with the value.
+    private func countValues(_ input: [EvalSample], label: String, _ key: (Labels) -> Labels) throws(PromQLError) -> [EvalSample] {
+        guard !label.isEmpty, !label.unicodeScalars.contains("\u{FFFD}") else {
+            throw PromQLError.execution("invalid label name \(goQuoted(label))")
+        }
+        var index: [Labels: Int] = [:]
+        var out: [EvalSample] = []
+        for s in input {
+            let l = key(s.labels).setting(label, to: GoFloat.fixed(s.v))
+            if let i = index[l] {
+                out[i].v += 1
+            } else {
+                index[l] = out.count
+                out.append(EvalSample(labels: l, v: 1))
+            }
+        }
+        return out
+    }
+
+    /// The input's series gathered by group, in order of each group's first series.
+    private func groups(_ input: [EvalSample], _ cache: GroupCache, _ key: (Labels) -> Labels) -> [Group] {
         var groups: [Group] = []
         var index: [Int32: Int] = [:]
         for (i, s) in input.enumerated() {
@@ -61,76 +76,61 @@ extension Evaluator {
                 groups.append(Group(labels: cache.labels[Int(n)], members: [i], dropName: s.dropName))
             }
         }
+        return groups
+    }
 
-        switch a.op {
-        case .topk, .bottomk, .limitk:
-            if param.isNaN { throw PromQLError.execution("Parameter value is NaN") }
-            // Prometheus's bounds for a float that converts to int64 (the largest double
-            // below 2^63, and -2^63).
-            guard param <= 9_223_372_036_854_774_784, param >= -9_223_372_036_854_775_808 else {
-                throw PromQLError.execution("Scalar value \(GoFloat.shortest(param)) overflows int64")
-            }
-            let k = Int(param)
-            if k < 1 { return .vector([]) }
-            var out: [EvalSample] = []
-            for g in groups {
-                var members = g.members.map { input[$0] }
-                if a.op == .limitk {
-                    out.append(contentsOf: members.prefix(k))
-                    continue
-                }
-                let top = a.op == .topk
-                // Stable sort: among equal values the earlier series wins, as Prometheus's heap keeps it.
-                members = stableSorted(members) { x, y in
-                    if x.v.isNaN { return false }
-                    if y.v.isNaN { return true }
-                    return top ? x.v > y.v : x.v < y.v
-                }
+    /// `topk`, `bottomk` and `limitk`: up to `k` series of each group.
+    private func selectK(_ op: AggregateOp, _ param: Double, _ groups: [Group], _ input: [EvalSample]) throws(PromQLError) -> [EvalSample] {
+        if param.isNaN { throw PromQLError.execution("Parameter value is NaN") }
+        // Prometheus's bounds for a float that converts to int64 (the largest double
+        // below 2^63, and -2^63).
+        guard param <= 9_223_372_036_854_774_784, param >= -9_223_372_036_854_775_808 else {
+            throw PromQLError.execution("Scalar value \(GoFloat.shortest(param)) overflows int64")
+        }
+        let k = Int(param)
+        if k < 1 { return [] }
+        var out: [EvalSample] = []
+        for g in groups {
+            var members = g.members.map { input[$0] }
+            if op == .limitk {
                 out.append(contentsOf: members.prefix(k))
+                continue
             }
-            return .vector(out)
-        case .limitRatio:
-            if param.isNaN { throw PromQLError.execution("Ratio value is NaN") }
-            var r = param
-            if r < -1 || r > 1 {
-                warn("PromQL warning: ratio value should be between -1 and 1, got \(GoFloat.shortest(r)), capping to \(r < 0 ? -1 : 1)")
-                r = r < 0 ? -1 : 1
+            let top = op == .topk
+            // Stable sort: among equal values the earlier series wins, as Prometheus's heap keeps it.
+            members = stableSorted(members) { x, y in
+                if x.v.isNaN { return false }
+                if y.v.isNaN { return true }
+                return top ? x.v > y.v : x.v < y.v
             }
-            return .vector(input.filter { s in
-                let offset = Double(s.labels.stableHash) / Double(UInt64.max)
-                return r >= 0 ? offset < r : offset >= 1 + r
-            })
-        default:
-            break
+            out.append(contentsOf: members.prefix(k))
         }
+        return out
+    }
 
-        if a.op == .quantile, param.isNaN || param < 0 || param > 1 {
-            warn("PromQL warning: quantile value should be between 0 and 1, got \(GoFloat.shortest(param))")
+    /// `limit_ratio`: the series whose label hash falls in the ratio's share of the hash space.
+    private func limitRatio(_ param: Double, _ input: [EvalSample]) throws(PromQLError) -> [EvalSample] {
+        if param.isNaN { throw PromQLError.execution("Ratio value is NaN") }
+        var r = param
+        if r < -1 || r > 1 {
+            warn("PromQL warning: ratio value should be between -1 and 1, got \(GoFloat.shortest(r)), capping to \(r < 0 ? -1 : 1)")
+            r = r < 0 ? -1 : 1
         }
+        return input.filter { s in
+            let offset = Double(s.labels.stableHash) / Double(UInt64.max)
+            return r >= 0 ? offset < r : offset >= 1 + r
+        }
+    }
+
+    /// `stddev`, `stdvar` and `quantile`: one value from all of a group's samples.
+    private func groupStatistics(_ op: AggregateOp, _ param: Double, _ groups: [Group], _ input: [EvalSample]) -> [EvalSample] {
         var out: [EvalSample] = []
         out.reserveCapacity(groups.count)
         for g in groups {
             let v: Double
-            switch a.op {
-            case .sum:
-                var s = 0.0, c = 0.0
-                for i in g.members { (s, c) = kahanSumInc(input[i].v, s, c) }
-                v = s + c
-            case .avg:
-                var m = MeanAccumulator()
-                for i in g.members { m.add(input[i].v) }
-                v = m.value
-            case .count: v = Double(g.members.count)
-            case .group: v = 1
-            case .min:
-                var x = input[g.members[0]].v
-                for i in g.members.dropFirst() where x > input[i].v || x.isNaN { x = input[i].v }
-                v = x
-            case .max:
-                var x = input[g.members[0]].v
-                for i in g.members.dropFirst() where x < input[i].v || x.isNaN { x = input[i].v }
-                v = x
-            case .stddev, .stdvar:
+            if op == .quantile {
+                v = quantileOf(param, g.members.map { input[$0].v })
+            } else {
                 var n = 1.0, mean = input[g.members[0]].v, m2 = 0.0
                 for i in g.members.dropFirst() {
                     let x = input[i].v
@@ -140,15 +140,11 @@ extension Evaluator {
                     m2 += delta * (x - mean)
                 }
                 let variance = g.members.contains { !input[$0].v.isFinite } ? .nan : m2 / n
-                v = a.op == .stdvar ? variance : variance.squareRoot()
-            case .quantile:
-                v = quantileOf(param, g.members.map { input[$0].v })
-            case .topk, .bottomk, .limitk, .limitRatio, .countValues:
-                continue
+                v = op == .stdvar ? variance : variance.squareRoot()
             }
             out.append(EvalSample(labels: g.labels, v: v, dropName: g.dropName))
         }
-        return .vector(out)
+        return out
     }
 }
 
