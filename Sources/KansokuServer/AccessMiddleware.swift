@@ -65,6 +65,14 @@ let tenantHeader = HTTPField.Name("X-Scope-OrgID")!
 /// without `tenant:`): Loki's `fake`.
 let defaultTenant = "fake"
 
+/// The tenant of a request as the client sent it, not rewritten by `AccessMiddleware` (a
+/// websocket handler sees the upgrade request so): with `server.tenants`, the tenant its
+/// credentials authenticate (nil if none); otherwise as `tenant(of:tenancy:)`.
+func tenant(of request: Request, tenancy: Bool, tenants: TenantAuthenticator?) -> String? {
+    guard tenancy, let tenants else { return tenant(of: request, tenancy: tenancy) }
+    return request.headers[.authorization].flatMap { tenants.tenant(forAuthorization: $0) }
+}
+
 /// The tenant of a request: its `X-Scope-OrgID` with tenancy on, else `defaultTenant`.
 func tenant(of request: Request, tenancy: Bool) -> String {
     guard tenancy, let t = request.headers[values: tenantHeader].first, !t.isEmpty else { return defaultTenant }

@@ -12,6 +12,8 @@ struct LokiTail: Sendable {
     let engine: LogQLEngine
     let settings: ServerSettings
     let limits: TenantLimits
+    /// With `server.tenants`, the upgraded connection's tenant comes from its credentials.
+    let tenants: TenantAuthenticator?
     let logger: Logger
 
     /// Loki's `tail_max_duration`.
@@ -47,8 +49,10 @@ struct LokiTail: Sendable {
             _ = try Self.request(RequestParameters.fromQuery(request), tenant: tenant, maxEntries: maxEntries(tenant))
             return .upgrade([:])
         }, onUpgrade: { inbound, outbound, context in
+            // The upgrade request as the client sent it: the access middleware's rewrite of
+            // X-Scope-OrgID to the authenticated tenant does not reach here.
             let request = context.request
-            let tenant = tenant(of: request, tenancy: tenancy)
+            guard let tenant = tenant(of: request, tenancy: tenancy, tenants: tenants) else { return }
             let tail = try Self.request(RequestParameters.fromQuery(request), tenant: tenant, maxEntries: maxEntries(tenant))
             let live = LiveTail(store: store, engine: engine)
             let finished = try await withThrowingTaskGroup(of: Bool.self) { group in

@@ -123,7 +123,8 @@ final class ServerCore: Sendable {
             Response.text(await self.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         LokiAPI(store: logStore, engine: logQL, settings: config.server, limits: config.tenantLimits, metrics: metrics, logger: logger).register(on: router)
-        LokiTail(store: logStore, engine: logQL, settings: config.server, limits: config.tenantLimits, logger: logger).register(on: router)
+        LokiTail(store: logStore, engine: logQL, settings: config.server, limits: config.tenantLimits,
+                 tenants: (try? tenantAuthenticator()) ?? nil, logger: logger).register(on: router)
         PrometheusAPI(store: metricStore, engine: promQL, settings: config.server, rules: loops.rulesAPI).register(on: router)
         OTLPMetricsAPI(store: metricStore, settings: config.server, logger: logger).register(on: router)
         RemoteWriteAPI(store: metricStore, settings: config.server, limits: config.limits, logger: logger).register(on: router)
