@@ -157,7 +157,7 @@ enum LogsQueryBench {
             }
             var peerCount = 0
             let theirs = try timedSync(o.runs) {
-                peerCount = try shell(["rg", "-z", "-c", "-i", "--no-filename", "timeout"] + zstFiles, okStatus: [0, 1]).lines.reduce(0) { $0 + (Int($1) ?? 0) }
+                peerCount = try rgCount(["rg", "-z", "-c", "-i", "--no-filename", "timeout"] + zstFiles)
             }
             report(&summary, "full_scan_count", q, "rg -z -c -i", ours, theirs, rss, Int(count) == peerCount, Int(count), target: 1, stats: stats)
         }
@@ -170,14 +170,11 @@ enum LogsQueryBench {
             var total = 0.0
             let (ours, rss) = try await timed(o.runs) {
                 // steps equal the range, so the windows partition (start - 5m, last step]
-                let r = try await engine.queryRange(q, tenant: LogStore.defaultTenant, start: start, end: end + step, step: step)
-                stats = r.stats
-                total = 0
-                if case .matrix(let m) = r.data { for s in m { for p in s.points { total += p.value } } }
+                (total, stats) = try await matrixTotal(engine, q, start: start, end: end + step, step: step)
             }
             var peerCount = 0
             let theirs = try timedSync(o.runs) {
-                peerCount = try shell(["rg", "-z", "-c", "-F", "--no-filename", "error"] + zstFiles, okStatus: [0, 1]).lines.reduce(0) { $0 + (Int($1) ?? 0) }
+                peerCount = try rgCount(["rg", "-z", "-c", "-F", "--no-filename", "error"] + zstFiles)
             }
             report(&summary, "volume_by_app", q, "rg -z -c -F", ours, theirs, rss, Int(total) == peerCount, Int(total), target: nil, stats: stats)
 
@@ -203,14 +200,11 @@ enum LogsQueryBench {
             let step: Int64 = 300_000_000_000
             var total = 0.0
             let (ours, rss) = try await timed(o.runs) {
-                let r = try await engine.queryRange(q, tenant: LogStore.defaultTenant, start: start, end: end + step, step: step)
-                stats = r.stats
-                total = 0
-                if case .matrix(let m) = r.data { for s in m { for p in s.points { total += p.value } } }
+                (total, stats) = try await matrixTotal(engine, q, start: start, end: end + step, step: step)
             }
             var peerCount = 0
             let theirs = try timedSync(o.runs) {
-                peerCount = try shell(["rg", "-z", "-c", "--no-filename", ""] + zstFiles, okStatus: [0, 1]).lines.reduce(0) { $0 + (Int($1) ?? 0) }
+                peerCount = try rgCount(["rg", "-z", "-c", "--no-filename", ""] + zstFiles)
             }
             report(&summary, "lines_by_app", q, "rg -z -c ''", ours, theirs, rss, Int(total) == peerCount && peerCount == lines, Int(total),
                    target: nil, stats: stats)
@@ -275,6 +269,19 @@ enum LogsQueryBench {
     }
 
     /// Best of `runs` wall times, and the peak RSS seen while running.
+    /// The sum of every point of a range query's matrix, with its statistics.
+    static func matrixTotal(_ engine: LogQLEngine, _ q: String, start: Int64, end: Int64, step: Int64) async throws -> (Double, QueryStats) {
+        let r = try await engine.queryRange(q, tenant: LogStore.defaultTenant, start: start, end: end, step: step)
+        var total = 0.0
+        if case .matrix(let m) = r.data { for s in m { for p in s.points { total += p.value } } }
+        return (total, r.stats)
+    }
+
+    /// Matching lines over all files, from `rg -c` (its status 1 means none matched).
+    static func rgCount(_ args: [String]) throws -> Int {
+        try shell(args, okStatus: [0, 1]).lines.reduce(0) { $0 + (Int($1) ?? 0) }
+    }
+
     static func timed(_ runs: Int, _ body: () async throws -> Void) async throws -> (Double, Double) {
         resetPeakRSS()
         var best = Double.infinity
