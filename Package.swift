@@ -52,7 +52,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
-        .target(name: "KansokuLogQL", dependencies: ["KansokuCore", "KansokuLogStore"], swiftSettings: swiftSettings),
+        // Go's text/template, shared by LogQL's line_format and alert templates.
+        .target(name: "KansokuTemplate", dependencies: ["KansokuCore"], swiftSettings: swiftSettings),
+        .target(name: "KansokuLogQL", dependencies: ["KansokuCore", "KansokuLogStore", "KansokuTemplate"], swiftSettings: swiftSettings),
         .target(name: "KansokuMetricStore", dependencies: [
             "KansokuCore",
             .product(name: "Logging", package: "swift-log"),
@@ -76,7 +78,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "KansokuRules", dependencies: [
-            "KansokuCore", "KansokuLogQL", "KansokuPromQL", "KansokuMetricStore",
+            "KansokuCore", "KansokuTemplate", "KansokuLogQL", "KansokuPromQL", "KansokuMetricStore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
@@ -127,6 +129,7 @@ let package = Package(
         .testTarget(name: "KansokuObjectStoreTests", dependencies: [
             "KansokuTestSupport", "KansokuObjectStore", "KansokuCore", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        .testTarget(name: "KansokuTemplateTests", dependencies: ["KansokuTemplate", "KansokuCore", "KansokuLogQL", "KansokuRules"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuLogQLTests", dependencies: ["KansokuTestSupport", "KansokuLogQL", "KansokuLogStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuMetricStoreTests", dependencies: ["KansokuMetricStore"], swiftSettings: swiftSettings),
         .testTarget(name: "KansokuPromQLTests", dependencies: ["KansokuTestSupport", "KansokuPromQL"], swiftSettings: swiftSettings),

@@ -1,4 +1,5 @@
 import KansokuCore
+import KansokuTemplate
 
 struct SyntaxMessage: Error { let message: String }
 
@@ -50,8 +51,4 @@ func formatFixed(_ v: Double, _ decimals: Int) -> String { String(format: "%.\(d
 
 /// A float as Loki writes literals and template values: shortest round-trip digits, in
 /// exponent form outside [1e-4, 1e21) (`1e-05`, `1e+21`) and plain decimals inside.
-func goFloat(_ v: Double) -> String {
-    let a = abs(v)
-    if v.isFinite, v != 0, a >= 1e21 || a < 1e-4 { return GoFloat.exponent(v) }
-    return GoFloat.fixed(v)
-}
+func goFloat(_ v: Double) -> String { FloatLayout.decimal.format(v) }
