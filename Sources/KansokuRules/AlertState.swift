@@ -1,4 +1,5 @@
 public import KansokuCore
+public import KansokuTemplate
 
 /// State of one alert instance, as Prometheus names them.
 public enum AlertState: String, Sendable, Hashable, Codable {
@@ -57,7 +58,7 @@ public struct AlertStateMachine: Sendable {
     public var restored = false
 
     public init(name: String, expr: String, forDuration: Int64, keepFiringFor: Int64,
-                labels: [String: String], annotations: [String: String]) throws(AlertTemplate.TemplateError) {
+                labels: [String: String], annotations: [String: String]) throws(TemplateError) {
         self.name = name
         self.expr = expr
         self.forDuration = forDuration

@@ -1,4 +1,5 @@
 import KansokuCore
+import KansokuTemplate
 import Yams
 
 /// Reads Prometheus rule files (`groups:` of recording and alerting rules) with Kansoku's
@@ -130,8 +131,8 @@ public enum RuleFileParser {
     }
 
     private static func checkTemplate(_ text: String, at node: Node, what: String, _ w: inout YAMLWalker) {
-        do throws(AlertTemplate.TemplateError) { _ = try AlertTemplate(text) } catch {
-            w.fail(node, "\(what): template: \(error.message)")
+        do throws(TemplateError) { _ = try AlertTemplate(text) } catch {
+            w.fail(node, "\(what): template: \(error)")
         }
     }
 

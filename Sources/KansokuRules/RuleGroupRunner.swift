@@ -1,4 +1,5 @@
 import KansokuCore
+import KansokuTemplate
 
 /// Health of a rule after its last evaluation.
 public enum RuleHealth: String, Sendable, Codable {
@@ -41,12 +42,12 @@ public actor RuleGroupRunner {
         statuses = Array(repeating: RuleStatus(), count: spec.rules.count)
         var issues: [SpecIssue] = []
         for (i, r) in spec.rules.enumerated() where r.isAlerting {
-            do throws(AlertTemplate.TemplateError) {
+            do throws(TemplateError) {
                 machines[i] = try AlertStateMachine(name: r.name, expr: r.expr, forDuration: r.forDuration.milliseconds,
                                                     keepFiringFor: r.keepFiringFor.milliseconds,
                                                     labels: spec.labels.merging(r.labels) { $1 }, annotations: r.annotations)
             } catch {
-                issues.append(SpecIssue(file: spec.file, position: r.position, message: "alert \(goQuoted(r.name)): template: \(error.message)"))
+                issues.append(SpecIssue(file: spec.file, position: r.position, message: "alert \(goQuoted(r.name)): template: \(error)"))
             }
         }
         if !issues.isEmpty { throw SpecError(issues) }

@@ -1,4 +1,5 @@
 import KansokuCore
+import KansokuTemplate
 
 /// Continuous SLO evaluation, incremental: each cycle queries only the 5-minute SLI (one or
 /// two instant queries per SLO, touching a few raw samples), adds it to per-SLO bucket rings,
@@ -45,14 +46,14 @@ public actor SLOEvaluator {
                 continue
             }
             var t = Tracked(spec: slo, windows: w)
-            do throws(AlertTemplate.TemplateError) {
+            do throws(TemplateError) {
                 let rules = SlothRuleGenerator.alertRules(slo, windows: w)
                 for r in rules {
                     let m = try AlertStateMachine(name: r.name, expr: r.expr, forDuration: 0, keepFiringFor: 0, labels: r.labels, annotations: r.annotations)
                     if r.labels["sloth_severity"] == "page" { t.page = m } else { t.ticket = m }
                 }
             } catch {
-                issues.append(SpecIssue(file: slo.file, position: slo.position, message: "SLO \(goQuoted(slo.name)): alert template: \(error.message)"))
+                issues.append(SpecIssue(file: slo.file, position: slo.position, message: "SLO \(goQuoted(slo.name)): alert template: \(error)"))
             }
             t.page?.restored = true
             t.ticket?.restored = true

@@ -39,47 +39,6 @@ final class ScriptedEngine: RuleQueryEngine, @unchecked Sendable {
     func range(_ expr: String, language: QueryLanguage, start: Int64, end: Int64, step: Int64) async throws(RuleEvaluationError) -> [RuleSeries] { [] }
 }
 
-@Suite struct AlertTemplateTests {
-    func expand(_ t: String, labels: [String: String] = ["instance": "web-1:9100", "job": "node"], value: Double = 0.12345) throws -> String {
-        try AlertTemplate(t).expand(AlertTemplate.Data(labels: labels, value: value, externalURL: "http://k:3100"))
-    }
-
-    @Test func variablesAndFields() throws {
-        #expect(try expand("{{ $labels.instance }} of {{ .Labels.job }} is {{ $value }}") == "web-1:9100 of node is 0.12345")
-        #expect(try expand("{{$labels.missing}}") == "<no value>")
-        #expect(try expand("at {{ $externalURL }}") == "at http://k:3100")
-    }
-
-    @Test func prometheusFunctions() throws {
-        #expect(try expand("{{ $value | humanize }}", value: 1234567) == "1.235M")
-        #expect(try expand("{{ humanize $value }}", value: 0.0021) == "2.1m")
-        #expect(try expand("{{ $value | humanizePercentage }}", value: 0.2) == "20%")
-        #expect(try expand("{{ humanizeDuration $value }}", value: 3725) == "1h 2m 5s")
-        #expect(try expand("{{ $value | humanize1024 }}", value: 2048) == "2ki")
-        #expect(try expand("{{ printf \"%.2f\" $value }}") == "0.12")
-        #expect(try expand("{{ $labels.instance | stripPort | toUpper }}") == "WEB-1")
-        #expect(try expand("{{ if gt $value 0.1 }}high{{ else }}low{{ end }}") == "high")
-        #expect(try expand("{{- /* note */ -}} x {{- \" y\" }}") == "x y")
-    }
-
-    /// Regex functions use RE2 and Go's replacement syntax (`$1`, `${1}`, `$name`), as
-    /// Prometheus's `reReplaceAll` and `match` do; a `}` in the replacement stays.
-    @Test func regexFunctionsAsGoHasThem() throws {
-        #expect(try expand(#"{{ reReplaceAll "a(x*)b" "${1}W" "-ab-axxb-" }}"#) == "-W-xxW-")
-        #expect(try expand(#"{{ reReplaceAll "a(x*)b" "$1W" "-ab-axxb-" }}"#) == "---")
-        #expect(try expand(#"{{ reReplaceAll "(.*):(\\d+)" "{$1}" $labels.instance }}"#) == "{web-1}")
-        #expect(try expand(#"{{ if match "^web-[0-9]" $labels.instance }}yes{{ else }}no{{ end }}"#) == "yes")
-        #expect(try expand(#"{{ if match "^db" $labels.instance }}yes{{ else }}no{{ end }}"#) == "no")
-        #expect(try expand(#"{{ reReplaceAll "(" "x" "y" }}"#).hasPrefix("<error expanding template: invalid regexp"))
-    }
-
-    @Test func errorsAreReported() {
-        #expect(throws: AlertTemplate.TemplateError.self) { try AlertTemplate("{{ nosuchfn $value }}") }
-        #expect(throws: AlertTemplate.TemplateError.self) { try AlertTemplate("{{ $value ") }
-        #expect(throws: AlertTemplate.TemplateError.self) { try AlertTemplate("{{ if $value }}x") }
-    }
-}
-
 @Suite struct RuleFileTests {
     @Test func parsesGroupsAndDetectsLanguage() throws {
         let text = """
