@@ -220,59 +220,52 @@ struct Lexer {
         return p
     }
 
+    /// A string literal, unquoted by `GoString` (Go's escapes, as Prometheus has them); an
+    /// error is placed at the escape's backslash, or at the opening quote when the string
+    /// does not end on its line.
     private mutating func lexString(quote: UInt8) throws(PromQLError) -> Token {
         let s = pos
-        pos += 1
-        var raw: [UInt8] = []
+        var j = pos + 1
         if quote == UInt8(ascii: "`") {
-            while pos < bytes.count, bytes[pos] != quote { raw.append(bytes[pos]); pos += 1 }
-            guard pos < bytes.count else { throw error("unterminated raw string", at: s) }
-            pos += 1
-            return Token(kind: .string, start: s, end: pos, text: String(decoding: raw, as: UTF8.self))
-        }
-        while true {
-            guard pos < bytes.count, bytes[pos] != 10 else { throw error("unterminated quoted string", at: s) }
-            let c = bytes[pos]
-            if c == quote { pos += 1; break }
-            if c != UInt8(ascii: "\\") { raw.append(c); pos += 1; continue }
-            pos += 1
-            guard pos < bytes.count else { throw error("unterminated quoted string", at: s) }
-            let e = bytes[pos]
-            pos += 1
-            switch e {
-            case UInt8(ascii: "a"): raw.append(7)
-            case UInt8(ascii: "b"): raw.append(8)
-            case UInt8(ascii: "f"): raw.append(12)
-            case UInt8(ascii: "n"): raw.append(10)
-            case UInt8(ascii: "r"): raw.append(13)
-            case UInt8(ascii: "t"): raw.append(9)
-            case UInt8(ascii: "v"): raw.append(11)
-            case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"):
-                if e != UInt8(ascii: "\\"), e != quote { throw error("unknown escape sequence", at: pos - 2) }
-                raw.append(e)
-            case UInt8(ascii: "x"), UInt8(ascii: "u"), UInt8(ascii: "U"):
-                let n = e == UInt8(ascii: "x") ? 2 : (e == UInt8(ascii: "u") ? 4 : 8)
-                guard pos + n <= bytes.count, let v = UInt32(text(pos, pos + n), radix: 16) else {
-                    throw error("invalid escape sequence", at: pos - 2)
-                }
-                pos += n
-                if e == UInt8(ascii: "x") {
-                    raw.append(UInt8(v))
-                } else {
-                    guard let sc = Unicode.Scalar(v) else { throw error("invalid Unicode code point in escape sequence", at: pos - n - 2) }
-                    raw.append(contentsOf: Array(String(sc).utf8))
-                }
-            case UInt8(ascii: "0")...UInt8(ascii: "7"):
-                guard pos + 2 <= bytes.count, let v = UInt32(text(pos - 1, pos + 2), radix: 8), v < 256 else {
-                    throw error("invalid escape sequence", at: pos - 2)
-                }
-                pos += 2
-                raw.append(UInt8(v))
-            default:
-                throw error("unknown escape sequence", at: pos - 2)
+            while j < bytes.count, bytes[j] != quote { j += 1 }
+            guard j < bytes.count else { throw error("unterminated raw string", at: s) }
+        } else {
+            // The closing quote; a backslash takes the next byte with it, unless that byte
+            // ends the line (then the escape itself is the error).
+            while j < bytes.count, bytes[j] != quote, bytes[j] != 10 {
+                if bytes[j] == UInt8(ascii: "\\"), j + 1 < bytes.count, bytes[j + 1] != 10 { j += 1 }
+                j += 1
             }
         }
-        return Token(kind: .string, start: s, end: pos, text: String(decoding: raw, as: UTF8.self))
+        let closed = j < bytes.count && bytes[j] == quote
+        var value: [UInt8] = []
+        if quote == UInt8(ascii: "`") {
+            _ = bytes.withUnsafeBytes { GoString.unquote(UnsafeRawBufferPointer(rebasing: $0[s...j]), into: &value) }
+        } else {
+            // An unclosed string's body runs to its newline, included, so an escape just
+            // before it is reported as such.
+            let bodyEnd = closed ? j : min(j + 1, bytes.count)
+            let result: Result<Void, GoString.EscapeError> = bytes.withUnsafeBytes { buf in
+                do throws(GoString.EscapeError) {
+                    try GoString.unescape(UnsafeRawBufferPointer(rebasing: buf[(s + 1)..<bodyEnd]), quote: quote, into: &value)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            if case .failure(let e) = result {
+                let at = s + 1 + e.offset
+                switch e.kind {
+                case .unknown: throw error("unknown escape sequence", at: at)
+                case .invalid: throw error("invalid escape sequence", at: at)
+                case .invalidCodePoint: throw error("invalid Unicode code point in escape sequence", at: at)
+                case .truncated: throw error("unterminated quoted string", at: s)
+                }
+            }
+            guard closed else { throw error("unterminated quoted string", at: s) }
+        }
+        pos = j + 1
+        return Token(kind: .string, start: s, end: pos, text: String(decoding: value, as: UTF8.self))
     }
 }
 

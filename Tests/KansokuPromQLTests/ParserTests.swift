@@ -61,6 +61,26 @@ import KansokuCore
         #expect(parseError("(foo)[5m]") == "1:6: parse error: ranges only allowed for vector selectors")
     }
 
+    /// String literals unquote as Go's `strconv.Unquote` does (through `GoString`); a bad
+    /// escape is reported at its backslash, an unclosed string at its opening quote.
+    @Test func stringLiteralsUnquoteAsGo() throws {
+        #expect(try PromQLParser.parse(#""a\x41\u00e9\101\"""#) == .string("aAéA\""))
+        #expect(try PromQLParser.parse(#"'it\'s'"#) == .string("it's"))
+        #expect(try PromQLParser.parse("`a\\n\rb`") == .string("a\\nb"))
+        #expect(parseError(#""it\'s""#) == "1:4: parse error: unknown escape sequence")
+        #expect(parseError(#"'a\"'"#) == "1:3: parse error: unknown escape sequence")
+        #expect(parseError(#"x + "\q""#) == "1:6: parse error: unknown escape sequence")
+        #expect(parseError(#""\xZZ""#) == "1:2: parse error: invalid escape sequence")
+        #expect(parseError(#""\12""#) == "1:2: parse error: invalid escape sequence")
+        #expect(parseError(#""\400""#) == "1:2: parse error: invalid escape sequence")
+        #expect(parseError(#""\uD800""#) == "1:2: parse error: invalid Unicode code point in escape sequence")
+        #expect(parseError(#""abc"#) == "1:1: parse error: unterminated quoted string")
+        #expect(parseError("\"ab\\") == "1:1: parse error: unterminated quoted string")
+        #expect(parseError("\"ab\\\n\"") == "1:4: parse error: unknown escape sequence")
+        #expect(parseError("\"ab\n\"") == "1:1: parse error: unterminated quoted string")
+        #expect(parseError("`ab") == "1:1: parse error: unterminated raw string")
+    }
+
     @Test func selectorsForAPI() throws {
         let m = try PromQLParser.parseSelector("up{job=~\"api|web\"}")
         #expect(m.count == 2)
