@@ -1,13 +1,16 @@
 import KansokuCore
 
 /// A compiled Go `text/template`: text and `{{ … }}` actions with pipelines, variables,
-/// `if`/`else if`/`else`, comments, trim markers and Go's builtin functions, plus the
-/// functions and variables of the language it was compiled for (LogQL's `line_format`,
-/// alert annotations). Compiled once; rendered as often as needed, each rendering bounded
+/// `if`/`else if`/`else`, `with`, `range` over label sets, comments, trim markers and Go's
+/// builtin functions, plus the functions and variables of the language it was compiled for
+/// (LogQL's `line_format`, alert annotations). Compiled once; rendered as often as needed, each rendering bounded
 /// to `outputLimit` bytes.
 public struct Template: Sendable {
-    /// The deepest nesting of `{{if}}` blocks, and of parentheses in one action.
+    /// The deepest nesting of blocks (`if`, `with`, `range`), and of parentheses in one action.
     public static let maxDepth = 256
+    /// The most `range` iterations one rendering may run, all ranges together: nested ranges
+    /// with empty bodies build no output, so the output bound alone would not stop them.
+    public static let maxRangeIterations = 100_000
 
     public let source: String
     let program: TemplateProgram
@@ -70,7 +73,7 @@ final class TemplateProgram: Sendable {
             switch n {
             case .text: break
             case .action(let p): pipeline(p)
-            case .ifBlock(let cond, let yes, let no):
+            case .ifBlock(let cond, let yes, let no), .withBlock(let cond, let yes, let no), .rangeBlock(let cond, _, _, let yes, let no):
                 pipeline(cond)
                 literalPatterns(yes, visit)
                 literalPatterns(no, visit)
@@ -84,7 +87,10 @@ struct TemplateRun {
     let program: TemplateProgram
     let data: any TemplateData
     var variables: [(name: String, value: TemplateValue)]
+    /// Dot inside `with` and `range`; nil where it is still the data.
+    var dot: TemplateValue?
     var out = ""
+    var rangeIterations = 0
 
     init(program: TemplateProgram, data: any TemplateData, variables: [(String, TemplateValue)]) {
         self.program = program
@@ -106,9 +112,50 @@ struct TemplateRun {
                 let c = try eval(cond).truthy
                 try render(c ? yes : no)
                 variables.removeSubrange(scope...)
+            case .withBlock(let p, let yes, let no):
+                let scope = variables.count
+                let v = try eval(p)
+                if v.truthy {
+                    let outer = dot
+                    dot = v
+                    try render(yes)
+                    dot = outer
+                } else {
+                    try render(no)
+                }
+                variables.removeSubrange(scope...)
+            case .rangeBlock(let p, let key, let value, let body, let no):
+                try range(try eval(p), key: key, value: value, body, no)
             }
             try program.check(out.utf8.count)
         }
+    }
+
+    /// Label sets are the only collections, and bounded: a range never runs away.
+    mutating func range(_ v: TemplateValue, key: String?, value: String?, _ body: [TemplateNode], _ no: [TemplateNode]) throws(TemplateError) {
+        let entries: [String: String]
+        switch v {
+        case .map(let m): entries = m
+        case .null: entries = [:]
+        default: throw .execution("range can't iterate over \(v.text(program.language.floats))")
+        }
+        if entries.isEmpty { return try render(no) }
+        let outer = dot
+        let scope = variables.count
+        for k in entries.keys.sorted() {
+            rangeIterations += 1
+            guard rangeIterations <= Template.maxRangeIterations else {
+                throw .execution("range iterations exceed the limit of \(Template.maxRangeIterations)")
+            }
+            let v = TemplateValue.string(entries[k]!)
+            dot = v
+            if let key { variables.append((key, .string(k))) }
+            if let value { variables.append((value, v)) }
+            try render(body)
+            try program.check(out.utf8.count)
+            variables.removeSubrange(scope...)
+        }
+        dot = outer
     }
 
     mutating func eval(_ p: TemplatePipeline) throws(TemplateError) -> TemplateValue {
@@ -138,8 +185,10 @@ struct TemplateRun {
 
     mutating func operand(_ o: TemplateOperand) throws(TemplateError) -> TemplateValue {
         switch o {
-        case .field(let path): return try data.field(path)
-        case .dot: return data.dot
+        case .field(let path):
+            if let dot { return try dot.field(path) }
+            return try data.field(path)
+        case .dot: return dot ?? data.dot
         case .variable(let name, let path):
             if name.isEmpty { return path.isEmpty ? data.dot : try data.field(path) }
             let base = variables.last { $0.name == name }?.value ?? .null

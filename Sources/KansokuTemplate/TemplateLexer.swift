@@ -3,7 +3,7 @@ import KansokuCore
 /// The words of one `{{ … }}` action.
 enum ActionToken: Equatable, CustomStringConvertible {
     case ident(String), field([String]), variable(String, [String]), string(String), number(String)
-    case pipe, lparen, rparen, declare, assign, comment
+    case pipe, lparen, rparen, comma, declare, assign, comment
 
     var description: String {
         switch self {
@@ -14,6 +14,7 @@ enum ActionToken: Equatable, CustomStringConvertible {
         case .pipe: return "|"
         case .lparen: return "("
         case .rparen: return ")"
+        case .comma: return ","
         case .declare: return ":="
         case .assign: return "="
         case .comment: return "comment"
@@ -46,6 +47,7 @@ struct ActionLexer {
             case UInt8(ascii: "("): out.append(.lparen); i += 1; continue
             case UInt8(ascii: ")"): out.append(.rparen); i += 1; continue
             case UInt8(ascii: "="): out.append(.assign); i += 1; continue
+            case UInt8(ascii: ","): out.append(.comma); i += 1; continue
             case UInt8(ascii: ":"):
                 guard i + 1 < b.count, b[i + 1] == UInt8(ascii: "=") else { throw fail("expected :=") }
                 out.append(.declare); i += 2; continue

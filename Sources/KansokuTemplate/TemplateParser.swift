@@ -1,10 +1,11 @@
-/// Parses template text: text and actions, `if`/`else if`/`else`/`end` blocks, pipelines.
+/// Parses template text: text and actions, `if` (with `else if`), `with` and `range` blocks
+/// with their `else` and `end`, pipelines.
 struct TemplateParser {
     let src: [UInt8]
     let language: TemplateLanguage
     var i = 0
     var line = 1
-    /// Open `{{if}}` blocks (an `else if` chain nests too: each link is rendered recursively).
+    /// Open blocks (an `else if` chain nests too: each link is rendered recursively).
     var depth = 0
     /// Variables in scope, innermost last; a block drops the ones it declared at its end.
     var scope: [String] = []
@@ -18,11 +19,22 @@ struct TemplateParser {
 
     func fail(_ message: String) -> TemplateError { .parse(line: line, message: message) }
 
-    mutating func parseIf(_ cond: TemplatePipeline) throws(TemplateError) -> TemplateNode {
+    enum Block { case ifBlock, withBlock, rangeBlock(key: String?, value: String?) }
+
+    /// An `if`, `with` or `range` block up to its `{{end}}`, `cond` already parsed.
+    mutating func parseBlock(_ kind: Block, _ cond: TemplatePipeline) throws(TemplateError) -> TemplateNode {
         depth += 1
         let mark = scope.count
         defer { depth -= 1; scope.removeSubrange(mark...) }
-        guard depth <= Template.maxDepth else { throw fail("if blocks nested deeper than \(Template.maxDepth) levels") }
+        let keyword: String
+        switch kind {
+        case .ifBlock: keyword = "if"
+        case .withBlock: keyword = "with"
+        case .rangeBlock(let key, let value):
+            keyword = "range"
+            scope += [key, value].compactMap { $0 }
+        }
+        guard depth <= Template.maxDepth else { throw fail("\(keyword) blocks nested deeper than \(Template.maxDepth) levels") }
         if case .declare(let name) = cond.binding { scope.append(name) }
         let (yes, term) = try parseList(untilEnd: true)
         var no: [TemplateNode] = []
@@ -33,9 +45,30 @@ struct TemplateParser {
             guard case .end = t2 else { throw fail("expected end; found else") }
             no = n
         case .elseIf(let c2):
-            no = [try parseIf(c2)]
+            guard case .ifBlock = kind else { throw fail("else if in \(keyword)") }
+            no = [try parseBlock(.ifBlock, c2)]
         }
-        return .ifBlock(cond, yes: yes, no: no)
+        switch kind {
+        case .ifBlock: return .ifBlock(cond, yes: yes, no: no)
+        case .withBlock: return .withBlock(cond, yes: yes, no: no)
+        case .rangeBlock(let key, let value): return .rangeBlock(cond, key: key, value: value, body: yes, no: no)
+        }
+    }
+
+    /// `range $k, $v := pipeline`, `range $v := pipeline` or `range pipeline`.
+    mutating func parseRange(_ words: ArraySlice<ActionToken>) throws(TemplateError) -> TemplateNode {
+        func name(_ k: Int) -> String? {
+            guard k < words.count, case .variable(let n, let path) = words[words.startIndex + k], !n.isEmpty, path.isEmpty else { return nil }
+            return n
+        }
+        func token(_ k: Int) -> ActionToken? { k < words.count ? words[words.startIndex + k] : nil }
+        if let k = name(0), token(1) == .comma, let v = name(2), token(3) == .declare {
+            return try parseBlock(.rangeBlock(key: k, value: v), try pipeline(words.dropFirst(4)))
+        }
+        if let v = name(0), token(1) == .declare {
+            return try parseBlock(.rangeBlock(key: nil, value: v), try pipeline(words.dropFirst(2)))
+        }
+        return try parseBlock(.rangeBlock(key: nil, value: nil), try pipeline(words))
     }
 
     mutating func parseList(untilEnd: Bool) throws(TemplateError) -> ([TemplateNode], Terminator) {
@@ -108,9 +141,15 @@ struct TemplateParser {
                 if words.count > 1, case .ident("if") = words[1] { return .elseIf(try pipeline(words.dropFirst(2))) }
                 return .elseBranch
             case "if":
-                out.append(try parseIf(try pipeline(words.dropFirst())))
+                out.append(try parseBlock(.ifBlock, try pipeline(words.dropFirst())))
                 return nil
-            case "range", "with", "define", "template", "block", "break", "continue":
+            case "with":
+                out.append(try parseBlock(.withBlock, try pipeline(words.dropFirst())))
+                return nil
+            case "range":
+                out.append(try parseRange(words.dropFirst()))
+                return nil
+            case "define", "template", "block", "break", "continue":
                 throw fail("unsupported action \(w)")
             default: break
             }
@@ -205,7 +244,7 @@ struct PipelineParser {
         case .ident(let w):
             guard let f = parser.language.functions[w] else { throw parser.fail("function \"\(w)\" not defined") }
             return .function(w, f)
-        case .pipe, .lparen, .rparen, .declare, .assign, .comment:
+        case .pipe, .lparen, .rparen, .comma, .declare, .assign, .comment:
             throw parser.fail("unexpected \(t) in operand")
         }
     }

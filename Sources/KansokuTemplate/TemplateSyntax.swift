@@ -4,6 +4,11 @@ indirect enum TemplateNode: Sendable {
     case action(TemplatePipeline)
     /// `{{if}}`: an `{{else if}}` is an `ifBlock` alone in the `no` branch.
     case ifBlock(TemplatePipeline, yes: [TemplateNode], no: [TemplateNode])
+    /// `{{with}}`: `yes` runs with dot set to the pipeline's value when that is not empty.
+    case withBlock(TemplatePipeline, yes: [TemplateNode], no: [TemplateNode])
+    /// `{{range}}` over a label set: `body` once per label in name order, dot the value and
+    /// the variables, if named, the name and the value; `no` when there is none.
+    case rangeBlock(TemplatePipeline, key: String?, value: String?, body: [TemplateNode], no: [TemplateNode])
 }
 
 /// `$x := cmd arg | cmd | …`: commands whose value feeds the next as its last argument.

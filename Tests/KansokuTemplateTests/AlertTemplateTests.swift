@@ -14,6 +14,9 @@ import KansokuTemplate
         #expect(try expand("{{$labels.missing}}") == "<no value>")
         #expect(try expand("at {{ $externalURL }} in {{ $externalLabels.cluster }} / {{ .ExternalLabels.cluster }}") == "at http://k:3100 in eu / eu")
         #expect(try expand("{{ .Value }} {{ $value }}", value: 1_500_000) == "1.5e+06 1.5e+06")
+        #expect(try expand("{{ range $k, $v := $labels }}{{ $k }}={{ $v }} {{ end }}") == "instance=web-1:9100 job=node ")
+        #expect(try expand("{{ range .Labels }}{{ . }}/{{ $value }} {{ end }}") == "web-1:9100/0.12345 node/0.12345 ")
+        #expect(try expand("{{ with $labels.job }}job {{ . }}{{ end }}{{ with $labels.none }}x{{ end }}") == "job node")
         #expect(try expand("{{ .Nope }}") == "<error expanding template: can't evaluate field Nope>")
         // Prometheus's own preamble, written out, still works.
         #expect(try expand("{{ $labels := .Labels }}{{ $v := .Value }}{{ $labels.job }}={{ $v }}") == "node=0.12345")

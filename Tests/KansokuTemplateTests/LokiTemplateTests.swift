@@ -16,6 +16,7 @@ import Testing
     @Test func labelsLineAndTime() throws {
         #expect(try render("{{.level | upper}} {{.app}}: {{__line__}}") == "WARN api: abc")
         #expect(try render("[{{.missing}}][{{.a.b}}]") == "[][]")
+        #expect(try render("{{ range $k, $v := . }}{{ $k }}={{ $v }},{{ end }}") == "app=api,level=warn,n=3,")
         #expect(try render("{{ __timestamp__ }} {{ unixEpoch }} {{ unixEpochMillis }}") == "1700000000123456789 1700000000 1700000000123")
         #expect(try render("{{ mulf 1000000 2 }} {{ divf 1 100000 }} {{ add .n 4 }}") == "2000000 1e-05 7")
     }

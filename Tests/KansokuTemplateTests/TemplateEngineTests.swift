@@ -57,6 +57,27 @@ func render(_ source: String, _ labels: [String: String] = ["app": "web", "n": "
         #expect(render("{{ $nope }}") == "error: line:1: undefined variable \"$nope\"")
     }
 
+    /// `with` sets dot to a value that is not empty; `range` walks a label set in name order.
+    @Test func withAndRange() {
+        #expect(render("{{ with .app }}<{{ . }}>{{ else }}none{{ end }}") == "<web>")
+        #expect(render("{{ with .missing }}x{{ else }}none{{ end }}") == "none")
+        #expect(render("{{ with $a := .app }}{{ $a }}{{ . }}{{ end }}|{{ .app }}") == "webweb|web")
+        #expect(render("{{ range $k, $v := . }}{{ $k }}={{ $v }};{{ end }}") == "app=web;n=7;")
+        #expect(render("{{ range . }}[{{ . }}]{{ end }}") == "[web][7]")
+        #expect(render("{{ range $v := . }}{{ $v }}{{ $who }}{{ end }}") == "webops7ops")
+        #expect(render("{{ range .missing }}x{{ else }}empty{{ end }}") == "empty")
+        #expect(render("{{ range .app }}x{{ end }}") == "error: range can't iterate over web")
+        #expect(render("{{ range $k, $v := . }}{{ end }}{{ $k }}") == "error: line:1: undefined variable \"$k\"")
+        #expect(render("{{ with 1 }}{{ else if 2 }}{{ end }}") == "error: line:1: else if in with")
+        #expect(render(String(repeating: "{{ with 1 }}", count: 300)) == "error: line:1: with blocks nested deeper than 256 levels")
+        #expect(render(String(repeating: "{{ range . }}", count: 300)) == "error: line:1: range blocks nested deeper than 256 levels")
+        // 20^4 = 160000 empty iterations: bounded although they build nothing.
+        let labels = Dictionary(uniqueKeysWithValues: (0..<20).map { ("l\($0)", "v") })
+        let nested = "{{ range $ }}{{ range $ }}{{ range $ }}{{ range $ }}{{ end }}{{ end }}{{ end }}{{ end }}"
+        #expect(render(nested, labels) == "error: range iterations exceed the limit of 100000")
+        #expect(render("{{ range $ }}{{ range $ }}{{ range $ }}.{{ end }}{{ end }}{{ end }}", labels) == String(repeating: ".", count: 8000))
+    }
+
     @Test func builtins() {
         #expect(render("{{ eq 1 2 3 1 }} {{ ne 1 2 }} {{ lt 1 2 }} {{ le 2 2 }} {{ gt \"b\" \"a\" }} {{ ge 1.5 2 }}") == "true true true true true false")
         #expect(render("{{ and 1 0 2 }} {{ or 0 \"\" \"x\" }} {{ not 0 }}") == "0 x true")
@@ -85,7 +106,7 @@ func render(_ source: String, _ labels: [String: String] = ["app": "web", "n": "
         #expect(render("{{ .app ") == "error: line:1: unclosed action")
         #expect(render("{{ if 1 }}x") == "error: line:1: unexpected EOF")
         #expect(render("x{{ end }}") == "error: line:1: unexpected {{end}}")
-        #expect(render("{{ range . }}{{ end }}") == "error: line:1: unsupported action range")
+        #expect(render("{{ define \"x\" }}{{ end }}") == "error: line:1: unsupported action define")
         #expect(render("{{ (1 }}") == "error: line:1: unclosed left paren")
         #expect(render("{{ \"a }}") == "error: line:1: unclosed action")
         #expect(render("{{ 1 2 }}") == "error: can't give argument to non-function")
