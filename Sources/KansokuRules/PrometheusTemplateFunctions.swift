@@ -52,8 +52,13 @@ enum PrometheusTemplateFunctions {
         return String(format: "%.4g", v)
     }
 
+    /// A Unix time in seconds as Go prints a `time.Time` in UTC (`2015-06-23 13:19:44.128
+    /// +0000 UTC`), to Prometheus's millisecond precision; NaN and infinities as numbers.
     static func time(_ seconds: Double) -> TemplateValue {
-        .string(TimeFormatter.rfc3339Nano(TemplateValue.int64(seconds * 1e9)))
+        guard seconds.isFinite else { return .string(g4(seconds)) }
+        let ms = TemplateValue.int64(seconds * 1e9) / 1_000_000
+        let rfc3339 = TimeFormatter.rfc3339Nano(ms &* 1_000_000)
+        return .string(rfc3339.replacingOccurrences(of: "T", with: " ").dropLast() + " +0000 UTC")
     }
 
     static func stripPort(_ s: String) -> String {

@@ -29,6 +29,11 @@ import KansokuTemplate
         #expect(try expand("{{ humanizeDuration $value }}", value: 3725) == "1h 2m 5s")
         #expect(try expand("{{ humanizeDuration $value }}", value: 0.25) == "250ms")
         #expect(try expand("{{ $value | humanize1024 }}", value: 2048) == "2ki")
+        // Prometheus's own cases: a time.Time printed in UTC, to the millisecond.
+        #expect(try expand("{{ 1435065584.128 | humanizeTimestamp }}") == "2015-06-23 13:19:44.128 +0000 UTC")
+        #expect(try expand("{{ humanizeTimestamp $value }}", value: 1_700_000_000) == "2023-11-14 22:13:20 +0000 UTC")
+        #expect(try expand("{{ toTime 1435065584.1289 }}") == "2015-06-23 13:19:44.128 +0000 UTC")
+        #expect(try expand("{{ humanizeTimestamp $value }}", value: .infinity) == "+Inf")
         #expect(try expand("{{ printf \"%.2f\" $value }}") == "0.12")
         #expect(try expand("{{ $labels.instance | stripPort | toUpper }}") == "WEB-1")
         #expect(try expand("{{ stripDomain \"db.example.com:5432\" }} {{ title \"hello world\" }} {{ toLower \"AB\" }}") == "db:5432 Hello World ab")
