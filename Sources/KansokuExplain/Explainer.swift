@@ -1,6 +1,5 @@
 import KansokuCore
 public import KansokuLogQL
-import KansokuLogStore
 
 /// Which lines the window is compared with.
 public enum BaselineChoice: String, Sendable, CaseIterable, Codable {
@@ -54,8 +53,6 @@ public struct Explainer: Sendable {
     let engine: LogQLEngine
     let tenant: String
     let fields = LineFields()
-    /// Equal slices of a range each read at most their share of the lines, so a sample covers the range.
-    static let slices = 8
 
     public init(engine: LogQLEngine, tenant: String) {
         self.engine = engine
@@ -71,7 +68,6 @@ public struct Explainer: Sendable {
         guard (1...ExplainRequest.maxTop).contains(r.top) else { throw .invalidArgument("top must be between 1 and \(ExplainRequest.maxTop)") }
         let selector = try Self.selector(of: r.query)
         let span = r.end - r.start
-        let window = try await read(r.query, r.start, r.end, limit: r.sampleLines)
 
         let day: Int64 = 86_400_000_000_000
         var (bs, be) = r.baseline == .yesterday ? (r.start - day, r.end - day) : (r.start - span, r.start)
@@ -80,26 +76,27 @@ public struct Explainer: Sendable {
             let range = try chosen.validated()
             (bs, be) = (range.start, range.end)
         }
-        let patternBaseline = try await read(r.query, bs, be, limit: r.sampleLines)
+        // One pass over the baseline's range: the query's lines there (patterns seen before) and,
+        // unless the window's other lines are the baseline, all of its lines.
         var kind = r.baseline
         var note: String?
-        var baseline: (lines: [ExplainLine], sampled: Bool) = ([], false)
-        var baselineQuery = selector.text
-        if kind != .rest {
-            baseline = try await read(selector.text, bs, be, limit: r.sampleLines)
-            if baseline.lines.isEmpty {
-                let missing = kind == .yesterday ? "same window yesterday" : kind == .range ? "chosen range" : "previous window"
-                note = "no lines in the \(missing); compared with the window's other lines"
-                kind = .rest
-            }
+        let before = try await read(r.query, bs, be, limit: r.sampleLines, sides: kind == .rest ? [] : .all)
+        var baseline = before.all
+        if kind != .rest, baseline.lines.isEmpty {
+            let missing = kind == .yesterday ? "same window yesterday" : kind == .range ? "chosen range" : "previous window"
+            note = "no lines in the \(missing); compared with the window's other lines"
+            kind = .rest
         }
+        // One pass over the window: its lines, and those the query leaves out when they are the baseline.
+        let window = try await read(r.query, r.start, r.end, limit: r.sampleLines, sides: kind == .rest ? .other : [])
+        var baselineQuery = selector.text
         if kind == .rest {
-            baseline = try await rest(of: r.query, selector: selector.text, r.start, r.end, limit: r.sampleLines)
+            baseline = window.other
             baselineQuery = "\(selector.text) (lines \(r.query) leaves out)"
         }
 
-        var analysis = ExplainAnalysis(window: window.lines, baseline: baseline.lines, start: r.start, end: r.end)
-        analysis.patternBaseline = patternBaseline.lines
+        var analysis = ExplainAnalysis(window: window.matching.lines, baseline: baseline.lines, start: r.start, end: r.end)
+        analysis.patternBaseline = before.matching.lines
         analysis.ignoredLabels = selector.fixedLabels
         analysis.filters = r.filters
         analysis.top = r.top
@@ -111,7 +108,7 @@ public struct Explainer: Sendable {
         return ExplainReport(
             query: r.query, filters: r.filters,
             window: ExplainSide(kind: "window", query: r.query, start: TimeFormatter.rfc3339Nano(r.start), end: TimeFormatter.rfc3339Nano(r.end),
-                                lines: result.windowLines, sampled: window.sampled),
+                                lines: result.windowLines, sampled: window.matching.sampled),
             baseline: ExplainSide(kind: kind.rawValue, query: baselineQuery, start: TimeFormatter.rfc3339Nano(rs), end: TimeFormatter.rfc3339Nano(re),
                                   lines: result.baselineLines, sampled: baseline.sampled),
             note: note, scoring: ExplainReport.scoringText, changes: result.changes, patterns: result.patterns, skipped: result.skipped)
@@ -126,39 +123,35 @@ public struct Explainer: Sendable {
         return (text, Set(sel.matchers.filter { $0.type == .equal }.map(\.name)))
     }
 
-    /// Up to `limit` lines of `query` in [start, end), read as equal slices of the range.
-    public func read(_ query: String, _ start: Int64, _ end: Int64, limit: Int) async throws(ExplainError) -> (lines: [ExplainLine], sampled: Bool) {
-        let n = Int64(min(Self.slices, max(1, limit)))
-        let per = max(1, limit / Int(n))
-        var lines: [ExplainLine] = []
-        var sampled = false
-        for k in 0..<n {
-            let s = start + (end - start) * k / n, e = start + (end - start) * (k + 1) / n
-            guard e > s else { continue }
-            let result: LogQLResult
-            do {
-                result = try await engine.queryRange(query, tenant: tenant, start: s, end: e, step: LogQLEngine.defaultStep(start: s, end: e),
-                                                     direction: .backward, limit: per)
-            } catch { throw .query(error) }
-            guard case .streams(let streams) = result.data else { throw .invalidQuery("explain needs a log query, not a metric query") }
-            var count = 0
-            for stream in streams {
-                for entry in stream.entries {
-                    lines.append(ExplainLine(timestamp: entry.timestamp, labels: stream.labels, line: String(decoding: entry.line, as: UTF8.self)))
-                    count += 1
-                }
-            }
-            if count >= per { sampled = true }
+    /// Up to `limit` lines of each side of `query` in [start, end), read in one pass over blocks
+    /// spread across the range (`LogQLEngine.sampleRange`).
+    public func read(_ query: String, _ start: Int64, _ end: Int64, limit: Int,
+                     sides: LogSample.Sides = []) async throws(ExplainError) -> ExplainRead {
+        let sample: LogSample
+        do { sample = try await engine.sampleRange(query, tenant: tenant, start: start, end: end, limit: limit, sides: sides) } catch {
+            throw .query(error)
         }
-        return (lines, sampled)
+        func lines(_ side: LogSample.Side) -> ExplainLines {
+            ExplainLines(lines: side.entries.map { ExplainLine(timestamp: $0.timestamp, labels: $0.labels, line: String(decoding: $0.line, as: UTF8.self)) },
+                         sampled: side.sampled)
+        }
+        return ExplainRead(matching: lines(sample.matching), other: lines(sample.other), all: lines(sample.all),
+                           blocksRead: sample.blocksRead, blocksInRange: sample.blocksInRange)
     }
+}
 
-    /// The selector's lines in the window that `query` leaves out.
-    public func rest(of query: String, selector: String, _ start: Int64, _ end: Int64, limit: Int) async throws(ExplainError) -> (lines: [ExplainLine], sampled: Bool) {
-        let all = try await read(selector, start, end, limit: limit)
-        let pipeline: LogPipeline
-        do { pipeline = try LogQLEngine.pipeline(for: query).pipeline } catch { throw .invalidQuery(error.description) }
-        let lines = all.lines.filter { !pipeline.process(labels: $0.labels, line: Array($0.line.utf8), timestamp: $0.timestamp).keep }
-        return (lines, all.sampled)
-    }
+/// One side's lines as explain compares them.
+public struct ExplainLines: Sendable {
+    public var lines: [ExplainLine]
+    /// More lines than these were there (see `LogSample.Side.sampled`).
+    public var sampled: Bool
+}
+
+/// What one pass over a range read: the query's lines, and the other sides asked for.
+public struct ExplainRead: Sendable {
+    public var matching: ExplainLines
+    public var other: ExplainLines
+    public var all: ExplainLines
+    public var blocksRead: Int
+    public var blocksInRange: Int
 }

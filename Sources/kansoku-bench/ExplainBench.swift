@@ -7,7 +7,9 @@ import KansokuLogStore
 /// `kansoku-bench explain`: ranking what changed in a 1-hour window of the gen-corpus store,
 /// beside the plain error query over the same window (what a user runs without explain), in
 /// the same run. The analysis alone (fields, profiles, Drain, counting) is timed apart from
-/// the reads, which are LogQL queries like the plain one.
+/// the reads: one sampling pass over the window (its error lines and the other lines the
+/// ranking compares them with) and one over the hour before; blocks decoded are counted for
+/// the plain query and the window's pass.
 ///
 ///     kansoku-bench explain --corpus /work/bench/c1g [--work DIR] [--runs 3] [--reuse] [--limit 5000]
 enum ExplainBench {
@@ -42,11 +44,12 @@ enum ExplainBench {
         let tenant = LogStore.defaultTenant
 
         // The plain query: the window's newest `limit` error lines, as Grafana or logcli would read them.
-        var plainLines = 0
+        var plainLines = 0, plainBlocks = 0
         let plain = try await median(runs) {
             let r = try await engine.queryRange(query, tenant: tenant, start: start, end: end, step: LogQLEngine.defaultStep(start: start, end: end),
                                                 limit: limit)
             plainLines = LogsQueryBench.lineStrings(r).count
+            plainBlocks = r.stats.blocksRead
         }
         // Explain end to end: window and baseline reads, then the ranking.
         let explainer = Explainer(engine: engine, tenant: tenant)
@@ -54,14 +57,14 @@ enum ExplainBench {
         request.sampleLines = limit
         var report: ExplainReport?
         let total = try await median(runs) { report = try await explainer.explain(request) }
-        // The reads apart (the window's lines, the baseline's), then the ranking alone over lines read once.
-        var window: (lines: [ExplainLine], sampled: Bool) = ([], false)
-        let windowRead = try await median(runs) { window = try await explainer.read(query, start, end, limit: limit) }
-        var rest: (lines: [ExplainLine], sampled: Bool) = ([], false)
-        let selector = try Explainer.selector(of: query).text
-        let restRead = try await median(runs) { rest = try await explainer.rest(of: query, selector: selector, start, end, limit: limit) }
-        var analysis = ExplainAnalysis(window: window.lines, baseline: rest.lines, start: start, end: end)
-        analysis.ignoredLabels = []
+        // The reads apart (the window's pass, the hour before's), then the ranking alone over lines read once.
+        var window: ExplainRead?
+        let windowRead = try await median(runs) { window = try await explainer.read(query, start, end, limit: limit, sides: .other) }
+        var before: ExplainRead?
+        let baselineRead = try await median(runs) { before = try await explainer.read(query, start - (end - start), start, limit: limit, sides: .all) }
+        guard let window, let before else { return }
+        var analysis = ExplainAnalysis(window: window.matching.lines, baseline: window.other.lines, start: start, end: end)
+        analysis.patternBaseline = before.matching.lines
         let fields = LineFields()
         let ranking = try await median(runs) { _ = analysis.run(fields: fields) }
         try await store.close()
@@ -70,7 +73,8 @@ enum ExplainBench {
         LogsQueryBench.emit(["suite": "explain", "query": query, "window": "1h", "streams": files.count, "limit": limit,
                              "plain_query_seconds": round3(plain), "plain_query_lines": plainLines,
                              "explain_seconds": round3(total), "ranking_seconds": round3(ranking),
-                             "window_read_seconds": round3(windowRead), "rest_read_seconds": round3(restRead),
+                             "window_read_seconds": round3(windowRead), "baseline_read_seconds": round3(baselineRead),
+                             "plain_query_blocks": plainBlocks, "window_blocks_read": window.blocksRead, "window_blocks": window.blocksInRange,
                              "window_lines": r.window.lines, "window_sampled": r.window.sampled,
                              "baseline": r.baseline.kind, "baseline_lines": r.baseline.lines, "baseline_sampled": r.baseline.sampled,
                              "changes": r.changes.count, "patterns": r.patterns.count,

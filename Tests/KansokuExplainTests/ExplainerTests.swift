@@ -83,6 +83,31 @@ import Testing
         await #expect(throws: ExplainError.invalidArgument("the baseline's end must be after its start")) { try await e.explain(request) }
     }
 
+    /// 1800 error lines in the window and 7200 lines in the hour before, explained with 100
+    /// lines a side: each side has exactly 100, said to be sampled; the window's pass gives the
+    /// lines the query leaves out too, 100 of them.
+    @Test func largeWindowsAreSampled() async throws {
+        let e = Explainer(engine: Self.engine(withHistory: true), tenant: LogStore.defaultTenant)
+        let (start, end) = (Self.t0 + 3600 * Self.second, Self.t0 + 7200 * Self.second)
+        var request = ExplainRequest(query: Self.query, start: start, end: end)
+        request.sampleLines = 100
+        let r = try await e.explain(request)
+        #expect(r.window.lines == 100 && r.window.sampled)
+        #expect(r.baseline.kind == "previous" && r.baseline.lines == 100 && r.baseline.sampled)
+        let window = try await e.read(Self.query, start, end, limit: 100, sides: .other)
+        #expect(window.matching.lines.count == 100 && window.other.lines.count == 100 && window.all.lines.isEmpty)
+        #expect(window.matching.lines.allSatisfy { $0.line.hasPrefix("ERROR") || $0.line.contains(" 50") })
+        #expect(window.other.lines.allSatisfy { !$0.line.hasPrefix("ERROR") && !$0.line.contains(" 50") })
+        // Stream by stream (api, then nginx), oldest first within each.
+        let apps = window.matching.lines.map { $0.labels["app"] ?? "" }
+        #expect(apps == apps.sorted() && Set(apps) == ["api", "nginx"])
+        for app in ["api", "nginx"] {
+            let ts = window.matching.lines.filter { $0.labels["app"] == app }.map(\.timestamp)
+            #expect(ts == ts.sorted())
+        }
+        #expect(window.blocksInRange == 10)   // 5 blocks (of up to 1024 lines) per stream overlap the second hour
+    }
+
     @Test func baselineRangesAsTyped() throws {
         let now: Int64 = 1_764_968_400_000_000_000   // 2025-12-05T21:00:00Z
         let hour: Int64 = 3_600_000_000_000
