@@ -79,11 +79,12 @@ public struct ExplainAnalysis: Sendable {
             let name = table.keys.string(key)
             guard !fixed.contains(name) else { continue }
             let value = shown.values.string(Int32(s))
-            let filter = ExplainFilter(name: name, value: value)
+            // The filter's text is written for the changes returned only (below): most
+            // candidates are cut by `top`, and quoting a value is not free.
             changes.append(ChangedValue(dimension: LineValues.dimension(table.keys.tags[Int(key)]), name: name, value: value,
                                         grouped: shown.profiles[Int(key)] != .keep,
                                         windowCount: count, windowShare: ws, baselineCount: bc, baselineShare: bs,
-                                        score: ws - bs, filter: filter.logQL))
+                                        score: ws - bs, filter: ""))
         }
         changes.sort { a, b in
             if a.score != b.score { return a.score > b.score }
@@ -102,7 +103,11 @@ public struct ExplainAnalysis: Sendable {
             for p in baselineRows.patterns where p >= 0 { known[Int(p)] += 1 }
         }
         let patterns = summarise(drain, windowKept: windowKept, windowPattern: windowRows.patterns, known: known)
-        return Result(changes: Array(changes.prefix(top)), patterns: patterns,
+        var shownChanges = Array(changes.prefix(top))
+        for i in shownChanges.indices {
+            shownChanges[i].filter = ExplainFilter(name: shownChanges[i].name, value: shownChanges[i].value).logQL
+        }
+        return Result(changes: shownChanges, patterns: patterns,
                       skipped: shown.skipped, windowLines: windowKept.count, baselineLines: baselineKept)
     }
 

@@ -68,19 +68,24 @@ public enum FieldProfile: Sendable, Equatable {
     static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
 
     /// Digit runs replaced by `<n>`.
+    /// Works on the UTF-8 bytes (a digit is one byte, never part of a longer character), since
+    /// every distinct value of a many-valued field goes through here.
     public static func normaliseDigits(_ v: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(v.utf8.count + 4)
         var inDigits = false
-        for ch in v.unicodeScalars {
-            if ch.value >= 0x30 && ch.value <= 0x39 {
-                if !inDigits { out += "<n>" }
+        for c in v.utf8 {
+            if isDigit(c) {
+                if !inDigits {
+                    out.append(UInt8(ascii: "<")); out.append(UInt8(ascii: "n")); out.append(UInt8(ascii: ">"))
+                }
                 inDigits = true
             } else {
                 inDigits = false
-                out.unicodeScalars.append(ch)
+                out.append(c)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The 1-2-5 bucket of `x`, as `[lower,upper)`: 0.37 is `[0.2,0.5)`, 2.4 is `[2,5)`.

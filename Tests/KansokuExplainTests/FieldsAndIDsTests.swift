@@ -35,6 +35,11 @@ import Testing
         #expect(FieldProfile.bucket(7) == "[5,10)")
         #expect(FieldProfile.bounds(ofBucket: "[0.2,0.5)")! == (0.2, 0.5))
         #expect(FieldProfile.normaliseDigits("/live/seg-123.ts") == "/live/seg-<n>.ts")
+        // Read on bytes: characters of several bytes pass through, each digit run is one <n>.
+        #expect(FieldProfile.normaliseDigits("café-12/ü3x45") == "café-<n>/ü<n>x<n>")
+        #expect(FieldProfile.normaliseDigits("2026") == "<n>")
+        #expect(FieldProfile.normaliseDigits("") == "")
+        #expect(FieldProfile.normaliseDigits("日本0語") == "日本<n>語")
         for id in ["5f0c2a9e1b7d4c83", "0af7651916cd43dd8448eb211c80319c", "1733436000123", "2026-12-05T22:00:00.123Z",
                    "123e4567-e89b-12d3-a456-426614174000"] {
             #expect(FieldProfile.looksLikeIdentifier(id), "\(id)")

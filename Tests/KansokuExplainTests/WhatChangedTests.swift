@@ -81,6 +81,24 @@ import Testing
         #expect(!r.changes.contains { $0.name == "app" || $0.name == "pattern" })
     }
 
+    /// Filters are written for the returned changes only; those cut by `top` need none.
+    @Test func filtersOfTheReturnedChanges() {
+        let window = (0..<10).map { i in
+            ExplainLine(timestamp: Self.t0 + Int64(i), labels: Labels(), line: i < 8 ? "err upstream=origin-3 code=E7" : "err upstream=origin-1 code=E2")
+        }
+        let baseline = (0..<20).map { i in ExplainLine(timestamp: Self.t0 - 100 + Int64(i), labels: Labels(), line: "err upstream=origin-1 code=E2") }
+        var a = ExplainAnalysis(window: window, baseline: baseline, start: Self.t0, end: Self.t0 + 100)
+        a.top = 1
+        let one = a.run().changes
+        #expect(one.map(\.name) == ["code"] && one.map(\.value) == ["E7"])
+        #expect(one.map(\.filter) == [#"| code="E7""#])
+        a.top = 20
+        let all = a.run().changes
+        #expect(all.map(\.value) == ["E7", "origin-3"])
+        #expect(all.map(\.filter) == [#"| code="E7""#, #"| upstream="origin-3""#])
+        #expect(all.map(\.windowCount) == [8, 8] && all.map(\.baselineCount) == [0, 0])
+    }
+
     @Test func numbersAreBucketedAndPathsNormalised() {
         var rng = SplitMix64(seed: 9)
         let window = (0..<200).map { i in
