@@ -37,6 +37,8 @@ final class BucketIndex: Sendable {
     let logger: Logger
     static let root = "logs/"
     private let snapshot = Mutex(BucketSnapshot())
+    /// Bytes of index objects fetched so far.
+    let indexBytesFetched = Atomic<Int>(0)
     /// Index key → the size and segments of its period it was fetched with, and the index.
     private let fetched = Mutex<[String: (size: Int, segments: Set<String>, index: StoredPeriodIndex)]>([:])
 
@@ -85,6 +87,7 @@ final class BucketIndex: Sendable {
                         continue
                     }
                     let bytes = try await store.get(entry.key)
+                    indexBytesFetched.add(bytes.count, ordering: .relaxed)
                     let index = try StoredPeriodIndex(decoding: bytes, name: entry.key)
                     fetched.withLock { $0[entry.key] = (bytes.count, periodSegments, index) }
                     indexes.append(index)

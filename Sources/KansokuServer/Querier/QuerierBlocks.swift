@@ -17,9 +17,15 @@ enum BlockBytes: Sendable {
 }
 
 final class RangeRecorder: Sendable {
-    private let needed = Mutex<Set<RangeKey>>([])
-    func note(_ key: RangeKey) { _ = needed.withLock { $0.insert(key) } }
-    var ranges: Set<RangeKey> { needed.withLock { $0 } }
+    private let needed = Mutex<(decoded: Set<RangeKey>, prefixes: Set<RangeKey>)>(([], []))
+    /// A block the query decodes.
+    func note(_ key: RangeKey) { _ = needed.withLock { $0.decoded.insert(key) } }
+    /// A chunk's first block, needed as the prefix of a block the query decodes.
+    func notePrefix(_ key: RangeKey) { _ = needed.withLock { $0.prefixes.insert(key) } }
+    /// The blocks decoded.
+    var decoded: Set<RangeKey> { needed.withLock { $0.decoded } }
+    /// The first blocks needed only as prefixes.
+    var prefixesOnly: Set<RangeKey> { needed.withLock { $0.prefixes.subtracting($0.decoded) } }
 }
 
 /// The ranges fetched for one query, and the prefix payloads decoded from them (a chunk's
@@ -62,7 +68,7 @@ struct BucketBlock: ReadableBlock {
         switch bytes {
         case .recording(let recorder):
             recorder.note(own)
-            if let first { recorder.note(first) }
+            if let first { recorder.notePrefix(first) }
             return try EntriesBlock.empty.withEntries(body)
         case .fetched(let fetched):
             // A range that could not be fetched is reported in the answer's warnings.

@@ -49,14 +49,14 @@ final class QuerierLogReader: LogReader {
                 }
             }
         }
-        let footers = await fetcher.fetch(chunks.map { RangeKey(key: $0.key.key, range: $0.value.ref.footerRange) })
+        let footers = await fetcher.fetch(chunks.map { RangeKey(key: $0.key.key, range: $0.value.ref.footerRange) }, kind: .footer)
         var metaRanges: [RangeKey: RangeKey] = [:]
         for (chunk, c) in chunks {
             guard let footer = footers.bytes[RangeKey(key: chunk.key, range: c.ref.footerRange)],
                   let range = try? c.ref.metaRange(footer: footer) else { continue }
             metaRanges[chunk] = RangeKey(key: chunk.key, range: range)
         }
-        let metas = await fetcher.fetch(Set(metaRanges.values))
+        let metas = await fetcher.fetch(Set(metaRanges.values), kind: .meta)
         var readable: [PreparedLogReader.ChunkBlocks] = []
         var shipped: [String: [String: [Range<Int64>]]] = [:]
         var unreadable = 0
@@ -85,9 +85,12 @@ final class QuerierLogReader: LogReader {
         let needed = RangeRecorder()
         try await Self.run(plan, over: PreparedLogReader(tenant: plan.tenant, chunks: readable, ingested: ingested,
                                                           bytes: .recording(needed), warnings: []))
-        let fetched = await fetcher.fetch(needed.ranges)
+        var wanted: [RangeKey: FetchKind] = [:]
+        for k in needed.prefixesOnly { wanted[k] = .prefix }
+        for k in needed.decoded { wanted[k] = .block }
+        let fetched = await fetcher.fetch(wanted)
         if !fetched.failures.isEmpty {
-            warnings.append("object store: \(needed.ranges.count - fetched.bytes.count) blocks unreadable, left out (\(fetched.failures.joined(separator: "; ")))")
+            warnings.append("object store: \(wanted.count - fetched.bytes.count) blocks unreadable, left out (\(fetched.failures.joined(separator: "; ")))")
         }
         return PreparedLogReader(tenant: plan.tenant, chunks: readable, ingested: ingested,
                                  bytes: .fetched(FetchedRanges(fetched.bytes)), warnings: warnings)

@@ -54,6 +54,14 @@ struct QuerierRuntime: Sendable {
         }
         metric("kansoku_querier_bucket_bytes_fetched_total", "counter", "Bytes fetched from the object store by ranged GETs.",
                fetcher.bucketBytes.load(ordering: .relaxed))
+        let byKind = fetcher.bytesByKind.withLock { $0 }
+        out += "# HELP kansoku_querier_bucket_bytes_fetched_by_kind_total Bytes fetched from the object store by ranged GETs, by what they were for.\n"
+        out += "# TYPE kansoku_querier_bucket_bytes_fetched_by_kind_total counter\n"
+        for kind in FetchKind.allCases {
+            out += "kansoku_querier_bucket_bytes_fetched_by_kind_total{kind=\"\(kind.name)\"} \(byKind[kind.rawValue])\n"
+        }
+        metric("kansoku_querier_index_bytes_fetched_total", "counter", "Bytes of period indexes fetched whole from the object store.",
+               bucket.indexBytesFetched.load(ordering: .relaxed))
         metric("kansoku_querier_bucket_requests_total", "counter", "Ranged GETs sent to the object store.",
                fetcher.bucketRequests.load(ordering: .relaxed))
         metric("kansoku_querier_cache_hits_total", "counter", "Ranges read from the local disk cache instead of the object store.",
