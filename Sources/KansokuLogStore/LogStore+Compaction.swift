@@ -168,9 +168,10 @@ extension LogStore {
         var written: [(CompactionJob, [ChunkRef])] = []
         for job in jobs {
             var refs: [ChunkRef] = []
+            guard let tenant = state.withLock({ $0.periods[job.period]?.streams[job.stream]?.tenant }) else { continue }
             for blocks in job.blocks {
                 let bytes = ChunkFormat.encode(stream: job.stream, blocks: blocks)
-                let (file, offset) = try segments.append(bytes, period: job.period)
+                let (file, offset) = try segments.append(bytes, period: job.period, tenant: tenant)
                 refs.append(ChunkRef(file: file, offset: offset, length: bytes.count,
                                      minTime: blocks.map(\.minTime).min() ?? 0, maxTime: blocks.map(\.maxTime).max() ?? 0,
                                      entries: blocks.reduce(0) { $0 + $1.entryCount }, rawSize: blocks.reduce(0) { $0 + $1.rawSize }))

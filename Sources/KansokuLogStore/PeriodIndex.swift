@@ -231,3 +231,19 @@ struct PeriodIndex: Sendable {
         return out
     }
 }
+
+extension PeriodIndex {
+    /// The tenants with streams in the period.
+    var tenants: [String] { postings.keys.sorted() }
+
+    /// The period's index as it would be with only `tenant`'s streams.
+    func narrowed(to tenant: String) -> PeriodIndex {
+        var out = PeriodIndex(start: start)
+        for (id, s) in streams where s.tenant == tenant {
+            out.streams[id] = s
+            out.widen(s.minTime, s.maxTime)
+        }
+        out.postings[tenant] = postings[tenant]
+        return out
+    }
+}

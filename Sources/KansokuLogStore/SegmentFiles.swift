@@ -6,14 +6,24 @@ import Synchronization
 import Glibc
 #endif
 
-/// Writes closed chunks to append-only segment files (one folder per period), on its own
-/// serial queue off the cooperative pool; then records them in the index, persists the index,
-/// and removes WAL segments whose data is all in flushed chunks (the checkpoint).
+/// Writes closed chunks to append-only segment files (one folder per period, one series of
+/// files per tenant in it), on its own serial queue off the cooperative pool; then records
+/// them in the index, persists the index, and removes WAL segments whose data is all in
+/// flushed chunks (the checkpoint).
+///
+/// A tenant's chunks never share a file with another tenant's, so each tenant's files can be
+/// shipped under its own prefix in a bucket.
 final class SegmentFiles: Sendable {
     let directory: String
     let fileSize: Int
     private let queue = DispatchQueue(label: "kansoku.logstore.segments")
-    private let files = Mutex<[Int64: OpenSegment]>([:])
+    private let files = Mutex<[Key: OpenSegment]>([:])
+
+    /// A period's file series for one tenant.
+    struct Key: Hashable {
+        var period: Int64
+        var tenant: String
+    }
     private let logger: Logger
 
     struct OpenSegment {
@@ -30,6 +40,26 @@ final class SegmentFiles: Sendable {
     }
 
     static func periodFolder(_ start: Int64) -> String { "periods/\(start)" }
+
+    /// Separates the tenant from the number in a segment file's name (`<tenant>~000001.seg`):
+    /// a tenant ID never holds it.
+    static let tenantSeparator: Character = "~"
+
+    /// The name of `tenant`'s segment file `number` in a period folder.
+    static func fileName(tenant: String, number: Int) -> String {
+        let digits = String(number)
+        return tenant + String(tenantSeparator) + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".seg"
+    }
+
+    /// The tenant and number of a segment file's name; the tenant is nil for a file written
+    /// before tenants had their own files (`000001.seg`, any tenant's chunks).
+    static func parseFileName(_ name: String) -> (tenant: String?, number: Int)? {
+        guard name.hasSuffix(".seg") else { return nil }
+        let stem = name.dropLast(4)
+        guard let separator = stem.lastIndex(of: tenantSeparator) else { return Int(stem).map { (nil, $0) } }
+        guard let number = Int(stem[stem.index(after: separator)...]), separator > stem.startIndex else { return nil }
+        return (String(stem[..<separator]), number)
+    }
 
     func enqueue(_ chunks: [ClosedChunk], store: LogStore) {
         queue.async { store.flushSynchronously(chunks) }
@@ -54,24 +84,25 @@ final class SegmentFiles: Sendable {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in queue.async { c.resume() } }
     }
 
-    /// Appends `bytes` to the period's current segment file; returns file and offset.
-    func append(_ bytes: [UInt8], period: Int64) throws(LogStoreError) -> (file: String, offset: Int64) {
+    /// Appends `bytes` (a chunk of `tenant`'s) to the tenant's current segment file of the
+    /// period; returns file and offset.
+    func append(_ bytes: [UInt8], period: Int64, tenant: String) throws(LogStoreError) -> (file: String, offset: Int64) {
+        let key = Key(period: period, tenant: tenant)
         var seg = try files.withLock { (f) throws(LogStoreError) -> OpenSegment in
-            if let s = f[period], s.size < Int64(fileSize) { return s }
-            if let s = f[period] { FileIO.close(s.fd) }
+            if let s = f[key], s.size < Int64(fileSize) { return s }
+            if let s = f[key] { FileIO.close(s.fd) }
             let folder = SegmentFiles.periodFolder(period)
             do throws(FileIOError) {
                 try FileIO.makeDirectories(directory + "/" + folder)
                 let existing = try FileIO.listDirectory(directory + "/" + folder).compactMap { n in
-                    n.hasSuffix(".seg") ? Int(n.dropLast(4)) : nil
+                    SegmentFiles.parseFileName(n).flatMap { $0.tenant == tenant ? $0.number : nil }
                 }
                 let number = (existing.max() ?? 0) + 1
-                let digits = String(number)
-                let rel = folder + "/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".seg"
+                let rel = folder + "/" + SegmentFiles.fileName(tenant: tenant, number: number)
                 let fd = try FileIO.open(directory + "/" + rel, flags: O_WRONLY | O_CREAT | O_TRUNC)
                 try FileIO.fsyncDirectory(directory + "/" + folder)
                 let s = OpenSegment(fd: fd, relativePath: rel, number: number, size: 0)
-                f[period] = s
+                f[key] = s
                 return s
             } catch { throw .io(error) }
         }
@@ -79,7 +110,7 @@ final class SegmentFiles: Sendable {
         do throws(FileIOError) { try FileIO.pwriteAll(seg.fd, bytes, at: offset, path: directory + "/" + seg.relativePath) } catch { throw .io(error) }
         seg.size += Int64(bytes.count)
         let updated = seg
-        files.withLock { $0[period] = updated }
+        files.withLock { $0[key] = updated }
         return (seg.relativePath, offset)
     }
 
@@ -93,7 +124,9 @@ final class SegmentFiles: Sendable {
     /// Closes the files of a period (before retention deletes it).
     func forget(period: Int64) {
         files.withLock { f in
-            if let s = f.removeValue(forKey: period) { FileIO.close(s.fd) }
+            for key in f.keys where key.period == period {
+                if let s = f.removeValue(forKey: key) { FileIO.close(s.fd) }
+            }
         }
     }
 
@@ -126,8 +159,10 @@ extension LogStore {
                 let bytes = ChunkFormat.encode(stream: c.stream, blocks: c.blocks)
                 let minT = c.blocks.map(\.minTime).min() ?? 0
                 let maxT = c.blocks.map(\.maxTime).max() ?? 0
-                let period = state.withLock { $0.periodStart(minT, length: config.periodLength) }
-                let (file, offset) = try segments.append(bytes, period: period)
+                let (period, tenant) = state.withLock { ($0.periodStart(minT, length: config.periodLength), $0.streams[c.stream]?.tenant) }
+                // A stream no longer known would not be indexed below: nothing to write.
+                guard let tenant else { continue }
+                let (file, offset) = try segments.append(bytes, period: period, tenant: tenant)
                 written.append((c, ChunkRef(file: file, offset: offset, length: bytes.count, minTime: minT, maxTime: maxT,
                                             entries: c.blocks.reduce(0) { $0 + $1.entryCount },
                                             rawSize: c.blocks.reduce(0) { $0 + $1.rawSize })))

@@ -17,10 +17,14 @@ public actor DirectoryShipper {
         /// Written once and never changed (a sealed segment), so an object of the same size
         /// is the same file; otherwise (an index replaced whole) its CRC decides.
         public let immutable: Bool
+        /// The object's bytes when they are not the file's own (an index narrowed to one
+        /// tenant); nil reads the file.
+        public let contents: [UInt8]?
 
-        public init(relativePath: String, immutable: Bool) {
+        public init(relativePath: String, immutable: Bool, contents: [UInt8]? = nil) {
             self.relativePath = relativePath
             self.immutable = immutable
+            self.contents = contents
         }
     }
 
@@ -45,7 +49,7 @@ public actor DirectoryShipper {
     /// Files listed on disk by an earlier pass of this process.
     private var seenLocally: Set<String> = []
 
-    /// - Parameter prefix: the key prefix, ending in `/` (e.g. `logs/ingester-1/`).
+    /// - Parameter prefix: the key prefix, ending in `/` (e.g. `logs/fake/ingester-1/0123abcd/`).
     public init(store: any ObjectStore, directory: String, prefix: String, logger: Logger) {
         self.store = store
         self.directory = directory
@@ -74,11 +78,15 @@ public actor DirectoryShipper {
             let known = shipped?[file.relativePath]
             let path = directory + "/" + file.relativePath
             if file.immutable, let known, let size = Self.fileSize(path), size == known.size { continue }
-            guard let data = FileManager.default.contents(atPath: path) else {
+            let bytes: [UInt8]
+            if let contents = file.contents {
+                bytes = contents
+            } else if let data = FileManager.default.contents(atPath: path) {
+                bytes = [UInt8](data)
+            } else {
                 // Removed between listing and reading (compaction): the next pass deletes its object.
                 continue
             }
-            let bytes = [UInt8](data)
             let crc = CRC32C.checksum(bytes)
             if !file.immutable, let known, known.size == bytes.count, known.crc == crc { continue }
             do {

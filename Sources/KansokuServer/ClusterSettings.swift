@@ -14,7 +14,7 @@ public enum ServerTarget: String, Sendable, CaseIterable {
 
 /// The `cluster:` section: this node's name and how often it ships to the bucket.
 public struct ClusterSettings: Codable, Sendable {
-    /// This ingester's name: its objects live under `logs/<ingester_id>/`. Must be unique
+    /// This ingester's name: its objects live under `logs/<tenant>/<ingester_id>/`. Must be unique
     /// among the ingesters sharing a bucket.
     public var ingesterID: String?
     /// How often sealed segments and indexes go to the bucket (Prometheus duration).

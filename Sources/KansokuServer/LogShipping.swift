@@ -7,13 +7,18 @@ import Synchronization
 
 /// An ingester's copy of its log store in the object store: every interval it seals the
 /// segment files being appended to and ships what changed (sealed segments, then the period
-/// indexes that name them) under `logs/<ingester id>/<incarnation>/`.
+/// indexes that name them), each tenant's under its own prefix,
+/// `logs/<tenant>/<ingester id>/<incarnation>/` (the tenant is `fake` with tenancy off).
 ///
 /// The incarnation is a random id kept in the data directory: an ingester whose disk was
 /// lost starts numbering segments from 1 again, and must not overwrite the objects its
 /// former self left, which are then the only copy.
 final class LogShipping: Sendable {
-    let shipper: DirectoryShipper
+    let store: any ObjectStore
+    /// `<ingester id>/<incarnation>/`, the part of every prefix after the tenant.
+    let ingesterPath: String
+    /// One shipper per tenant met so far, each keeping its prefix in step.
+    private let shippers = Mutex<[String: DirectoryShipper]>([:])
     let logStore: LogStore
     let interval: Duration
     let logger: Logger
@@ -25,8 +30,9 @@ final class LogShipping: Sendable {
     /// Unix seconds of the last pass that shipped everything it was given.
     let lastCompletePass = Atomic<Int64>(0)
 
-    private init(shipper: DirectoryShipper, logStore: LogStore, interval: Duration, logger: Logger) {
-        self.shipper = shipper
+    private init(store: any ObjectStore, ingesterPath: String, logStore: LogStore, interval: Duration, logger: Logger) {
+        self.store = store
+        self.ingesterPath = ingesterPath
         self.logStore = logStore
         self.interval = interval
         self.logger = logger
@@ -43,12 +49,19 @@ final class LogShipping: Sendable {
         let store = try settings.makeStore()
         let ingester = try config.cluster.checkedIngesterID(default: ProcessInfo.processInfo.hostName)
         let incarnation = try Self.incarnation(dataDirectory: config.storage.path)
-        let prefix = "logs/\(ingester)/\(incarnation)/"
+        let ingesterPath = "\(ingester)/\(incarnation)/"
         let interval = try config.cluster.uploadIntervalDuration()
-        logger.info("shipping logs to the object store", metadata: ["prefix": "\(prefix)", "backend": "\(settings.backend)"])
-        return LogShipping(shipper: DirectoryShipper(store: store, directory: logStore.config.directory, prefix: prefix, logger: logger),
-                           logStore: logStore, interval: .milliseconds(interval.milliseconds), logger: logger)
+        logger.info("shipping logs to the object store", metadata: ["prefix": "\(Self.prefix(tenant: "<tenant>", ingesterPath: ingesterPath))",
+                                                                    "backend": "\(settings.backend)"])
+        return LogShipping(store: store, ingesterPath: ingesterPath, logStore: logStore,
+                           interval: .milliseconds(interval.milliseconds), logger: logger)
     }
+
+    /// Where `tenant`'s objects shipped by one ingester incarnation live.
+    static func prefix(tenant: String, ingesterPath: String) -> String { "logs/\(tenant)/\(ingesterPath)" }
+
+    /// This ingester's prefix for `tenant`'s objects.
+    func prefix(tenant: String) -> String { Self.prefix(tenant: tenant, ingesterPath: ingesterPath) }
 
     /// This data directory's incarnation id, made on first use.
     static func incarnation(dataDirectory: String) throws -> String {
@@ -70,14 +83,31 @@ final class LogShipping: Sendable {
     @discardableResult
     func pass() async -> DirectoryShipper.Report {
         await logStore.sealSegments()
-        let files: [DirectoryShipper.File]
+        var byTenant: [String: [DirectoryShipper.File]] = [:]
         do {
-            files = try logStore.shippableFiles().map { DirectoryShipper.File(relativePath: $0.relativePath, immutable: $0.immutable) }
+            for f in try logStore.shippableFiles() {
+                byTenant[f.tenant, default: []].append(DirectoryShipper.File(relativePath: f.relativePath, immutable: f.immutable, contents: f.contents))
+            }
         } catch {
             logger.error("listing log files to ship failed", metadata: ["error": "\(error)"])
             return DirectoryShipper.Report()
         }
-        let report = await shipper.ship(files)
+        // Every tenant shipped to before is passed again, with nothing if it has nothing left,
+        // so its objects whose files are gone get deleted.
+        let tenantShippers = shippers.withLock { known in
+            for tenant in byTenant.keys where known[tenant] == nil {
+                known[tenant] = DirectoryShipper(store: store, directory: logStore.config.directory, prefix: prefix(tenant: tenant), logger: logger)
+            }
+            return known
+        }
+        var report = DirectoryShipper.Report()
+        for (tenant, shipper) in tenantShippers.sorted(by: { $0.key < $1.key }) {
+            let r = await shipper.ship(byTenant[tenant] ?? [])
+            report.uploaded += r.uploaded.map { shipper.prefix + $0 }
+            report.uploadedBytes += r.uploadedBytes
+            report.deleted += r.deleted.map { shipper.prefix + $0 }
+            for (k, v) in r.failed { report.failed[shipper.prefix + k] = v }
+        }
         passes.add(1, ordering: .relaxed)
         uploadedObjects.add(report.uploaded.count, ordering: .relaxed)
         uploadedBytes.add(report.uploadedBytes, ordering: .relaxed)

@@ -118,7 +118,7 @@ final class ServerCore: Sendable {
             await shipping?.pass()
             return Response(status: .noContent)
         }
-        UnshippedAPI(store: logStore, settings: config.server, prefix: shipping?.shipper.prefix).register(on: router)
+        UnshippedAPI(store: logStore, settings: config.server, ingesterPath: shipping?.ingesterPath).register(on: router)
         router.get("/metrics") { _, _ in
             Response.text(await self.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }

@@ -120,11 +120,11 @@ import Testing
         #expect(!server.log.contains("upload incomplete"), "\(server.log.suffix(3000))")
 
         let objects = try bucket.objects()
-        let segments = objects.keys.filter { $0.hasPrefix("logs/ingester-1/") && $0.hasSuffix(".seg") }
+        let segments = objects.keys.filter { $0.hasPrefix("logs/fake/ingester-1/") && $0.hasSuffix(".seg") }
         #expect(segments.count >= 2, "\(objects)")
         #expect(objects.keys.contains { $0.hasSuffix("/index") }, "\(objects)")
         let incarnation = try String(contentsOf: data.appendingPathComponent("object-store-incarnation"), encoding: .utf8)
-        let prefix = "logs/ingester-1/\(incarnation)/"
+        let prefix = "logs/fake/ingester-1/\(incarnation)/"
 
         // The disk is lost; the bucket is all there is.
         try FileManager.default.removeItem(at: data)
@@ -140,6 +140,64 @@ import Testing
             let values = result.flatMap { $0["values"] as? [[String]] ?? [] }
             #expect(values.count == expected[s]!.count)
             #expect(values.map { $0[1] } == expected[s]!.map(\.1), "stream s\(s)")
+        }
+    }
+
+    /// With tenancy, every object of a tenant's lies under `logs/<tenant>/`: the bucket, listed
+    /// with boto3, holds exactly one prefix per tenant, and a tenant's prefix alone, read as a
+    /// data directory, answers that tenant's lines and nothing of the other's.
+    @Test(.requires(TestPaths.kansoku, moto))
+    func eachTenantsObjectsLiveUnderItsOwnPrefix() throws {
+        let bin = try #require(TestPaths.binary)
+        let root = TestPaths.makeTempDir("shipping-tenants")
+        let (moto, bucket) = try Self.startMoto(root)
+        defer { moto.stop() }
+        let config = root.appendingPathComponent("kansoku.yaml")
+        try """
+        server: { tenancy: true }
+        storage:
+          object_store: { backend: s3, bucket: kansoku, endpoint: "\(bucket.endpoint)", addressing: path,
+                          access_key_id: AKIDTEST, secret_access_key: test-secret }
+        cluster: { ingester_id: ingester-1, upload_interval: 1s }
+
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let data = root.appendingPathComponent("data")
+        let base: Int64 = 1_700_000_000_000_000_000
+        let server = try ServerProcess(binary: bin, dataDir: data, config: config, extraArguments: ["--target", "ingester"])
+        let tenants = ["team-a": Self.lines(stream: 0, count: 400, from: 0, base: base), "team-b": Self.lines(stream: 1, count: 300, from: 0, base: base)]
+        for (tenant, batch) in tenants {
+            let r = try server.client.request("POST", "/loki/api/v1/push", headers: ["X-Scope-OrgID": tenant, "Content-Type": "application/json"],
+                                              body: LokiAPIEndToEndTests.pushBody([(["app": "shared-name"], batch)]))
+            #expect(r.status == 204, "\(r.text)")
+        }
+        #expect(try server.client.request("POST", "/flush", headers: ["X-Scope-OrgID": "team-a"], body: Data()).status == 204)
+        #expect(server.stop() == 0, "\(server.log.suffix(3000))")
+
+        let incarnation = try String(contentsOf: data.appendingPathComponent("object-store-incarnation"), encoding: .utf8)
+        let keys = try bucket.objects().keys.sorted()
+        let prefixes = Set(keys.map { $0.split(separator: "/").prefix(4).joined(separator: "/") + "/" })
+        #expect(prefixes == ["logs/team-a/ingester-1/\(incarnation)/", "logs/team-b/ingester-1/\(incarnation)/"], "\(keys)")
+        for tenant in tenants.keys {
+            let own = keys.filter { $0.hasPrefix("logs/\(tenant)/") }.map { $0.split(separator: "/").dropFirst(6).joined(separator: "/") }
+            #expect(own.contains("index"), "\(keys)")
+            #expect(own.filter { $0 != "index" }.allSatisfy { $0.hasPrefix("\(tenant)~") && $0.hasSuffix(".seg") }, "\(keys)")
+        }
+
+        for (tenant, batch) in tenants {
+            let restored = root.appendingPathComponent("restored-\(tenant)")
+            _ = try bucket.run("download", "kansoku", "logs/\(tenant)/ingester-1/\(incarnation)/", restored.appendingPathComponent("logs").path)
+            let tenancy = root.appendingPathComponent("tenancy.yaml")
+            try "server: { tenancy: true }\n".write(to: tenancy, atomically: true, encoding: .utf8)
+            let reader = try ServerProcess(binary: bin, dataDir: restored, config: tenancy)
+            defer { reader.stop() }
+            let q = "/loki/api/v1/query_range?query=\(urlEncode("{app=\"shared-name\"}"))&start=\(base)&end=\(base + 10_000_000_000)&limit=5000&direction=forward"
+            for asking in tenants.keys {
+                let answer = try reader.client.request("GET", q, headers: ["X-Scope-OrgID": asking], body: Data())
+                #expect(answer.status == 200, "\(answer.text)")
+                let result = try #require(((try answer.json() as? [String: Any])?["data"] as? [String: Any])?["result"] as? [[String: Any]])
+                let values = result.flatMap { $0["values"] as? [[String]] ?? [] }.map { $0[1] }
+                #expect(values == (asking == tenant ? batch.map(\.1) : []), "\(asking) reading \(tenant)'s prefix")
+            }
         }
     }
 
@@ -188,8 +246,8 @@ import Testing
         while try metric("kansoku_object_store_last_complete_ship_timestamp_seconds") <= 0, Date() < deadline { usleep(200_000) }
         #expect(try metric("kansoku_object_store_last_complete_ship_timestamp_seconds") > 0, "\(server.log.suffix(2000))")
         let objects = try bucket.objects()
-        #expect(objects.keys.contains { $0.hasPrefix("logs/ingester-9/") && $0.hasSuffix(".seg") }, "\(objects)")
-        #expect(objects.keys.contains { $0.hasPrefix("logs/ingester-9/") && $0.hasSuffix("/index") }, "\(objects)")
+        #expect(objects.keys.contains { $0.hasPrefix("logs/fake/ingester-9/") && $0.hasSuffix(".seg") }, "\(objects)")
+        #expect(objects.keys.contains { $0.hasPrefix("logs/fake/ingester-9/") && $0.hasSuffix("/index") }, "\(objects)")
         #expect(try server.client.get("/ready").status == 200)
     }
 

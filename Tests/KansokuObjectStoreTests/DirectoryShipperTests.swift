@@ -36,6 +36,25 @@ import Testing
         #expect(try await bucket.list(prefix: "logs/i1/").map(\.key) == ["logs/i1/periods/1/000002.seg", "logs/i1/periods/1/index"])
     }
 
+    /// A file given with its contents (an index narrowed to one tenant) is shipped with those
+    /// bytes, not the file's, and shipped again only when they change.
+    @Test func shipsGivenContentsInsteadOfTheFile() async throws {
+        let data = ScratchDirectory.make("shipper-data")
+        let bucket = try FileSystemObjectStore(root: ScratchDirectory.make("shipper-bucket"))
+        try FileManager.default.createDirectory(atPath: data + "/periods/1", withIntermediateDirectories: true)
+        try "every tenant's index".write(toFile: data + "/periods/1/index", atomically: true, encoding: .utf8)
+        let shipper = DirectoryShipper(store: bucket, directory: data, prefix: "logs/t1/i1/", logger: Logger(label: "test"))
+        let narrowed = DirectoryShipper.File(relativePath: "periods/1/index", immutable: false, contents: Array("t1 only".utf8))
+        var report = await shipper.ship([narrowed])
+        #expect(report.uploaded == ["periods/1/index"])
+        #expect(try await bucket.get("logs/t1/i1/periods/1/index") == Array("t1 only".utf8))
+        report = await shipper.ship([narrowed])
+        #expect(report.uploaded.isEmpty)
+        report = await shipper.ship([DirectoryShipper.File(relativePath: "periods/1/index", immutable: false, contents: Array("t1 again".utf8))])
+        #expect(report.uploaded == ["periods/1/index"])
+        #expect(try await bucket.get("logs/t1/i1/periods/1/index") == Array("t1 again".utf8))
+    }
+
     @Test func aFreshShipperNeverDeletesWhatItOnlyFoundInTheBucket() async throws {
         let bucket = try FileSystemObjectStore(root: ScratchDirectory.make("shipper-bucket"))
         try await bucket.put("logs/i1/periods/1/000001.seg", [1, 2, 3])

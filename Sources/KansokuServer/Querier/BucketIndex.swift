@@ -4,10 +4,11 @@ import KansokuObjectStore
 import Logging
 import Synchronization
 
-/// What a querier knows of the bucket: every ingester incarnation's period indexes and the
-/// segment objects they point into.
+/// What a querier knows of one tenant's objects in the bucket: every ingester incarnation's
+/// period indexes and the segment objects they point into.
 struct BucketSnapshot: Sendable {
-    /// One ingester incarnation's objects, under `prefix` (`logs/<ingester>/<incarnation>/`).
+    /// One ingester incarnation's objects of the tenant, under `prefix`
+    /// (`logs/<tenant>/<ingester>/<incarnation>/`).
     struct Source: Sendable {
         let prefix: String
         let indexes: [StoredPeriodIndex]
@@ -29,51 +30,60 @@ struct BucketSnapshot: Sendable {
     var refreshError: String?
 }
 
-/// Lists the bucket's log objects and keeps the period indexes in memory, fetching an index
-/// again only when its size or its period's set of segments changed (an index is rewritten
-/// whenever chunks are added, and chunks reach the bucket in new segment objects).
+/// Lists each tenant's log objects (only below the tenant's own prefix, `logs/<tenant>/`) and
+/// keeps their period indexes in memory, fetching an index again only when its size or its
+/// period's set of segments changed (an index is rewritten whenever chunks are added, and
+/// chunks reach the bucket in new segment objects).
+///
+/// A tenant is listed first when it queries; from then on the refresh loop keeps it current.
 final class BucketIndex: Sendable {
     let store: any ObjectStore
     let logger: Logger
     static let root = "logs/"
-    private let snapshot = Mutex(BucketSnapshot())
-    /// Bytes of index objects fetched so far.
-    let indexBytesFetched = Atomic<Int>(0)
+    private let snapshots = Mutex<[String: BucketSnapshot]>([:])
     /// Index key → the size and segments of its period it was fetched with, and the index.
     private let fetched = Mutex<[String: (size: Int, segments: Set<String>, index: StoredPeriodIndex)]>([:])
+    /// Bytes of index objects fetched so far.
+    let indexBytesFetched = Atomic<Int>(0)
 
     init(store: any ObjectStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }
 
-    /// The last snapshot, as it stands (empty before the first listing).
-    var latest: BucketSnapshot { snapshot.withLock { $0 } }
+    /// The prefix every object of `tenant`'s lives under.
+    static func prefix(tenant: String) -> String { root + tenant + "/" }
 
-    /// The last snapshot; the first call lists the bucket.
-    func current() async -> BucketSnapshot {
-        let s = snapshot.withLock { $0 }
-        if s.listedAt == 0 && s.refreshError == nil { return await refresh() }
-        return s
+    /// `tenant`'s last snapshot, as it stands (empty before its first listing).
+    func latest(tenant: String) -> BucketSnapshot { snapshots.withLock { $0[tenant] ?? BucketSnapshot() } }
+
+    /// Every tenant's last snapshot.
+    var all: [String: BucketSnapshot] { snapshots.withLock { $0 } }
+
+    /// `tenant`'s last snapshot; its first call lists the tenant's prefix.
+    func current(tenant: String) async -> BucketSnapshot {
+        if let s = snapshots.withLock({ $0[tenant] }), s.listedAt != 0 || s.refreshError != nil { return s }
+        return await refresh(tenant: tenant)
     }
 
-    /// Lists the bucket and fetches the indexes that changed. On failure the previous
+    /// Lists `tenant`'s prefix and fetches the indexes that changed. On failure the previous
     /// snapshot stays, marked with the error.
     @discardableResult
-    func refresh() async -> BucketSnapshot {
+    func refresh(tenant: String) async -> BucketSnapshot {
         let started = TimeParser.currentNanos()
+        let root = Self.prefix(tenant: tenant)
         do {
-            let objects = try await store.list(prefix: Self.root)
-            // logs/<ingester>/<incarnation>/periods/<start>/<file>
+            let objects = try await store.list(prefix: root)
+            // logs/<tenant>/<ingester>/<incarnation>/periods/<start>/<file>
             var bySource: [String: (indexes: [(key: String, period: String, size: Int)], segments: [String: Int])] = [:]
             for o in objects {
                 let parts = o.key.split(separator: "/", omittingEmptySubsequences: false)
-                guard parts.count == 6, parts[3] == "periods" else { continue }
-                let prefix = parts[0...2].joined(separator: "/") + "/"
-                let relative = parts[3...5].joined(separator: "/")
-                if parts[5] == "index" {
-                    bySource[prefix, default: ([], [:])].indexes.append((o.key, String(parts[4]), o.size))
-                } else if parts[5].hasSuffix(".seg") {
+                guard parts.count == 7, parts[1] == tenant, parts[4] == "periods" else { continue }
+                let prefix = parts[0...3].joined(separator: "/") + "/"
+                let relative = parts[4...6].joined(separator: "/")
+                if parts[6] == "index" {
+                    bySource[prefix, default: ([], [:])].indexes.append((o.key, String(parts[5]), o.size))
+                } else if parts[6].hasSuffix(".seg") {
                     bySource[prefix, default: ([], [:])].segments[relative] = o.size
                 }
             }
@@ -95,22 +105,23 @@ final class BucketIndex: Sendable {
                 sources.append(.init(prefix: prefix, indexes: indexes, segments: found.segments))
             }
             let live = Set(bySource.values.flatMap { $0.indexes.map(\.key) })
-            fetched.withLock { f in for k in f.keys where !live.contains(k) { f[k] = nil } }
+            fetched.withLock { f in for k in f.keys where k.hasPrefix(root) && !live.contains(k) { f[k] = nil } }
             let next = BucketSnapshot(sources: sources, listedAt: started, refreshError: nil)
-            snapshot.withLock { $0 = next }
+            snapshots.withLock { $0[tenant] = next }
             return next
         } catch {
-            logger.warning("listing the bucket's log indexes failed", metadata: ["error": "\(error)"])
-            return snapshot.withLock { s in
-                s.refreshError = "\(error)"
-                return s
+            logger.warning("listing a tenant's log objects in the bucket failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+            return snapshots.withLock { s in
+                s[tenant, default: BucketSnapshot()].refreshError = "\(error)"
+                return s[tenant]!
             }
         }
     }
 
+    /// Keeps every tenant listed so far current.
     func run(interval: Duration) async throws {
         while !Task.isCancelled {
-            await refresh()
+            for tenant in snapshots.withLock({ $0.keys.sorted() }) { await refresh(tenant: tenant) }
             try await Task.sleep(for: interval)
         }
     }

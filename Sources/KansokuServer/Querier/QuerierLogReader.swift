@@ -31,7 +31,7 @@ final class QuerierLogReader: LogReader {
         try await Self.run(plan, over: recorder)
         let selections = recorder.selections
         var warnings: [String] = []
-        let snapshot = await bucket.current()
+        let snapshot = await bucket.current(tenant: plan.tenant)
         if let error = snapshot.refreshError {
             warnings.append("object store: listing failed, answering from the indexes listed \(snapshot.listedAt == 0 ? "never" : "at " + TimeFormatter.rfc3339Nano(snapshot.listedAt)): \(error)")
         }
@@ -112,7 +112,7 @@ final class QuerierLogReader: LogReader {
 
     private func indexStreams(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [Labels] {
         var seen = Set<Labels>()
-        for source in bucket.latest.sources {
+        for source in bucket.latest(tenant: tenant).sources {
             for index in source.indexes {
                 for (_, labels, _) in index.streams(tenant: tenant, matchers: matchers, from: from, through: through) { seen.insert(labels) }
             }
@@ -130,7 +130,7 @@ final class QuerierLogReader: LogReader {
 
     func labelNames(tenant: String, from: Int64, through: Int64) -> [String] {
         var names = Set<String>()
-        for source in bucket.latest.sources {
+        for source in bucket.latest(tenant: tenant).sources {
             for index in source.indexes { index.labelNames(tenant: tenant, from: from, through: through, into: &names) }
         }
         return names.sorted()
@@ -138,7 +138,7 @@ final class QuerierLogReader: LogReader {
 
     func labelValues(tenant: String, name: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [String] {
         var values: [String] = []
-        for source in bucket.latest.sources {
+        for source in bucket.latest(tenant: tenant).sources {
             for index in source.indexes { index.labelValues(tenant: tenant, name: name, matchers: matchers, from: from, through: through, into: &values) }
         }
         return Array(Set(values)).sorted()

@@ -67,10 +67,11 @@ struct QuerierRuntime: Sendable {
         metric("kansoku_querier_cache_hits_total", "counter", "Ranges read from the local disk cache instead of the object store.",
                fetcher.cacheHits.load(ordering: .relaxed))
         metric("kansoku_querier_cache_bytes", "gauge", "Bytes held by the local disk cache.", fetcher.cache.size)
-        let snapshot = bucket.latest
-        metric("kansoku_querier_index_listed_timestamp_seconds", "gauge", "When the bucket's indexes were last listed.",
-               Int(snapshot.listedAt / 1_000_000_000))
-        metric("kansoku_querier_index_sources", "gauge", "Ingester incarnations with indexes in the bucket.", snapshot.sources.count)
+        let snapshots = bucket.all.values
+        metric("kansoku_querier_index_listed_timestamp_seconds", "gauge", "When the bucket's indexes were last listed (the least recently listed tenant's).",
+               Int((snapshots.map(\.listedAt).min() ?? 0) / 1_000_000_000))
+        metric("kansoku_querier_index_sources", "gauge", "Ingester incarnations with indexes in the bucket, summed over the tenants listed.",
+               snapshots.reduce(0) { $0 + $1.sources.count })
         return out
     }
 }

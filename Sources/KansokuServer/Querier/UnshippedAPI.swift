@@ -11,9 +11,10 @@ struct UnshippedAPI: Sendable {
 
     let store: LogStore
     let settings: ServerSettings
-    /// This ingester's prefix in the bucket, whose chunks the querier lists as read there;
-    /// nil on a node that ships nothing (then every chunk is its own to answer).
-    let prefix: String?
+    /// `<ingester id>/<incarnation>/` of this ingester's prefixes in the bucket (one per
+    /// tenant), whose chunks the querier lists as read there; nil on a node that ships
+    /// nothing (then every chunk is its own to answer).
+    let ingesterPath: String?
 
     func register(on router: Router<KansokuRequestContext>) {
         router.post(RouterPath(Self.path)) { request, _ in
@@ -21,8 +22,8 @@ struct UnshippedAPI: Sendable {
             let body = try await RequestBody.read(&request, settings: settings)
             let query: UnshippedRequest
             do { query = try UnshippedRequest.parse(body) } catch { throw APIError.badRequest("\(error)") }
-            let shipped = prefix.flatMap { query.shipped[$0] } ?? [:]
             let owner = tenant(of: request, tenancy: settings.tenancy)
+            let shipped = ingesterPath.flatMap { query.shipped[LogShipping.prefix(tenant: owner, ingesterPath: $0)] } ?? [:]
             var streams: [(labels: Labels, blocks: [DecodedBlock])] = []
             var from = Int64.max, through = Int64.min
             for s in query.selections {

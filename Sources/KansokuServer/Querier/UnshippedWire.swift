@@ -4,7 +4,7 @@ import KansokuLogStore
 
 /// What a querier asks an ingester for: the entries of the streams each selection matches
 /// that the querier cannot read from the bucket. `shipped` lists, per ingester prefix
-/// (`logs/<ingester>/<incarnation>/`), the chunks the querier reads there (segment file →
+/// (`logs/<tenant>/<ingester>/<incarnation>/`), the chunks the querier reads there (segment file →
 /// chunk byte ranges); an ingester leaves out those of its own prefix.
 struct UnshippedRequest: Sendable, Equatable {
     struct Selection: Sendable, Equatable {
