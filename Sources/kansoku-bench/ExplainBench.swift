@@ -11,10 +11,13 @@ import KansokuLogStore
 /// ranking compares them with) and one over the hour before; blocks decoded are counted for
 /// the plain query and the window's pass.
 ///
-///     kansoku-bench explain --corpus /work/bench/c1g [--work DIR] [--runs 3] [--reuse] [--limit 5000]
+/// Explain reads and ranks as many lines a side as `kansoku explain` does by default
+/// (`--sample`), the plain query as many lines as `--limit`.
+///
+///     kansoku-bench explain --corpus /work/bench/c1g [--work DIR] [--runs 3] [--reuse] [--limit 5000] [--sample 2500]
 enum ExplainBench {
     static func run(arguments: [String]) async throws {
-        var corpus = "/tmp/c1g", work: String?, runs = 3, reuse = false, limit = 5000
+        var corpus = "/tmp/c1g", work: String?, runs = 3, reuse = false, limit = 5000, sample = ExplainRequest.defaultSampleLines
         var it = arguments.makeIterator()
         while let a = it.next() {
             switch a {
@@ -23,6 +26,7 @@ enum ExplainBench {
             case "--runs": runs = max(1, Int(it.next() ?? "") ?? runs)
             case "--reuse": reuse = true
             case "--limit": limit = max(1, Int(it.next() ?? "") ?? limit)
+            case "--sample": sample = max(1, Int(it.next() ?? "") ?? sample)
             default: throw LogsQueryBench.BenchError("unknown argument \(a)")
             }
         }
@@ -54,14 +58,14 @@ enum ExplainBench {
         // Explain end to end: window and baseline reads, then the ranking.
         let explainer = Explainer(engine: engine, tenant: tenant)
         var request = ExplainRequest(query: query, start: start, end: end)
-        request.sampleLines = limit
+        request.sampleLines = sample
         var report: ExplainReport?
         let total = try await median(runs) { report = try await explainer.explain(request) }
         // The reads apart (the window's pass, the hour before's), then the ranking alone over lines read once.
         var window: ExplainRead?
-        let windowRead = try await median(runs) { window = try await explainer.read(query, start, end, limit: limit, sides: .other) }
+        let windowRead = try await median(runs) { window = try await explainer.read(query, start, end, limit: sample, sides: .other) }
         var before: ExplainRead?
-        let baselineRead = try await median(runs) { before = try await explainer.read(query, start - (end - start), start, limit: limit, sides: .all) }
+        let baselineRead = try await median(runs) { before = try await explainer.read(query, start - (end - start), start, limit: sample, sides: .all) }
         guard let window, let before else { return }
         var analysis = ExplainAnalysis(window: window.matching.lines, baseline: window.other.lines, start: start, end: end)
         analysis.patternBaseline = before.matching.lines
@@ -70,7 +74,7 @@ enum ExplainBench {
         try await store.close()
 
         guard let r = report else { return }
-        LogsQueryBench.emit(["suite": "explain", "query": query, "window": "1h", "streams": files.count, "limit": limit,
+        LogsQueryBench.emit(["suite": "explain", "query": query, "window": "1h", "streams": files.count, "limit": limit, "sample_lines": sample,
                              "plain_query_seconds": round3(plain), "plain_query_lines": plainLines,
                              "explain_seconds": round3(total), "ranking_seconds": round3(ranking),
                              "window_read_seconds": round3(windowRead), "baseline_read_seconds": round3(baselineRead),

@@ -41,7 +41,7 @@ struct ExplainCommand: AsyncParsableCommand {
     var filter: [String] = []
 
     @Option(name: .long, help: "Most lines read from each side; more are sampled (1–\(ExplainRequest.maxSampleLines)).")
-    var limit: Int = 5000
+    var limit: Int = ExplainRequest.defaultSampleLines
 
     @Option(name: .long, help: "How many changed values to list.")
     var top: Int = 20

@@ -38,7 +38,8 @@ import Testing
         let r = try await e.explain(ExplainRequest(query: Self.query, start: Self.t0 + 3600 * Self.second, end: Self.t0 + 7200 * Self.second))
         #expect(r.baseline.kind == "previous" && r.note == nil)
         #expect(r.window.lines == 1800 && !r.window.sampled)
-        #expect(r.baseline.lines == 5000 && r.baseline.sampled)   // 7200 lines in the hour before, sampled
+        #expect(r.baseline.lines == ExplainRequest.defaultSampleLines && r.baseline.sampled)   // 7200 lines in the hour before, sampled
+        #expect(ExplainRequest.defaultSampleLines == 2500)
         let top = try #require(r.changes.first)
         #expect(top.value == "origin-3" && (top.name == "upstream" || top.name == "origin"), "\(r.changes.prefix(3))")
         #expect(r.patterns.allSatisfy { $0.new })   // no error line before
