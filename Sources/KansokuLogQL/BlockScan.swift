@@ -66,10 +66,10 @@ enum BlockScan {
     static func map<Item: Sendable, T: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) throws -> T) async throws(LogQLError) -> [T] {
         if items.isEmpty { return [] }
         let limits = LogQLLimits.current
-        if items.count == 1 {
-            // One batch (at most about 1 MiB of lines, a rule's usual scan) runs on the calling
-            // thread: handing it to a pool thread and back would cost two wake-ups, each up to a
-            // time slice on a busy core, for under a millisecond of work.
+        if items.count == 1 && !ScanPool.current.lowered {
+            // One batch of the server's own (at most about 1 MiB of lines, a rule's usual scan)
+            // runs on the calling thread: handing it to a pool thread and back would cost two
+            // wake-ups, each up to a time slice on a busy core, for under a millisecond of work.
             guard !Task.isCancelled else { throw .cancelled }
             do { return [try body(items[0])] } catch { throw asLogQLError(error) }
         }

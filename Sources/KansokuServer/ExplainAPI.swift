@@ -89,11 +89,9 @@ extension LokiAPI {
         let limits = self.limits(tenant)
         let queryLimits = LogQLLimits(maxQuerySeries: limits.maxQuerySeries, maxTemplateOutputBytes: limits.maxTemplateOutputBytes)
         do {
-            return try await withTaskExecutorPreference(ScanPool.background) {
-                try await ScanPool.$current.withValue(.background) {
-                    try await LogQLLimits.$current.withValue(queryLimits) {
-                        try await withDeadline(limits.queryTimeout) { try await body() }
-                    }
+            return try await ScanPool.$current.withValue(.background) {
+                try await LogQLLimits.$current.withValue(queryLimits) {
+                    try await withDeadline(limits.queryTimeout) { try await body() }
                 }
             }
         } catch let e as APIError {

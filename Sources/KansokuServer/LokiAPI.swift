@@ -203,13 +203,11 @@ struct LokiAPI: Sendable {
         let limits = self.limits(tenant)
         let queryLimits = LogQLLimits(maxQuerySeries: limits.maxQuerySeries, maxTemplateOutputBytes: limits.maxTemplateOutputBytes)
         do {
-            // Users' queries run, scans and all, below ingestion's and the rules' priority.
-            return try await withTaskExecutorPreference(ScanPool.background) {
-                try await ScanPool.$current.withValue(.background) {
-                    try await LogQLLimits.$current.withValue(queryLimits) {
-                        try await ClientClosure.cancellingOnClose {
-                            try await withDeadline(limits.queryTimeout, body)
-                        }
+            // Users' queries scan below ingestion's and the rules' priority.
+            return try await ScanPool.$current.withValue(.background) {
+                try await LogQLLimits.$current.withValue(queryLimits) {
+                    try await ClientClosure.cancellingOnClose {
+                        try await withDeadline(limits.queryTimeout, body)
                     }
                 }
             }
