@@ -89,6 +89,8 @@ enum IsolationBench {
         var ruleLag: [Double] = []
         /// The evaluation's own duration, the part of `ruleLag` after its start.
         var ruleEvaluation: [Double] = []
+        /// Each rule's own evaluation time, by rule name.
+        var perRule: [String: [Double]] = [:]
         var queries = 0
         var queryTimes: [Double] = []
         var mismatches = 0
@@ -168,9 +170,11 @@ enum IsolationBench {
                         if line.hasPrefix("kansoku_rule_group_last_duration_seconds") { took = line.split(separator: " ").last.flatMap { Double($0) } }
                     }
                     if let ts, let lag, ts != "0", seen.insert(ts).inserted {
+                        let perRule = ruleEvaluationTimes(try? http.send("GET", "/api/v1/rules").body)
                         result.withLock {
                             $0.ruleLag.append(lag)
                             if let took { $0.ruleEvaluation.append(took) }
+                            for (rule, seconds) in perRule { $0.perRule[rule, default: []].append(seconds) }
                         }
                     }
                 }
@@ -207,6 +211,19 @@ enum IsolationBench {
         return result.withLock { $0 }
     }
 
+    /// `{rule name: evaluationTime}` of the isolation group in a `/api/v1/rules` answer.
+    static func ruleEvaluationTimes(_ body: [UInt8]?) -> [String: Double] {
+        guard let body, let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let groups = (json["data"] as? [String: Any])?["groups"] as? [[String: Any]] else { return [:] }
+        var out: [String: Double] = [:]
+        for g in groups where g["name"] as? String == "isolation" {
+            for r in g["rules"] as? [[String: Any]] ?? [] {
+                if let name = r["name"] as? String, let t = r["evaluationTime"] as? Double { out[name] = t }
+            }
+        }
+        return out
+    }
+
     /// `{app: value}` of a vector answer.
     static func answer(_ body: [UInt8]) -> [String: Int]? {
         guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
@@ -226,6 +243,7 @@ enum IsolationBench {
                               "ready_p99_ms": ms(p.ready, 0.99), "ready_max_ms": ms(p.ready, 1),
                               "rule_evaluations": p.ruleLag.count, "rule_lag_p50_ms": ms(p.ruleLag, 0.5), "rule_lag_p99_ms": ms(p.ruleLag, 0.99),
                               "rule_evaluation_p50_ms": ms(p.ruleEvaluation, 0.5), "rule_evaluation_p99_ms": ms(p.ruleEvaluation, 0.99),
+                              "rule_evaluation_p50_ms_by_rule": p.perRule.mapValues { ms($0, 0.5) },
                               "heavy_queries": p.queries, "heavy_query_mismatches": p.mismatches,
                               "load_average": LogsIngestBench.loadAverage()])
     }
