@@ -57,10 +57,11 @@ enum IsolationBench {
         guard loaded.errors == 0 else { throw LogsIngestBench.BenchError.io("loading the corpus: \(loaded.firstError ?? "")") }
         let expected = expectedErrorCounts(corpus)
 
+        let rssLoaded = BenchProcess.rss(server.pid)
         let idle = try measure(port: port, seconds: seconds, queryClients: 0, expected: expected)
-        emit("idle", idle)
+        emit("idle", idle, rss: BenchProcess.rss(server.pid))
         let busy = try measure(port: port, seconds: seconds, queryClients: clients, expected: expected)
-        emit("loaded", busy)
+        emit("loaded", busy, rss: BenchProcess.rss(server.pid))
         let pushRatio = (p50: ratio(busy.push, idle.push, 0.5), p99: ratio(busy.push, idle.push, 0.99))
         let lagRatio = (p50: ratio(busy.ruleLag, idle.ruleLag, 0.5), p99: ratio(busy.ruleLag, idle.ruleLag, 0.99))
         let readyMax = max(percentile(idle.ready, 1), percentile(busy.ready, 1))
@@ -74,6 +75,7 @@ enum IsolationBench {
                               "rule_lag_ratio_p50": round2(lagRatio.p50), "rule_lag_ratio_p99": round2(lagRatio.p99),
                               "heavy_queries_done": busy.queries, "heavy_query_p50_s": round2(percentile(busy.queryTimes, 0.5)),
                               "query_results_exact": busy.mismatches == 0,
+                              "server_rss_mib_after_corpus": rssLoaded >> 20, "server_peak_rss_mib": peakRSS(server.pid) >> 20,
                               "targets": "push and rule lag ratios (p50 and p99) <= 2, ready < 100 ms",
                               "targets_met": pushRatio.p50 <= 2 && pushRatio.p99 <= 2 && lagRatio.p50 <= 2 && lagRatio.p99 <= 2 && readyMax < 0.1,
                               "load_average": LogsIngestBench.loadAverage()])
@@ -211,6 +213,15 @@ enum IsolationBench {
         return result.withLock { $0 }
     }
 
+    /// The server's peak resident set (VmHWM), in bytes.
+    static func peakRSS(_ pid: Int32) -> Int {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return (Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) * 1024
+        }
+        return 0
+    }
+
     /// `{rule name: evaluationTime}` of the isolation group in a `/api/v1/rules` answer.
     static func ruleEvaluationTimes(_ body: [UInt8]?) -> [String: Double] {
         guard let body, let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
@@ -237,8 +248,8 @@ enum IsolationBench {
         return out
     }
 
-    static func emit(_ phase: String, _ p: Phase) {
-        LogsIngestBench.emit(["suite": "isolation", "phase": phase, "pushes": p.push.count,
+    static func emit(_ phase: String, _ p: Phase, rss: Int) {
+        LogsIngestBench.emit(["suite": "isolation", "phase": phase, "pushes": p.push.count, "server_rss_mib": rss >> 20,
                               "push_p50_ms": ms(p.push, 0.5), "push_p99_ms": ms(p.push, 0.99),
                               "ready_p99_ms": ms(p.ready, 0.99), "ready_max_ms": ms(p.ready, 1),
                               "rule_evaluations": p.ruleLag.count, "rule_lag_p50_ms": ms(p.ruleLag, 0.5), "rule_lag_p99_ms": ms(p.ruleLag, 0.99),
