@@ -60,36 +60,38 @@ final class RangeFetcher: Sendable {
         }
         var failures: [String] = []
         var failed = 0
-        await withTaskGroup(of: (RangeKey, Result<[UInt8], ObjectStoreError>).self) { group in
-            var next = 0
-            func start() {
-                let k = missing[next]
-                next += 1
-                group.addTask { [store] in
-                    do throws(ObjectStoreError) {
-                        return (k, .success(try await store.get(k.key, range: Int(k.range.lowerBound)..<Int(k.range.upperBound))))
-                    } catch {
-                        return (k, .failure(error))
-                    }
-                }
+        // The child tasks return plain values rather than a typed-throws Result: a release
+        // build crashed destroying such a group's finished tasks (SIGILL in destroyTask).
+        await withTaskGroup(of: (RangeKey, [UInt8]?, String?).self) { group in
+            var queue = missing.makeIterator()
+            for _ in 0..<min(concurrency, missing.count) {
+                guard let k = queue.next() else { break }
+                group.addTask { [store] in await Self.get(store, k) }
             }
-            while next < min(concurrency, missing.count) { start() }
-            while let (k, result) = await group.next() {
-                switch result {
-                case .success(let b):
+            while let (k, fetched, error) = await group.next() {
+                if let b = fetched {
                     bucketBytes.add(b.count, ordering: .relaxed)
                     bytesByKind.withLock { $0[(wanted[k] ?? .block).rawValue] += b.count }
                     bucketRequests.add(1, ordering: .relaxed)
                     cache.put(key: k.key, range: k.range, b)
                     bytes[k] = b
-                case .failure(let e):
+                } else {
                     failed += 1
-                    if failures.count < 3 { failures.append("\(e)") }
+                    if failures.count < 3, let error { failures.append(error) }
                 }
-                if next < missing.count { start() }
+                if let k = queue.next() { group.addTask { [store] in await Self.get(store, k) } }
             }
         }
         if failed > failures.count { failures.append("and \(failed - failures.count) more ranges") }
         return (bytes, failures)
+    }
+
+    /// One ranged GET: the bytes, or why not.
+    private static func get(_ store: any ObjectStore, _ k: RangeKey) async -> (RangeKey, [UInt8]?, String?) {
+        do {
+            return (k, try await store.get(k.key, range: Int(k.range.lowerBound)..<Int(k.range.upperBound)), nil)
+        } catch {
+            return (k, nil, "\(error)")
+        }
     }
 }
