@@ -47,8 +47,6 @@ public final class ScanPool: Sendable {
     static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     public let threads: Int
-    /// Whether the scan threads run below normal priority.
-    public let lowered: Bool
     private let scans = JobQueue()
     /// Resumptions of a lowered pool's finished maps (nil for a normal pool, whose runners
     /// resume the caller themselves).
@@ -56,7 +54,6 @@ public final class ScanPool: Sendable {
 
     init(threads: Int, lowered: Bool) {
         self.threads = threads
-        self.lowered = lowered
         resumptions = lowered ? JobQueue() : nil
         for _ in 0..<threads {
             Thread { [scans] in
@@ -70,6 +67,9 @@ public final class ScanPool: Sendable {
             Thread { while true { resumptions.next()() } }.start()
         }
     }
+
+    /// Whether the scan threads run below normal priority.
+    public var lowered: Bool { resumptions != nil }
 
     /// Puts the calling thread under `SCHED_IDLE`, or else at `niceness`; a no-op where both
     /// are refused. Linux keeps both per thread, and pid 0 is the calling thread.

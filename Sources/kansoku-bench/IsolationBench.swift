@@ -75,7 +75,7 @@ enum IsolationBench {
                               "rule_lag_ratio_p50": round2(lagRatio.p50), "rule_lag_ratio_p99": round2(lagRatio.p99),
                               "heavy_queries_done": busy.queries, "heavy_query_p50_s": round2(percentile(busy.queryTimes, 0.5)),
                               "query_results_exact": busy.mismatches == 0,
-                              "server_rss_mib_after_corpus": rssLoaded >> 20, "server_peak_rss_mib": peakRSS(server.pid) >> 20,
+                              "server_rss_mib_after_corpus": rssLoaded >> 20, "server_peak_rss_mib": BenchProcess.rss(server.pid, field: "VmHWM:") >> 20,
                               "targets": "push and rule lag ratios (p50 and p99) <= 2, ready < 100 ms",
                               "targets_met": pushRatio.p50 <= 2 && pushRatio.p99 <= 2 && lagRatio.p50 <= 2 && lagRatio.p99 <= 2 && readyMax < 0.1,
                               "load_average": LogsIngestBench.loadAverage()])
@@ -211,15 +211,6 @@ enum IsolationBench {
         stop.store(true, ordering: .relaxed)
         done.wait()
         return result.withLock { $0 }
-    }
-
-    /// The server's peak resident set (VmHWM), in bytes.
-    static func peakRSS(_ pid: Int32) -> Int {
-        guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return (Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) * 1024
-        }
-        return 0
     }
 
     /// `{rule name: evaluationTime}` of the isolation group in a `/api/v1/rules` answer.

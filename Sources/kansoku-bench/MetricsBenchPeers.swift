@@ -71,10 +71,10 @@ final class BenchProcess {
         process.waitUntilExit()
     }
 
-    /// Resident set size of `pid` in bytes (VmRSS).
-    static func rss(_ pid: Int32) -> Int {
+    /// Resident set size of `pid` in bytes: `VmRSS`, or the peak with `field: "VmHWM:"`.
+    static func rss(_ pid: Int32, field: String = "VmRSS:") -> Int {
         guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in s.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in s.split(separator: "\n") where line.hasPrefix(field) {
             return (Int(line.split(separator: " ")[1]) ?? 0) * 1024
         }
         return 0
