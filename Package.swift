@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CKansokuTerm"),
         .target(name: "CKansokuCRC32C"),
+        .target(name: "CKansokuByteSearch"),
 
         // Libraries, bottom to top.
         .target(name: "KansokuCore", dependencies: [
@@ -54,7 +55,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         // Go's text/template, shared by LogQL's line_format and alert templates.
         .target(name: "KansokuTemplate", dependencies: ["KansokuCore"], swiftSettings: swiftSettings),
-        .target(name: "KansokuLogQL", dependencies: ["KansokuCore", "KansokuLogStore", "KansokuTemplate"], swiftSettings: swiftSettings),
+        .target(name: "KansokuLogQL", dependencies: ["CKansokuByteSearch", "KansokuCore", "KansokuLogStore", "KansokuTemplate"], swiftSettings: swiftSettings),
         .target(name: "KansokuMetricStore", dependencies: [
             "KansokuCore",
             .product(name: "Logging", package: "swift-log"),

@@ -87,6 +87,13 @@ public struct ByteReader {
     public var isAtEnd: Bool { offset >= buffer.count }
 
     @inlinable public mutating func readUVarint() throws(ByteReadError) -> UInt64 {
+        // One- and two-byte values (small deltas, line lengths) are most of what block columns hold.
+        if offset + 1 < buffer.count {
+            let b0 = buffer[offset]
+            if b0 < 0x80 { offset += 1; return UInt64(b0) }
+            let b1 = buffer[offset + 1]
+            if b1 < 0x80 { offset += 2; return UInt64(b0 & 0x7F) | UInt64(b1) << 7 }
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         let start = offset

@@ -98,16 +98,23 @@ public final class ZstdDecompressor {
     /// frame), with `prefix` as raw-content dictionary when given. Nil when the frame is
     /// invalid or decodes to another size.
     public func decompress(_ src: UnsafeRawBufferPointer, size: Int, prefix: UnsafeRawBufferPointer? = nil) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: size)
-        let got: Int = out.withUnsafeMutableBytes { dst in
-            if let prefix, prefix.count > 0 {
-                let r = ZSTD_DCtx_refPrefix(dctx, prefix.baseAddress, prefix.count)
-                if ZSTD_isError(r) != 0 { return -1 }
-            }
-            let r = ZSTD_decompressDCtx(dctx, dst.baseAddress, dst.count, src.baseAddress, src.count)
-            return ZSTD_isError(r) != 0 ? -1 : r
+        var ok = false
+        // zstd writes every byte it reports, so the array need not be zeroed first.
+        let out = [UInt8](unsafeUninitializedCapacity: size) { dst, initialized in
+            ok = decompress(src, into: UnsafeMutableRawBufferPointer(dst), prefix: prefix) == size
+            initialized = ok ? size : 0
         }
-        guard got == size else { return nil }
-        return out
+        return ok ? out : nil
+    }
+
+    /// Decompresses `src` into the start of `dst`; the number of bytes written, or nil when
+    /// the frame is invalid or does not fit.
+    public func decompress(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer, prefix: UnsafeRawBufferPointer? = nil) -> Int? {
+        if let prefix, prefix.count > 0 {
+            let r = ZSTD_DCtx_refPrefix(dctx, prefix.baseAddress, prefix.count)
+            if ZSTD_isError(r) != 0 { return nil }
+        }
+        let r = ZSTD_decompressDCtx(dctx, dst.baseAddress, dst.count, src.baseAddress, src.count)
+        return ZSTD_isError(r) != 0 ? nil : r
     }
 }

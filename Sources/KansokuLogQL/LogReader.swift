@@ -101,20 +101,6 @@ extension LogReader {
     }
 }
 
-extension DecodedBlock {
-    func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R {
-        let md = metadata
-        let r: Result<R, LogQLError> = timestamps.withUnsafeBufferPointer { ts in
-            withLines { view in
-                do { return .success(try body(BlockEntries(timestamps: ts, bytes: view.bytes, starts: view.starts, metadata: md))) }
-                catch let e as LogQLError { return .failure(e) }
-                catch { return .failure(.execution("\(error)")) }
-            }
-        }
-        return try r.get()
-    }
-}
-
 /// The engine's view of a `LogStore`.
 public struct StoreLogReader: LogReader {
     public let store: LogStore
@@ -136,9 +122,19 @@ public struct StoreLogReader: LogReader {
         }
 
         func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R {
-            let decoded: DecodedBlock
-            do { decoded = try store.readBlock(ref) } catch { throw .execution("reading block \(ref.location): \(error)") }
-            return try decoded.withEntries(body)
+            let result: Result<R, LogQLError>
+            do throws(LogStoreError) {
+                result = try store.withBlock(ref) { b in
+                    do throws(LogQLError) {
+                        return .success(try body(BlockEntries(timestamps: b.timestamps, bytes: b.lines.bytes, starts: b.lines.starts, metadata: b.metadata)))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            } catch {
+                throw .execution("reading block \(ref.location): \(error)")
+            }
+            return try result.get()
         }
     }
 

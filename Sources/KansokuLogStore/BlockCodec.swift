@@ -47,58 +47,66 @@ enum BlockPayload {
         w.writeU32(UInt32(w.count - columnsStart))
     }
 
-    /// Parses a decompressed payload; nil reason on success, otherwise what is wrong.
+    /// Parses a decompressed payload; the decoded block keeps the payload's storage as its
+    /// line buffer.
     static func decode(_ payload: consuming [UInt8]) -> Result<DecodedBlock, PayloadError> {
-        let total = payload.count
-        guard total >= 4 else { return .failure(PayloadError("payload shorter than its trailer")) }
-        let parsed: Result<(ts: [Int64], starts: [Int], md: [Labels], linesEnd: Int), PayloadError> = payload.withUnsafeBytes { raw in
-            let columnsLength = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: total - 4, as: UInt32.self)))
-            guard columnsLength <= total - 4 else { return .failure(PayloadError("columns length \(columnsLength) exceeds payload")) }
-            let linesEnd = total - 4 - columnsLength
-            var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[linesEnd..<(total - 4)]))
-            do throws(ByteReadError) {
-                let count64 = try r.readUVarint()
-                guard count64 <= UInt64(columnsLength) else { return .failure(PayloadError("entry count \(count64) too large")) }
-                let count = Int(count64)
-                var ts = [Int64](), starts = [Int]()
-                ts.reserveCapacity(count)
-                starts.reserveCapacity(count + 1)
-                var t: Int64 = 0
-                for i in 0..<count {
-                    if i == 0 { t = try r.readVarint() } else { t = t &+ Int64(bitPattern: try r.readUVarint()) }
-                    ts.append(t)
-                }
-                var pos = 0
-                starts.append(0)
-                for _ in 0..<count {
-                    let n = try r.readUVarint()
-                    guard n <= UInt64(linesEnd - pos) else { return .failure(PayloadError("line lengths exceed line bytes")) }
-                    pos += Int(n)
-                    starts.append(pos)
-                }
-                guard pos == linesEnd else { return .failure(PayloadError("line lengths do not add up to line bytes")) }
-                var md = [Labels]()
-                if try r.readU8() == 1 {
-                    md.reserveCapacity(count)
-                    for _ in 0..<count {
-                        let n = try r.readUVarint()
-                        guard n <= UInt64(r.remaining) else { return .failure(PayloadError("metadata count too large")) }
-                        var labels = [Label]()
-                        for _ in 0..<n { labels.append(Label(name: try r.readString(), value: try r.readString())) }
-                        md.append(Labels(labels))
-                    }
-                }
-                return .success((ts, starts, md, linesEnd))
-            } catch {
-                return .failure(PayloadError("\(error)"))
-            }
-        }
+        var ts = [Int64](), starts = [Int](), md = [Labels]()
+        let parsed = payload.withUnsafeBytes { parseColumns($0, timestamps: &ts, starts: &starts, metadata: &md) }
         switch parsed {
         case .failure(let e): return .failure(e)
-        case .success(let p):
+        case .success(let linesEnd):
             var lines = payload
-            lines.removeLast(total - p.linesEnd)
-            return .success(DecodedBlock(timestamps: p.ts, lineStarts: p.starts, lineBytes: lines, metadata: p.md))
+            lines.removeLast(lines.count - linesEnd)
+            return .success(DecodedBlock(timestamps: ts, lineStarts: starts, lineBytes: lines, metadata: md))
+        }
+    }
+
+    /// Parses the columns at the end of `payload` into the given arrays (emptied first, their
+    /// capacity kept); the end of the line bytes on success, otherwise what is wrong.
+    static func parseColumns(_ raw: UnsafeRawBufferPointer, timestamps ts: inout [Int64], starts: inout [Int],
+                             metadata md: inout [Labels]) -> Result<Int, PayloadError> {
+        ts.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        md.removeAll(keepingCapacity: true)
+        let total = raw.count
+        guard total >= 4 else { return .failure(PayloadError("payload shorter than its trailer")) }
+        let columnsLength = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: total - 4, as: UInt32.self)))
+        guard columnsLength <= total - 4 else { return .failure(PayloadError("columns length \(columnsLength) exceeds payload")) }
+        let linesEnd = total - 4 - columnsLength
+        var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[linesEnd..<(total - 4)]))
+        do throws(ByteReadError) {
+            let count64 = try r.readUVarint()
+            guard count64 <= UInt64(columnsLength) else { return .failure(PayloadError("entry count \(count64) too large")) }
+            let count = Int(count64)
+            ts.reserveCapacity(count)
+            starts.reserveCapacity(count + 1)
+            var t: Int64 = 0
+            for i in 0..<count {
+                if i == 0 { t = try r.readVarint() } else { t = t &+ Int64(bitPattern: try r.readUVarint()) }
+                ts.append(t)
+            }
+            var pos = 0
+            starts.append(0)
+            for _ in 0..<count {
+                let n = try r.readUVarint()
+                guard n <= UInt64(linesEnd - pos) else { return .failure(PayloadError("line lengths exceed line bytes")) }
+                pos += Int(n)
+                starts.append(pos)
+            }
+            guard pos == linesEnd else { return .failure(PayloadError("line lengths do not add up to line bytes")) }
+            if try r.readU8() == 1 {
+                md.reserveCapacity(count)
+                for _ in 0..<count {
+                    let n = try r.readUVarint()
+                    guard n <= UInt64(r.remaining) else { return .failure(PayloadError("metadata count too large")) }
+                    var labels = [Label]()
+                    for _ in 0..<n { labels.append(Label(name: try r.readString(), value: try r.readString())) }
+                    md.append(Labels(labels))
+                }
+            }
+            return .success(linesEnd)
+        } catch {
+            return .failure(PayloadError("\(error)"))
         }
     }
 }
@@ -143,6 +151,18 @@ final class BlockCodec: Sendable {
         return BlockPayload.decode(payload)
     }
 
+    /// Decompresses and parses a block into a pooled decoder's reusable buffers and lends it
+    /// to `body`: a scan allocates nothing per block (a fresh ~256 KiB buffer per block would
+    /// be mapped, zeroed, faulted in and unmapped each time, contending on the process's
+    /// memory map with every other thread).
+    func withDecoded<R>(compressed: UnsafeRawBufferPointer, payloadSize: Int, prefixPayload: UnsafeRawBufferPointer?,
+                        _ body: (BorrowedBlock) -> R) -> Result<R, PayloadError> {
+        let decoder = decoders.withLock { $0.popLast() } ?? BlockDecoder()
+        guard let decoder else { return .failure(PayloadError("cannot create a zstd decompression context")) }
+        defer { decoders.withLock { $0.append(decoder) } }
+        return decoder.withDecoded(compressed: compressed, payloadSize: payloadSize, prefixPayload: prefixPayload, body)
+    }
+
     /// The payload bytes a block was (or would be) compressed from.
     static func payload(of block: DecodedBlock) -> [UInt8] {
         var w = ByteWriter()
@@ -179,11 +199,55 @@ final class BlockEncoder: @unchecked Sendable {
     }
 }
 
+/// One zstd context plus the buffers a block is decoded into; used by one thread at a time
+/// (the pool hands it out).
 final class BlockDecoder: @unchecked Sendable {
     let zstd: ZstdDecompressor
+    private var payload = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var timestamps: [Int64] = []
+    private var starts: [Int] = []
+    private var metadata: [Labels] = []
+    /// Buffers larger than this (a rare oversized block) are let go after use, so an idle
+    /// pool holds a few hundred KiB per decoder at most.
+    static let keptPayloadBytes = 1 << 20
 
     init?() {
         guard let z = ZstdDecompressor() else { return nil }
         zstd = z
+    }
+
+    deinit { payload.deallocate() }
+
+    func withDecoded<R>(compressed: UnsafeRawBufferPointer, payloadSize: Int, prefixPayload: UnsafeRawBufferPointer?,
+                        _ body: (BorrowedBlock) -> R) -> Result<R, PayloadError> {
+        if payload.count < payloadSize {
+            payload.deallocate()
+            payload = .allocate(byteCount: payloadSize, alignment: 16)
+        }
+        defer {
+            if payload.count > Self.keptPayloadBytes {
+                payload.deallocate()
+                payload = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+                timestamps = []
+                starts = []
+            }
+            metadata = []
+        }
+        let dst = UnsafeMutableRawBufferPointer(rebasing: payload[0..<payloadSize])
+        guard zstd.decompress(compressed, into: dst, prefix: prefixPayload) == payloadSize else {
+            return .failure(PayloadError("zstd could not decompress the block"))
+        }
+        let bytes = UnsafeRawBufferPointer(dst)
+        switch BlockPayload.parseColumns(bytes, timestamps: &timestamps, starts: &starts, metadata: &metadata) {
+        case .failure(let e):
+            return .failure(e)
+        case .success(let linesEnd):
+            let lines = UnsafeRawBufferPointer(rebasing: bytes[0..<linesEnd])
+            return .success(timestamps.withUnsafeBufferPointer { ts in
+                starts.withUnsafeBufferPointer { st in
+                    body(BorrowedBlock(timestamps: ts, lines: DecodedBlock.LineView(bytes: lines, starts: st), metadata: metadata))
+                }
+            })
+        }
     }
 }

@@ -62,6 +62,24 @@ final class BlockReader: Sendable {
 
     /// Reads, verifies and decodes the block at `location` (`length` excludes its CRC).
     func read(_ location: DiskBlockLocation, payloadSize: Int, dictionary: DiskBlockLocation?, dictionaryPayload: Int) throws(LogStoreError) -> DecodedBlock {
+        try withVerified(location, dictionary: dictionary, dictionaryPayload: dictionaryPayload) { body, prefix in
+            codec.decode(compressed: body, payloadSize: payloadSize, prefixPayload: prefix)
+        }
+    }
+
+    /// Reads and verifies the block at `location` and lends its entries, decoded into reused
+    /// buffers, to `body`.
+    func withBlock<R>(_ location: DiskBlockLocation, payloadSize: Int, dictionary: DiskBlockLocation?, dictionaryPayload: Int,
+                      _ body: (BorrowedBlock) -> R) throws(LogStoreError) -> R {
+        try withVerified(location, dictionary: dictionary, dictionaryPayload: dictionaryPayload) { compressed, prefix in
+            codec.withDecoded(compressed: compressed, payloadSize: payloadSize, prefixPayload: prefix, body)
+        }
+    }
+
+    /// Reads the block at `location`, checks its CRC32C and hands its compressed body, with the
+    /// payload of the chunk's first block when it decodes against it, to `decode`.
+    private func withVerified<R>(_ location: DiskBlockLocation, dictionary: DiskBlockLocation?, dictionaryPayload: Int,
+                                 _ decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Result<R, PayloadError>) throws(LogStoreError) -> R {
         let path = directory + "/" + location.file
         var prefix: [UInt8]?
         if let dictionary {
@@ -82,17 +100,17 @@ final class BlockReader: Sendable {
         guard bytes.count == location.length + 4 else {
             throw .corrupt(file: path, offset: location.offset, reason: "block truncated")
         }
-        let result: Result<DecodedBlock, PayloadError>? = bytes.withUnsafeBytes { raw in
+        let result: Result<R, PayloadError>? = bytes.withUnsafeBytes { raw in
             let body = UnsafeRawBufferPointer(rebasing: raw[0..<location.length])
             let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: location.length, as: UInt32.self))
             guard CRC32C.checksum(body) == stored else { return nil }
-            guard let prefix else { return codec.decode(compressed: body, payloadSize: payloadSize, prefixPayload: nil) }
-            return prefix.withUnsafeBytes { codec.decode(compressed: body, payloadSize: payloadSize, prefixPayload: $0) }
+            guard let prefix else { return decode(body, nil) }
+            return prefix.withUnsafeBytes { decode(body, $0) }
         }
         switch result {
         case .none: throw .checksumMismatch(file: path, offset: location.offset)
         case .some(.failure(let e)): throw .corrupt(file: path, offset: location.offset, reason: e.reason)
-        case .some(.success(let b)): return b
+        case .some(.success(let r)): return r
         }
     }
 }

@@ -80,3 +80,29 @@ public struct DecodedBlock: Sendable {
         }
     }
 }
+
+/// A decoded block's entries, borrowed: valid only inside the closure that lends them (the
+/// buffers are reused for the next block).
+public struct BorrowedBlock {
+    public let timestamps: UnsafeBufferPointer<Int64>
+    public let lines: DecodedBlock.LineView
+    /// Structured metadata per entry, or empty when no entry has any.
+    public let metadata: [Labels]
+
+    @inlinable public init(timestamps: UnsafeBufferPointer<Int64>, lines: DecodedBlock.LineView, metadata: [Labels]) {
+        self.timestamps = timestamps
+        self.lines = lines
+        self.metadata = metadata
+    }
+
+    public var count: Int { timestamps.count }
+}
+
+extension DecodedBlock {
+    /// Lends this block's entries as a `BorrowedBlock`.
+    public func borrow<R>(_ body: (BorrowedBlock) throws -> R) rethrows -> R {
+        try timestamps.withUnsafeBufferPointer { ts in
+            try withLines { try body(BorrowedBlock(timestamps: ts, lines: $0, metadata: metadata)) }
+        }
+    }
+}

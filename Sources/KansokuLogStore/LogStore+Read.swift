@@ -146,6 +146,30 @@ extension LogStore {
         }
     }
 
+    /// Verifies and decodes a block like `readBlock`, into reused buffers, and lends its
+    /// entries to `body`: what scans use, since they allocate nothing per block this way.
+    public func withBlock<R>(_ block: BlockRef, _ body: (BorrowedBlock) -> R) throws(LogStoreError) -> R {
+        switch block.source {
+        case .head(let d):
+            return d.borrow(body)
+        case let .memory(b, dictionary):
+            guard !b.usesDictionary || dictionary != nil else {
+                throw .corrupt(file: "memory", offset: 0, reason: "missing dictionary block")
+            }
+            let prefix = b.usesDictionary ? dictionary.map(BlockCodec.payload(of:)) : nil
+            let r: Result<R, PayloadError> = b.compressed.withUnsafeBytes { compressed in
+                guard let prefix else { return codec.withDecoded(compressed: compressed, payloadSize: b.payloadSize, prefixPayload: nil, body) }
+                return prefix.withUnsafeBytes { codec.withDecoded(compressed: compressed, payloadSize: b.payloadSize, prefixPayload: $0, body) }
+            }
+            switch r {
+            case .success(let v): return v
+            case .failure(let e): throw .corrupt(file: "memory", offset: 0, reason: e.reason)
+            }
+        case let .disk(loc, payloadSize, dictionary, dictionaryPayload):
+            return try reader.withBlock(loc, payloadSize: payloadSize, dictionary: dictionary, dictionaryPayload: dictionaryPayload, body)
+        }
+    }
+
     /// Label names of `tenant`'s streams with data in `[from, through]`, sorted.
     public func labelNames(tenant: String, from: Int64, through: Int64) -> [String] {
         state.withLock { st in

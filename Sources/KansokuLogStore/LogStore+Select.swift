@@ -24,15 +24,14 @@ extension LogStore {
             var cutoff: Int64?
             for (bi, b) in blocks.enumerated() {
                 if let cutoff, found.count >= limit, forward ? b.minTime > cutoff : b.maxTime < cutoff { continue }
-                let d = try readBlock(b)
                 let blockRank = forward ? bi : blocks.count - bi
-                d.withLines { lines in
+                try withBlock(b) { d in
                     for i in 0..<d.count {
                         let t = d.timestamps[i]
                         guard t >= query.from && t < query.through else { continue }
-                        let line = lines[i]
+                        let line = d.lines[i]
                         guard filters.allSatisfy({ f, lit in contains(line, lit, caseInsensitive: f.caseInsensitive) != f.negated }) else { continue }
-                        found.append((t, blockRank << 32 | i, LogEntry(timestamp: t, line: Array(line), metadata: d.metadata(i))))
+                        found.append((t, blockRank << 32 | i, LogEntry(timestamp: t, line: Array(line), metadata: d.metadata.isEmpty ? Labels() : d.metadata[i])))
                         order += 1
                     }
                 }

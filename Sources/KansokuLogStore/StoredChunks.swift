@@ -76,22 +76,36 @@ public struct StoredBlock: Sendable {
     /// chunk's first block (`StoredBlock.payload(of:)` of its decoded form) when `prefixRange`
     /// is not nil.
     public func decode(_ framed: [UInt8], prefix: [UInt8]?, file: String) throws(LogStoreError) -> DecodedBlock {
+        try withVerified(framed, prefix: prefix, file: file) { body, prefix in
+            StoredBlock.codec.decode(compressed: body, payloadSize: meta.payloadSize, prefixPayload: prefix)
+        }
+    }
+
+    /// `decode`, into reused buffers: lends the block's entries to `body`.
+    public func withDecoded<R>(_ framed: [UInt8], prefix: [UInt8]?, file: String, _ body: (BorrowedBlock) -> R) throws(LogStoreError) -> R {
+        try withVerified(framed, prefix: prefix, file: file) { compressed, prefix in
+            StoredBlock.codec.withDecoded(compressed: compressed, payloadSize: meta.payloadSize, prefixPayload: prefix, body)
+        }
+    }
+
+    private func withVerified<R>(_ framed: [UInt8], prefix: [UInt8]?, file: String,
+                                 _ decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Result<R, PayloadError>) throws(LogStoreError) -> R {
         let length = meta.length
         guard framed.count == length + 4 else { throw .corrupt(file: file, offset: meta.offset, reason: "block truncated") }
         guard (prefix != nil) == (prefixBlock != nil) else {
             throw .corrupt(file: file, offset: meta.offset, reason: "the chunk's first block is needed to decode this one")
         }
-        let result: Result<DecodedBlock, PayloadError>? = framed.withUnsafeBytes { raw in
+        let result: Result<R, PayloadError>? = framed.withUnsafeBytes { raw in
             let body = UnsafeRawBufferPointer(rebasing: raw[0..<length])
             let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: length, as: UInt32.self))
             guard CRC32C.checksum(body) == stored else { return nil }
-            guard let prefix else { return StoredBlock.codec.decode(compressed: body, payloadSize: meta.payloadSize, prefixPayload: nil) }
-            return prefix.withUnsafeBytes { StoredBlock.codec.decode(compressed: body, payloadSize: meta.payloadSize, prefixPayload: $0) }
+            guard let prefix else { return decode(body, nil) }
+            return prefix.withUnsafeBytes { decode(body, $0) }
         }
         switch result {
         case .none: throw .checksumMismatch(file: file, offset: meta.offset)
         case .some(.failure(let e)): throw .corrupt(file: file, offset: meta.offset, reason: e.reason)
-        case .some(.success(let b)): return b
+        case .some(.success(let r)): return r
         }
     }
 

@@ -78,20 +78,26 @@ struct BucketBlock: ReadableBlock {
                 guard let bytes = fetched.bytes[first] else { return try EntriesBlock.empty.withEntries(body) }
                 firstBytes = bytes
             }
-            let decoded: DecodedBlock
+            let result: Result<R, LogQLError>
             do throws(LogStoreError) {
                 var prefix: [UInt8]?
                 if let first, let firstBytes, let firstBlock = block.firstBlock {
                     prefix = try fetched.prefix(first) { () throws(LogStoreError) in try firstBlock.decode(firstBytes, prefix: nil, file: object) }
                 }
-                decoded = try block.decode(framed, prefix: prefix, file: object)
+                result = try block.withDecoded(framed, prefix: prefix, file: object) { b in
+                    do throws(LogQLError) {
+                        if let keep = EntriesBlock.uniqueIndices(timestamps: b.timestamps, line: { b.lines[$0] }) {
+                            return .success(try EntriesBlock(keeping: keep, of: b).withEntries(body))
+                        }
+                        return .success(try body(BlockEntries(timestamps: b.timestamps, bytes: b.lines.bytes, starts: b.lines.starts, metadata: b.metadata)))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
             } catch {
                 throw .execution("reading block \(object)@\(block.range.lowerBound): \(error)")
             }
-            if let keep = EntriesBlock.uniqueIndices(timestamps: decoded.timestamps, line: decoded.line) {
-                return try EntriesBlock(keeping: keep, of: decoded).withEntries(body)
-            }
-            return try EntriesBlock.lend(decoded.timestamps, decoded.lineBytes, decoded.lineStarts, decoded.metadata, body)
+            return try result.get()
         }
     }
 }
@@ -138,11 +144,11 @@ struct EntriesBlock: ReadableBlock {
         metadata = md.allSatisfy(\.isEmpty) ? [] : md
     }
 
-    init(keeping keep: [Int], of d: DecodedBlock) {
+    init(keeping keep: [Int], of d: BorrowedBlock) {
         var ts: [Int64] = [], starts = [0], bytes: [UInt8] = [], md: [Labels] = []
         for i in keep {
             ts.append(d.timestamps[i])
-            bytes.append(contentsOf: d.line(i))
+            bytes.append(contentsOf: d.lines[i])
             starts.append(bytes.count)
             if !d.metadata.isEmpty { md.append(d.metadata[i]) }
         }
@@ -154,7 +160,7 @@ struct EntriesBlock: ReadableBlock {
 
     /// The entries of a time-sorted block to keep when some repeat an earlier one (same
     /// timestamp and line); nil when none does, the usual case.
-    static func uniqueIndices(timestamps: [Int64], line: (Int) -> ArraySlice<UInt8>) -> [Int]? {
+    static func uniqueIndices(timestamps: UnsafeBufferPointer<Int64>, line: (Int) -> UnsafeRawBufferPointer) -> [Int]? {
         var keep: [Int]?
         var dropped = Set<Int>()
         var runStart = 0
