@@ -14,9 +14,11 @@ enum BlockScan {
     /// Matched streams' blocks overlapping `[from, through]`, without those a literal rules out.
     /// `ordered` keeps streams in label order (log queries break ties between equal
     /// timestamps by it); metric queries take them as the store finds them.
+    /// `answered`, when given, sees every block first (streams one after another) and keeps
+    /// those it can answer without reading them (returning true): they become no task.
     static func tasks(reader: any LogReader, tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
                       literals: [(bytes: [UInt8], caseInsensitive: Bool)], ordered: Bool = true,
-                      stats: inout QueryStats) -> [BlockTask] {
+                      stats: inout QueryStats, answered: ((StreamInfo, any ReadableBlock) -> Bool)? = nil) -> [BlockTask] {
         let streams: [(stream: StreamInfo, blocks: [any ReadableBlock])]
         if ordered {
             streams = reader.streams(tenant: tenant, matchers: matchers, from: from, through: through).map { s in
@@ -35,6 +37,7 @@ enum BlockScan {
                     stats.blocksSkippedByBloom += 1
                     continue
                 }
+                if let answered, answered(s, b) { continue }
                 out.append(BlockTask(stream: s, block: b))
             }
         }

@@ -140,8 +140,24 @@ enum WindowCounts {
         let pipeline = try LogPipeline(range.selector)
         let withBytes = op == .bytesOverTime || op == .bytesRate
         var st = QueryStats()
+        // Blocks answered from their entry count and raw size are added up here, in the one
+        // pass that lists them: a query over many small streams (one per camera, say) then
+        // copies nothing per stream into tasks, groups and parts, each copy a cache miss.
+        var counted = Part()
+        var cursor = StepWindows.Cursor()
+        var countedStats = QueryStats()
+        let answered: ((StreamInfo, any ReadableBlock) -> Bool)? = pipeline.stages.isEmpty ? { stream, b in
+            guard let held = countedWindows(b, windows: windows, lo: lo, hi: hi, cursor: &cursor) else { return false }
+            var sums = WindowSums(steps: windows.steps.count, bytes: withBytes)
+            sums.add(held, lines: b.entryCount, bytes: b.rawSize)
+            counted.add(stream: stream, sums)
+            countedStats.linesProcessed += b.entryCount
+            countedStats.bytesProcessed += b.rawSize
+            return true
+        } : nil
         let tasks = BlockScan.tasks(reader: reader, tenant: tenant, matchers: range.selector.matchers, from: lo + 1, through: hi,
-                                    literals: pipeline.requiredLiterals, ordered: false, stats: &st)
+                                    literals: pipeline.requiredLiterals, ordered: false, stats: &st, answered: answered)
+        st.add(countedStats)
         let parts = try await BlockScan.map(BlockScan.groups(tasks)) { (group: [BlockTask]) throws -> (Part, QueryStats) in
             var part = Part()
             var st = QueryStats()
@@ -150,7 +166,7 @@ enum WindowCounts {
             }
             return (part, st)
         }
-        var merged = Part()
+        var merged = counted
         for (p, s) in parts {
             st.add(s)
             merged.merge(p)
@@ -163,17 +179,6 @@ enum WindowCounts {
                      into out: inout Part, stats st: inout QueryStats) throws {
         let b = t.block
         var cursor = StepWindows.Cursor()
-        if pipeline.stages.isEmpty, b.withoutMetadata, b.minTime > lo, b.maxTime <= hi {
-            let held = windows.holding(b.minTime, &cursor)
-            if held == windows.holding(b.maxTime, &cursor) {
-                var sums = WindowSums(steps: windows.steps.count, bytes: withBytes)
-                sums.add(held, lines: b.entryCount, bytes: b.rawSize)
-                out.add(stream: t.stream, sums)
-                st.linesProcessed += b.entryCount
-                st.bytesProcessed += b.rawSize
-                return
-            }
-        }
         st.blocksRead += 1
         if b.isCompressed { st.chunksDecompressed += 1 }
         try b.withEntries { (e: BlockEntries) throws(LogQLError) in
@@ -206,6 +211,16 @@ enum WindowCounts {
                 out.byLabels[labels]!.add(windows.holding(e.timestamps[k], &cursor), lines: 1, bytes: newLine?.count ?? line.count)
             }
         }
+    }
+
+    /// The windows that hold every entry of `b`, when its entry count and raw size answer
+    /// for it: no pipeline stage (the caller's check), no structured metadata, wholly inside
+    /// `(lo, hi]` and inside one set of windows. Nil when the block must be read.
+    static func countedWindows(_ b: any ReadableBlock, windows: StepWindows, lo: Int64, hi: Int64,
+                               cursor: inout StepWindows.Cursor) -> Range<Int>? {
+        guard b.withoutMetadata, b.minTime > lo, b.maxTime <= hi else { return nil }
+        let held = windows.holding(b.minTime, &cursor)
+        return held == windows.holding(b.maxTime, &cursor) ? held : nil
     }
 
     /// The value of `op` for a window of `lines` lines and `bytes` line bytes (nil when empty).

@@ -21,8 +21,10 @@ public struct BlockRef: Sendable {
 
     /// Whether the block is a snapshot of a stream's uncompressed head.
     public var isHead: Bool {
-        if case .head = source { return true }
-        return false
+        switch source {
+        case .head, .live: return true
+        case .disk, .memory: return false
+        }
     }
 
     /// Where the block lives, for messages and stats: `file@offset` or `memory`/`head`.
@@ -30,7 +32,7 @@ public struct BlockRef: Sendable {
         switch source {
         case let .disk(loc, _, _, _): return "\(loc.file)@\(loc.offset)"
         case .memory: return "memory"
-        case .head: return "head"
+        case .head, .live: return "head"
         }
     }
 }
@@ -44,6 +46,8 @@ enum BlockSource: Sendable {
     case memory(EncodedBlock, dictionary: DecodedBlock?)
     /// Uncompressed entries, already in timestamp order.
     case head(DecodedBlock)
+    /// A snapshot of a stream's head (sorted only if it is read: counts come from the ref).
+    case live(HeadBlock)
 }
 
 /// The place of a stored block: file, offset and length of its framed bytes.

@@ -4,76 +4,103 @@ import Glibc
 #endif
 
 /// A stream's newest entries, uncompressed and in arrival order, until cut into a block.
+///
+/// Entries live in one buffer, each `timestamp (8 bytes) | line length (4) | line`, not in
+/// three arrays: most streams of a high-cardinality service hold a few lines at a time, and
+/// for them the allocations (headers, rounding, growth) were most of their memory.
 struct HeadBlock: Sendable {
-    private(set) var timestamps: [Int64] = []
-    private(set) var lineStarts: [Int] = [0]
-    private(set) var lineBytes: [UInt8] = []
+    private(set) var entries: [UInt8] = []
     /// Per-entry metadata, kept empty until some entry has any.
     private(set) var metadata: [Labels] = []
+    private(set) var count32: UInt32 = 0
+    /// Where the newest entry starts in `entries`.
+    private var lastStart: UInt32 = 0
     /// False once an entry arrived older than its predecessor.
     private(set) var inOrder = true
     private(set) var minTime = Int64.max
     private(set) var maxTime = Int64.min
 
-    var count: Int { timestamps.count }
-    var isEmpty: Bool { timestamps.isEmpty }
-    var rawSize: Int { lineBytes.count }
+    static let entryHeader = 12
+
+    var count: Int { Int(count32) }
+    var isEmpty: Bool { count32 == 0 }
+    var rawSize: Int { entries.count - Self.entryHeader * count }
 
     mutating func append(timestamp: Int64, line: UnsafeRawBufferPointer, metadata md: Labels) {
-        if let last = timestamps.last, timestamp < last { inOrder = false }
-        timestamps.append(timestamp)
-        lineBytes.append(contentsOf: line)
-        lineStarts.append(lineBytes.count)
+        if !isEmpty, timestamp < lastTimestamp { inOrder = false }
+        lastStart = UInt32(entries.count)
+        withUnsafeBytes(of: timestamp.littleEndian) { entries.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(line.count).littleEndian) { entries.append(contentsOf: $0) }
+        entries.append(contentsOf: line)
+        count32 += 1
         if !metadata.isEmpty {
             metadata.append(md)
         } else if !md.isEmpty {
-            metadata = [Labels](repeating: Labels(), count: timestamps.count - 1)
+            metadata = [Labels](repeating: Labels(), count: count - 1)
             metadata.append(md)
         }
         if timestamp < minTime { minTime = timestamp }
         if timestamp > maxTime { maxTime = timestamp }
     }
 
+    private var lastTimestamp: Int64 {
+        entries.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: Int(lastStart), as: Int64.self)) }
+    }
+
     /// Whether the newest entry has this timestamp and line.
     func endsWith(timestamp: Int64, line: UnsafeRawBufferPointer) -> Bool {
-        guard let last = timestamps.last, last == timestamp else { return false }
-        let start = lineStarts[count - 1]
-        guard lineBytes.count - start == line.count else { return false }
-        return lineBytes.withUnsafeBytes { b in
-            line.count == 0 || memcmp(b.baseAddress! + start, line.baseAddress!, line.count) == 0
+        guard !isEmpty else { return false }
+        return entries.withUnsafeBytes { b in
+            let start = Int(lastStart)
+            guard Int64(littleEndian: b.loadUnaligned(fromByteOffset: start, as: Int64.self)) == timestamp else { return false }
+            let n = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: start + 8, as: UInt32.self)))
+            guard n == line.count else { return false }
+            return n == 0 || memcmp(b.baseAddress! + start + Self.entryHeader, line.baseAddress!, n) == 0
         }
     }
 
     /// The entries in timestamp order (equal timestamps keep arrival order), as a block.
     func sortedBlock() -> DecodedBlock {
-        if inOrder {
-            return DecodedBlock(timestamps: timestamps, lineStarts: lineStarts, lineBytes: lineBytes, metadata: metadata)
-        }
-        // Stable: ties broken by arrival index.
-        let order = timestamps.indices.sorted { a, b in
-            timestamps[a] != timestamps[b] ? timestamps[a] < timestamps[b] : a < b
-        }
-        var ts = [Int64](), starts = [0], bytes = [UInt8](), md = [Labels]()
+        var ts = [Int64](), starts = [Int](), bytes = [UInt8]()
         ts.reserveCapacity(count)
         starts.reserveCapacity(count + 1)
-        bytes.reserveCapacity(lineBytes.count)
-        if !metadata.isEmpty { md.reserveCapacity(count) }
-        for i in order {
-            ts.append(timestamps[i])
-            bytes.append(contentsOf: lineBytes[lineStarts[i]..<lineStarts[i + 1]])
-            starts.append(bytes.count)
-            if !metadata.isEmpty { md.append(metadata[i]) }
+        bytes.reserveCapacity(rawSize)
+        starts.append(0)
+        let order: [Int] = entries.withUnsafeBytes { b in
+            // Offsets of each entry, in arrival order.
+            var offsets = [Int]()
+            offsets.reserveCapacity(count)
+            var p = 0
+            while p < b.count {
+                offsets.append(p)
+                p += Self.entryHeader + Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: p + 8, as: UInt32.self)))
+            }
+            func time(_ i: Int) -> Int64 { Int64(littleEndian: b.loadUnaligned(fromByteOffset: offsets[i], as: Int64.self)) }
+            // Stable: ties broken by arrival index.
+            let order = inOrder ? Array(offsets.indices) : offsets.indices.sorted { a, c in
+                let ta = time(a), tc = time(c)
+                return ta != tc ? ta < tc : a < c
+            }
+            for i in order {
+                let o = offsets[i]
+                let n = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: o + 8, as: UInt32.self)))
+                ts.append(time(i))
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[(o + Self.entryHeader)..<(o + Self.entryHeader + n)]))
+                starts.append(bytes.count)
+            }
+            return order
         }
+        let md = metadata.isEmpty || inOrder ? metadata : order.map { metadata[$0] }
         return DecodedBlock(timestamps: ts, lineStarts: starts, lineBytes: bytes, metadata: md)
     }
 
-    /// Returns the sorted block and empties the head, keeping its buffers' capacity (the
-    /// head's buffers grow as entries arrive, so a quiet stream's head stays small).
+    /// Returns the sorted block and empties the head, keeping its buffer's capacity (the
+    /// head's buffer grows as entries arrive, so a quiet stream's head stays small).
     mutating func cut() -> DecodedBlock {
         let block = sortedBlock()
-        let keep = lineBytes.capacity
+        let keep = entries.capacity
         self = HeadBlock()
-        lineBytes.reserveCapacity(keep)
+        entries.reserveCapacity(keep)
         return block
     }
 }

@@ -82,10 +82,10 @@ extension LogStore {
                 }
             }
         }
-        if !s.head.isEmpty && s.head.minTime <= through && s.head.maxTime >= from {
-            let d = s.head.sortedBlock()
-            found.memory.append(BlockRef(stream: stream, minTime: d.minTime, maxTime: d.maxTime, entryCount: d.count,
-                                         rawSize: d.rawSize, source: .head(d), bloom: nil, withoutMetadata: d.metadata.isEmpty))
+        let head = s.head
+        if !head.isEmpty && head.minTime <= through && head.maxTime >= from {
+            found.memory.append(BlockRef(stream: stream, minTime: head.minTime, maxTime: head.maxTime, entryCount: head.count,
+                                         rawSize: head.rawSize, source: .live(head), bloom: nil, withoutMetadata: head.metadata.isEmpty))
         }
         return found
     }
@@ -130,6 +130,8 @@ extension LogStore {
         switch block.source {
         case .head(let d):
             return d
+        case .live(let head):
+            return head.sortedBlock()
         case let .memory(b, dictionary):
             guard b.usesDictionary == (dictionary != nil) || !b.usesDictionary else {
                 throw .corrupt(file: "memory", offset: 0, reason: "missing dictionary block")
@@ -152,6 +154,8 @@ extension LogStore {
         switch block.source {
         case .head(let d):
             return d.borrow(body)
+        case .live(let head):
+            return head.sortedBlock().borrow(body)
         case let .memory(b, dictionary):
             guard !b.usesDictionary || dictionary != nil else {
                 throw .corrupt(file: "memory", offset: 0, reason: "missing dictionary block")

@@ -34,16 +34,21 @@ struct TokenBucket: Sendable {
 final class IngestRateLimiter: Sendable {
     let limits: TenantLimits
     private let tenants = Mutex<[String: TokenBucket]>([:])
-    private let streams = Mutex<[StreamKey: TokenBucket]>([:])
+    /// The buckets, and how many may be tracked before the next pruning pass.
+    private let streams = Mutex<(buckets: [StreamKey: TokenBucket], pruneAt: Int)>(([:], IngestRateLimiter.minPruneAt))
 
     struct StreamKey: Hashable, Sendable {
         var tenant: String
         var labels: Labels
     }
 
-    /// Above this many tracked streams, buckets that have refilled completely are dropped: a
-    /// full bucket is what a new one would be, so forgetting it changes no answer.
-    static let pruneAt = 50_000
+    /// Past this many tracked streams (or twice as many as the last pass kept), buckets that
+    /// have refilled completely are dropped: a full bucket is what a new one would be, so
+    /// forgetting it changes no answer. A bucket refills in moments at any real rate, so the
+    /// map stays near the number of streams pushing right now, not every stream ever pushed
+    /// (each would hold a copy of its labels), and each pass is paid for by the insertions
+    /// before it.
+    static let minPruneAt = 4096
 
     init(_ limits: TenantLimits) { self.limits = limits }
 
@@ -62,22 +67,26 @@ final class IngestRateLimiter: Sendable {
         }
     }
 
+    /// Streams with a bucket held right now.
+    var trackedStreams: Int { streams.withLock { $0.buckets.count } }
+
     /// Takes `bytes` from the stream's bucket.
     func allowStream(tenant: String, labels: Labels, bytes: Int, now: Int64) -> Bool {
         let l = limits(tenant)
         let (streamRate, streamBurst) = (Double(l.perStreamRateLimit), Double(l.perStreamRateLimitBurst))
         guard streamRate > 0 else { return true }
         let key = StreamKey(tenant: tenant, labels: labels)
-        return streams.withLock { buckets in
-            if buckets.count > Self.pruneAt {
-                buckets = buckets.filter { key, bucket in
+        return streams.withLock { s in
+            if s.buckets.count > s.pruneAt {
+                s.buckets = s.buckets.filter { key, bucket in
                     let l = limits(key.tenant)
                     return !bucket.isFull(rate: Double(l.perStreamRateLimit), burst: Double(l.perStreamRateLimitBurst), now: now)
                 }
+                s.pruneAt = max(Self.minPruneAt, 2 * s.buckets.count)
             }
-            var b = buckets[key] ?? TokenBucket(burst: streamBurst, now: now)
+            var b = s.buckets[key] ?? TokenBucket(burst: streamBurst, now: now)
             let ok = b.allow(Double(bytes), rate: streamRate, burst: streamBurst, now: now)
-            buckets[key] = b
+            s.buckets[key] = b
             return ok
         }
     }

@@ -102,6 +102,25 @@ import Testing
         #expect(!r.allowTenant("t", bytes: 3 << 20, now: 100 * s))  // never more than the burst
     }
 
+    /// Streams that pushed once and went quiet do not keep a bucket each: 100,000 of them
+    /// leave at most a few thousand tracked, and a drained bucket that has not refilled is kept.
+    @Test func quietStreamsLeaveNoBuckets() {
+        var quiet = LimitsSettings()
+        quiet.perStreamRateLimit = 1000
+        quiet.perStreamRateLimitBurst = 1000
+        var slow = quiet
+        slow.perStreamRateLimit = 1
+        let r = IngestRateLimiter(TenantLimits(defaults: quiet, overrides: ["slow": slow]))
+        let ms: Int64 = 1_000_000
+        #expect(r.allowStream(tenant: "slow", labels: Labels(["camera": "busy"]), bytes: 1000, now: 0))
+        for i in 0..<100_000 {
+            #expect(r.allowStream(tenant: "t", labels: Labels(["camera": "c\(i)"]), bytes: 10, now: Int64(i + 1) * ms), "stream \(i)")
+        }
+        #expect(r.trackedStreams <= 2 * IngestRateLimiter.minPruneAt)
+        // 100 s at 1 byte/s refilled 100 of the 1,000 bytes: the bucket was kept, and refuses.
+        #expect(!r.allowStream(tenant: "slow", labels: Labels(["camera": "busy"]), bytes: 1000, now: 100_001 * ms))
+    }
+
     @Test func goFormatting() {
         #expect(humanizeBytes(3 << 20) == "3.1 MB")
         #expect(humanizeBytes(15 << 20) == "16 MB")
