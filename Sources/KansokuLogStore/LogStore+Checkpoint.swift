@@ -24,8 +24,8 @@ extension LogStore {
         var jobs: [CutJob] = []
         var flushed = 0
         state.withLock { st in
-            for (id, stream) in st.streams {
-                guard let oldest = stream.oldestNeededSegment, oldest < cutoff else { continue }
+            for id in st.streams.keys {
+                guard let oldest = st.streams[id]?.oldestNeededSegment, oldest < cutoff else { continue }
                 guard var s = st.streams.removeValue(forKey: id) else { continue }
                 if let job = closeEarly(&s, st: &st) { jobs.append(job) }
                 st.streams[id] = s

@@ -22,7 +22,7 @@ struct PeriodSpan {
 
 /// The store's in-memory state, guarded by one mutex.
 struct StoreState: Sendable {
-    var streams: [UInt64: StreamState] = [:]
+    var streams = StreamTable()
     var ids: [StreamKey: UInt64] = [:]
     /// Every stream ever seen (from indexes and the WAL), for stable id assignment.
     var known: [UInt64: StreamKey] = [:]
