@@ -21,6 +21,45 @@ import Testing
         #expect(PostingList(sorted: list.ids).ids == oracle.sorted())
     }
 
+    /// The stream table answers as a dictionary would under random inserts, in-place
+    /// changes, take-out-and-put-back and removals, and reuses freed slots.
+    @Test func streamTableAgreesWithADictionary() {
+        var rng = SplitMix64(seed: 7)
+        var table = StreamTable()
+        var oracle: [UInt64: Int64] = [:]
+        func state(_ id: UInt64, _ t: Int64) -> StreamState {
+            var s = StreamState(id: id, tenant: "t", labels: Labels(["id": "\(id)"]), chunk: OpenChunk(generation: 1, createdAt: 0))
+            s.highestTime = t
+            return s
+        }
+        for step in 0..<20_000 {
+            let id = rng.next() % 3000
+            switch rng.next() % 4 {
+            case 0:
+                table[id] = state(id, Int64(step))
+                oracle[id] = Int64(step)
+            case 1:
+                table[id]?.highestTime = -Int64(step)
+                if oracle[id] != nil { oracle[id] = -Int64(step) }
+            case 2:
+                if var s = table.removeValue(forKey: id) {
+                    s.highestTime += 1
+                    table[id] = s
+                    oracle[id]! += 1
+                } else {
+                    #expect(oracle[id] == nil)
+                }
+            default:
+                table[id] = nil
+                oracle[id] = nil
+            }
+        }
+        #expect(table.count == oracle.count)
+        #expect(Set(table.keys) == Set(oracle.keys))
+        for (id, t) in oracle { #expect(table[id]?.highestTime == t && table[id]?.id == id) }
+        #expect(Array(table.values).count == oracle.count)
+    }
+
     /// Streams `{job, zone, camera}` with 3 entries each, spread over two days (two periods),
     /// every 50th with an extra label.
     static func fill(_ store: LogStore, streams: Int) async throws -> [(labels: Labels, times: [Int64])] {
