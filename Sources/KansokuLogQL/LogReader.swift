@@ -107,24 +107,32 @@ public struct StoreLogReader: LogReader {
 
     public init(_ store: LogStore) { self.store = store }
 
+    /// One of a stream's blocks: the stream's refs and an index into them, three words, so
+    /// that as `any ReadableBlock` it needs no box of its own (a query over 100,000 streams
+    /// would allocate and free one per block).
     struct Block: ReadableBlock {
         let store: LogStore
-        let ref: BlockRef
-        var minTime: Int64 { ref.minTime }
-        var maxTime: Int64 { ref.maxTime }
-        var entryCount: Int { ref.entryCount }
-        var rawSize: Int { ref.rawSize }
-        var isCompressed: Bool { !ref.isHead }
-        var withoutMetadata: Bool { ref.withoutMetadata }
+        let refs: [BlockRef]
+        let index: Int
+        var minTime: Int64 { refs[index].minTime }
+        var maxTime: Int64 { refs[index].maxTime }
+        var entryCount: Int { refs[index].entryCount }
+        var rawSize: Int { refs[index].rawSize }
+        var isCompressed: Bool { !refs[index].isHead }
+        var withoutMetadata: Bool { refs[index].withoutMetadata }
+
+        static func all(_ store: LogStore, _ refs: [BlockRef]) -> [any ReadableBlock] {
+            refs.indices.map { Block(store: store, refs: refs, index: $0) }
+        }
 
         func mayContain(literal: [UInt8], caseInsensitive: Bool) -> Bool {
-            store.mayContain(ref, literal: literal, caseInsensitive: caseInsensitive)
+            store.mayContain(refs[index], literal: literal, caseInsensitive: caseInsensitive)
         }
 
         func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R {
             let result: Result<R, LogQLError>
             do throws(LogStoreError) {
-                result = try store.withBlock(ref) { b in
+                result = try store.withBlock(refs[index]) { b in
                     do throws(LogQLError) {
                         return .success(try body(BlockEntries(timestamps: b.timestamps, bytes: b.lines.bytes, starts: b.lines.starts, metadata: b.metadata)))
                     } catch {
@@ -132,7 +140,7 @@ public struct StoreLogReader: LogReader {
                     }
                 }
             } catch {
-                throw .execution("reading block \(ref.location): \(error)")
+                throw .execution("reading block \(refs[index].location): \(error)")
             }
             return try result.get()
         }
@@ -143,12 +151,12 @@ public struct StoreLogReader: LogReader {
     }
 
     public func blocks(tenant: String, stream: UInt64, from: Int64, through: Int64) -> [any ReadableBlock] {
-        store.blocks(tenant: tenant, stream: stream, from: from, through: through).map { Block(store: store, ref: $0) }
+        Block.all(store, store.blocks(tenant: tenant, stream: stream, from: from, through: through))
     }
 
     public func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])] {
         store.streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through).map { s, refs in
-            (s, refs.map { Block(store: store, ref: $0) as any ReadableBlock })
+            (s, Block.all(store, refs))
         }
     }
 

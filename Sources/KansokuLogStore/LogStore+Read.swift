@@ -64,17 +64,19 @@ extension LogStore {
                 found.refs.append(c)
             }
         }
-        guard let s = st.streams[stream], s.tenant == tenant else { return found }
+        // Fields are read through the slot: copying the whole stream state would retain each
+        // of its buffers, a cache miss apiece over many streams.
+        guard let i = st.streams.slot(of: stream), st.streams[slot: i].tenant == tenant else { return found }
         func add(_ b: EncodedBlock, dictionary: DecodedBlock?) {
             guard b.minTime <= through && b.maxTime >= from else { return }
             found.memory.append(BlockRef(stream: stream, minTime: b.minTime, maxTime: b.maxTime, entryCount: b.entryCount,
                                          rawSize: b.rawSize, source: .memory(b, dictionary: b.usesDictionary ? dictionary : nil),
                                          bloom: b.bloom, withoutMetadata: b.withoutMetadata))
         }
-        for c in s.closing { for b in c.blocks { add(b, dictionary: c.dictionaryBlock) } }
-        for slot in s.chunk.slots {
+        for c in st.streams[slot: i].closing { for b in c.blocks { add(b, dictionary: c.dictionaryBlock) } }
+        for slot in st.streams[slot: i].chunk.slots {
             switch slot {
-            case .encoded(let b): add(b, dictionary: s.chunk.dictionaryBlock)
+            case .encoded(let b): add(b, dictionary: st.streams[slot: i].chunk.dictionaryBlock)
             case .pending(let d):
                 if !d.isEmpty && d.minTime <= through && d.maxTime >= from {
                     found.memory.append(BlockRef(stream: stream, minTime: d.minTime, maxTime: d.maxTime, entryCount: d.count,
@@ -82,7 +84,7 @@ extension LogStore {
                 }
             }
         }
-        let head = s.head
+        let head = st.streams[slot: i].head
         if !head.isEmpty && head.minTime <= through && head.maxTime >= from {
             found.memory.append(BlockRef(stream: stream, minTime: head.minTime, maxTime: head.maxTime, entryCount: head.count,
                                          rawSize: head.rawSize, source: .live(head), bloom: nil, withoutMetadata: head.metadata.isEmpty))

@@ -1,3 +1,5 @@
+import KansokuCore
+
 /// The store's streams by id: values in one array of slots, with a small id → slot map.
 ///
 /// A `Dictionary<UInt64, StreamState>` keeps its ~270-byte values inline in a hash table that
@@ -6,38 +8,42 @@
 /// 16-byte id → slot entries pay for the hash table's slack. Freed slots are reused.
 struct StreamTable: Sendable {
     private var slotOf: [UInt64: Int] = [:]
-    private var slots: [StreamState?] = []
+    /// Streams; a free slot holds `vacant`.
+    private var slots: [StreamState] = []
     private var free: [Int] = []
+
+    private static let vacant = StreamState(id: 0, tenant: "", labels: Labels(), chunk: OpenChunk(generation: 0, createdAt: 0))
 
     var count: Int { slotOf.count }
 
     /// The ids, in no particular order (a copy: the table may change while they are visited).
     var keys: [UInt64] { Array(slotOf.keys) }
 
-    /// Every stream, in slot order.
-    var values: some Sequence<StreamState> { slots.lazy.compactMap { $0 } }
+    /// Every stream.
+    var values: some Sequence<StreamState> { slotOf.values.lazy.map { slots[$0] } }
+
+    /// The slot of stream `id`: `self[slot:]` then reads its fields without copying the rest.
+    func slot(of id: UInt64) -> Int? { slotOf[id] }
+
+    subscript(slot i: Int) -> StreamState {
+        _read { yield slots[i] }
+    }
 
     subscript(id: UInt64) -> StreamState? {
-        _read {
-            if let i = slotOf[id] { yield slots[i] } else { yield nil }
-        }
+        get { slotOf[id].map { slots[$0] } }
         _modify {
-            if let i = slotOf[id] {
-                yield &slots[i]
-                if slots[i] == nil { release(id, slot: i) }
-            } else {
-                var added: StreamState?
-                yield &added
-                if let added { insert(id, added) }
-            }
+            var value: StreamState? = removeValue(forKey: id)
+            yield &value
+            if let value { insert(id, value) }
         }
     }
 
     @discardableResult
     mutating func removeValue(forKey id: UInt64) -> StreamState? {
-        guard let i = slotOf[id] else { return nil }
-        let v = slots[i].take()
-        release(id, slot: i)
+        guard let i = slotOf.removeValue(forKey: id) else { return nil }
+        let v = slots[i]
+        slots[i] = Self.vacant
+        free.append(i)
         return v
     }
 
@@ -49,10 +55,5 @@ struct StreamTable: Sendable {
             slotOf[id] = slots.count
             slots.append(value)
         }
-    }
-
-    private mutating func release(_ id: UInt64, slot i: Int) {
-        slotOf[id] = nil
-        free.append(i)
     }
 }
