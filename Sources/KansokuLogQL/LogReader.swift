@@ -155,7 +155,7 @@ public struct StoreLogReader: LogReader {
     }
 
     public func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])] {
-        store.streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through).map { s, refs in
+        store.streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through) { s, refs in
             (s, Block.all(store, refs))
         }
     }

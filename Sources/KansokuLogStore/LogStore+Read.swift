@@ -31,12 +31,31 @@ extension LogStore {
     /// pays for the lock and the period lookups once, not once per stream. Streams come in
     /// no particular order.
     public func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [BlockRef])] {
-        let found = state.withLock { st in
-            matchingStreams(st, tenant: tenant, matchers: matchers, from: from, through: through).map { info in
-                (info, collectBlocks(st, tenant: tenant, stream: info.id, from: from, through: through))
+        streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through) { ($0, $1) }
+    }
+
+    /// `streamBlocks`, each stream's answer handed to `transform` as it is made: a reader that
+    /// wraps the refs builds its own list without a second one to copy and free.
+    public func streamBlocks<T>(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
+                                _ transform: (StreamInfo, [BlockRef]) -> T) -> [T] {
+        var out: [T] = []
+        // Streams with chunks on disk have their metas read outside the lock.
+        var stored: [(at: Int, stream: StreamInfo, found: FoundBlocks)] = []
+        state.withLock { st in
+            let infos = matchingStreams(st, tenant: tenant, matchers: matchers, from: from, through: through)
+            out.reserveCapacity(infos.count)
+            for info in infos {
+                let found = collectBlocks(st, tenant: tenant, stream: info.id, from: from, through: through)
+                if found.refs.isEmpty && found.memory.count <= 1 {
+                    out.append(transform(info, found.memory))
+                } else {
+                    stored.append((out.count, info, found))
+                    out.append(transform(info, []))
+                }
             }
         }
-        return found.map { ($0.0, resolve($0.1, stream: $0.0.id, from: from, through: through)) }
+        for s in stored { out[s.at] = transform(s.stream, resolve(s.found, stream: s.stream.id, from: from, through: through)) }
+        return out
     }
 
     /// The blocks of a stream overlapping `[from, through]`: stored blocks, compressed blocks not
