@@ -19,6 +19,16 @@ public struct BlockEntries {
 
     public var count: Int { timestamps.count }
 
+    /// Lends a block decoded into reused buffers to `body`, its error as a value (the
+    /// decoders' closures do not throw).
+    public static func lend<R>(_ b: BorrowedBlock, _ body: (BlockEntries) throws(LogQLError) -> R) -> Result<R, LogQLError> {
+        do throws(LogQLError) {
+            return .success(try body(BlockEntries(timestamps: b.timestamps, bytes: b.lines.bytes, starts: b.lines.starts, metadata: b.metadata)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     @inline(__always) public func line(_ i: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[starts[i]..<starts[i + 1]])
     }
@@ -132,13 +142,7 @@ public struct StoreLogReader: LogReader {
         func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R {
             let result: Result<R, LogQLError>
             do throws(LogStoreError) {
-                result = try store.withBlock(refs[index]) { b in
-                    do throws(LogQLError) {
-                        return .success(try body(BlockEntries(timestamps: b.timestamps, bytes: b.lines.bytes, starts: b.lines.starts, metadata: b.metadata)))
-                    } catch {
-                        return .failure(error)
-                    }
-                }
+                result = try store.withBlock(refs[index]) { BlockEntries.lend($0, body) }
             } catch {
                 throw .execution("reading block \(refs[index].location): \(error)")
             }

@@ -85,14 +85,10 @@ struct BucketBlock: ReadableBlock {
                     prefix = try fetched.prefix(first) { () throws(LogStoreError) in try firstBlock.decode(firstBytes, prefix: nil, file: object) }
                 }
                 result = try block.withDecoded(framed, prefix: prefix, file: object) { b in
-                    do throws(LogQLError) {
-                        if let keep = EntriesBlock.uniqueIndices(timestamps: b.timestamps, line: { b.lines[$0] }) {
-                            return .success(try EntriesBlock(keeping: keep, of: b).withEntries(body))
-                        }
-                        return .success(try body(BlockEntries(timestamps: b.timestamps, bytes: b.lines.bytes, starts: b.lines.starts, metadata: b.metadata)))
-                    } catch {
-                        return .failure(error)
+                    guard let keep = EntriesBlock.uniqueIndices(timestamps: b.timestamps, line: { b.lines[$0] }) else {
+                        return BlockEntries.lend(b, body)
                     }
+                    do throws(LogQLError) { return .success(try EntriesBlock(keeping: keep, of: b).withEntries(body)) } catch { return .failure(error) }
                 }
             } catch {
                 throw .execution("reading block \(object)@\(block.range.lowerBound): \(error)")
