@@ -70,17 +70,47 @@ public final class ZstdCompressor {
 /// concurrent use of one CDict as safe).
 public final class ZstdDictionary: @unchecked Sendable {
     let cdict: OpaquePointer
+    /// The content, when the dictionary references it instead of holding a copy.
+    private let referenced: ZstdContent?
 
+    /// A dictionary holding its own copy of `content`.
     public init?(_ content: UnsafeRawBufferPointer, level: Int32, tuning: ZstdTuning = .textBlocks) {
+        guard let d = Self.digest(content, level: level, tuning: tuning, mode: ZSTD_dlm_byCopy) else { return nil }
+        cdict = d
+        referenced = nil
+    }
+
+    /// A dictionary that references `content` (kept alive with it) instead of copying it.
+    public init?(referencing content: ZstdContent, level: Int32, tuning: ZstdTuning = .textBlocks) {
+        guard let d = Self.digest(content.bytes, level: level, tuning: tuning, mode: ZSTD_dlm_byRef) else { return nil }
+        cdict = d
+        referenced = content
+    }
+
+    private static func digest(_ content: UnsafeRawBufferPointer, level: Int32, tuning: ZstdTuning, mode: ZSTD_dictLoadMethod_e) -> OpaquePointer? {
         guard let params = ZSTD_createCCtxParams() else { return nil }
         defer { ZSTD_freeCCtxParams(params) }
         ZstdCompressor.tune(level: level, tuning) { ZSTD_CCtxParams_setParameter(params, $0, $1) }
-        guard let d = ZSTD_createCDict_advanced2(content.baseAddress, content.count, ZSTD_dlm_byCopy, ZSTD_dct_rawContent,
-                                                 params, ZSTD_customMem(customAlloc: nil, customFree: nil, opaque: nil)) else { return nil }
-        cdict = d
+        return ZSTD_createCDict_advanced2(content.baseAddress, content.count, mode, ZSTD_dct_rawContent,
+                                          params, ZSTD_customMem(customAlloc: nil, customFree: nil, opaque: nil))
     }
 
     deinit { ZSTD_freeCDict(cdict) }
+}
+
+/// Bytes at a fixed address for as long as the object lives: content a dictionary may
+/// reference, and frames may be decoded against, without copies.
+public final class ZstdContent: @unchecked Sendable {
+    private let storage: UnsafeMutableRawBufferPointer
+    /// The content (immutable).
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(storage) }
+
+    public init(copying source: UnsafeRawBufferPointer) {
+        storage = .allocate(byteCount: source.count, alignment: 16)
+        if source.count > 0 { storage.copyMemory(from: source) }
+    }
+
+    deinit { storage.deallocate() }
 }
 
 /// A reusable zstd decompression context (one user at a time; callers pool them).

@@ -132,15 +132,9 @@ final class BlockCodec: Sendable {
         return encoder.encode(block, prefix: prefix, filterHint: filterHint)
     }
 
-    /// Decompresses and parses a block (its CRC already verified by the caller); `prefix` is
-    /// the chunk's first block, whose payload the block was compressed against.
-    func decode(compressed: UnsafeRawBufferPointer, payloadSize: Int, prefix: DecodedBlock?) -> Result<DecodedBlock, PayloadError> {
-        guard let prefix else { return decode(compressed: compressed, payloadSize: payloadSize, prefixPayload: nil) }
-        // The prefix is the first block's whole payload, re-encoded (the encoding is deterministic).
-        return BlockCodec.payload(of: prefix).withUnsafeBytes { decode(compressed: compressed, payloadSize: payloadSize, prefixPayload: $0) }
-    }
-
-    /// `decode` with the first block's payload bytes already at hand (readers cache them).
+    /// Decompresses and parses a block (its CRC already verified by the caller);
+    /// `prefixPayload` is the payload of the chunk's first block, when the block was
+    /// compressed against it.
     func decode(compressed: UnsafeRawBufferPointer, payloadSize: Int, prefixPayload: UnsafeRawBufferPointer?) -> Result<DecodedBlock, PayloadError> {
         let decoder = decoders.withLock { $0.popLast() } ?? BlockDecoder()
         guard let decoder else { return .failure(PayloadError("cannot create a zstd decompression context")) }

@@ -42,8 +42,9 @@ enum BlockSource: Sendable {
     /// Compressed block in a segment file. `dictionary` is the chunk's first block, whose raw
     /// content is the zstd dictionary of the chunk's later blocks (nil for that first block).
     case disk(DiskBlockLocation, payloadSize: Int, dictionary: DiskBlockLocation?, dictionaryPayload: Int)
-    /// A compressed block of a chunk not yet written; `dictionary` is the raw first block.
-    case memory(EncodedBlock, dictionary: DecodedBlock?)
+    /// A compressed block of a chunk not yet written; `prefix` is the chunk's first block's
+    /// payload, when the block decodes against it.
+    case memory(EncodedBlock, prefix: ChunkPrefix?)
     /// Uncompressed entries, already in timestamp order.
     case head(DecodedBlock)
     /// A snapshot of a stream's head (sorted only if it is read: counts come from the ref).

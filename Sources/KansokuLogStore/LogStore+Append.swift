@@ -209,7 +209,7 @@ extension LogStore {
         for slot in chunk.slots { if case .encoded(let b) = slot { blocks.append(b) } }
         s.chunk = OpenChunk(generation: st.newGeneration(), createdAt: s.head.isEmpty ? 0 : chunk.createdAt)
         return ClosedChunk(stream: s.id, generation: chunk.generation, blocks: blocks,
-                           dictionaryBlock: chunk.dictionaryBlock, walSegment: chunk.walSegment, walMark: chunk.walMark)
+                           prefix: chunk.prefix, walSegment: chunk.walSegment, walMark: chunk.walMark)
     }
 
     /// Compresses cut blocks (outside the lock), installs them, and returns chunks that closed.

@@ -86,16 +86,16 @@ extension LogStore {
         // Fields are read through the slot: copying the whole stream state would retain each
         // of its buffers, a cache miss apiece over many streams.
         guard let i = st.streams.slot(of: stream), st.streams[slot: i].tenant == tenant else { return found }
-        func add(_ b: EncodedBlock, dictionary: DecodedBlock?) {
+        func add(_ b: EncodedBlock, prefix: ChunkPrefix?) {
             guard b.minTime <= through && b.maxTime >= from else { return }
             found.memory.append(BlockRef(stream: stream, minTime: b.minTime, maxTime: b.maxTime, entryCount: b.entryCount,
-                                         rawSize: b.rawSize, source: .memory(b, dictionary: b.usesDictionary ? dictionary : nil),
+                                         rawSize: b.rawSize, source: .memory(b, prefix: b.usesDictionary ? prefix : nil),
                                          bloom: b.bloom, withoutMetadata: b.withoutMetadata))
         }
-        for c in st.streams[slot: i].closing { for b in c.blocks { add(b, dictionary: c.dictionaryBlock) } }
+        for c in st.streams[slot: i].closing { for b in c.blocks { add(b, prefix: c.prefix) } }
         for slot in st.streams[slot: i].chunk.slots {
             switch slot {
-            case .encoded(let b): add(b, dictionary: st.streams[slot: i].chunk.dictionaryBlock)
+            case .encoded(let b): add(b, prefix: st.streams[slot: i].chunk.prefix)
             case .pending(let d):
                 if !d.isEmpty && d.minTime <= through && d.maxTime >= from {
                     found.memory.append(BlockRef(stream: stream, minTime: d.minTime, maxTime: d.maxTime, entryCount: d.count,
@@ -153,17 +153,8 @@ extension LogStore {
             return d
         case .live(let head):
             return head.sortedBlock()
-        case let .memory(b, dictionary):
-            guard b.usesDictionary == (dictionary != nil) || !b.usesDictionary else {
-                throw .corrupt(file: "memory", offset: 0, reason: "missing dictionary block")
-            }
-            let r: Result<DecodedBlock, PayloadError> = b.compressed.withUnsafeBytes {
-                codec.decode(compressed: $0, payloadSize: b.payloadSize, prefix: b.usesDictionary ? dictionary : nil)
-            }
-            switch r {
-            case .success(let d): return d
-            case .failure(let e): throw .corrupt(file: "memory", offset: 0, reason: e.reason)
-            }
+        case let .memory(b, prefix):
+            return try decodeInMemory(b, prefix: prefix) { codec.decode(compressed: $0, payloadSize: b.payloadSize, prefixPayload: $1) }
         case let .disk(loc, payloadSize, dictionary, dictionaryPayload):
             return try reader.read(loc, payloadSize: payloadSize, dictionary: dictionary, dictionaryPayload: dictionaryPayload)
         }
@@ -177,21 +168,26 @@ extension LogStore {
             return d.borrow(body)
         case .live(let head):
             return head.sortedBlock().borrow(body)
-        case let .memory(b, dictionary):
-            guard !b.usesDictionary || dictionary != nil else {
-                throw .corrupt(file: "memory", offset: 0, reason: "missing dictionary block")
-            }
-            let prefix = b.usesDictionary ? dictionary.map(BlockCodec.payload(of:)) : nil
-            let r: Result<R, PayloadError> = b.compressed.withUnsafeBytes { compressed in
-                guard let prefix else { return codec.withDecoded(compressed: compressed, payloadSize: b.payloadSize, prefixPayload: nil, body) }
-                return prefix.withUnsafeBytes { codec.withDecoded(compressed: compressed, payloadSize: b.payloadSize, prefixPayload: $0, body) }
-            }
-            switch r {
-            case .success(let v): return v
-            case .failure(let e): throw .corrupt(file: "memory", offset: 0, reason: e.reason)
+        case let .memory(b, prefix):
+            return try decodeInMemory(b, prefix: prefix) {
+                codec.withDecoded(compressed: $0, payloadSize: b.payloadSize, prefixPayload: $1, body)
             }
         case let .disk(loc, payloadSize, dictionary, dictionaryPayload):
             return try reader.withBlock(loc, payloadSize: payloadSize, dictionary: dictionary, dictionaryPayload: dictionaryPayload, body)
+        }
+    }
+
+    /// Hands a compressed block of a chunk not yet written, with its chunk's prefix payload
+    /// when it decodes against one, to `decode`.
+    private func decodeInMemory<R>(_ b: EncodedBlock, prefix: ChunkPrefix?,
+                                   _ decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Result<R, PayloadError>) throws(LogStoreError) -> R {
+        guard !b.usesDictionary || prefix != nil else {
+            throw .corrupt(file: "memory", offset: 0, reason: "missing dictionary block")
+        }
+        let r = b.compressed.withUnsafeBytes { decode($0, b.usesDictionary ? prefix?.payload.bytes : nil) }
+        switch r {
+        case .success(let v): return v
+        case .failure(let e): throw .corrupt(file: "memory", offset: 0, reason: e.reason)
         }
     }
 

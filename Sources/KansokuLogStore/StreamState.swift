@@ -12,7 +12,6 @@ struct OpenChunk: Sendable {
     var generation: UInt64
     var slots: [BlockSlot] = []
     var prefix: ChunkPrefix?
-    var dictionaryBlock: DecodedBlock? { prefix?.block }
     var compressedSize = 0
     /// Set when the chunk must close as soon as its blocks are compressed (age, shutdown).
     var forceClose = false
@@ -34,7 +33,8 @@ struct ClosedChunk: Sendable {
     var stream: UInt64
     var generation: UInt64
     var blocks: [EncodedBlock]
-    var dictionaryBlock: DecodedBlock?
+    /// The chunk's first block's payload, which its later blocks decode against.
+    var prefix: ChunkPrefix?
     var walSegment: Int?
     var walMark: WALMark?
 }
