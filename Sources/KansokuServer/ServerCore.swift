@@ -133,8 +133,8 @@ final class ServerCore: Sendable {
 
     func backgroundServices() -> [any Service] {
         var services = loops.services()
-        // Housekeeping: aged chunks closed every 30 s; retention, then compaction of small
-        // chunks, every 5 minutes.
+        // Housekeeping: aged chunks closed and freed memory given back every 30 s; retention,
+        // then compaction of small chunks, every 5 minutes.
         services.append(TaskService("log-maintenance") { [logStore, logger] in
             var rounds = 0
             while !Task.isCancelled {
@@ -149,6 +149,7 @@ final class ServerCore: Sendable {
                         logger.error("log compaction failed", metadata: ["error": "\(error)"])
                     }
                 }
+                MemoryTuning.releaseFreeMemory()
             }
         })
         if let shipping { services.append(TaskService("log-shipping") { try await shipping.run() }) }
