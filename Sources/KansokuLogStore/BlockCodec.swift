@@ -157,6 +157,15 @@ final class BlockCodec: Sendable {
         return decoder.withDecoded(compressed: compressed, payloadSize: payloadSize, prefixPayload: prefixPayload, body)
     }
 
+    /// Lends a snapshot of a stream's head, sorted into a pooled decoder's reused buffers, to
+    /// `body`: queries read every matching stream's head, and a fresh copy of each (up to a
+    /// block's size) would be mapped and unmapped per read as decoded blocks were.
+    func withHead<R>(_ head: HeadBlock, _ body: (BorrowedBlock) -> R) -> R {
+        guard let decoder = decoders.withLock({ $0.popLast() }) ?? BlockDecoder() else { return head.sortedBlock().borrow(body) }
+        defer { decoders.withLock { $0.append(decoder) } }
+        return decoder.withHead(head, body)
+    }
+
     /// The payload bytes a block was (or would be) compressed from.
     static func payload(of block: DecodedBlock) -> [UInt8] {
         var w = ByteWriter()
@@ -212,21 +221,41 @@ final class BlockDecoder: @unchecked Sendable {
 
     deinit { payload.deallocate() }
 
+    func withHead<R>(_ head: HeadBlock, _ body: (BorrowedBlock) -> R) -> R {
+        reserve(head.rawSize)
+        defer { release() }
+        metadata = head.copySorted(into: payload, timestamps: &timestamps, starts: &starts)
+        return lend(UnsafeRawBufferPointer(rebasing: payload[0..<head.rawSize]), body)
+    }
+
+    private func reserve(_ size: Int) {
+        guard payload.count < size else { return }
+        payload.deallocate()
+        payload = .allocate(byteCount: size, alignment: 16)
+    }
+
+    private func release() {
+        if payload.count > Self.keptPayloadBytes {
+            payload.deallocate()
+            payload = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+            timestamps = []
+            starts = []
+        }
+        metadata = []
+    }
+
+    private func lend<R>(_ lines: UnsafeRawBufferPointer, _ body: (BorrowedBlock) -> R) -> R {
+        timestamps.withUnsafeBufferPointer { ts in
+            starts.withUnsafeBufferPointer { st in
+                body(BorrowedBlock(timestamps: ts, lines: DecodedBlock.LineView(bytes: lines, starts: st), metadata: metadata))
+            }
+        }
+    }
+
     func withDecoded<R>(compressed: UnsafeRawBufferPointer, payloadSize: Int, prefixPayload: UnsafeRawBufferPointer?,
                         _ body: (BorrowedBlock) -> R) -> Result<R, PayloadError> {
-        if payload.count < payloadSize {
-            payload.deallocate()
-            payload = .allocate(byteCount: payloadSize, alignment: 16)
-        }
-        defer {
-            if payload.count > Self.keptPayloadBytes {
-                payload.deallocate()
-                payload = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-                timestamps = []
-                starts = []
-            }
-            metadata = []
-        }
+        reserve(payloadSize)
+        defer { release() }
         let dst = UnsafeMutableRawBufferPointer(rebasing: payload[0..<payloadSize])
         guard zstd.decompress(compressed, into: dst, prefix: prefixPayload) == payloadSize else {
             return .failure(PayloadError("zstd could not decompress the block"))
@@ -236,12 +265,7 @@ final class BlockDecoder: @unchecked Sendable {
         case .failure(let e):
             return .failure(e)
         case .success(let linesEnd):
-            let lines = UnsafeRawBufferPointer(rebasing: bytes[0..<linesEnd])
-            return .success(timestamps.withUnsafeBufferPointer { ts in
-                starts.withUnsafeBufferPointer { st in
-                    body(BorrowedBlock(timestamps: ts, lines: DecodedBlock.LineView(bytes: lines, starts: st), metadata: metadata))
-                }
-            })
+            return .success(lend(UnsafeRawBufferPointer(rebasing: bytes[0..<linesEnd]), body))
         }
     }
 }

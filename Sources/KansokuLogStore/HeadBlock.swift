@@ -61,37 +61,54 @@ struct HeadBlock: Sendable {
 
     /// The entries in timestamp order (equal timestamps keep arrival order), as a block.
     func sortedBlock() -> DecodedBlock {
-        var ts = [Int64](), starts = [Int](), bytes = [UInt8]()
+        var ts = [Int64](), starts = [Int](), md = [Labels]()
+        let bytes = [UInt8](unsafeUninitializedCapacity: rawSize) { buffer, initialized in
+            md = copySorted(into: UnsafeMutableRawBufferPointer(buffer), timestamps: &ts, starts: &starts)
+            initialized = rawSize
+        }
+        return DecodedBlock(timestamps: ts, lineStarts: starts, lineBytes: bytes, metadata: md)
+    }
+
+    /// Writes the entries in timestamp order (equal timestamps keep arrival order): their
+    /// lines back to back at the start of `lines` (at least `rawSize` bytes), their times and
+    /// line starts into the arrays (emptied first, their capacity kept). Returns the
+    /// metadata in the same order (empty when none).
+    func copySorted(into lines: UnsafeMutableRawBufferPointer, timestamps ts: inout [Int64], starts: inout [Int]) -> [Labels] {
+        ts.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
         ts.reserveCapacity(count)
         starts.reserveCapacity(count + 1)
-        bytes.reserveCapacity(rawSize)
         starts.append(0)
-        let order: [Int] = entries.withUnsafeBytes { b in
-            // Offsets of each entry, in arrival order.
+        let order: [Int]? = entries.withUnsafeBytes { b in
+            func length(_ o: Int) -> Int { Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: o + 8, as: UInt32.self))) }
+            func time(_ o: Int) -> Int64 { Int64(littleEndian: b.loadUnaligned(fromByteOffset: o, as: Int64.self)) }
+            var pos = 0
+            func put(_ o: Int) {
+                let n = length(o)
+                ts.append(time(o))
+                if n > 0 { (lines.baseAddress! + pos).copyMemory(from: b.baseAddress! + o + Self.entryHeader, byteCount: n) }
+                pos += n
+                starts.append(pos)
+            }
+            if inOrder {
+                var o = 0
+                while o < b.count { put(o); o += Self.entryHeader + length(o) }
+                return nil
+            }
             var offsets = [Int]()
             offsets.reserveCapacity(count)
-            var p = 0
-            while p < b.count {
-                offsets.append(p)
-                p += Self.entryHeader + Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: p + 8, as: UInt32.self)))
-            }
-            func time(_ i: Int) -> Int64 { Int64(littleEndian: b.loadUnaligned(fromByteOffset: offsets[i], as: Int64.self)) }
+            var o = 0
+            while o < b.count { offsets.append(o); o += Self.entryHeader + length(o) }
             // Stable: ties broken by arrival index.
-            let order = inOrder ? Array(offsets.indices) : offsets.indices.sorted { a, c in
-                let ta = time(a), tc = time(c)
+            let order = offsets.indices.sorted { a, c in
+                let ta = time(offsets[a]), tc = time(offsets[c])
                 return ta != tc ? ta < tc : a < c
             }
-            for i in order {
-                let o = offsets[i]
-                let n = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: o + 8, as: UInt32.self)))
-                ts.append(time(i))
-                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[(o + Self.entryHeader)..<(o + Self.entryHeader + n)]))
-                starts.append(bytes.count)
-            }
+            for i in order { put(offsets[i]) }
             return order
         }
-        let md = metadata.isEmpty || inOrder ? metadata : order.map { metadata[$0] }
-        return DecodedBlock(timestamps: ts, lineStarts: starts, lineBytes: bytes, metadata: md)
+        guard !metadata.isEmpty, let order else { return metadata }
+        return order.map { metadata[$0] }
     }
 
     /// Returns the sorted block and empties the head, keeping its buffer's capacity (the

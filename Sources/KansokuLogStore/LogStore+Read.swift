@@ -167,7 +167,7 @@ extension LogStore {
         case .head(let d):
             return d.borrow(body)
         case .live(let head):
-            return head.sortedBlock().borrow(body)
+            return codec.withHead(head, body)
         case let .memory(b, prefix):
             return try decodeInMemory(b, prefix: prefix) {
                 codec.withDecoded(compressed: $0, payloadSize: b.payloadSize, prefixPayload: $1, body)
