@@ -207,12 +207,23 @@ extension LogStore {
     public func labelValues(tenant: String, name: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [String] {
         var values: [String] = []
         var periods = 0
+        var presorted = false
         state.withLock { st in
-            for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
-                p.labelValues(tenant: tenant, name: name, matchers: matchers, from: from, through: through, into: &values)
+            for start in st.periods.keys where st.periodOverlaps(start, length: config.periodLength, from: from, through: through) {
                 periods += 1
+                // A period wholly inside the range, without matchers, answers with all its
+                // values: sorted once and kept until a new one arrives.
+                if matchers.isEmpty, st.periods[start]!.within(from: from, through: through) {
+                    let sorted = st.periods[start]!.sortedValues(tenant: tenant, name: name)
+                    presorted = values.isEmpty
+                    values.append(contentsOf: sorted)
+                } else {
+                    st.periods[start]!.labelValues(tenant: tenant, name: name, matchers: matchers, from: from, through: through, into: &values)
+                    presorted = false
+                }
             }
         }
+        if periods == 1 && presorted { return values }
         values.sort()
         if periods > 1 { values = values.enumerated().compactMap { i, v in i > 0 && values[i - 1] == v ? nil : v } }
         return values

@@ -85,6 +85,9 @@ struct PeriodIndex: Sendable {
     var streams: [UInt64: IndexedStream] = [:]
     var postings: [String: [String: [String: PostingList]]] = [:]
     var dirty = false
+    /// Each label's values, sorted, once asked for (tenant → name → values); a new value
+    /// drops its label's entry. Label-values requests over 100,000 cameras then sort nothing.
+    private var sortedValueCache: [String: [String: [String]]] = [:]
     /// Bounds of every stream's time range: when they lie inside a query's range, every
     /// stream of the period has data in it and label lookups need not look at any stream.
     private(set) var minTime = Int64.max
@@ -105,8 +108,20 @@ struct PeriodIndex: Sendable {
             return
         }
         streams[id] = IndexedStream(tenant: tenant, labels: labels, minTime: minTime, maxTime: maxTime)
-        for l in labels { postings[tenant, default: [:]][l.name, default: [:]][l.value, default: PostingList()].insert(id) }
+        for l in labels {
+            if postings[tenant]?[l.name]?[l.value] == nil { sortedValueCache[tenant]?[l.name] = nil }
+            postings[tenant, default: [:]][l.name, default: [:]][l.value, default: PostingList()].insert(id)
+        }
         dirty = true
+    }
+
+    /// Every value of label `name` among `tenant`'s streams, sorted (cached until a new value
+    /// arrives).
+    mutating func sortedValues(tenant: String, name: String) -> [String] {
+        if let cached = sortedValueCache[tenant]?[name] { return cached }
+        let sorted = (postings[tenant]?[name]?.keys).map { $0.sorted() } ?? []
+        sortedValueCache[tenant, default: [:]][name] = sorted
+        return sorted
     }
 
     mutating func widen(_ lo: Int64, _ hi: Int64) {

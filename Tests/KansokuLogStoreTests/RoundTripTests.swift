@@ -53,7 +53,13 @@ import Testing
         let t = LogStore.defaultTenant
         #expect(store.labelNames(tenant: t, from: 0, through: .max) == ["app", "env"])
         #expect(store.labelValues(tenant: t, name: "app", matchers: [], from: 0, through: .max) == ["api", "db", "web"])
-        #expect(store.streams(tenant: t, matchers: [eq("env", "prod")], from: 0, through: .max).count == 2)
+        // The sorted values are kept between requests; a new value is there on the next one.
+        _ = try await store.append([StreamBatch(labels: labels(["app": "cache", "env": "prod"]), entries: [LogEntry(timestamp: baseTime + 1, line: "hi")])])
+        #expect(store.labelValues(tenant: t, name: "app", matchers: [], from: 0, through: .max) == ["api", "cache", "db", "web"])
+        _ = try await store.append([StreamBatch(labels: labels(["app": "api", "env": "dev"]), entries: [LogEntry(timestamp: baseTime + 2, line: "hi")])])
+        #expect(store.labelValues(tenant: t, name: "env", matchers: [], from: 0, through: .max) == ["dev", "prod", "staging"])
+        #expect(store.labelValues(tenant: t, name: "app", matchers: [], from: 0, through: .max) == ["api", "cache", "db", "web"])
+        #expect(store.streams(tenant: t, matchers: [eq("env", "prod")], from: 0, through: .max).count == 3)
         #expect(store.streams(tenant: "other", matchers: [eq("env", "prod")], from: 0, through: .max).isEmpty)
         let db = try readAll(store, [eq("app", "db")])
         #expect(db.first?.entries.map { String(decoding: $0.line, as: UTF8.self) } == ["hello db"])
