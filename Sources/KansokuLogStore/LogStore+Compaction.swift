@@ -62,11 +62,9 @@ extension LogStore {
         }
         // Also when nothing was merged: retired files may be due for deletion.
         try await installReady()
-        #if canImport(Glibc)
         // The pass freed its decoded blocks; hand the pages back instead of keeping them in
         // malloc's arenas until the next pass.
-        _ = kansoku_malloc_trim(0)
-        #endif
+        MemoryTuning.releaseFreeMemory()
         if report.chunksMerged > 0 || report.filesDeleted > 0 {
             logger.info("compacted log chunks", metadata: ["merged": "\(report.chunksMerged)", "written": "\(report.chunksWritten)",
                                                           "filesDeleted": "\(report.filesDeleted)"])
@@ -229,9 +227,3 @@ extension LogStore {
         return report
     }
 }
-
-#if canImport(Glibc)
-/// glibc's `malloc_trim`, which the Glibc module does not export (it lives in malloc.h).
-@_silgen_name("malloc_trim")
-private func kansoku_malloc_trim(_ pad: Int) -> Int32
-#endif

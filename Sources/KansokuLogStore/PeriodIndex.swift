@@ -109,7 +109,9 @@ struct PeriodIndex: Sendable {
         }
         streams[id] = IndexedStream(tenant: tenant, labels: labels, minTime: minTime, maxTime: maxTime)
         for l in labels {
-            if postings[tenant]?[l.name]?[l.value] == nil { sortedValueCache[tenant]?[l.name] = nil }
+            if sortedValueCache[tenant]?[l.name] != nil, postings[tenant]?[l.name]?[l.value] == nil {
+                sortedValueCache[tenant]?[l.name] = nil
+            }
             postings[tenant, default: [:]][l.name, default: [:]][l.value, default: PostingList()].insert(id)
         }
         dirty = true

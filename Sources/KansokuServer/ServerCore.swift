@@ -145,11 +145,13 @@ final class ServerCore: Sendable {
                     do { try logStore.applyRetention(now: TimeParser.currentNanos()) } catch {
                         logger.error("log retention failed", metadata: ["error": "\(error)"])
                     }
+                    // Compaction gives its freed memory back itself.
                     do { _ = try await logStore.compact() } catch {
                         logger.error("log compaction failed", metadata: ["error": "\(error)"])
                     }
+                } else {
+                    MemoryTuning.releaseFreeMemory()
                 }
-                MemoryTuning.releaseFreeMemory()
             }
         })
         if let shipping { services.append(TaskService("log-shipping") { try await shipping.run() }) }
