@@ -29,6 +29,7 @@ struct MetricEvaluator {
         case .rangeAggregation(let r):
             return .rows(try await rangeAggregation(r))
         case .vectorAggregation(let v):
+            if let r = WindowAggregate.foldable(v), let rows = try await foldedRows(v, r) { return .rows(rows) }
             guard case .rows(let rows) = try await eval(v.inner) else {
                 throw .execution("unexpected scalar operand of \(v.op.rawValue)")
             }
@@ -101,6 +102,14 @@ struct MetricEvaluator {
             }
         }
         return rows
+    }
+
+    /// `v` folded as streams are counted (`WindowAggregate`), or nil to evaluate it row by row.
+    func foldedRows(_ v: VectorAggregationExpr, _ r: RangeAggregationExpr) async throws(LogQLError) -> [Row]? {
+        let hi = steps.last! - r.range.offset
+        let lo = steps.first! - r.range.offset - r.range.range
+        let windows = StepWindows(steps: steps, offset: r.range.offset, range: r.range.range)
+        return try await WindowAggregate.rows(v, r, windows: windows, reader: reader, tenant: tenant, lo: lo, hi: hi, stats: stats)
     }
 
     /// `rangeAggregation` for functions of line and byte counts only (`WindowCounts`).

@@ -70,6 +70,12 @@ struct WindowSums: Sendable {
         }
     }
 
+    /// Back to no lines, keeping the arrays for the next series.
+    mutating func clear() {
+        for i in lines.indices { lines[i] = 0 }
+        for i in bytes.indices { bytes[i] = 0 }
+    }
+
     mutating func add(_ o: WindowSums) {
         for i in lines.indices { lines[i] &+= o.lines[i] }
         for i in bytes.indices { bytes[i] &+= o.bytes[i] }

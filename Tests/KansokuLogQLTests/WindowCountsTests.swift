@@ -60,18 +60,26 @@ import KansokuLogStore
     /// The expected value of `op` per series per step, from the entries.
     static func expected(_ op: String, filter: String?, groupBy: String?, steps: [Int64], range: Int64, offset: Int64,
                          app: String?) -> [String: [Double?]] {
-        var counts: [String: [(lines: Int, bytes: Int)]] = [:]
+        var out: [String: [Double?]] = [:]
+        for (labels, values) in expectedSeries(op, filter: filter, groupBy: groupBy, steps: steps, range: range, offset: offset, app: app) {
+            out[labels.description] = values
+        }
+        return out
+    }
+
+    static func expectedSeries(_ op: String, filter: String?, groupBy: String?, steps: [Int64], range: Int64, offset: Int64,
+                               app: String?) -> [Labels: [Double?]] {
+        var counts: [Labels: [(lines: Int, bytes: Int)]] = [:]
         for (i, e) in entries().enumerated() {
             if let app, e.labels["app"] != app { continue }
             if let filter, !e.line.contains(filter) { continue }
             var labels = e.labels
             for l in metadata(e, i) { labels = labels.setting(l.name, to: l.value) }
             if let groupBy { labels = Labels(labels[groupBy].map { [groupBy: $0] } ?? [:]) }
-            let key = labels.description
-            if counts[key] == nil { counts[key] = Array(repeating: (0, 0), count: steps.count) }
+            if counts[labels] == nil { counts[labels] = Array(repeating: (0, 0), count: steps.count) }
             for (k, t) in steps.enumerated() where e.ts > t - offset - range && e.ts <= t - offset {
-                counts[key]![k].lines += 1
-                counts[key]![k].bytes += e.line.utf8.count
+                counts[labels]![k].lines += 1
+                counts[labels]![k].bytes += e.line.utf8.count
             }
         }
         let seconds = Double(range) / 1e9
@@ -156,6 +164,104 @@ import KansokuLogStore
         guard case .vector(let mv) = meta.data else { Issue.record("not a vector"); return }
         #expect(mv.map(\.labels.description).sorted() == ["{app=\"meta\"}", "{app=\"meta\", trace=\"t0\"}", "{app=\"meta\", trace=\"t1\"}"].sorted())
         #expect(mv.reduce(0) { $0 + $1.value } == 2000)
+        try await store.close()
+    }
+}
+
+extension WindowCountsTests {
+    @Test func aStreamPartlyAnsweredFromFactsIsOneSeries() async throws {
+        let dir = NSTemporaryDirectory() + "window-counts-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try await Self.store(dir)
+        let engine = LogQLEngine(store: store)
+        // The window starts inside the stream's blocks: the first is read, the rest counted.
+        let at = Self.base + 1800 * Self.s
+        let r = try await engine.queryInstant("count_over_time({app=\"plain\"}[20m])", tenant: "fake", time: at)
+        guard case .vector(let v) = r.data else { Issue.record("not a vector"); return }
+        #expect(v.count == 1)
+        #expect(v.first?.value == 2000)
+        let blocks = store.streamBlocks(tenant: "fake", matchers: [try LabelMatcher(name: "app", type: .equal, value: "plain")],
+                                        from: at - 1200 * Self.s, through: at).flatMap(\.blocks)
+        #expect(r.stats.blocksRead > 0 && r.stats.blocksRead < blocks.count - 1, "\(r.stats.blocksRead) of \(blocks.count)")
+        // Streams after it are counted whole; it must still come out as one series.
+        let all = try await engine.queryInstant("count_over_time({app=~\"plain|sparse\"}[20m])", tenant: "fake", time: at)
+        guard case .vector(let av) = all.data else { Issue.record("not a vector"); return }
+        #expect(av.map { "\($0.labels)=\($0.value)" }.sorted()
+                == ["{app=\"plain\"}=2000.0", "{app=\"sparse\", zone=\"z0\"}=8.0", "{app=\"sparse\", zone=\"z1\"}=8.0"])
+        for (q, want) in [("count", 3.0), ("sum", 2016.0)] {
+            let c = try await engine.queryInstant("\(q)(count_over_time({app=~\"plain|sparse\"}[20m]))", tenant: "fake", time: at)
+            guard case .vector(let cv) = c.data else { Issue.record("not a vector"); return }
+            #expect(cv.map(\.value) == [want], "\(q)")
+        }
+        try await store.close()
+    }
+}
+
+extension WindowCountsTests {
+    /// `sum`, `count`, `avg`, `min` and `max` folded as streams are counted, against the same
+    /// reductions applied to the per-series values worked out from the entries.
+    @Test func aggregationsFoldedPerStreamMatchTheEntries() async throws {
+        let dir = NSTemporaryDirectory() + "window-counts-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try await Self.store(dir)
+        let engine = LogQLEngine(store: store)
+        let start = Self.base - 60 * Self.s, end = Self.base + 45 * 60 * Self.s
+        var steps: [Int64] = []
+        var t = start
+        while t <= end { steps.append(t); t += 240 * Self.s }
+        func same(_ a: Double?, _ b: Double?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return a == b || abs(a - b) <= 1e-12 * max(abs(a), abs(b))
+        }
+        for rangeOp in ["count_over_time", "rate", "bytes_over_time"] {
+            for filter in [nil, "err"] as [String?] {
+                for selector in ["{app=~\".+\"}", "{app=~\"plain|sparse\"}"] {
+                    let series = Self.expectedSeries(rangeOp, filter: filter, groupBy: nil, steps: steps, range: 600 * Self.s,
+                                                     offset: 0, app: nil).filter { l, _ in selector.contains("plain|sparse") ? l["app"] != "meta" : true }
+                    for agg in ["sum", "count", "avg", "min", "max"] {
+                        for grouping in ["", " by (app)", " without (zone)"] {
+                            let q = "\(agg)\(grouping) (\(rangeOp)(\(selector)\(filter.map { " |= \"\($0)\"" } ?? "") [10m]))"
+                            let r = try await engine.queryRange(q, tenant: "fake", start: start, end: end, step: 240 * Self.s)
+                            guard case .matrix(let m) = r.data else { Issue.record("not a matrix: \(q)"); continue }
+                            var want: [String: [Double?]] = [:]
+                            var members: [String: [[Double?]]] = [:]
+                            for (labels, values) in series {
+                                let key: Labels
+                                switch grouping {
+                                case "": key = Labels()
+                                case " by (app)": key = Labels(labels["app"].map { ["app": $0] } ?? [:])
+                                default: key = labels.removing(["zone"])
+                                }
+                                members[key.description, default: []].append(values)
+                            }
+                            for (key, list) in members {
+                                want[key] = steps.indices.map { k -> Double? in
+                                    let vs = list.compactMap { $0[k] }
+                                    guard !vs.isEmpty else { return nil }
+                                    switch agg {
+                                    case "sum": return vs.reduce(0, +)
+                                    case "count": return Double(vs.count)
+                                    case "avg": return vs.reduce(0, +) / Double(vs.count)
+                                    case "min": return vs.min()
+                                    default: return vs.max()
+                                    }
+                                }
+                            }
+                            var got: [String: [Double?]] = [:]
+                            for s in m {
+                                var values = [Double?](repeating: nil, count: steps.count)
+                                for p in s.points { if let k = steps.firstIndex(of: p.timestamp) { values[k] = p.value } }
+                                got[s.labels.description] = values
+                            }
+                            #expect(got.keys.sorted() == want.keys.sorted(), "\(q)")
+                            for (k, v) in want where !(got[k].map { g in g.indices.allSatisfy { same(g[$0], v[$0]) } } ?? false) {
+                                Issue.record("\(q) \(k): got \(String(describing: got[k])), want \(v)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
         try await store.close()
     }
 }
