@@ -19,18 +19,9 @@ enum BlockScan {
     static func tasks(reader: any LogReader, tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
                       literals: [(bytes: [UInt8], caseInsensitive: Bool)], ordered: Bool = true,
                       stats: inout QueryStats, answered: ((StreamInfo, any ReadableBlock) -> Bool)? = nil) -> [BlockTask] {
-        let streams: [(stream: StreamInfo, blocks: [any ReadableBlock])]
-        if ordered {
-            streams = reader.streams(tenant: tenant, matchers: matchers, from: from, through: through).map { s in
-                (s, reader.blocks(tenant: tenant, stream: s.id, from: from, through: through))
-            }
-        } else {
-            streams = reader.streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through)
-        }
-        stats.streamsMatched += streams.count
         var out: [BlockTask] = []
-        out.reserveCapacity(streams.count)
-        for (s, blocks) in streams {
+        func take(_ s: StreamInfo, _ blocks: StreamBlocks) {
+            stats.streamsMatched += 1
             for b in blocks {
                 if b.maxTime < from || b.minTime > through { continue }
                 if literals.contains(where: { !b.mayContain(literal: $0.bytes, caseInsensitive: $0.caseInsensitive) }) {
@@ -40,6 +31,13 @@ enum BlockScan {
                 if let answered, answered(s, b) { continue }
                 out.append(BlockTask(stream: s, block: b))
             }
+        }
+        if ordered {
+            for s in reader.streams(tenant: tenant, matchers: matchers, from: from, through: through) {
+                take(s, StreamBlocks(reader.blocks(tenant: tenant, stream: s.id, from: from, through: through)))
+            }
+        } else {
+            reader.forEachStreamBlocks(tenant: tenant, matchers: matchers, from: from, through: through, take)
         }
         return out
     }

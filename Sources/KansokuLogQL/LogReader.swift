@@ -65,6 +65,9 @@ public protocol LogReader: Sendable {
     /// Every stream `streams` returns with its `blocks`, streams in no particular order: one
     /// call for a query over many streams instead of one per stream.
     func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])]
+    /// `streamBlocks` handed to `visit` stream by stream, without a list of them.
+    func forEachStreamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
+                             _ visit: (StreamInfo, StreamBlocks) -> Void)
     /// A reader holding what `query` will read, for readers whose data is elsewhere (a
     /// bucket, other processes): the engine's reads are synchronous, so such a reader fetches
     /// ahead, concurrently, what the query cannot skip. A local reader is ready as it is.
@@ -100,9 +103,45 @@ public struct LogQueryPlan: Sendable {
     }
 }
 
+/// One stream's blocks as a reader lends them to `forEachStreamBlocks`, oldest first.
+public struct StreamBlocks: RandomAccessCollection, Sendable {
+    enum Storage: Sendable {
+        case list([any ReadableBlock])
+        /// `refs[range]` of a store's buffer, each wrapped as it is asked for.
+        case store(LogStore, [BlockRef], Range<Int>)
+    }
+
+    let storage: Storage
+
+    public init(_ blocks: [any ReadableBlock]) { storage = .list(blocks) }
+    init(store: LogStore, refs: [BlockRef], range: Range<Int>) { storage = .store(store, refs, range) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int {
+        switch storage {
+        case .list(let l): return l.count
+        case .store(_, _, let r): return r.count
+        }
+    }
+
+    public subscript(i: Int) -> any ReadableBlock {
+        switch storage {
+        case .list(let l): return l[i]
+        case .store(let store, let refs, let r): return StoreLogReader.Block(store: store, refs: refs, index: r.lowerBound + i)
+        }
+    }
+}
+
 extension LogReader {
     public func prepared(for query: LogQueryPlan) async throws(LogQLError) -> any LogReader { self }
     public var warnings: [String] { [] }
+
+    public func forEachStreamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
+                                    _ visit: (StreamInfo, StreamBlocks) -> Void) {
+        for (s, blocks) in streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through) {
+            visit(s, StreamBlocks(blocks))
+        }
+    }
 
     public func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])] {
         streams(tenant: tenant, matchers: matchers, from: from, through: through).map { s in
@@ -161,6 +200,13 @@ public struct StoreLogReader: LogReader {
     public func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])] {
         store.streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through) { s, refs in
             (s, Block.all(store, refs))
+        }
+    }
+
+    public func forEachStreamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
+                                    _ visit: (StreamInfo, StreamBlocks) -> Void) {
+        store.forEachStreamBlocks(tenant: tenant, matchers: matchers, from: from, through: through) { s, refs, range in
+            visit(s, StreamBlocks(store: store, refs: refs, range: range))
         }
     }
 

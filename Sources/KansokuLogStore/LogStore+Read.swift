@@ -39,31 +39,64 @@ extension LogStore {
     public func streamBlocks<T>(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
                                 _ transform: (StreamInfo, [BlockRef]) -> T) -> [T] {
         var out: [T] = []
+        forEachStreamBlocks(tenant: tenant, matchers: matchers, from: from, through: through) { info, refs, range in
+            out.append(transform(info, range == refs.indices ? refs : Array(refs[range])))
+        }
+        return out
+    }
+
+    /// Hands `visit` every stream `streams` returns with its blocks overlapping `[from, through]`
+    /// (as `blocks` gives them): `refs[range]`, in a buffer shared by a run of streams (copied
+    /// on write if `visit` keeps it). Streams come in no particular order; `visit` runs outside
+    /// the lock. No list of all streams and no array per stream: over 100,000 small streams
+    /// those cost more than finding the blocks.
+    public func forEachStreamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
+                                    _ visit: (StreamInfo, [BlockRef], Range<Int>) -> Void) {
+        let infos = state.withLock { st in matchingStreams(st, tenant: tenant, matchers: matchers, from: from, through: through) }
+        var run: [BlockRef] = []
+        var ranges: [Range<Int>] = []
         // Streams with chunks on disk have their metas read outside the lock.
-        var stored: [(at: Int, stream: StreamInfo, found: FoundBlocks)] = []
-        state.withLock { st in
-            let infos = matchingStreams(st, tenant: tenant, matchers: matchers, from: from, through: through)
-            out.reserveCapacity(infos.count)
-            for info in infos {
-                let found = collectBlocks(st, tenant: tenant, stream: info.id, from: from, through: through)
-                if found.refs.isEmpty && found.memory.count <= 1 {
-                    out.append(transform(info, found.memory))
-                } else {
-                    stored.append((out.count, info, found))
-                    out.append(transform(info, []))
+        var stored: [(at: Int, chunks: [ChunkRef])] = []
+        var start = 0
+        while start < infos.count {
+            let end = min(infos.count, start + 1024)
+            run.removeAll(keepingCapacity: true)
+            ranges.removeAll(keepingCapacity: true)
+            stored.removeAll(keepingCapacity: true)
+            state.withLock { st in
+                for i in start..<end {
+                    let first = run.count
+                    let chunks = collectBlocks(st, tenant: tenant, stream: infos[i].id, from: from, through: through, into: &run)
+                    ranges.append(first..<run.count)
+                    if !chunks.isEmpty { stored.append((i - start, chunks)) }
                 }
             }
+            var next = 0
+            for (k, i) in (start..<end).enumerated() {
+                if next < stored.count, stored[next].at == k {
+                    let memory = Array(run[ranges[k]])
+                    let all = resolve(FoundBlocks(refs: stored[next].chunks, memory: memory), stream: infos[i].id, from: from, through: through)
+                    next += 1
+                    visit(infos[i], all, all.indices)
+                } else if ranges[k].count > 1 {
+                    // Blocks held in memory come ordered already, unless a chunk was closing.
+                    let all = resolve(FoundBlocks(refs: [], memory: Array(run[ranges[k]])), stream: infos[i].id, from: from, through: through)
+                    visit(infos[i], all, all.indices)
+                } else {
+                    visit(infos[i], run, ranges[k])
+                }
+            }
+            start = end
         }
-        for s in stored { out[s.at] = transform(s.stream, resolve(s.found, stream: s.stream.id, from: from, through: through)) }
-        return out
     }
 
     /// The blocks of a stream overlapping `[from, through]`: stored blocks, compressed blocks not
     /// yet written and a snapshot of the head, ordered by time. A chunk whose meta cannot be
     /// read is skipped (and logged); reading its blocks is what reports corruption.
     public func blocks(tenant: String, stream: UInt64, from: Int64, through: Int64) -> [BlockRef] {
-        let found = state.withLock { st in collectBlocks(st, tenant: tenant, stream: stream, from: from, through: through) }
-        return resolve(found, stream: stream, from: from, through: through)
+        var memory: [BlockRef] = []
+        let chunks = state.withLock { st in collectBlocks(st, tenant: tenant, stream: stream, from: from, through: through, into: &memory) }
+        return resolve(FoundBlocks(refs: chunks, memory: memory), stream: stream, from: from, through: through)
     }
 
     /// A stream's blocks as found under the lock: chunk refs still to be opened, and the
@@ -73,24 +106,30 @@ extension LogStore {
         var memory: [BlockRef] = []
     }
 
-    func collectBlocks(_ st: StoreState, tenant: String, stream: UInt64, from: Int64, through: Int64) -> FoundBlocks {
-        var found = FoundBlocks()
-        var seenRefs = Set<ChunkRef>()
+    /// Appends the stream's blocks held in memory to `memory` and returns its chunk refs,
+    /// still to be opened.
+    func collectBlocks(_ st: StoreState, tenant: String, stream: UInt64, from: Int64, through: Int64,
+                       into memory: inout [BlockRef]) -> [ChunkRef] {
+        var chunks: [ChunkRef] = []
+        var periods = 0
         for p in st.periods.values where st.periodOverlaps(p.start, length: config.periodLength, from: from, through: through) {
             guard let s = p.streams[stream], s.tenant == tenant else { continue }
-            for c in s.chunks where c.minTime <= through && c.maxTime >= from && !seenRefs.contains(c) {
-                seenRefs.insert(c)
-                found.refs.append(c)
-            }
+            periods += 1
+            for c in s.chunks where c.minTime <= through && c.maxTime >= from { chunks.append(c) }
+        }
+        if periods > 1 {
+            // A chunk spanning periods is listed in each of them.
+            var seen = Set<ChunkRef>()
+            chunks = chunks.filter { seen.insert($0).inserted }
         }
         // Fields are read through the slot: copying the whole stream state would retain each
         // of its buffers, a cache miss apiece over many streams.
-        guard let i = st.streams.slot(of: stream), st.streams[slot: i].tenant == tenant else { return found }
+        guard let i = st.streams.slot(of: stream), st.streams[slot: i].tenant == tenant else { return chunks }
         func add(_ b: EncodedBlock, prefix: ChunkPrefix?) {
             guard b.minTime <= through && b.maxTime >= from else { return }
-            found.memory.append(BlockRef(stream: stream, minTime: b.minTime, maxTime: b.maxTime, entryCount: b.entryCount,
-                                         rawSize: b.rawSize, source: .memory(b, prefix: b.usesDictionary ? prefix : nil),
-                                         bloom: b.bloom, withoutMetadata: b.withoutMetadata))
+            memory.append(BlockRef(stream: stream, minTime: b.minTime, maxTime: b.maxTime, entryCount: b.entryCount,
+                                   rawSize: b.rawSize, source: .memory(b, prefix: b.usesDictionary ? prefix : nil),
+                                   bloom: b.bloom, withoutMetadata: b.withoutMetadata))
         }
         for c in st.streams[slot: i].closing { for b in c.blocks { add(b, prefix: c.prefix) } }
         for slot in st.streams[slot: i].chunk.slots {
@@ -98,17 +137,17 @@ extension LogStore {
             case .encoded(let b): add(b, prefix: st.streams[slot: i].chunk.prefix)
             case .pending(let d):
                 if !d.isEmpty && d.minTime <= through && d.maxTime >= from {
-                    found.memory.append(BlockRef(stream: stream, minTime: d.minTime, maxTime: d.maxTime, entryCount: d.count,
-                                                 rawSize: d.rawSize, source: .head(d), bloom: nil, withoutMetadata: d.metadata.isEmpty))
+                    memory.append(BlockRef(stream: stream, minTime: d.minTime, maxTime: d.maxTime, entryCount: d.count,
+                                           rawSize: d.rawSize, source: .head(d), bloom: nil, withoutMetadata: d.metadata.isEmpty))
                 }
             }
         }
         let head = st.streams[slot: i].head
         if !head.isEmpty && head.minTime <= through && head.maxTime >= from {
-            found.memory.append(BlockRef(stream: stream, minTime: head.minTime, maxTime: head.maxTime, entryCount: head.count,
-                                         rawSize: head.rawSize, source: .live(head), bloom: nil, withoutMetadata: head.metadata.isEmpty))
+            memory.append(BlockRef(stream: stream, minTime: head.minTime, maxTime: head.maxTime, entryCount: head.count,
+                                   rawSize: head.rawSize, source: .live(head), bloom: nil, withoutMetadata: head.metadata.isEmpty))
         }
-        return found
+        return chunks
     }
 
     /// Opens the chunk refs (their block metas, cached) and orders all blocks by time.
