@@ -17,10 +17,15 @@ import Testing
             let key = DiskBlockLocation(file: "periods/0/000001.seg", offset: Int64(i), length: 1)
             cache.insert(Self.metas(4), for: key, budget: budget)
             #expect(cache.bytes <= budget)
-            #expect(cache.entries[key] != nil)
+            #expect(cache.lookup(key, budget: budget) != nil)
         }
-        #expect(cache.bytes == cache.entries.values.reduce(0) { $0 + MetaCache.size($1) })
+        #expect(cache.bytes == (cache.young.values.map(MetaCache.size) + cache.old.values.map(MetaCache.size)).reduce(0, +))
+        // The older half of what was inserted is still there; a hit keeps an entry young.
+        let early = DiskBlockLocation(file: "periods/0/000001.seg", offset: 1999 - Int64(budget / 2 / MetaCache.size(Self.metas(4))), length: 1)
+        #expect(cache.lookup(early, budget: budget) != nil)
+        #expect(cache.young[early] != nil)
+        #expect(cache.lookup(DiskBlockLocation(file: "periods/0/000001.seg", offset: 0, length: 1), budget: budget) == nil)
         cache.remove { $0.file.hasPrefix("periods/0/") }
-        #expect(cache.entries.isEmpty && cache.bytes == 0)
+        #expect(cache.young.isEmpty && cache.old.isEmpty && cache.bytes == 0)
     }
 }
