@@ -14,11 +14,12 @@ enum BlockScan {
     /// Matched streams' blocks overlapping `[from, through]`, without those a literal rules out.
     /// `ordered` keeps streams in label order (log queries break ties between equal
     /// timestamps by it); metric queries take them as the store finds them.
-    /// `answered`, when given, sees every block first (streams one after another) and keeps
-    /// those it can answer without reading them (returning true): they become no task.
+    /// `answered`, when given, sees every block's facts first (streams one after another, a
+    /// stream's whole stored chunks, when its reader knows their facts, before its blocks) and
+    /// keeps those it can answer without reading them (returning true): they become no task.
     static func tasks(reader: any LogReader, tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
                       literals: [(bytes: [UInt8], caseInsensitive: Bool)], ordered: Bool = true,
-                      stats: inout QueryStats, answered: ((StreamInfo, any ReadableBlock) -> Bool)? = nil) -> [BlockTask] {
+                      stats: inout QueryStats, answered: ((StreamInfo, BlockFacts) -> Bool)? = nil) -> [BlockTask] {
         var out: [BlockTask] = []
         func take(_ s: StreamInfo, _ blocks: StreamBlocks) {
             stats.streamsMatched += 1
@@ -28,7 +29,7 @@ enum BlockScan {
                     stats.blocksSkippedByBloom += 1
                     continue
                 }
-                if let answered, answered(s, b) { continue }
+                if let answered, answered(s, b.facts) { continue }
                 out.append(BlockTask(stream: s, block: b))
             }
         }
@@ -37,7 +38,18 @@ enum BlockScan {
                 take(s, StreamBlocks(reader.blocks(tenant: tenant, stream: s.id, from: from, through: through)))
             }
         } else {
-            reader.forEachStreamBlocks(tenant: tenant, matchers: matchers, from: from, through: through, take)
+            // A chunk answered whole has no block a literal could rule out first.
+            var fromIndex = 0
+            let chunkAnswered = answered.map { answered in
+                { (s: StreamInfo, f: BlockFacts) -> Bool in
+                    guard answered(s, f) else { return false }
+                    fromIndex += 1
+                    return true
+                }
+            }
+            reader.forEachStreamBlocks(tenant: tenant, matchers: matchers, from: from, through: through,
+                                       answered: literals.isEmpty ? chunkAnswered : nil, take)
+            stats.chunksAnsweredFromIndex += fromIndex
         }
         return out
     }

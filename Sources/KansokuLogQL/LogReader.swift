@@ -52,6 +52,10 @@ public protocol ReadableBlock: Sendable {
 }
 
 extension ReadableBlock {
+    public var facts: BlockFacts {
+        BlockFacts(minTime: minTime, maxTime: maxTime, entryCount: entryCount, rawSize: rawSize, withoutMetadata: withoutMetadata)
+    }
+
     public var withoutMetadata: Bool { false }
 }
 
@@ -65,9 +69,11 @@ public protocol LogReader: Sendable {
     /// Every stream `streams` returns with its `blocks`, streams in no particular order: one
     /// call for a query over many streams instead of one per stream.
     func streamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64) -> [(stream: StreamInfo, blocks: [any ReadableBlock])]
-    /// `streamBlocks` handed to `visit` stream by stream, without a list of them.
+    /// `streamBlocks` handed to `visit` stream by stream, without a list of them. A reader
+    /// that knows facts of whole stored chunks may first offer them to `answered` (as
+    /// `LogStore.forEachStreamBlocks` does) and leave out the chunks it answers.
     func forEachStreamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
-                             _ visit: (StreamInfo, StreamBlocks) -> Void)
+                             answered: ((StreamInfo, BlockFacts) -> Bool)?, _ visit: (StreamInfo, StreamBlocks) -> Void)
     /// A reader holding what `query` will read, for readers whose data is elsewhere (a
     /// bucket, other processes): the engine's reads are synchronous, so such a reader fetches
     /// ahead, concurrently, what the query cannot skip. A local reader is ready as it is.
@@ -137,7 +143,7 @@ extension LogReader {
     public var warnings: [String] { [] }
 
     public func forEachStreamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
-                                    _ visit: (StreamInfo, StreamBlocks) -> Void) {
+                                    answered: ((StreamInfo, BlockFacts) -> Bool)?, _ visit: (StreamInfo, StreamBlocks) -> Void) {
         for (s, blocks) in streamBlocks(tenant: tenant, matchers: matchers, from: from, through: through) {
             visit(s, StreamBlocks(blocks))
         }
@@ -204,8 +210,8 @@ public struct StoreLogReader: LogReader {
     }
 
     public func forEachStreamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
-                                    _ visit: (StreamInfo, StreamBlocks) -> Void) {
-        store.forEachStreamBlocks(tenant: tenant, matchers: matchers, from: from, through: through) { s, refs, range in
+                                    answered: ((StreamInfo, BlockFacts) -> Bool)?, _ visit: (StreamInfo, StreamBlocks) -> Void) {
+        store.forEachStreamBlocks(tenant: tenant, matchers: matchers, from: from, through: through, answered: answered) { s, refs, range in
             visit(s, StreamBlocks(store: store, refs: refs, range: range))
         }
     }

@@ -63,6 +63,8 @@ public struct QueryStats: Sendable {
     /// Compressed blocks that were decoded.
     public var chunksDecompressed: Int = 0
     public var streamsMatched: Int = 0
+    /// Stored chunks counted from their index entry, without their metas being read.
+    public var chunksAnsweredFromIndex: Int = 0
     /// Wall time in seconds.
     public var execTime: Double = 0
 
@@ -76,6 +78,7 @@ public struct QueryStats: Sendable {
         blocksRead += o.blocksRead
         chunksDecompressed += o.chunksDecompressed
         streamsMatched += o.streamsMatched
+        chunksAnsweredFromIndex += o.chunksAnsweredFromIndex
     }
 }
 

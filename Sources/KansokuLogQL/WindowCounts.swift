@@ -152,7 +152,7 @@ enum WindowCounts {
         var counted = Part()
         var cursor = StepWindows.Cursor()
         var countedStats = QueryStats()
-        let answered: ((StreamInfo, any ReadableBlock) -> Bool)? = pipeline.stages.isEmpty ? { stream, b in
+        let answered: ((StreamInfo, BlockFacts) -> Bool)? = pipeline.stages.isEmpty ? { stream, b in
             guard let held = countedWindows(b, windows: windows, lo: lo, hi: hi, cursor: &cursor) else { return false }
             var sums = WindowSums(steps: windows.steps.count, bytes: withBytes)
             sums.add(held, lines: b.entryCount, bytes: b.rawSize)
@@ -222,7 +222,7 @@ enum WindowCounts {
     /// The windows that hold every entry of `b`, when its entry count and raw size answer
     /// for it: no pipeline stage (the caller's check), no structured metadata, wholly inside
     /// `(lo, hi]` and inside one set of windows. Nil when the block must be read.
-    static func countedWindows(_ b: any ReadableBlock, windows: StepWindows, lo: Int64, hi: Int64,
+    static func countedWindows(_ b: BlockFacts, windows: StepWindows, lo: Int64, hi: Int64,
                                cursor: inout StepWindows.Cursor) -> Range<Int>? {
         guard b.withoutMetadata, b.minTime > lo, b.maxTime <= hi else { return nil }
         let held = windows.holding(b.minTime, &cursor)

@@ -3,7 +3,8 @@ import KansokuCore
 /// Serialization of a `PeriodIndex` (see FORMAT.md). Written atomically; read on open.
 enum IndexFile {
     static let magic: [UInt8] = Array("KLIX".utf8)
-    static let version: UInt8 = 1
+    /// Version 2 adds each chunk's flags; version 1 files are still read.
+    static let version: UInt8 = 2
 
     static func encode(_ index: PeriodIndex) -> [UInt8] {
         var w = ByteWriter(capacity: 4096)
@@ -34,6 +35,7 @@ enum IndexFile {
                 w.writeVarint(c.maxTime)
                 w.writeUVarint(UInt64(c.entries))
                 w.writeUVarint(UInt64(c.rawSize))
+                w.writeU8(c.withoutMetadata ? 1 : 0)
             }
         }
         let tenants = index.postings.keys.sorted()
@@ -69,7 +71,10 @@ enum IndexFile {
             guard CRC32C.checksum(body) == stored else { return .failure(.checksumMismatch(file: path, offset: 0)) }
             var r = ByteReader(body, offset: 4)
             do throws(ByteReadError) {
-                guard try r.readU8() == version else { return .failure(.corrupt(file: path, offset: 4, reason: "unknown index version")) }
+                let fileVersion = try r.readU8()
+                guard fileVersion == 1 || fileVersion == version else {
+                    return .failure(.corrupt(file: path, offset: 4, reason: "unknown index version \(fileVersion)"))
+                }
                 var index = PeriodIndex(start: Int64(bitPattern: try r.readU64()))
                 let n = try r.readUVarint()
                 for _ in 0..<n {
@@ -85,10 +90,12 @@ enum IndexFile {
                     }
                     let cc = try r.readUVarint()
                     for _ in 0..<cc {
-                        s.chunks.append(ChunkRef(file: try r.readString(), offset: Int64(try r.readUVarint()),
-                                                 length: Int(try r.readUVarint()), minTime: try r.readVarint(),
-                                                 maxTime: try r.readVarint(), entries: Int(try r.readUVarint()),
-                                                 rawSize: Int(try r.readUVarint())))
+                        var c = ChunkRef(file: try r.readString(), offset: Int64(try r.readUVarint()),
+                                         length: Int(try r.readUVarint()), minTime: try r.readVarint(),
+                                         maxTime: try r.readVarint(), entries: Int(try r.readUVarint()),
+                                         rawSize: Int(try r.readUVarint()))
+                        if fileVersion >= 2 { c.withoutMetadata = try r.readU8() & 1 != 0 }
+                        s.chunks.append(c)
                     }
                     index.streams[id] = s
                     index.widen(s.minTime, s.maxTime)

@@ -172,7 +172,8 @@ extension LogStore {
                 let (file, offset) = try segments.append(bytes, period: job.period, tenant: tenant)
                 refs.append(ChunkRef(file: file, offset: offset, length: bytes.count,
                                      minTime: blocks.map(\.minTime).min() ?? 0, maxTime: blocks.map(\.maxTime).max() ?? 0,
-                                     entries: blocks.reduce(0) { $0 + $1.entryCount }, rawSize: blocks.reduce(0) { $0 + $1.rawSize }))
+                                     entries: blocks.reduce(0) { $0 + $1.entryCount }, rawSize: blocks.reduce(0) { $0 + $1.rawSize },
+                                     withoutMetadata: blocks.allSatisfy(\.withoutMetadata)))
             }
             written.append((job, refs))
         }

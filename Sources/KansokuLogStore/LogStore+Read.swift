@@ -50,7 +50,13 @@ extension LogStore {
     /// on write if `visit` keeps it). Streams come in no particular order; `visit` runs outside
     /// the lock. No list of all streams and no array per stream: over 100,000 small streams
     /// those cost more than finding the blocks.
+    ///
+    /// `answered`, when given, first sees each stored chunk lying wholly inside `[from, through]`
+    /// whose index entry says it has no structured metadata, as facts, just before its stream
+    /// is visited; a chunk it answers (returning true) is neither opened nor listed. Counting
+    /// queries over many small chunks then read no chunk metas.
     public func forEachStreamBlocks(tenant: String, matchers: [LabelMatcher], from: Int64, through: Int64,
+                                    answered: ((StreamInfo, BlockFacts) -> Bool)? = nil,
                                     _ visit: (StreamInfo, [BlockRef], Range<Int>) -> Void) {
         let infos = state.withLock { st in matchingStreams(st, tenant: tenant, matchers: matchers, from: from, through: through) }
         var run: [BlockRef] = []
@@ -74,9 +80,14 @@ extension LogStore {
             var next = 0
             for (k, i) in (start..<end).enumerated() {
                 if next < stored.count, stored[next].at == k {
-                    let memory = Array(run[ranges[k]])
-                    let all = resolve(FoundBlocks(refs: stored[next].chunks, memory: memory), stream: infos[i].id, from: from, through: through)
+                    var chunks = stored[next].chunks
                     next += 1
+                    if let answered {
+                        chunks.removeAll { c in
+                            c.withoutMetadata && c.minTime >= from && c.maxTime <= through && answered(infos[i], c.facts)
+                        }
+                    }
+                    let all = resolve(FoundBlocks(refs: chunks, memory: Array(run[ranges[k]])), stream: infos[i].id, from: from, through: through)
                     visit(infos[i], all, all.indices)
                 } else if ranges[k].count > 1 {
                     // Blocks held in memory come ordered already, unless a chunk was closing.

@@ -58,6 +58,24 @@ public struct RejectedEntry: Sendable {
     }
 }
 
+/// What is known of a block, or of a whole stored chunk, without reading it: exact entry
+/// count, line bytes and time span, and whether no entry has structured metadata.
+public struct BlockFacts: Sendable, Hashable {
+    public var minTime: Int64
+    public var maxTime: Int64
+    public var entryCount: Int
+    public var rawSize: Int
+    public var withoutMetadata: Bool
+
+    public init(minTime: Int64, maxTime: Int64, entryCount: Int, rawSize: Int, withoutMetadata: Bool) {
+        self.minTime = minTime
+        self.maxTime = maxTime
+        self.entryCount = entryCount
+        self.rawSize = rawSize
+        self.withoutMetadata = withoutMetadata
+    }
+}
+
 /// A stream known to the store: its id (stable 64-bit hash, unique within the store) and labels.
 public struct StreamInfo: Sendable, Hashable {
     public var id: UInt64

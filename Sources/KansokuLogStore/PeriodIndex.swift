@@ -10,6 +10,12 @@ struct ChunkRef: Sendable, Hashable {
     var maxTime: Int64
     var entries: Int
     var rawSize: Int
+    /// No entry of the chunk has structured metadata (index version 2; false when unknown).
+    var withoutMetadata = false
+
+    var facts: BlockFacts {
+        BlockFacts(minTime: minTime, maxTime: maxTime, entryCount: entries, rawSize: rawSize, withoutMetadata: withoutMetadata)
+    }
 }
 
 /// A WAL position: segment number, record index inside it, and how many of the record's

@@ -165,7 +165,8 @@ extension LogStore {
                 let (file, offset) = try segments.append(bytes, period: period, tenant: tenant)
                 written.append((c, ChunkRef(file: file, offset: offset, length: bytes.count, minTime: minT, maxTime: maxT,
                                             entries: c.blocks.reduce(0) { $0 + $1.entryCount },
-                                            rawSize: c.blocks.reduce(0) { $0 + $1.rawSize })))
+                                            rawSize: c.blocks.reduce(0) { $0 + $1.rawSize },
+                                            withoutMetadata: c.blocks.allSatisfy(\.withoutMetadata))))
             }
             if config.fsync != .never { try segments.syncAll() }
             let dirty: [(Int64, [UInt8])] = state.withLock { st in

@@ -265,3 +265,32 @@ extension WindowCountsTests {
         try await store.close()
     }
 }
+
+extension WindowCountsTests {
+    /// Stored chunks wholly inside the windows are counted from their index entries: no
+    /// chunk meta is read, no block decoded. Chunks with structured metadata are read.
+    @Test func storedChunksAreCountedFromTheIndex() async throws {
+        let dir = NSTemporaryDirectory() + "window-counts-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try await Self.store(dir)
+        await store.flush()
+        let engine = LogQLEngine(store: store)
+        let at = Self.base + 3600 * Self.s
+        let r = try await engine.queryInstant("sum(count_over_time({app=\"plain\"}[2h]))", tenant: "fake", time: at)
+        guard case .vector(let v) = r.data else { Issue.record("not a vector"); return }
+        #expect(v.map(\.value) == [4000])
+        #expect(r.stats.chunksAnsweredFromIndex > 1)
+        #expect(r.stats.blocksRead == 0)
+        let bytes = try await engine.queryInstant("sum by (app) (bytes_over_time({app=~\"plain|meta\"}[2h]))", tenant: "fake", time: at)
+        guard case .vector(let bv) = bytes.data else { Issue.record("not a vector"); return }
+        let entries = Self.entries()
+        func lineBytes(_ app: String) -> Double { Double(entries.filter { $0.labels["app"] == app }.reduce(0) { $0 + $1.line.utf8.count }) }
+        #expect(bv.map { "\($0.labels)=\($0.value)" }.sorted() == ["{app=\"meta\"}=\(lineBytes("meta"))", "{app=\"plain\"}=\(lineBytes("plain"))"])
+        #expect(bytes.stats.blocksRead > 0)
+        // A window that cuts through the chunks reads the blocks it must.
+        let cut = try await engine.queryInstant("count_over_time({app=\"plain\"}[20m])", tenant: "fake", time: Self.base + 1800 * Self.s)
+        guard case .vector(let cv) = cut.data else { Issue.record("not a vector"); return }
+        #expect(cv.map(\.value) == [2000])
+        try await store.close()
+    }
+}
