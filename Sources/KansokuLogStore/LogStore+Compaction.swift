@@ -179,7 +179,7 @@ extension LogStore {
         }
         if !written.isEmpty && config.fsync != .never { try segments.syncAll() }
         let periodFolders = Set(state.withLock { Array($0.periods.keys) }.map(SegmentFiles.periodFolder))
-        let (dirty, referenced): ([(Int64, [UInt8])], Set<String>) = state.withLock { st in
+        let (dirty, referenced): ([(start: Int64, index: PeriodIndex)], Set<String>) = state.withLock { st in
             for (job, refs) in written {
                 // Retention may have taken the period meanwhile: then the new chunks are orphans.
                 guard let s = st.periods[job.period]?.streams[job.stream], job.old.allSatisfy(s.chunks.contains) else { continue }
@@ -188,18 +188,12 @@ extension LogStore {
                 report.chunksMerged += job.old.count
                 report.chunksWritten += refs.count
             }
-            var out: [(Int64, [UInt8])] = []
-            for (start, p) in st.periods where p.dirty {
-                out.append((start, IndexFile.encode(p)))
-                st.periods[start]?.dirty = false
-            }
+            let out = st.takeDirtyIndexes()
             var files = Set<String>()
             for p in st.periods.values { for s in p.streams.values { for c in s.chunks { files.insert(c.file) } } }
             return (out, files)
         }
-        for (start, bytes) in dirty {
-            try persistIndex(period: start, bytes)
-        }
+        try persistIndexes(dirty)
         // Unreferenced segment files (merged away, or left by a crash before their index write:
         // that data was replayed from the WAL into other chunks) are retired, then deleted.
         var unreferenced: [String] = []

@@ -81,17 +81,7 @@ extension LogStore {
         if !expired.isEmpty {
             do throws(FileIOError) { try FileIO.fsyncDirectory(config.directory + "/periods") } catch { throw .io(error) }
             // Other periods may have lost refs into the deleted files: persist them.
-            let dirty: [(Int64, [UInt8])] = state.withLock { st in
-                var out: [(Int64, [UInt8])] = []
-                for (start, p) in st.periods where p.dirty {
-                    out.append((start, IndexFile.encode(p)))
-                    st.periods[start]?.dirty = false
-                }
-                return out
-            }
-            for (start, bytes) in dirty {
-                try persistIndex(period: start, bytes)
-            }
+            try persistIndexes(state.withLock { $0.takeDirtyIndexes() })
         }
     }
 }

@@ -150,6 +150,11 @@ extension LogStore {
         } catch { throw .io(error) }
     }
 
+    /// Encodes and persists indexes taken with `StoreState.takeDirtyIndexes`, outside the lock.
+    func persistIndexes(_ dirty: [(start: Int64, index: PeriodIndex)]) throws(LogStoreError) {
+        for (start, index) in dirty { try persistIndex(period: start, IndexFile.encode(index)) }
+    }
+
     /// Writes closed chunks, indexes them, persists the index, and checkpoints the WAL.
     /// Runs on the segment queue (or during open, before the store is shared).
     func flushSynchronously(_ chunks: [ClosedChunk]) {
@@ -169,7 +174,7 @@ extension LogStore {
                                             withoutMetadata: c.blocks.allSatisfy(\.withoutMetadata))))
             }
             if config.fsync != .never { try segments.syncAll() }
-            let dirty: [(Int64, [UInt8])] = state.withLock { st in
+            let dirty = state.withLock { st in
                 for (c, ref) in written {
                     guard var s = st.streams[c.stream] else { continue }
                     let periods = Set(c.blocks.map { st.periodStart($0.minTime, length: config.periodLength) })
@@ -183,14 +188,9 @@ extension LogStore {
                     s.closing.removeAll { $0.generation == c.generation }
                     st.streams[c.stream] = s
                 }
-                var out: [(Int64, [UInt8])] = []
-                for (start, p) in st.periods where p.dirty {
-                    out.append((start, IndexFile.encode(p)))
-                    st.periods[start]?.dirty = false
-                }
-                return out
+                return st.takeDirtyIndexes()
             }
-            for (start, bytes) in dirty { try persistIndex(period: start, bytes) }
+            try persistIndexes(dirty)
             let needed = state.withLock { st in st.streams.values.compactMap(\.oldestNeededSegment).min() }
             try wal.removeSegments(before: needed ?? wal.currentSegment)
         } catch {
