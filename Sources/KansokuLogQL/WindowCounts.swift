@@ -130,11 +130,26 @@ enum WindowCounts {
             }
         }
 
-        func series() -> [(labels: Labels, sums: WindowSums)] {
-            if byLabels.isEmpty { return streams.map { ($0.stream.labels, $0.sums) } }
-            var all = byLabels
+        /// One entry per series. A stream in `split` (counted from facts and read as well) may
+        /// have several entries, apart: its counts are added into one.
+        func series(split: Set<UInt64>) -> [(labels: Labels, sums: WindowSums)] {
+            var out: [(labels: Labels, sums: WindowSums)] = []
+            out.reserveCapacity(streams.count)
+            var at: [UInt64: Int] = [:]
             for (stream, s) in streams {
-                if all[stream.labels] == nil { all[stream.labels] = s } else { all[stream.labels]!.add(s) }
+                if split.contains(stream.id) {
+                    if let i = at[stream.id] {
+                        out[i].sums.add(s)
+                        continue
+                    }
+                    at[stream.id] = out.count
+                }
+                out.append((stream.labels, s))
+            }
+            if byLabels.isEmpty { return out }
+            var all = byLabels
+            for (labels, s) in out {
+                if all[labels] == nil { all[labels] = s } else { all[labels]!.add(s) }
             }
             return all.map { ($0.key, $0.value) }
         }
@@ -178,7 +193,7 @@ enum WindowCounts {
             merged.merge(p)
         }
         stats.add(st)
-        return merged.series()
+        return merged.series(split: Set(tasks.lazy.map(\.stream.id)))
     }
 
     static func scan(_ t: BlockTask, pipeline: LogPipeline, windows: StepWindows, withBytes: Bool, lo: Int64, hi: Int64,

@@ -294,3 +294,21 @@ extension WindowCountsTests {
         try await store.close()
     }
 }
+
+extension WindowCountsTests {
+    /// Stream a's first block is counted from its facts and its last read, with stream b
+    /// counted in between: a's counts must still come out as one series.
+    @Test func aStreamCountedAndReadAroundAnotherIsOneSeries() async throws {
+        func batch(_ app: String, _ n: Int) -> StreamBatch {
+            StreamBatch(labels: Labels(["app": app]), entries: (0..<n).map { i in
+                LogEntry(timestamp: Self.base + Int64(i) * Self.s, line: "\(app) \(i)") })
+        }
+        let reader = MemoryLogReader([batch("a", 20), batch("b", 5)], blockEntries: 10)
+        let engine = LogQLEngine(reader: reader)
+        // (base - 1 s, base + 15 s]: a's first block inside, its second cut; b wholly inside.
+        let at = Self.base + 15 * Self.s
+        let r = try await engine.queryInstant("count_over_time({app=~\"a|b\"}[16s])", tenant: "fake", time: at)
+        guard case .vector(let v) = r.data else { Issue.record("not a vector"); return }
+        #expect(v.map { "\($0.labels)=\($0.value)" }.sorted() == ["{app=\"a\"}=16.0", "{app=\"b\"}=5.0"])
+    }
+}
