@@ -5,8 +5,10 @@ import KansokuPromQL
 
 /// `kansoku-bench promql`: PromQL query latency of Kansoku's engine beside a real Prometheus
 /// holding the same samples (backfilled with `promtool tsdb create-blocks-from openmetrics`).
-/// Options: --series N (5000) counters over 1 h at 15 s, --runs N (5), --no-prometheus.
-/// Kansoku runs in-process over its metric store; Prometheus is asked over loopback HTTP.
+/// Options: --series N (5000) counters, and as many histogram bucket series (N/10 pods × 10
+/// `le`), over 1 h at 15 s; --runs N (5), --no-prometheus. Kansoku runs in-process over its
+/// metric store; Prometheus is asked over loopback HTTP. Every result is compared with
+/// Prometheus's value by value (relative difference at most 1e-9), not only by series count.
 enum PromQLBench {
     static func run(arguments: [String]) async throws {
         var opts: [String: String] = [:]
@@ -37,23 +39,32 @@ enum PromQLBench {
         defer { try? FileManager.default.removeItem(atPath: work) }
 
         let codes = ["200", "201", "400", "404", "500"]
+        let bounds = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf"]
         let labelSets = (0..<series).map { s in
             Labels(["__name__": "http_requests_total", "code": codes[s % codes.count], "job": "job\(s % 10)", "instance": "pod-\(s / 10)"])
+        } + (0..<series).map { j in
+            Labels(["__name__": "http_request_duration_seconds_bucket", "le": bounds[j % 10], "job": "job\(j / 10 % 10)",
+                    "instance": "pod-\(j / 10)"])
         }
-        func value(_ s: Int, _ k: Int) -> Double { Double(k * (s % 7 + 1) * 3) }
+        // Counters grow by a per-series step each scrape; buckets are cumulative in `le`.
+        func value(_ s: Int, _ k: Int) -> Double {
+            if s < series { return Double(k * (s % 7 + 1) * 3) }
+            let j = s - series
+            return Double(k * (j / 10 % 7 + 1) * (j % 10 + 1))
+        }
         let steps = Int(hour / step) + 1
 
         // Kansoku: the metric store, written per scrape as the scraper does.
         let store = try MetricStore.open(MetricStoreConfig(directory: work + "/kansoku"))
         let loadStart = ContinuousClock.now
         var batch: [(labels: Labels, t: Int64, v: Double)] = []
-        batch.reserveCapacity(series)
+        batch.reserveCapacity(labelSets.count)
         for k in 0..<steps {
-            for s in 0..<series { batch.append((labelSets[s], start + Int64(k) * step, value(s, k))) }
+            for s in labelSets.indices { batch.append((labelSets[s], start + Int64(k) * step, value(s, k))) }
             _ = try await store.append(batch)
             batch.removeAll(keepingCapacity: true)
         }
-        emit(["suite": "promql", "phase": "load", "series": series, "samples": series * steps,
+        emit(["suite": "promql", "phase": "load", "series": labelSets.count, "samples": labelSets.count * steps,
               "kansoku_seconds": rounded(seconds(since: loadStart))])
         let engine = PromQLEngine(queryable: store)
 
@@ -67,6 +78,9 @@ enum PromQLBench {
         let rateQuery = "sum by (code) (rate(http_requests_total[5m]))"
         let queries: [(name: String, q: String, rangeStart: Int64?, step: Int64)] = [
             ("instant_sum_rate", rateQuery, nil, 0),
+            ("instant_histogram_quantile",
+             "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))", nil, 0),
+            ("instant_count_all_series", "count({__name__=~\".+\"})", nil, 0),
             ("range_10m_sum_rate", rateQuery, end - 10 * 60_000, step),
             ("range_1h_sum_rate", rateQuery, start, step),
             ("instant_quantile_over_time", "quantile(0.9, max_over_time(http_requests_total[10m]))", nil, 0),
@@ -77,6 +91,7 @@ enum PromQLBench {
             var ours: [Double] = []
             var ourSeries = 0
             var ourScalar = false
+            var ourValues: [String: [Double]] = [:]
             for _ in 0..<runs {
                 let t0 = ContinuousClock.now
                 let v: PromQLValue
@@ -91,6 +106,7 @@ enum PromQLBench {
                 case .matrix(let x): ourSeries = x.count
                 default: ourSeries = 1; ourScalar = true
                 }
+                ourValues = valuesByLabels(v)
             }
             var line: [String: Any] = ["suite": "promql", "query": q.name, "expr": q.q, "kansoku_median_ms": rounded(median(ours) * 1000),
                                        "kansoku_result_series": ourSeries]
@@ -115,6 +131,13 @@ enum PromQLBench {
                     BenchOracle.mismatch("promql", "\(q.name): Prometheus did not answer \(q.q): \(body.prefix(200))")
                 } else if !ourScalar && theirSeries != ourSeries {
                     BenchOracle.mismatch("promql", "\(q.name): \(ourSeries) series, Prometheus \(theirSeries) for \(q.q)")
+                } else if !ourScalar {
+                    let differing = differingValues(ourValues, prometheusValues(body))
+                    line["values_compared"] = ourValues.values.reduce(0) { $0 + $1.count }
+                    line["values_equal_to_prometheus"] = differing.isEmpty
+                    if let first = differing.first {
+                        BenchOracle.mismatch("promql", "\(q.name): \(differing.count) series differ from Prometheus's, e.g. \(first)")
+                    }
                 }
                 line["ratio_vs_prometheus"] = rounded(median(ours) / max(median(theirs), 1e-9))
                 summary["\(q.name)_vs_prometheus"] = line["ratio_vs_prometheus"]
@@ -169,6 +192,45 @@ enum PromQLBench {
             return nil
         }
         return p
+    }
+
+    /// Our result as label text → values (a vector's one value, a matrix's points in order).
+    static func valuesByLabels(_ v: PromQLValue) -> [String: [Double]] {
+        switch v {
+        case .vector(let x): return Dictionary(x.map { (labelKey($0.labels.map { ($0.name, $0.value) }), [$0.v]) }) { a, _ in a }
+        case .matrix(let x): return Dictionary(x.map { (labelKey($0.labels.map { ($0.name, $0.value) }), $0.points.map(\.v)) }) { a, _ in a }
+        default: return [:]
+        }
+    }
+
+    /// Prometheus's answer (`/api/v1/query` or `query_range` JSON) in the same form.
+    static func prometheusValues(_ body: String) -> [String: [Double]] {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+              let data = json["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else { return [:] }
+        var out: [String: [Double]] = [:]
+        for r in result {
+            let metric = (r["metric"] as? [String: String]) ?? [:]
+            let points = (r["values"] as? [[Any]]) ?? ((r["value"] as? [Any]).map { [$0] } ?? [])
+            out[labelKey(metric.map { ($0.key, $0.value) })] = points.compactMap { ($0.last as? String).flatMap(Double.init) }
+        }
+        return out
+    }
+
+    static func labelKey(_ pairs: [(String, String)]) -> String {
+        pairs.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+    }
+
+    /// Series whose values differ (relative difference above 1e-9, or a different count).
+    static func differingValues(_ a: [String: [Double]], _ b: [String: [Double]]) -> [String] {
+        var out: [String] = []
+        for key in Set(a.keys).union(b.keys).sorted() {
+            let x = a[key] ?? [], y = b[key] ?? []
+            let same = x.count == y.count && zip(x, y).allSatisfy { p, q in
+                p == q || (p.isNaN && q.isNaN) || abs(p - q) <= 1e-9 * max(abs(p), abs(q))
+            }
+            if !same { out.append("{\(key)}: \(x.prefix(3)) vs \(y.prefix(3))") }
+        }
+        return out
     }
 
     static func median(_ xs: [Double]) -> Double {
