@@ -18,11 +18,12 @@ extension Evaluator {
                 param = try scalar(p, t)
             }
         }
-        let input = try vector(a.expr, t)
         let grouping = Set(a.grouping)
         var withoutSet = grouping
         withoutSet.insert("__name__")
         func key(_ l: Labels) -> Labels { a.without ? l.removing(withoutSet) : l.keeping(grouping) }
+        if let fused = fusedRangeAggregate(a, t, key) { return .vector(fused) }
+        let input = try vector(a.expr, t)
 
         if a.op == .countValues { return .vector(try countValues(input, label: valueLabel, key)) }
         let cache = groupCache(a)
@@ -159,33 +160,37 @@ private struct Accumulator {
     var mean = MeanAccumulator()
 }
 
-extension Evaluator {
-    /// sum/avg/count/group/min/max in one pass, without per-group member lists.
-    fileprivate func streamingAggregate(_ op: AggregateOp, _ input: [EvalSample], _ cache: GroupCache,
-                                        _ key: (Labels) -> Labels) -> [EvalSample] {
-        var index: [Int32: Int] = [:]
-        var acc: [Accumulator] = []
-        for s in input {
-            let n = cache.group(of: s, key)
-            let g: Int
-            if let known = index[n] {
-                g = known
-                acc[g].dropName = acc[g].dropName || s.dropName
-            } else {
-                g = acc.count
-                index[n] = g
-                acc.append(Accumulator(labels: cache.labels[Int(n)], dropName: s.dropName, extreme: s.v))
-            }
-            acc[g].count += 1
-            switch op {
-            case .sum: (acc[g].sum, acc[g].c) = kahanSumInc(s.v, acc[g].sum, acc[g].c)
-            case .avg: acc[g].mean.add(s.v)
-            case .min: if acc[g].extreme > s.v || acc[g].extreme.isNaN { acc[g].extreme = s.v }
-            case .max: if acc[g].extreme < s.v || acc[g].extreme.isNaN { acc[g].extreme = s.v }
-            default: break
-            }
+/// sum/avg/count/group/min/max of one step, group by group, without per-group member lists.
+struct StreamingAggregation {
+    let op: AggregateOp
+    private var index: [Int32: Int] = [:]
+    private var acc: [Accumulator] = []
+
+    init(_ op: AggregateOp) { self.op = op }
+
+    /// Adds value `v` to group `n` (labelled `cache.labels[n]`).
+    @inline(__always) mutating func add(_ v: Double, group n: Int32, dropName: Bool, _ cache: GroupCache) {
+        let g: Int
+        if let known = index[n] {
+            g = known
+            acc[g].dropName = acc[g].dropName || dropName
+        } else {
+            g = acc.count
+            index[n] = g
+            acc.append(Accumulator(labels: cache.labels[Int(n)], dropName: dropName, extreme: v))
         }
-        return acc.map { a in
+        acc[g].count += 1
+        switch op {
+        case .sum: (acc[g].sum, acc[g].c) = kahanSumInc(v, acc[g].sum, acc[g].c)
+        case .avg: acc[g].mean.add(v)
+        case .min: if acc[g].extreme > v || acc[g].extreme.isNaN { acc[g].extreme = v }
+        case .max: if acc[g].extreme < v || acc[g].extreme.isNaN { acc[g].extreme = v }
+        default: break
+        }
+    }
+
+    func samples() -> [EvalSample] {
+        acc.map { a in
             let v: Double
             switch op {
             case .sum: v = a.sum + a.c
@@ -199,6 +204,16 @@ extension Evaluator {
     }
 }
 
+extension Evaluator {
+    /// sum/avg/count/group/min/max in one pass, without per-group member lists.
+    fileprivate func streamingAggregate(_ op: AggregateOp, _ input: [EvalSample], _ cache: GroupCache,
+                                        _ key: (Labels) -> Labels) -> [EvalSample] {
+        var aggregation = StreamingAggregation(op)
+        for s in input { aggregation.add(s.v, group: cache.group(of: s, key), dropName: s.dropName, cache) }
+        return aggregation.samples()
+    }
+}
+
 /// Group assignment for one grouping clause, remembered per series across steps so each
 /// step hashes integers instead of label sets.
 final class GroupCache {
@@ -209,8 +224,12 @@ final class GroupCache {
     init(seriesCount: Int) { bySid = Array(repeating: -1, count: seriesCount) }
 
     func group(of s: EvalSample, _ key: (Labels) -> Labels) -> Int32 {
-        if s.sid >= 0, Int(s.sid) < bySid.count, bySid[Int(s.sid)] >= 0 { return bySid[Int(s.sid)] }
-        let k = key(s.labels)
+        group(sid: s.sid, labels: s.labels, key)
+    }
+
+    func group(sid: Int32, labels l: Labels, _ key: (Labels) -> Labels) -> Int32 {
+        if sid >= 0, Int(sid) < bySid.count, bySid[Int(sid)] >= 0 { return bySid[Int(sid)] }
+        let k = key(l)
         let n: Int32
         if let known = numbers[k] {
             n = known
@@ -219,7 +238,7 @@ final class GroupCache {
             labels.append(k)
             numbers[k] = n
         }
-        if s.sid >= 0, Int(s.sid) < bySid.count { bySid[Int(s.sid)] = n }
+        if sid >= 0, Int(sid) < bySid.count { bySid[Int(sid)] = n }
         return n
     }
 }

@@ -115,6 +115,8 @@ final class Evaluator {
     var seriesCount = 0
     /// Per grouping (`by`/`without` and labels), the group of each series and group labels.
     var groupCaches: [String: GroupCache] = [:]
+    /// Per selector and grouping, what `fusedRangeAggregate` reads at every step.
+    var fusedInputs: [String: [FusedSeries]] = [:]
 
     init(start: Int64, end: Int64, step: Int64, lookback: Int64, subqueryStep: Int64, maxSamples: Int,
          budget: QueryBudget = QueryBudget(timeout: nil)) {
