@@ -57,8 +57,16 @@ final class LoadedSeries {
     /// reference counting.
     let rangeTimes: UnsafeMutableBufferPointer<Int64>
     let rangeValues: UnsafeMutableBufferPointer<Double>
+    /// The raw samples (stale markers kept) in plain buffers; the range buffers when there
+    /// is no stale marker.
+    let rawTimes: UnsafeMutableBufferPointer<Int64>
+    let rawValues: UnsafeMutableBufferPointer<Double>
 
     deinit {
+        if rawTimes.baseAddress != rangeTimes.baseAddress {
+            rawTimes.deallocate()
+            rawValues.deallocate()
+        }
         rangeTimes.deallocate()
         rangeValues.deallocate()
     }
@@ -85,6 +93,15 @@ final class LoadedSeries {
         _ = rangeTimes.initialize(from: rangeTs)
         rangeValues = .allocate(capacity: rangeVs.count)
         _ = rangeValues.initialize(from: rangeVs)
+        if rangeTs.count == ts.count {
+            rawTimes = rangeTimes
+            rawValues = rangeValues
+        } else {
+            rawTimes = .allocate(capacity: ts.count)
+            _ = rawTimes.initialize(from: ts)
+            rawValues = .allocate(capacity: vs.count)
+            _ = rawValues.initialize(from: vs)
+        }
     }
 }
 
