@@ -90,7 +90,7 @@ extension LogStore {
                     let all = resolve(FoundBlocks(refs: chunks, memory: Array(run[ranges[k]])), stream: infos[i].id, from: from, through: through)
                     visit(infos[i], all, all.indices)
                 } else if ranges[k].count > 1 {
-                    // Blocks held in memory come ordered already, unless a chunk was closing.
+                    // Several blocks held in memory (a closing chunk's among them) are put in time order.
                     let all = resolve(FoundBlocks(refs: [], memory: Array(run[ranges[k]])), stream: infos[i].id, from: from, through: through)
                     visit(infos[i], all, all.indices)
                 } else {
