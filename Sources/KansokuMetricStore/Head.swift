@@ -68,6 +68,9 @@ final class Head: Sendable {
     let minTime = Atomic<Int64>(.max)
     let maxTime = Atomic<Int64>(.min)
     let counters = Mutex(MetricStoreStats())
+    /// Odd while series are being ranked by labels; see `Head+LabelOrder.swift`.
+    let rankingEpoch = Atomic<UInt64>(0)
+    let ranking = Mutex(false)
 
     init(chunkRange: Int64) {
         self.chunkRange = chunkRange
@@ -190,19 +193,6 @@ final class Head: Sendable {
             p.ensureSorted()
             return p.select(matchers)
         }
-    }
-
-    /// Labels and chunks overlapping `[from, through]` of the selected series.
-    func chunks(matching matchers: [LabelMatcher], from: Int64, through: Int64) -> [(labels: Labels, chunks: [HeadChunk])] {
-        var out: [(labels: Labels, chunks: [HeadChunk])] = []
-        for r in refs(matching: matchers) {
-            let item = stripe(r).series.withLock { s -> (Labels, [HeadChunk])? in
-                guard let m = s.series(r) else { return nil }
-                return (m.labels, m.chunks(from: from, through: through))
-            }
-            if let (l, c) = item, !c.isEmpty { out.append((l, c)) }
-        }
-        return out
     }
 
     /// Labels of selected series having any sample in `[from, through]`.

@@ -28,6 +28,9 @@ struct MemSeries: Sendable {
     /// The open chunk is cut before a sample at or after this time.
     var nextAt: Int64 = .min
     var open: XORAppender?
+    /// Position among the head's series in label order (`Head+LabelOrder.swift`); `.max`
+    /// until the next ranking. Sits in the padding after `open`.
+    var labelRank: UInt32 = .max
     var lastBits: UInt64 = 0
     var openMinT: Int64 = 0
     /// End of the block range the open chunk belongs to (chunks never straddle blocks).

@@ -6,22 +6,53 @@ extension MetricStore {
     /// that does not match the empty string to select anything, as in Prometheus.
     public func select(matchers: [LabelMatcher], from: Int64, through: Int64) -> [SeriesSamples] {
         guard !matchers.isEmpty, from <= through else { return [] }
-        var acc: [Labels: [Sample]] = [:]
+        // Each block lists its series in label order (ids follow it), and the head hands its
+        // selection over in label order too, so sources merge like sorted lists: no hashing of
+        // label sets, no sort, and a query over one source (usually the head) is a pass.
+        var merged: [SeriesSamples] = []
+        func add(_ source: [SeriesSamples]) {
+            merged = merged.isEmpty ? source : Self.mergeByLabels(merged, source)
+        }
         for b in blocks.snapshot where b.maxTime > from && b.minTime <= through {
+            var fromBlock: [SeriesSamples] = []
             for id in b.select(matchers) {
                 guard let e = b.series(id) else { continue }
                 var s: [Sample] = []
                 b.samples(of: e, from: from, through: through, into: &s)
-                if !s.isEmpty { acc[e.labels, default: []].append(contentsOf: s) }
+                if !s.isEmpty { fromBlock.append(SeriesSamples(labels: e.labels, samples: BlockSet.sortedUnique(s))) }
             }
+            add(fromBlock)
         }
+        var fromHead: [SeriesSamples] = []
         for (labels, chunks) in head.chunks(matching: matchers, from: from, through: through) {
             var s: [Sample] = []
             for c in chunks { XORChunk.decode(c.bytes, from: from, through: through, into: &s) }
-            if !s.isEmpty { acc[labels, default: []].append(contentsOf: s) }
+            if !s.isEmpty { fromHead.append(SeriesSamples(labels: labels, samples: BlockSet.sortedUnique(s))) }
         }
-        return acc.map { SeriesSamples(labels: $0.key, samples: BlockSet.sortedUnique($0.value)) }
-            .sorted { labelsLess($0.labels, $1.labels) }
+        add(fromHead)
+        return merged
+    }
+
+    /// Two label-ordered selections as one: a series in both gets the samples of both, in
+    /// time order, each timestamp once (the first source's sample wins, as blocks come
+    /// before the head).
+    static func mergeByLabels(_ a: [SeriesSamples], _ b: [SeriesSamples]) -> [SeriesSamples] {
+        var out: [SeriesSamples] = []
+        out.reserveCapacity(max(a.count, b.count))
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            if labelsLess(a[i].labels, b[j].labels) {
+                out.append(a[i]); i += 1
+            } else if labelsLess(b[j].labels, a[i].labels) {
+                out.append(b[j]); j += 1
+            } else {
+                out.append(SeriesSamples(labels: a[i].labels, samples: BlockSet.sortedUnique(a[i].samples + b[j].samples)))
+                i += 1; j += 1
+            }
+        }
+        out.append(contentsOf: a[i...])
+        out.append(contentsOf: b[j...])
+        return out
     }
 
     /// Label sets of the selected series with data in `[from, through]`, sorted.
