@@ -8,6 +8,19 @@ struct FusedSeries {
     let times: UnsafeBufferPointer<Int64>
     let values: UnsafeBufferPointer<Double>
     let group: Int32
+    /// Some value is below the one before it: `rate` and `increase` must look for counter
+    /// resets in each window. Counters rarely reset, so most windows skip that walk.
+    let falls: Bool
+}
+
+/// Each series' window `(lo, hi]` at the previous step of a range query. Steps go forward,
+/// so the next window is found by moving both ends a sample or two instead of two binary
+/// searches per series and step.
+struct FusedWindows {
+    var ref: Int64
+    var from: Int64
+    var lo: [Int32]
+    var hi: [Int32]
 }
 
 extension Evaluator {
@@ -26,7 +39,7 @@ extension Evaluator {
         var aggregation = StreamingAggregation(a.op)
         switch a.expr.unwrapped {
         case .vectorSelector(let v) where v.modifier == nil:
-            let input = fusedInput(a, v, cache, key)
+            let input = fusedInput(a, v, cache, key).input
             let ref = resolveAt(v.at, t).minus(v.offset)
             let oldest = ref.minus(lookback)
             input.withUnsafeBufferPointer { series in
@@ -40,21 +53,35 @@ extension Evaluator {
         case .call(let c):
             guard c.args.count == 1, let fn = RangeFunction(rawValue: c.name), fn != .absentOverTime,
                   case .matrixSelector(let m) = c.args[0].unwrapped, m.selector.modifier == nil else { return nil }
-            let input = fusedInput(a, m.selector, cache, key, range: true)
+            let (spec, input) = fusedInput(a, m.selector, cache, key, range: true)
             let ref = resolveAt(m.selector.at, t).minus(m.selector.offset)
             let from = ref.minus(m.range)
             let bounds = rangeBounds(c.args[0], t)
             let dropName = !(fn == .lastOverTime || fn == .firstOverTime)
+            let counter = fn == .rate || fn == .increase
+            let windowKey = spec + "\u{1}\(m.range)"
+            var windows = fusedWindows.removeValue(forKey: windowKey)
+                ?? FusedWindows(ref: .min, from: .min, lo: [Int32](repeating: 0, count: input.count), hi: [Int32](repeating: 0, count: input.count))
+            // A window that moved back (never, stepping forward) is searched afresh.
+            let forward = ref >= windows.ref && from >= windows.from
             input.withUnsafeBufferPointer { series in
-                for s in series {
-                    let hi = searchAbove(s.times, ref)
-                    let lo = searchAbove(s.times, from)
+                for (k, s) in series.enumerated() {
+                    let hi = forward ? advance(s.times, Int(windows.hi[k]), past: ref) : searchAbove(s.times, ref)
+                    let lo = forward ? advance(s.times, Int(windows.lo[k]), past: from) : searchAbove(s.times, from)
+                    windows.hi[k] = Int32(hi)
+                    windows.lo[k] = Int32(lo)
                     guard lo < hi else { continue }
                     let w = Window(ts: UnsafeBufferPointer(rebasing: s.times[lo..<hi]), vs: UnsafeBufferPointer(rebasing: s.values[lo..<hi]))
-                    guard let v = rangeValue(fn, w, bounds, t, []) else { continue }
+                    let value = counter && !s.falls
+                        ? extrapolatedRate(w, bounds, isCounter: true, isRate: fn == .rate, resets: false)
+                        : rangeValue(fn, w, bounds, t, [])
+                    guard let v = value else { continue }
                     aggregation.add(v, group: s.group, dropName: dropName, cache)
                 }
             }
+            windows.ref = ref
+            windows.from = from
+            fusedWindows[windowKey] = windows
         default:
             return nil
         }
@@ -64,17 +91,22 @@ extension Evaluator {
     /// The selector's loaded series with their groups, made once per query: the range samples
     /// (stale markers left out) for a range function, the raw ones for instant selection.
     private func fusedInput(_ a: AggregateExpr, _ selector: VectorSelector, _ cache: GroupCache,
-                            _ key: (Labels) -> Labels, range: Bool = false) -> [FusedSeries] {
+                            _ key: (Labels) -> Labels, range: Bool = false) -> (spec: String, input: [FusedSeries]) {
         let spec = Evaluator.key(selector.matchers) + (range ? "\u{1}r" : "\u{1}i") + (a.without ? "w" : "b")
             + a.grouping.joined(separator: "\u{0}")
-        if let known = fusedInputs[spec] { return known }
+        if let known = fusedInputs[spec] { return (spec, known) }
         let loaded = data[Evaluator.key(selector.matchers)] ?? []
         let input = loaded.map { s in
-            FusedSeries(times: UnsafeBufferPointer(range ? s.rangeTimes : s.rawTimes),
-                        values: UnsafeBufferPointer(range ? s.rangeValues : s.rawValues),
-                        group: cache.group(sid: s.sid, labels: s.labels, key))
+            let values = UnsafeBufferPointer(range ? s.rangeValues : s.rawValues)
+            var falls = false
+            for i in values.indices.dropFirst() where values[i] < values[i - 1] {
+                falls = true
+                break
+            }
+            return FusedSeries(times: UnsafeBufferPointer(range ? s.rangeTimes : s.rawTimes), values: values,
+                               group: cache.group(sid: s.sid, labels: s.labels, key), falls: falls)
         }
         fusedInputs[spec] = input
-        return input
+        return (spec, input)
     }
 }

@@ -134,6 +134,9 @@ final class Evaluator {
     var groupCaches: [String: GroupCache] = [:]
     /// Per selector and grouping, what `fusedRangeAggregate` reads at every step.
     var fusedInputs: [String: [FusedSeries]] = [:]
+    /// Per fused range-function input and window, where each series' window stood at the
+    /// previous step.
+    var fusedWindows: [String: FusedWindows] = [:]
 
     init(start: Int64, end: Int64, step: Int64, lookback: Int64, subqueryStep: Int64, maxSamples: Int,
          budget: QueryBudget = QueryBudget(timeout: nil)) {

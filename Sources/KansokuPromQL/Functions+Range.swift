@@ -18,6 +18,15 @@ func searchAbove(_ a: UnsafeBufferPointer<Int64>, _ x: Int64) -> Int {
     return lo
 }
 
+/// Index of the first time after `x` in sorted `a`, at or after `i` (a previous answer for
+/// a smaller `x`).
+@inline(__always)
+func advance(_ a: UnsafeBufferPointer<Int64>, _ i: Int, past x: Int64) -> Int {
+    var i = i
+    while i < a.count && a[i] <= x { i &+= 1 }
+    return i
+}
+
 /// Range-vector functions, resolved once per call rather than per series.
 enum RangeFunction: String {
     case rate = "rate"
@@ -242,13 +251,15 @@ extension Evaluator {
 
     /// Prometheus's `extrapolatedRate`: last − first (+ the value before each counter reset),
     /// extrapolated towards the window edges when samples are close enough to them.
-    func extrapolatedRate(_ w: Window, _ b: (start: Int64, end: Int64, range: Int64), isCounter: Bool, isRate: Bool) -> Double? {
+    /// `resets: false` says the caller knows no value in `w` falls below the one before it.
+    func extrapolatedRate(_ w: Window, _ b: (start: Int64, end: Int64, range: Int64), isCounter: Bool, isRate: Bool,
+                          resets: Bool = true) -> Double? {
         let vs = w.vs, ts = w.ts
         guard vs.count >= 2 else { return nil }
         let firstT = ts.first!, lastT = ts.last!
         let firstV = vs.first!
         var result = vs.last! - firstV
-        if isCounter {
+        if isCounter && resets {
             var prev = firstV
             for v in vs.dropFirst() {
                 if v < prev { result += prev }

@@ -6,7 +6,7 @@ import KansokuPromQL
 /// `kansoku-bench promql`: PromQL query latency of Kansoku's engine beside a real Prometheus
 /// holding the same samples (backfilled with `promtool tsdb create-blocks-from openmetrics`).
 /// Options: --series N (5000) counters, and as many histogram bucket series (N/10 pods × 10
-/// `le`), over 1 h at 15 s; --runs N (5), --no-prometheus. Kansoku runs in-process over its
+/// `le`), over 1 h at 15 s; --runs N (5), --no-prometheus, --only NAME (one query, e.g. to profile). Kansoku runs in-process over its
 /// metric store; Prometheus is asked over loopback HTTP. Every result is compared with
 /// Prometheus's value by value (relative difference at most 1e-9), not only by series count.
 enum PromQLBench {
@@ -87,7 +87,7 @@ enum PromQLBench {
             ("instant_topk", "topk(5, rate(http_requests_total[5m]))", nil, 0),
         ]
         var summary: [String: Any] = ["suite": "promql", "summary": true, "series": series]
-        for q in queries {
+        for q in queries where opts["only"].map({ $0 == q.name }) ?? true {
             var ours: [Double] = []
             var ourSeries = 0
             var ourScalar = false

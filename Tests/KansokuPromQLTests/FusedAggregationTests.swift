@@ -1,0 +1,61 @@
+import Testing
+import KansokuCore
+@testable import KansokuPromQL
+
+/// Aggregations of a range function over a selector take the fused path (windows moved
+/// forward step by step, counters known never to fall skip the reset walk); the same query
+/// written so that it cannot be fused (`+ 0` between function and aggregation) is the
+/// oracle. Series have counter resets, gaps, stale markers and irregular scrapes.
+@Suite struct FusedAggregationTests {
+    static func store(seed: UInt64) -> InMemoryQueryable {
+        var rng = SplitMix64(seed: seed)
+        let s = InMemoryQueryable()
+        for i in 0..<60 {
+            let labels = Labels(["__name__": "req_total", "code": ["200", "404", "500"][i % 3], "pod": "p\(i)"])
+            var t: Int64 = Int64.random(in: 0..<15_000, using: &rng)
+            var v = Double(Int.random(in: 0..<100, using: &rng))
+            let resets = i % 4 == 0  // a quarter of the series reset now and then
+            while t < 3_600_000 {
+                if Int.random(in: 0..<40, using: &rng) == 0 {
+                    s.add(labels, t: t, v: PromQLStaleNaN.value)
+                } else if resets && Int.random(in: 0..<25, using: &rng) == 0 {
+                    v = Double(Int.random(in: 0..<5, using: &rng))
+                    s.add(labels, t: t, v: v)
+                } else {
+                    v += Double(Int.random(in: 0..<20, using: &rng))
+                    s.add(labels, t: t, v: v)
+                }
+                // Mostly every 15 s, sometimes a long gap.
+                t += Int.random(in: 0..<30, using: &rng) == 0 ? 400_000 : Int64.random(in: 10_000...20_000, using: &rng)
+            }
+        }
+        return s
+    }
+
+    static func flatten(_ v: PromQLValue) -> [String: [PromQLPoint]] {
+        guard case .matrix(let series) = v else { return [:] }
+        return Dictionary(uniqueKeysWithValues: series.map { ("\($0.labels)", $0.points) })
+    }
+
+    @Test(arguments: ["rate", "increase", "delta", "max_over_time", "count_over_time"], ["sum", "avg", "max", "count"])
+    func fusedEqualsUnfused(function: String, aggregation: String) async throws {
+        for seed in [1, 2, 3] as [UInt64] {
+            let engine = PromQLEngine(queryable: Self.store(seed: seed))
+            let fused = "\(aggregation) by (code) (\(function)(req_total[5m]))"
+            let unfused = "\(aggregation) by (code) (\(function)(req_total[5m]) + 0)"
+            for (start, step) in [(Int64(300_000), Int64(15_000)), (0, 60_000), (1_000_000, 7_000)] {
+                let got = Self.flatten(try await engine.rangeQuery(fused, start: start, end: 3_600_000, step: step))
+                let want = Self.flatten(try await engine.rangeQuery(unfused, start: start, end: 3_600_000, step: step))
+                #expect(got.keys.sorted() == want.keys.sorted(), "\(fused) seed \(seed)")
+                #expect(!want.isEmpty)
+                for (k, w) in want {
+                    let g = got[k] ?? []
+                    #expect(g.map(\.t) == w.map(\.t), "\(fused) \(k)")
+                    for (a, b) in zip(g, w) where a.v != b.v {
+                        #expect(abs(a.v - b.v) <= 1e-12 * max(abs(a.v), abs(b.v)), "\(fused) \(k) at \(a.t): \(a.v) vs \(b.v)")
+                    }
+                }
+            }
+        }
+    }
+}
