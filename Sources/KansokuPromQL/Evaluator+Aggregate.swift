@@ -22,7 +22,7 @@ extension Evaluator {
         var withoutSet = grouping
         withoutSet.insert("__name__")
         func key(_ l: Labels) -> Labels { a.without ? l.removing(withoutSet) : l.keeping(grouping) }
-        if let fused = fusedRangeAggregate(a, t, key) { return .vector(fused) }
+        if let fused = try fusedRangeAggregate(a, t, key) { return .vector(fused) }
         let input = try vector(a.expr, t)
 
         if a.op == .countValues { return .vector(try countValues(input, label: valueLabel, key)) }
@@ -163,20 +163,28 @@ private struct Accumulator {
 /// sum/avg/count/group/min/max of one step, group by group, without per-group member lists.
 struct StreamingAggregation {
     let op: AggregateOp
-    private var index: [Int32: Int] = [:]
+    /// Group number → position in `acc` plus one (0: not seen yet). Group numbers are dense,
+    /// so this is an array, not a hash table: every series of every step looks it up.
+    private var index: [Int32]
     private var acc: [Accumulator] = []
 
-    init(_ op: AggregateOp) { self.op = op }
+    /// `groups`: how many groups the cache knows now (more may come).
+    init(_ op: AggregateOp, groups: Int) {
+        self.op = op
+        index = [Int32](repeating: 0, count: groups)
+    }
 
     /// Adds value `v` to group `n` (labelled `cache.labels[n]`).
     @inline(__always) mutating func add(_ v: Double, group n: Int32, dropName: Bool, _ cache: GroupCache) {
         let g: Int
-        if let known = index[n] {
-            g = known
+        if Int(n) >= index.count { index.append(contentsOf: repeatElement(0, count: Int(n) + 1 - index.count)) }
+        let known = Int(index[Int(n)])
+        if known > 0 {
+            g = known - 1
             acc[g].dropName = acc[g].dropName || dropName
         } else {
             g = acc.count
-            index[n] = g
+            index[Int(n)] = Int32(g + 1)
             acc.append(Accumulator(labels: cache.labels[Int(n)], dropName: dropName, extreme: v))
         }
         acc[g].count += 1
@@ -208,7 +216,7 @@ extension Evaluator {
     /// sum/avg/count/group/min/max in one pass, without per-group member lists.
     fileprivate func streamingAggregate(_ op: AggregateOp, _ input: [EvalSample], _ cache: GroupCache,
                                         _ key: (Labels) -> Labels) -> [EvalSample] {
-        var aggregation = StreamingAggregation(op)
+        var aggregation = StreamingAggregation(op, groups: cache.labels.count)
         for s in input { aggregation.add(s.v, group: cache.group(of: s, key), dropName: s.dropName, cache) }
         return aggregation.samples()
     }

@@ -29,14 +29,14 @@ extension Evaluator {
     /// `count({__name__=~".+"})`: each series' value is worked out from its buffers and added
     /// to its group's running value, with no sample made per series. Nil for any other shape,
     /// which evaluates the usual way.
-    func fusedRangeAggregate(_ a: AggregateExpr, _ t: Int64, _ key: (Labels) -> Labels) -> [EvalSample]? {
+    func fusedRangeAggregate(_ a: AggregateExpr, _ t: Int64, _ key: (Labels) -> Labels) throws(PromQLError) -> [EvalSample]? {
         switch a.op {
         case .sum, .avg, .count, .group, .min, .max: break
         default: return nil
         }
         guard a.param == nil else { return nil }
         let cache = groupCache(a)
-        var aggregation = StreamingAggregation(a.op)
+        var aggregation = StreamingAggregation(a.op, groups: cache.labels.count)
         switch a.expr.unwrapped {
         case .vectorSelector(let v) where v.modifier == nil:
             let input = fusedInput(a, v, cache, key).input
@@ -54,30 +54,23 @@ extension Evaluator {
             guard c.args.count == 1, let fn = RangeFunction(rawValue: c.name), fn != .absentOverTime,
                   case .matrixSelector(let m) = c.args[0].unwrapped, m.selector.modifier == nil else { return nil }
             let (spec, input) = fusedInput(a, m.selector, cache, key, range: true)
+            if let all = try fusedAllSteps(a, fn, c.args[0], m, spec: spec, input, cache, t) { return all }
             let ref = resolveAt(m.selector.at, t).minus(m.selector.offset)
             let from = ref.minus(m.range)
             let bounds = rangeBounds(c.args[0], t)
             let dropName = !(fn == .lastOverTime || fn == .firstOverTime)
-            let counter = fn == .rate || fn == .increase
             let windowKey = spec + "\u{1}\(m.range)"
             var windows = fusedWindows.removeValue(forKey: windowKey)
                 ?? FusedWindows(ref: .min, from: .min, lo: [Int32](repeating: 0, count: input.count), hi: [Int32](repeating: 0, count: input.count))
             // A window that moved back (never, stepping forward) is searched afresh.
             let forward = ref >= windows.ref && from >= windows.from
-            input.withUnsafeBufferPointer { series in
-                for (k, s) in series.enumerated() {
-                    let hi = forward ? advance(s.times, Int(windows.hi[k]), past: ref) : searchAbove(s.times, ref)
-                    let lo = forward ? advance(s.times, Int(windows.lo[k]), past: from) : searchAbove(s.times, from)
-                    windows.hi[k] = Int32(hi)
-                    windows.lo[k] = Int32(lo)
-                    guard lo < hi else { continue }
-                    let w = Window(ts: UnsafeBufferPointer(rebasing: s.times[lo..<hi]), vs: UnsafeBufferPointer(rebasing: s.values[lo..<hi]))
-                    let value = counter && !s.falls
-                        ? extrapolatedRate(w, bounds, isCounter: true, isRate: fn == .rate, resets: false)
-                        : rangeValue(fn, w, bounds, t, [])
-                    guard let v = value else { continue }
-                    aggregation.add(v, group: s.group, dropName: dropName, cache)
-                }
+            for (k, s) in input.enumerated() {
+                let hi = forward ? advance(s.times, Int(windows.hi[k]), past: ref) : searchAbove(s.times, ref)
+                let lo = forward ? advance(s.times, Int(windows.lo[k]), past: from) : searchAbove(s.times, from)
+                windows.hi[k] = Int32(hi)
+                windows.lo[k] = Int32(lo)
+                guard lo < hi, let v = windowValue(fn, s, lo, hi, bounds, t) else { continue }
+                aggregation.add(v, group: s.group, dropName: dropName, cache)
             }
             windows.ref = ref
             windows.from = from
@@ -88,9 +81,20 @@ extension Evaluator {
         return aggregation.samples()
     }
 
+    /// `fn` over the samples `lo..<hi` of `s`.
+    @inline(__always)
+    func windowValue(_ fn: RangeFunction, _ s: FusedSeries, _ lo: Int, _ hi: Int,
+                     _ bounds: (start: Int64, end: Int64, range: Int64), _ t: Int64) -> Double? {
+        let w = Window(ts: UnsafeBufferPointer(rebasing: s.times[lo..<hi]), vs: UnsafeBufferPointer(rebasing: s.values[lo..<hi]))
+        if (fn == .rate || fn == .increase) && !s.falls {
+            return extrapolatedRate(w, bounds, isCounter: true, isRate: fn == .rate, resets: false)
+        }
+        return rangeValue(fn, w, bounds, t, [])
+    }
+
     /// The selector's loaded series with their groups, made once per query: the range samples
     /// (stale markers left out) for a range function, the raw ones for instant selection.
-    private func fusedInput(_ a: AggregateExpr, _ selector: VectorSelector, _ cache: GroupCache,
+    func fusedInput(_ a: AggregateExpr, _ selector: VectorSelector, _ cache: GroupCache,
                             _ key: (Labels) -> Labels, range: Bool = false) -> (spec: String, input: [FusedSeries]) {
         let spec = Evaluator.key(selector.matchers) + (range ? "\u{1}r" : "\u{1}i") + (a.without ? "w" : "b")
             + a.grouping.joined(separator: "\u{0}")

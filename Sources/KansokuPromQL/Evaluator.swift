@@ -137,6 +137,8 @@ final class Evaluator {
     /// Per fused range-function input and window, where each series' window stood at the
     /// previous step.
     var fusedWindows: [String: FusedWindows] = [:]
+    /// Per fused range-function aggregation, its groups at every step of the range query.
+    var fusedSteps: [String: [[EvalSample]]] = [:]
 
     init(start: Int64, end: Int64, step: Int64, lookback: Int64, subqueryStep: Int64, maxSamples: Int,
          budget: QueryBudget = QueryBudget(timeout: nil)) {

@@ -1,0 +1,44 @@
+import KansokuCore
+
+extension Evaluator {
+    /// Running values held at once by `fusedAllSteps` (steps × groups).
+    static let maxFusedStepGroups = 1 << 20
+
+    /// In a range query, a fused range-function aggregation at every step of the query at
+    /// once, worked out at its first step, series by series: each series' samples are read
+    /// front to back while its window slides over the steps, where stepping first would visit
+    /// every series at every step, each visit a cache miss on another series' buffers. Every
+    /// group still receives its series in the same order at each step, so the values are bit
+    /// for bit those of the step-by-step path. Nil, and the step-by-step path runs, away from
+    /// the query's own steps (inside a subquery), when windows do not move forward, or when
+    /// steps × groups passes `maxFusedStepGroups`.
+    func fusedAllSteps(_ a: AggregateExpr, _ fn: RangeFunction, _ arg: PromQLExpr, _ m: MatrixSelector, spec: String,
+                       _ input: [FusedSeries], _ cache: GroupCache, _ t: Int64) throws(PromQLError) -> [EvalSample]? {
+        guard isRangeQuery, t >= start, t <= end, (t - start) % step == 0 else { return nil }
+        let index = Int((t - start) / step)
+        let key = [spec, fn.rawValue, "\(a.op)", "\(m.range)", "\(m.selector.offset)", "\(String(describing: m.selector.at))"]
+            .joined(separator: "\u{1}")
+        if let known = fusedSteps[key] { return known[index] }
+        let steps = Int((end - start) / step) + 1
+        let groups = cache.labels.count
+        guard steps <= Evaluator.maxFusedStepGroups / max(groups, 1) else { return nil }
+        let bounds = (0..<steps).map { rangeBounds(arg, start + Int64($0) * step) }
+        for (x, y) in zip(bounds, bounds.dropFirst()) where y.start < x.start || y.end < x.end { return nil }
+
+        let dropName = !(fn == .lastOverTime || fn == .firstOverTime)
+        var perStep = [StreamingAggregation](repeating: StreamingAggregation(a.op, groups: groups), count: steps)
+        for (n, s) in input.enumerated() {
+            if n & 1023 == 0 { try budget.check() }
+            var lo = 0, hi = 0
+            for i in 0..<steps {
+                hi = advance(s.times, hi, past: bounds[i].end)
+                lo = advance(s.times, lo, past: bounds[i].start)
+                guard lo < hi, let v = windowValue(fn, s, lo, hi, bounds[i], start + Int64(i) * step) else { continue }
+                perStep[i].add(v, group: s.group, dropName: dropName, cache)
+            }
+        }
+        let all = perStep.map { $0.samples() }
+        fusedSteps[key] = all
+        return all[index]
+    }
+}
