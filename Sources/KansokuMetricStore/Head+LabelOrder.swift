@@ -14,7 +14,8 @@ extension Head {
     /// order (`labelsLess`).
     func chunks(matching matchers: [LabelMatcher], from: Int64, through: Int64) -> [(labels: Labels, chunks: [HeadChunk])] {
         let epoch = rankingEpoch.load(ordering: .acquiring)
-        var found: [(rank: UInt32, labels: Labels, chunks: [HeadChunk])] = []
+        var found: [(labels: Labels, chunks: [HeadChunk])] = []
+        var ranks: [UInt32] = []
         var unranked = 0
         for r in refs(matching: matchers) {
             let item = stripe(r).series.withLock { s -> (UInt32, Labels, [HeadChunk])? in
@@ -24,20 +25,28 @@ extension Head {
             }
             guard let (rank, labels, chunks) = item, !chunks.isEmpty else { continue }
             if rank == .max { unranked += 1 }
-            found.append((rank, labels, chunks))
+            found.append((labels, chunks))
+            ranks.append(rank)
         }
         let consistent = epoch & 1 == 0 && rankingEpoch.load(ordering: .acquiring) == epoch
-        if consistent {
-            // Ranks order exactly as labels do, so this is `labelsLess` with integer keys.
-            found.sort { a, b in
-                a.rank != .max && b.rank != .max ? a.rank < b.rank : labelsLess(a.labels, b.labels)
-            }
+        // Positions are sorted, not the entries: moving an entry retains and releases its
+        // labels and chunks.
+        var order: [Int]
+        if consistent && unranked == 0 {
+            var keys = ranks.indices.map { UInt64(ranks[$0]) << 32 | UInt64($0) }
+            keys.sort()
+            order = keys.map { Int($0 & 0xFFFF_FFFF) }
         } else {
-            found.sort { labelsLess($0.labels, $1.labels) }
+            // Ranks order exactly as labels do, so this is `labelsLess`, with integer keys
+            // wherever both series have one.
+            order = Array(found.indices)
+            order.sort { a, b in
+                consistent && ranks[a] != .max && ranks[b] != .max ? ranks[a] < ranks[b] : labelsLess(found[a].labels, found[b].labels)
+            }
         }
         // Rank again once new series are more than a few of those read.
         if !consistent || unranked * 16 > found.count { rankSeriesByLabels() }
-        return found.map { ($0.labels, $0.chunks) }
+        return order.map { found[$0] }
     }
 
     /// Gives every series its rank in label order. One ranking at a time; a caller arriving

@@ -33,6 +33,35 @@ extension MetricStore {
         return merged
     }
 
+    /// `select` as columns of times and values, the shape the PromQL engine reads. When only
+    /// the head holds samples of the range (live data), its chunks decode straight into the
+    /// columns, with no sample array per series to copy from.
+    public func selectColumns(matchers: [LabelMatcher], from: Int64, through: Int64) -> [SeriesColumns] {
+        guard !matchers.isEmpty, from <= through else { return [] }
+        if blocks.snapshot.contains(where: { $0.maxTime > from && $0.minTime <= through }) {
+            return select(matchers: matchers, from: from, through: through).map {
+                SeriesColumns(labels: $0.labels, times: $0.samples.map(\.t), values: $0.samples.map(\.v))
+            }
+        }
+        var out: [SeriesColumns] = []
+        for (labels, chunks) in head.chunks(matching: matchers, from: from, through: through) {
+            // A head series' chunks follow each other in time (appends never go back).
+            var ts: [Int64] = [], vs: [Double] = []
+            for c in chunks {
+                c.bytes.withUnsafeBytes { bytes in
+                    var it = XORIterator(bytes)
+                    while let x = it.next(), x.t <= through {
+                        guard x.t >= from else { continue }
+                        ts.append(x.t)
+                        vs.append(x.v)
+                    }
+                }
+            }
+            if !ts.isEmpty { out.append(SeriesColumns(labels: labels, times: ts, values: vs)) }
+        }
+        return out
+    }
+
     /// Two label-ordered selections as one: a series in both gets the samples of both, in
     /// time order, each timestamp once (the first source's sample wins, as blocks come
     /// before the head).

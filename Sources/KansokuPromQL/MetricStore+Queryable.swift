@@ -4,16 +4,8 @@ public import KansokuMetricStore
 extension MetricStore: Queryable {
     /// The store's selection in the engine's shape (struct of arrays, stale markers kept).
     public func selectSeries(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries] {
-        let found: [SeriesSamples] = select(matchers: matchers, from: from, through: through)
-        return found.map { s in
-            var ts: [Int64] = [], vs: [Double] = []
-            ts.reserveCapacity(s.samples.count)
-            vs.reserveCapacity(s.samples.count)
-            for x in s.samples {
-                ts.append(x.t)
-                vs.append(x.v)
-            }
-            return QueryableSeries(labels: s.labels, timestamps: ts, values: vs)
+        selectColumns(matchers: matchers, from: from, through: through).map {
+            QueryableSeries(labels: $0.labels, timestamps: $0.times, values: $0.values)
         }
     }
 }

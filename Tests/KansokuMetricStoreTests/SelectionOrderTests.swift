@@ -10,6 +10,13 @@ import Testing
         samples.keys.sorted(by: labelsLess).map { SeriesSamples(labels: $0, samples: samples[$0]!.sorted { $0.t < $1.t }) }
     }
 
+    /// `selectColumns` in the shape of `select`.
+    private func columns(_ store: MetricStore, _ m: [LabelMatcher], _ from: Int64, _ through: Int64) -> [SeriesSamples] {
+        store.selectColumns(matchers: m, from: from, through: through).map {
+            SeriesSamples(labels: $0.labels, samples: zip($0.times, $0.values).map { Sample(t: $0, v: $1) })
+        }
+    }
+
     @Test func headSelectionIsInLabelOrderBeforeAndAfterRanking() async throws {
         let dir = TempDir()
         defer { dir.cleanup() }
@@ -47,6 +54,13 @@ import Testing
         #expect(store.select(matchers: all, from: base, through: base + hour) == expected(truth))
         let zoneA = truth.filter { $0.key["zone"] == "a" }
         #expect(store.select(matchers: [eq("zone", "a")], from: base, through: base + hour) == expected(zoneA))
+        #expect(columns(store, all, base, base + hour) == expected(truth))
+        // A window that cuts series: only the samples inside it, series without any left out.
+        let window = truth.compactMapValues { s -> [Sample]? in
+            let inside = s.filter { $0.t >= base + 15_000 && $0.t <= base + 20_000 }
+            return inside.isEmpty ? nil : inside
+        }
+        #expect(columns(store, all, base + 15_000, base + 20_000) == expected(window))
         try await store.close()
     }
 
@@ -78,6 +92,7 @@ import Testing
         let got = store.select(matchers: [eq("__name__", "m")], from: base, through: headStart)
         #expect(got == expected(truth))
         #expect(got.map(\.labels) == series.sorted(by: labelsLess))
+        #expect(columns(store, [eq("__name__", "m")], base, headStart) == expected(truth))
         try await store.close()
     }
 }
