@@ -1,4 +1,7 @@
+import Dispatch
+import Foundation
 import KansokuCore
+import Synchronization
 
 /// Selections in label order without comparing label sets on every query.
 ///
@@ -13,27 +16,50 @@ extension Head {
     /// Labels and chunks overlapping `[from, through]` of the selected series, in label
     /// order (`labelsLess`).
     func chunks(matching matchers: [LabelMatcher], from: Int64, through: Int64) -> [(labels: Labels, chunks: [HeadChunk])] {
+        selected(matching: matchers) { m in
+            let c = m.chunks(from: from, through: through)
+            return c.isEmpty ? nil : c
+        }.map { ($0.labels, $0.value) }
+    }
+
+    /// Samples in `[from, through]` of the selected series as columns, in label order,
+    /// decoded under each series' stripe lock straight from its chunks.
+    func columns(matching matchers: [LabelMatcher], from: Int64, through: Int64) -> [SeriesColumns] {
+        selected(matching: matchers) { m -> (times: [Int64], values: [Double])? in
+            var ts: [Int64] = [], vs: [Double] = []
+            m.decode(from: from, through: through, times: &ts, values: &vs)
+            return ts.isEmpty ? nil : (ts, vs)
+        }.map { SeriesColumns(labels: $0.labels, times: $0.value.times, values: $0.value.values) }
+    }
+
+    /// What `read` makes of each selected series (nil leaves it out), in label order. `read`
+    /// runs under the series' stripe lock on the series in place (a copy would retain and
+    /// release all it holds); large selections are split over the cores.
+    func selected<T: Sendable>(matching matchers: [LabelMatcher],
+                               _ read: @escaping @Sendable (inout MemSeries) -> T?) -> [(labels: Labels, value: T)] {
         let epoch = rankingEpoch.load(ordering: .acquiring)
-        var found: [(labels: Labels, chunks: [HeadChunk])] = []
-        var ranks: [UInt32] = []
-        var unranked = 0
-        for r in refs(matching: matchers) {
-            let item = stripe(r).series.withLock { s -> (UInt32, Labels, [HeadChunk])? in
-                guard let i = s.index(of: r) else { return nil }
-                let m = s.slots[i]
-                return (m.labelRank, m.labels, m.chunks(from: from, through: through))
+        let refs = self.refs(matching: matchers)
+        let parts = refs.count >= 8192 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        let results = Mutex([[(rank: UInt32, labels: Labels, value: T)]](repeating: [], count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var out: [(rank: UInt32, labels: Labels, value: T)] = []
+            for r in refs[(refs.count * part / parts)..<(refs.count * (part + 1) / parts)] {
+                let item = stripe(r).series.withLock { s -> (UInt32, Labels, T)? in
+                    guard let i = s.index(of: r), let v = read(&s.slots[i]) else { return nil }
+                    return (s.slots[i].labelRank, s.slots[i].labels, v)
+                }
+                if let item { out.append(item) }
             }
-            guard let (rank, labels, chunks) = item, !chunks.isEmpty else { continue }
-            if rank == .max { unranked += 1 }
-            found.append((labels, chunks))
-            ranks.append(rank)
+            results.withLock { $0[part] = out }
         }
+        let found = results.withLock { Array($0.joined()) }
+        let unranked = found.reduce(0) { $0 + ($1.rank == .max ? 1 : 0) }
         let consistent = epoch & 1 == 0 && rankingEpoch.load(ordering: .acquiring) == epoch
-        // Positions are sorted, not the entries: moving an entry retains and releases its
-        // labels and chunks.
+        // Positions are sorted, not the entries: moving an entry retains and releases what it
+        // holds.
         var order: [Int]
         if consistent && unranked == 0 {
-            var keys = ranks.indices.map { UInt64(ranks[$0]) << 32 | UInt64($0) }
+            var keys = found.indices.map { UInt64(found[$0].rank) << 32 | UInt64($0) }
             keys.sort()
             order = keys.map { Int($0 & 0xFFFF_FFFF) }
         } else {
@@ -41,12 +67,13 @@ extension Head {
             // wherever both series have one.
             order = Array(found.indices)
             order.sort { a, b in
-                consistent && ranks[a] != .max && ranks[b] != .max ? ranks[a] < ranks[b] : labelsLess(found[a].labels, found[b].labels)
+                let (x, y) = (found[a], found[b])
+                return consistent && x.rank != .max && y.rank != .max ? x.rank < y.rank : labelsLess(x.labels, y.labels)
             }
         }
         // Rank again once new series are more than a few of those read.
         if !consistent || unranked * 16 > found.count { rankSeriesByLabels() }
-        return order.map { found[$0] }
+        return order.map { (found[$0].labels, found[$0].value) }
     }
 
     /// Gives every series its rank in label order. One ranking at a time; a caller arriving

@@ -43,23 +43,7 @@ extension MetricStore {
                 SeriesColumns(labels: $0.labels, times: $0.samples.map(\.t), values: $0.samples.map(\.v))
             }
         }
-        var out: [SeriesColumns] = []
-        for (labels, chunks) in head.chunks(matching: matchers, from: from, through: through) {
-            // A head series' chunks follow each other in time (appends never go back).
-            var ts: [Int64] = [], vs: [Double] = []
-            for c in chunks {
-                c.bytes.withUnsafeBytes { bytes in
-                    var it = XORIterator(bytes)
-                    while let x = it.next(), x.t <= through {
-                        guard x.t >= from else { continue }
-                        ts.append(x.t)
-                        vs.append(x.v)
-                    }
-                }
-            }
-            if !ts.isEmpty { out.append(SeriesColumns(labels: labels, times: ts, values: vs)) }
-        }
-        return out
+        return head.columns(matching: matchers, from: from, through: through)
     }
 
     /// Two label-ordered selections as one: a series in both gets the samples of both, in

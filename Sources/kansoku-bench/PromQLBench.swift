@@ -55,6 +55,7 @@ enum PromQLBench {
         let steps = Int(hour / step) + 1
 
         // Kansoku: the metric store, written per scrape as the scraper does.
+        let rssBefore = BenchProcess.rss(getpid())
         let store = try MetricStore.open(MetricStoreConfig(directory: work + "/kansoku"))
         let loadStart = ContinuousClock.now
         var batch: [(labels: Labels, t: Int64, v: Double)] = []
@@ -64,8 +65,11 @@ enum PromQLBench {
             _ = try await store.append(batch)
             batch.removeAll(keepingCapacity: true)
         }
+        // Resident memory the store added for its series and their hour of samples (all in the
+        // head, as after an hour of scraping), per series.
+        let bytesPerSeries = Double(BenchProcess.rss(getpid()) - rssBefore) / Double(labelSets.count)
         emit(["suite": "promql", "phase": "load", "series": labelSets.count, "samples": labelSets.count * steps,
-              "kansoku_seconds": rounded(seconds(since: loadStart))])
+              "kansoku_seconds": rounded(seconds(since: loadStart)), "kansoku_rss_bytes_per_series": Int(bytesPerSeries)])
         let engine = PromQLEngine(queryable: store)
 
         var prom: BenchProcess?
