@@ -70,6 +70,14 @@ struct BitReader {
     /// Reads `count` bits (1…64) as an unsigned number; nil when the stream is too short.
     @inline(__always) mutating func readBits(_ count: Int) -> UInt64? {
         guard count <= limit - position else { return nil }
+        let byte = position >> 3, skip = position & 7
+        // Eight whole bytes ahead: one unaligned big-endian load holds at least 57 bits past
+        // the position, enough for any value but a full 64-bit one (read byte by byte below).
+        if count <= 64 - skip, byte + 8 <= buffer.count {
+            let word = UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+            position += count
+            return (word << UInt64(skip)) >> UInt64(64 - count)
+        }
         var need = count
         var result: UInt64 = 0
         while need > 0 {
