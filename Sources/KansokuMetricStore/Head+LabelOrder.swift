@@ -24,10 +24,14 @@ extension Head {
 
     /// Samples in `[from, through]` of the selected series as columns, in label order,
     /// decoded under each series' stripe lock straight from its chunks.
-    func columns(matching matchers: [LabelMatcher], from: Int64, through: Int64) -> [SeriesColumns] {
+    func columns(matching matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool) -> [SeriesColumns] {
         selected(matching: matchers) { m -> (times: [Int64], values: [Double])? in
+            if newestOnly, let newest = m.newest, newest.t <= through {
+                return newest.t >= from ? ([newest.t], [newest.v]) : nil
+            }
             var ts: [Int64] = [], vs: [Double] = []
             m.decode(from: from, through: through, times: &ts, values: &vs)
+            if newestOnly && ts.count > 1 { return ([ts.last!], [vs.last!]) }
             return ts.isEmpty ? nil : (ts, vs)
         }.map { SeriesColumns(labels: $0.labels, times: $0.value.times, values: $0.value.values) }
     }

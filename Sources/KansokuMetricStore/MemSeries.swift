@@ -107,6 +107,12 @@ struct MemSeries: Sendable {
         return out
     }
 
+    /// The series' newest sample, kept by the open chunk's appender.
+    var newest: Sample? {
+        guard let o = open, o.count > 0 else { return nil }
+        return Sample(t: lastT, v: Double(bitPattern: lastBits))
+    }
+
     /// Appends the samples in `[from, through]` to `times` and `values` (chunks follow each
     /// other in time: appends never go back).
     func decode(from: Int64, through: Int64, times: inout [Int64], values: inout [Double]) {

@@ -35,15 +35,18 @@ extension MetricStore {
 
     /// `select` as columns of times and values, the shape the PromQL engine reads. When only
     /// the head holds samples of the range (live data), its chunks decode straight into the
-    /// columns, with no sample array per series to copy from.
-    public func selectColumns(matchers: [LabelMatcher], from: Int64, through: Int64) -> [SeriesColumns] {
+    /// columns, with no sample array per series to copy from. `newestOnly` keeps only each
+    /// series' newest sample in the range, which the head mostly has at hand without
+    /// decoding anything.
+    public func selectColumns(matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool = false) -> [SeriesColumns] {
         guard !matchers.isEmpty, from <= through else { return [] }
         if blocks.snapshot.contains(where: { $0.maxTime > from && $0.minTime <= through }) {
             return select(matchers: matchers, from: from, through: through).map {
-                SeriesColumns(labels: $0.labels, times: $0.samples.map(\.t), values: $0.samples.map(\.v))
+                let kept = newestOnly ? $0.samples.suffix(1) : $0.samples[...]
+                return SeriesColumns(labels: $0.labels, times: kept.map(\.t), values: kept.map(\.v))
             }
         }
-        return head.columns(matching: matchers, from: from, through: through)
+        return head.columns(matching: matchers, from: from, through: through, newestOnly: newestOnly)
     }
 
     /// Two label-ordered selections as one: a series in both gets the samples of both, in

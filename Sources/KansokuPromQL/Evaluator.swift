@@ -185,13 +185,15 @@ final class Evaluator {
 
     /// Loads, once per distinct selector, every sample any evaluation step can reach.
     func load(_ expr: PromQLExpr, from queryable: any Queryable) throws(PromQLError) {
-        var needs: [String: (matchers: [LabelMatcher], lo: Int64, hi: Int64)] = [:]
-        func need(_ m: [LabelMatcher], _ lo: Int64, _ hi: Int64) {
+        // `newest`: every use is a plain selector read at one instant, which needs only each
+        // series' newest sample in its lookback window.
+        var needs: [String: (matchers: [LabelMatcher], lo: Int64, hi: Int64, newest: Bool)] = [:]
+        func need(_ m: [LabelMatcher], _ lo: Int64, _ hi: Int64, newest: Bool = false) {
             let k = Evaluator.key(m)
             if let n = needs[k] {
-                needs[k] = (m, min(n.lo, lo), max(n.hi, hi))
+                needs[k] = (m, min(n.lo, lo), max(n.hi, hi), n.newest && newest && n.hi == hi)
             } else {
-                needs[k] = (m, lo, hi)
+                needs[k] = (m, lo, hi, newest)
             }
         }
         func atRange(_ at: AtModifier?, _ lo: Int64, _ hi: Int64) -> (Int64, Int64) {
@@ -203,7 +205,8 @@ final class Evaluator {
             switch e {
             case .vectorSelector(let v):
                 let (a, b) = atRange(v.at, lo, hi)
-                need(v.matchers, a.minus(v.offset).minus(lookback), b.minus(v.offset).plus(v.modifier == .smoothed ? lookback : 0))
+                need(v.matchers, a.minus(v.offset).minus(lookback), b.minus(v.offset).plus(v.modifier == .smoothed ? lookback : 0),
+                     newest: a == b && v.modifier == nil)
             case .matrixSelector(let m):
                 let (a, b) = atRange(m.selector.at, lo, hi)
                 let extra = m.selector.modifier == nil ? 0 : lookback
@@ -236,7 +239,9 @@ final class Evaluator {
             let (lo, hi) = (max(n.lo, -Evaluator.farTime).plus(1), min(n.hi, Evaluator.farTime))
             let fetched = QueryThread.wait { () -> Result<Handoff<[QueryableSeries]>, PromQLError> in
                 do {
-                    return .success(Handoff(value: try await queryable.selectSeries(matchers: n.matchers, from: lo, through: hi)))
+                    let found = n.newest ? try await queryable.selectLatest(matchers: n.matchers, from: lo, through: hi)
+                        : try await queryable.selectSeries(matchers: n.matchers, from: lo, through: hi)
+                    return .success(Handoff(value: found))
                 } catch let e as PromQLError {
                     return .failure(e)
                 } catch {

@@ -8,4 +8,10 @@ extension MetricStore: Queryable {
             QueryableSeries(labels: $0.labels, timestamps: $0.times, values: $0.values)
         }
     }
+
+    public func selectLatest(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries] {
+        selectColumns(matchers: matchers, from: from, through: through, newestOnly: true).map {
+            QueryableSeries(labels: $0.labels, timestamps: $0.times, values: $0.values)
+        }
+    }
 }

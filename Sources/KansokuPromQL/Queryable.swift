@@ -20,6 +20,23 @@ public struct QueryableSeries: Sendable {
 /// the interval may be left out.
 public protocol Queryable: Sendable {
     func selectSeries(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries]
+    /// Like `selectSeries`, but of each series only its newest sample in the interval (what
+    /// an instant query's plain selector reads: the newest sample in the lookback window).
+    func selectLatest(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries]
+}
+
+extension Queryable {
+    public func selectLatest(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries] {
+        try await selectSeries(matchers: matchers, from: from, through: through).map(\.keepingNewest)
+    }
+}
+
+extension QueryableSeries {
+    /// The series with only its newest sample.
+    public var keepingNewest: QueryableSeries {
+        guard timestamps.count > 1 else { return self }
+        return QueryableSeries(labels: labels, timestamps: [timestamps.last!], values: [values.last!])
+    }
 }
 
 /// A complete in-memory series store: what tests, rule unit tests and `promtool`-style

@@ -12,9 +12,17 @@ public struct TenantQueryable: Queryable {
     }
 
     public func selectSeries(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries] {
-        var found = try await base.selectSeries(matchers: MetricTenancy.restrict(matchers, to: tenant), from: from, through: through)
-        // Every series found carries the same `__tenant__`, so dropping it keeps label sets
-        // distinct and their order unchanged.
+        visible(try await base.selectSeries(matchers: MetricTenancy.restrict(matchers, to: tenant), from: from, through: through))
+    }
+
+    public func selectLatest(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries] {
+        visible(try await base.selectLatest(matchers: MetricTenancy.restrict(matchers, to: tenant), from: from, through: through))
+    }
+
+    /// Every series found carries the same `__tenant__`, so dropping it keeps label sets
+    /// distinct and their order unchanged.
+    private func visible(_ found: [QueryableSeries]) -> [QueryableSeries] {
+        var found = found
         for i in found.indices { found[i].labels = MetricTenancy.visible(found[i].labels) }
         return found
     }

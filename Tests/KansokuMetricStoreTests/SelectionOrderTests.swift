@@ -61,6 +61,14 @@ import Testing
             return inside.isEmpty ? nil : inside
         }
         #expect(columns(store, all, base + 15_000, base + 20_000) == expected(window))
+        // Newest only: from the appender when it lies in the range, else decoded.
+        for (lo, hi) in [(base, base + hour), (base + 15_000, base + 20_000), (base + 31_000, base + hour)] {
+            let newest = truth.compactMapValues { s in s.last { $0.t >= lo && $0.t <= hi }.map { [$0] } }
+            let got = store.selectColumns(matchers: all, from: lo, through: hi, newestOnly: true).map {
+                SeriesSamples(labels: $0.labels, samples: zip($0.times, $0.values).map { Sample(t: $0, v: $1) })
+            }
+            #expect(got == expected(newest), "[\(lo), \(hi)]")
+        }
         try await store.close()
     }
 
