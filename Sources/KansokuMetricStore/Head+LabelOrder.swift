@@ -16,16 +16,17 @@ extension Head {
     /// Labels and chunks overlapping `[from, through]` of the selected series, in label
     /// order (`labelsLess`).
     func chunks(matching matchers: [LabelMatcher], from: Int64, through: Int64) -> [(labels: Labels, chunks: [HeadChunk])] {
-        selected(matching: matchers) { m in
+        selected(matching: matchers, { m in
             let c = m.chunks(from: from, through: through)
             return c.isEmpty ? nil : c
-        }.map { ($0.labels, $0.value) }
+        }, make: { ($0, $1) })
     }
 
     /// Samples in `[from, through]` of the selected series as columns, in label order,
-    /// decoded under each series' stripe lock straight from its chunks.
-    func columns(matching matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool) -> [SeriesColumns] {
-        selected(matching: matchers) { m -> (times: [Int64], values: [Double])? in
+    /// decoded under each series' stripe lock straight from its chunks; `make` shapes each.
+    func columns<R>(matching matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool,
+                    make: (Labels, [Int64], [Double]) -> R) -> [R] {
+        selected(matching: matchers, { m -> (times: [Int64], values: [Double])? in
             if newestOnly, let newest = m.newest, newest.t <= through {
                 return newest.t >= from ? ([newest.t], [newest.v]) : nil
             }
@@ -33,21 +34,21 @@ extension Head {
             m.decode(from: from, through: through, times: &ts, values: &vs)
             if newestOnly && ts.count > 1 { return ([ts.last!], [vs.last!]) }
             return ts.isEmpty ? nil : (ts, vs)
-        }.map { SeriesColumns(labels: $0.labels, times: $0.value.times, values: $0.value.values) }
+        }, make: { make($0, $1.times, $1.values) })
     }
 
-    /// What `read` makes of each selected series (nil leaves it out), in label order. `read`
-    /// runs under the series' stripe lock on the series in place (a copy would retain and
-    /// release all it holds); large selections are split over the cores.
-    func selected<T: Sendable>(matching matchers: [LabelMatcher],
-                               _ read: @escaping @Sendable (inout MemSeries) -> T?) -> [(labels: Labels, value: T)] {
+    /// What `read` makes of each selected series (nil leaves it out), shaped by `make`, in
+    /// label order. `read` runs under the series' stripe lock on the series in place (a copy
+    /// would retain and release all it holds); large selections are split over the cores.
+    func selected<T: Sendable, R>(matching matchers: [LabelMatcher], _ read: @escaping @Sendable (inout MemSeries) -> T?,
+                                  make: (Labels, T) -> R) -> [R] {
         let epoch = rankingEpoch.load(ordering: .acquiring)
         let refs = self.refs(matching: matchers)
-        let parts = refs.count >= 8192 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
-        let results = Mutex([[(rank: UInt32, labels: Labels, value: T)]](repeating: [], count: parts))
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let partCount = refs.count >= 8192 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        let results = Mutex([[(rank: UInt32, labels: Labels, value: T)]](repeating: [], count: partCount))
+        DispatchQueue.concurrentPerform(iterations: partCount) { part in
             var out: [(rank: UInt32, labels: Labels, value: T)] = []
-            for r in refs[(refs.count * part / parts)..<(refs.count * (part + 1) / parts)] {
+            for r in refs[(refs.count * part / partCount)..<(refs.count * (part + 1) / partCount)] {
                 let item = stripe(r).series.withLock { s -> (UInt32, Labels, T)? in
                     guard let i = s.index(of: r), let v = read(&s.slots[i]) else { return nil }
                     return (s.slots[i].labelRank, s.slots[i].labels, v)
@@ -56,28 +57,36 @@ extension Head {
             }
             results.withLock { $0[part] = out }
         }
-        let found = results.withLock { Array($0.joined()) }
-        let unranked = found.reduce(0) { $0 + ($1.rank == .max ? 1 : 0) }
+        let parts = results.withLock { r in
+            defer { r = [] }
+            return r
+        }
+        // Entries are ordered by position (part, index), never moved: moving one retains and
+        // releases what it holds, a cache miss on a cold object each.
+        var positions: [(part: Int, index: Int)] = []
+        var unranked = 0
+        for (p, entries) in parts.enumerated() {
+            for (i, e) in entries.enumerated() {
+                positions.append((p, i))
+                if e.rank == .max { unranked += 1 }
+            }
+        }
         let consistent = epoch & 1 == 0 && rankingEpoch.load(ordering: .acquiring) == epoch
-        // Positions are sorted, not the entries: moving an entry retains and releases what it
-        // holds.
-        var order: [Int]
         if consistent && unranked == 0 {
-            var keys = found.indices.map { UInt64(found[$0].rank) << 32 | UInt64($0) }
+            var keys = positions.indices.map { UInt64(parts[positions[$0].part][positions[$0].index].rank) << 32 | UInt64($0) }
             keys.sort()
-            order = keys.map { Int($0 & 0xFFFF_FFFF) }
+            positions = keys.map { positions[Int($0 & 0xFFFF_FFFF)] }
         } else {
             // Ranks order exactly as labels do, so this is `labelsLess`, with integer keys
             // wherever both series have one.
-            order = Array(found.indices)
-            order.sort { a, b in
-                let (x, y) = (found[a], found[b])
+            positions.sort { a, b in
+                let (x, y) = (parts[a.part][a.index], parts[b.part][b.index])
                 return consistent && x.rank != .max && y.rank != .max ? x.rank < y.rank : labelsLess(x.labels, y.labels)
             }
         }
         // Rank again once new series are more than a few of those read.
-        if !consistent || unranked * 16 > found.count { rankSeriesByLabels() }
-        return order.map { (found[$0].labels, found[$0].value) }
+        if !consistent || unranked * 16 > positions.count { rankSeriesByLabels() }
+        return positions.map { make(parts[$0.part][$0.index].labels, parts[$0.part][$0.index].value) }
     }
 
     /// Gives every series its rank in label order. One ranking at a time; a caller arriving

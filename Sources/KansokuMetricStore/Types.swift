@@ -28,13 +28,6 @@ public struct Sample: Sendable, Hashable {
 }
 
 /// A series with its samples in a time range, oldest first.
-/// One series' samples as columns, times ascending.
-public struct SeriesColumns: Sendable {
-    public var labels: Labels
-    public var times: [Int64]
-    public var values: [Double]
-}
-
 public struct SeriesSamples: Sendable, Hashable {
     public var labels: Labels
     public var samples: [Sample]
