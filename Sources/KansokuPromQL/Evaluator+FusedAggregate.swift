@@ -95,7 +95,7 @@ extension Evaluator {
     /// The selector's loaded series with their groups, made once per query: the range samples
     /// (stale markers left out) for a range function, the raw ones for instant selection.
     func fusedInput(_ a: AggregateExpr, _ selector: VectorSelector, _ cache: GroupCache,
-                            _ key: (Labels) -> Labels, range: Bool = false) -> (spec: String, input: [FusedSeries]) {
+                    _ key: (Labels) -> Labels, range: Bool = false) -> (spec: String, input: [FusedSeries]) {
         let spec = Evaluator.key(selector.matchers) + (range ? "\u{1}r" : "\u{1}i") + (a.without ? "w" : "b")
             + a.grouping.joined(separator: "\u{0}")
         if let known = fusedInputs[spec] { return (spec, known) }
