@@ -252,11 +252,8 @@ final class Evaluator {
             // Counted before the engine's own copies are made.
             for s in series { total += s.timestamps.count }
             if total > maxSamples { throw PromQLError.tooManySamples }
-            var loaded = series.map(LoadedSeries.init)
-            // Stores usually return label order already; sort only when they did not.
-            if zip(loaded, loaded.dropFirst()).contains(where: { !labelsLess($0.labels, $1.labels) }) {
-                loaded.sort { labelsLess($0.labels, $1.labels) }
-            }
+            let loaded = series.map(LoadedSeries.init)
+            assert(zip(loaded, loaded.dropFirst()).allSatisfy { labelsLess($0.labels, $1.labels) }, "series out of label order")
             for s in loaded {
                 s.sid = Int32(seriesCount)
                 seriesCount += 1

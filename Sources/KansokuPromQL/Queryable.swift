@@ -16,8 +16,10 @@ public struct QueryableSeries: Sendable {
 }
 
 /// Storage the engine runs over: returns the series matching all `matchers` with their
-/// samples in `[from, through]` (milliseconds, both inclusive). Series without samples in
-/// the interval may be left out.
+/// samples in `[from, through]` (milliseconds, both inclusive), in label order
+/// (`labelsLess`): the order aggregation and results follow, which a store keeps far more
+/// cheaply than the engine could check it. Series without samples in the interval may be
+/// left out.
 public protocol Queryable: Sendable {
     func selectSeries(matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [QueryableSeries]
     /// Like `selectSeries`, but of each series only its newest sample in the interval (what
