@@ -116,18 +116,12 @@ struct MemSeries: Sendable {
     /// Appends the samples in `[from, through]` to `times` and `values` (chunks follow each
     /// other in time: appends never go back).
     func decode(from: Int64, through: Int64, times: inout [Int64], values: inout [Double]) {
-        func read(_ bytes: [UInt8]) {
-            bytes.withUnsafeBytes { raw in
-                var it = XORIterator(raw)
-                while let x = it.next(), x.t <= through {
-                    guard x.t >= from else { continue }
-                    times.append(x.t)
-                    values.append(x.v)
-                }
-            }
+        for c in chunks where c.maxT >= from && c.minT <= through {
+            XORChunk.decode(c.bytes, from: from, through: through, times: &times, values: &values)
         }
-        for c in chunks where c.maxT >= from && c.minT <= through { read(c.bytes) }
-        if let o = open, o.count > 0, o.t >= from, openMinT <= through { read(o.bytes) }
+        if let o = open, o.count > 0, o.t >= from, openMinT <= through {
+            XORChunk.decode(o.bytes, from: from, through: through, times: &times, values: &values)
+        }
     }
 
     /// End of the aligned range of width `range` holding `t`.

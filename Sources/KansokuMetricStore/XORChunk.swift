@@ -207,6 +207,18 @@ enum XORChunk {
         }
     }
 
+    /// Samples of `chunk` with `from <= t <= through`, appended to two columns.
+    static func decode(_ chunk: [UInt8], from: Int64, through: Int64, times: inout [Int64], values: inout [Double]) {
+        chunk.withUnsafeBytes { raw in
+            var it = XORIterator(raw)
+            while let s = it.next(), s.t <= through {
+                guard s.t >= from else { continue }
+                times.append(s.t)
+                values.append(s.v)
+            }
+        }
+    }
+
     static func encode(_ samples: ArraySlice<Sample>) -> [UInt8] {
         var a = XORAppender(capacity: samples.count * 2 + 16)
         for s in samples { a.append(t: s.t, v: s.v) }

@@ -13,16 +13,6 @@ struct FusedSeries {
     let falls: Bool
 }
 
-/// Each series' window `(lo, hi]` at the previous step of a range query. Steps go forward,
-/// so the next window is found by moving both ends a sample or two instead of two binary
-/// searches per series and step.
-struct FusedWindows {
-    var ref: Int64
-    var from: Int64
-    var lo: [Int32]
-    var hi: [Int32]
-}
-
 extension Evaluator {
     /// `sum`, `avg`, `count`, `group`, `min` or `max` of a selector, or of a range function
     /// applied straight to one, as in `sum by (code) (rate(http_requests_total[5m]))` or
@@ -59,22 +49,13 @@ extension Evaluator {
             let from = ref.minus(m.range)
             let bounds = rangeBounds(c.args[0], t)
             let dropName = !(fn == .lastOverTime || fn == .firstOverTime)
-            let windowKey = spec + "\u{1}\(m.range)"
-            var windows = fusedWindows.removeValue(forKey: windowKey)
-                ?? FusedWindows(ref: .min, from: .min, lo: [Int32](repeating: 0, count: input.count), hi: [Int32](repeating: 0, count: input.count))
-            // A window that moved back (never, stepping forward) is searched afresh.
-            let forward = ref >= windows.ref && from >= windows.from
-            for (k, s) in input.enumerated() {
-                let hi = forward ? advance(s.times, Int(windows.hi[k]), past: ref) : searchAbove(s.times, ref)
-                let lo = forward ? advance(s.times, Int(windows.lo[k]), past: from) : searchAbove(s.times, from)
-                windows.hi[k] = Int32(hi)
-                windows.lo[k] = Int32(lo)
+            // One step (an instant query, or a step of a subquery): each window found afresh.
+            for s in input {
+                let hi = searchAbove(s.times, ref)
+                let lo = searchAbove(s.times, from)
                 guard lo < hi, let v = windowValue(fn, s, lo, hi, bounds, t) else { continue }
                 aggregation.add(v, group: s.group, dropName: dropName, cache)
             }
-            windows.ref = ref
-            windows.from = from
-            fusedWindows[windowKey] = windows
         default:
             return nil
         }
@@ -102,11 +83,8 @@ extension Evaluator {
         let loaded = data[Evaluator.key(selector.matchers)] ?? []
         let input = loaded.map { s in
             let values = UnsafeBufferPointer(range ? s.rangeValues : s.rawValues)
-            var falls = false
-            for i in values.indices.dropFirst() where values[i] < values[i - 1] {
-                falls = true
-                break
-            }
+            // Only range functions ask; an instant selection's values are left unread.
+            let falls = range && zip(values, values.dropFirst()).contains { $1 < $0 }
             return FusedSeries(times: UnsafeBufferPointer(range ? s.rangeTimes : s.rawTimes), values: values,
                                group: cache.group(sid: s.sid, labels: s.labels, key), falls: falls)
         }

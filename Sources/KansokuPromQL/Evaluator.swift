@@ -134,9 +134,6 @@ final class Evaluator {
     var groupCaches: [String: GroupCache] = [:]
     /// Per selector and grouping, what `fusedRangeAggregate` reads at every step.
     var fusedInputs: [String: [FusedSeries]] = [:]
-    /// Per fused range-function input and window, where each series' window stood at the
-    /// previous step.
-    var fusedWindows: [String: FusedWindows] = [:]
     /// Per fused range-function aggregation, its groups at every step of the range query.
     var fusedSteps: [String: [[EvalSample]]] = [:]
 

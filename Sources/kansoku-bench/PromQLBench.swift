@@ -6,8 +6,8 @@ import KansokuPromQL
 /// `kansoku-bench promql`: PromQL query latency of Kansoku's engine beside a real Prometheus
 /// holding the same samples (backfilled with `promtool tsdb create-blocks-from openmetrics`).
 /// Options: --series N (5000) counters, and as many histogram bucket series (N/10 pods × 10
-/// `le`), over 1 h at 15 s; --runs N (5), --no-prometheus, --only NAME (one query, e.g. to profile). Kansoku runs in-process over its
-/// metric store; Prometheus is asked over loopback HTTP. Every result is compared with
+/// `le`), over 1 h at 15 s; --runs N (5), --no-prometheus, --only NAME (one query, e.g. to
+/// profile). Kansoku runs in-process over its metric store; Prometheus is asked over loopback HTTP. Every result is compared with
 /// Prometheus's value by value (relative difference at most 1e-9), not only by series count.
 enum PromQLBench {
     static func run(arguments: [String]) async throws {
@@ -54,6 +54,21 @@ enum PromQLBench {
         }
         let steps = Int(hour / step) + 1
 
+        let rateQuery = "sum by (code) (rate(http_requests_total[5m]))"
+        let queries: [(name: String, q: String, rangeStart: Int64?, step: Int64)] = [
+            ("instant_sum_rate", rateQuery, nil, 0),
+            ("instant_histogram_quantile",
+             "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))", nil, 0),
+            ("instant_count_all_series", "count({__name__=~\".+\"})", nil, 0),
+            ("range_10m_sum_rate", rateQuery, end - 10 * 60_000, step),
+            ("range_1h_sum_rate", rateQuery, start, step),
+            ("instant_quantile_over_time", "quantile(0.9, max_over_time(http_requests_total[10m]))", nil, 0),
+            ("instant_topk", "topk(5, rate(http_requests_total[5m]))", nil, 0),
+        ]
+        if let only = opts["only"], !queries.contains(where: { $0.name == only }) {
+            throw LogsIngestBench.BenchError.usage("--only \(only): expected one of \(queries.map(\.name).joined(separator: ", "))")
+        }
+
         // Kansoku: the metric store, written per scrape as the scraper does.
         let rssBefore = BenchProcess.rss(getpid())
         let store = try MetricStore.open(MetricStoreConfig(directory: work + "/kansoku"))
@@ -79,17 +94,6 @@ enum PromQLBench {
         }
         defer { prom?.stop() }
 
-        let rateQuery = "sum by (code) (rate(http_requests_total[5m]))"
-        let queries: [(name: String, q: String, rangeStart: Int64?, step: Int64)] = [
-            ("instant_sum_rate", rateQuery, nil, 0),
-            ("instant_histogram_quantile",
-             "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))", nil, 0),
-            ("instant_count_all_series", "count({__name__=~\".+\"})", nil, 0),
-            ("range_10m_sum_rate", rateQuery, end - 10 * 60_000, step),
-            ("range_1h_sum_rate", rateQuery, start, step),
-            ("instant_quantile_over_time", "quantile(0.9, max_over_time(http_requests_total[10m]))", nil, 0),
-            ("instant_topk", "topk(5, rate(http_requests_total[5m]))", nil, 0),
-        ]
         var summary: [String: Any] = ["suite": "promql", "summary": true, "series": series]
         for q in queries where opts["only"].map({ $0 == q.name }) ?? true {
             var ours: [Double] = []
