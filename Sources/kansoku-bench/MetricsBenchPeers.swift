@@ -92,13 +92,16 @@ final class BenchProcess {
     }
 }
 
-/// A one-connection-at-a-time HTTP server on 127.0.0.1 serving the latest exposition body.
+/// A one-connection-at-a-time HTTP server on 127.0.0.1 serving the latest exposition body, or
+/// what `provider` returns for the request's path.
 final class LoopbackExporter: Sendable {
     let fd: Int32
     let port: Int
     let body = Mutex<[UInt8]>([])
+    let provider: (@Sendable (String) -> [UInt8])?
 
-    init() throws {
+    init(provider: (@Sendable (String) -> [UInt8])? = nil) throws {
+        self.provider = provider
         let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -138,8 +141,15 @@ final class LoopbackExporter: Sendable {
             let c = accept(fd, nil, nil)
             if c < 0 { if errno == EINTR { continue }; return }
             var req = [UInt8](repeating: 0, count: 16 << 10)
-            _ = read(c, &req, req.count)
-            let b = body.withLock { $0 }
+            let n = read(c, &req, req.count)
+            let b: [UInt8]
+            if let provider {
+                // "GET /path HTTP/1.1": the second word.
+                let words = req[0..<max(n, 0)].split(separator: 0x20, maxSplits: 2)
+                b = provider(words.count > 1 ? String(decoding: words[1], as: UTF8.self) : "/")
+            } else {
+                b = body.withLock { $0 }
+            }
             var out = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: \(b.count)\r\nConnection: close\r\n\r\n".utf8)
             out += b
             var off = 0

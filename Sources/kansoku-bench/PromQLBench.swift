@@ -7,8 +7,10 @@ import KansokuPromQL
 /// holding the same samples (backfilled with `promtool tsdb create-blocks-from openmetrics`).
 /// Options: --series N (5000) counters, and as many histogram bucket series (N/10 pods × 10
 /// `le`), over 1 h at 15 s; --runs N (5), --no-prometheus, --only NAME (one query, e.g. to
-/// profile). Kansoku runs in-process over its metric store; Prometheus is asked over loopback HTTP. Every result is compared with
-/// Prometheus's value by value (relative difference at most 1e-9), not only by series count.
+/// profile). Kansoku runs in-process over its metric store; Prometheus is asked over loopback
+/// HTTP. Every result is compared with Prometheus's value by value (relative difference at most
+/// 1e-9), not only by series count. `--scrape 10m [--binary PATH]` instead has a real server,
+/// Prometheus and VictoriaMetrics scrape the series live (`PromQLScrapeBench`).
 enum PromQLBench {
     static func run(arguments: [String]) async throws {
         var opts: [String: String] = [:]
@@ -28,6 +30,13 @@ enum PromQLBench {
         }
         let series = Int(opts["series"] ?? "") ?? 5000
         let runs = Int(opts["runs"] ?? "") ?? 5
+        if let scrape = opts["scrape"] {
+            guard let d = PromDuration(scrape), d.milliseconds > 0 else {
+                throw LogsIngestBench.BenchError.usage("--scrape \(scrape): expected a duration such as 10m")
+            }
+            let binary = opts["binary"] ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kansoku").path
+            return try await PromQLScrapeBench.run(series: series, runs: runs, scrapeSeconds: Double(d.milliseconds) / 1000, binary: binary)
+        }
         let step: Int64 = 15_000
         let hour: Int64 = 3_600_000
         // An hour that ended three hours ago, so Prometheus takes the backfilled block as is.
@@ -38,33 +47,11 @@ enum PromQLBench {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
 
-        let codes = ["200", "201", "400", "404", "500"]
-        let bounds = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf"]
-        let labelSets = (0..<series).map { s in
-            Labels(["__name__": "http_requests_total", "code": codes[s % codes.count], "job": "job\(s % 10)", "instance": "pod-\(s / 10)"])
-        } + (0..<series).map { j in
-            Labels(["__name__": "http_request_duration_seconds_bucket", "le": bounds[j % 10], "job": "job\(j / 10 % 10)",
-                    "instance": "pod-\(j / 10)"])
-        }
-        // Counters grow by a per-series step each scrape; buckets are cumulative in `le`.
-        func value(_ s: Int, _ k: Int) -> Double {
-            if s < series { return Double(k * (s % 7 + 1) * 3) }
-            let j = s - series
-            return Double(k * (j / 10 % 7 + 1) * (j % 10 + 1))
-        }
+        let workload = Workload(series: series)
+        let labelSets = workload.labelSets
+        let value = workload.value
         let steps = Int(hour / step) + 1
-
-        let rateQuery = "sum by (code) (rate(http_requests_total[5m]))"
-        let queries: [(name: String, q: String, rangeStart: Int64?, step: Int64)] = [
-            ("instant_sum_rate", rateQuery, nil, 0),
-            ("instant_histogram_quantile",
-             "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))", nil, 0),
-            ("instant_count_all_series", "count({__name__=~\".+\"})", nil, 0),
-            ("range_10m_sum_rate", rateQuery, end - 10 * 60_000, step),
-            ("range_1h_sum_rate", rateQuery, start, step),
-            ("instant_quantile_over_time", "quantile(0.9, max_over_time(http_requests_total[10m]))", nil, 0),
-            ("instant_topk", "topk(5, rate(http_requests_total[5m]))", nil, 0),
-        ]
+        let queries = Self.queries(end: end, hourStart: start)
         if let only = opts["only"], !queries.contains(where: { $0.name == only }) {
             throw LogsIngestBench.BenchError.usage("--only \(only): expected one of \(queries.map(\.name).joined(separator: ", "))")
         }
@@ -155,6 +142,50 @@ enum PromQLBench {
         }
         try await store.close()
         emit(summary)
+    }
+
+    /// The bench's series: `series` counters `http_requests_total` and as many histogram bucket
+    /// series (`series / 10` pods × 10 `le`). Counters grow by a per-series step each scrape;
+    /// buckets are cumulative in `le`.
+    struct Workload: Sendable {
+        let series: Int
+        let labelSets: [Labels]
+
+        init(series: Int) {
+            self.series = series
+            let codes = ["200", "201", "400", "404", "500"]
+            let bounds = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf"]
+            labelSets = (0..<series).map { s in
+                Labels(["__name__": "http_requests_total", "code": codes[s % codes.count], "job": "job\(s % 10)", "instance": "pod-\(s / 10)"])
+            } + (0..<series).map { j in
+                Labels(["__name__": "http_request_duration_seconds_bucket", "le": bounds[j % 10], "job": "job\(j / 10 % 10)",
+                        "instance": "pod-\(j / 10)"])
+            }
+        }
+
+        /// Series `s`'s value at scrape `k`.
+        func value(_ s: Int, _ k: Int) -> Double {
+            if s < series { return Double(k * (s % 7 + 1) * 3) }
+            let j = s - series
+            return Double(k * (j / 10 % 7 + 1) * (j % 10 + 1))
+        }
+    }
+
+    /// The timed queries, evaluated at `end`; the 1-hour range only when the data has an hour
+    /// (`hourStart`).
+    static func queries(end: Int64, hourStart: Int64?) -> [(name: String, q: String, rangeStart: Int64?, step: Int64)] {
+        let step: Int64 = 15_000
+        let rateQuery = "sum by (code) (rate(http_requests_total[5m]))"
+        return [
+            ("instant_sum_rate", rateQuery, nil, 0),
+            ("instant_histogram_quantile",
+             "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))", nil, 0),
+            ("instant_count_all_series", "count({__name__=~\".+\"})", nil, 0),
+            ("range_10m_sum_rate", rateQuery, end - 10 * 60_000, step),
+        ] + (hourStart.map { [("range_1h_sum_rate", rateQuery, $0, step)] } ?? []) + [
+            ("instant_quantile_over_time", "quantile(0.9, max_over_time(http_requests_total[10m]))", nil, 0),
+            ("instant_topk", "topk(5, rate(http_requests_total[5m]))", nil, 0),
+        ]
     }
 
     static func startPrometheus(_ prometheus: String, _ promtool: String, work: String, labelSets: [Labels], steps: Int,

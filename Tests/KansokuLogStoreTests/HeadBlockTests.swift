@@ -33,4 +33,30 @@ import Testing
             }
         }
     }
+
+    /// A cut head keeps room for about what its block used, however far its buffer doubled:
+    /// cut after cut, a busy stream's head stays near the block size instead of ratcheting up.
+    @Test func cutKeepsRoomForWhatTheBlockUsed() {
+        var head = HeadBlock()
+        let line = [UInt8](repeating: 120, count: 188)
+        var used = 0
+        for round in 0..<20 {
+            // Each block a little bigger than 256 KiB, so the buffer doubles past it.
+            var t = Int64(round) * 10_000
+            while head.rawSize < 256 * 1024 + round * 512 {
+                line.withUnsafeBytes { head.append(timestamp: t, line: $0, metadata: Labels()) }
+                t += 1
+            }
+            used = head.entries.count
+            #expect(head.entries.capacity >= used)
+            let block = head.cut()
+            #expect(block.count == used / (HeadBlock.entryHeader + line.count))
+            #expect(head.isEmpty)
+            #expect(head.entries.capacity <= used + used / 8 + 4096, "round \(round): \(head.entries.capacity) bytes kept for a \(used)-byte block")
+        }
+        // A quiet stream's head keeps little.
+        line.withUnsafeBytes { head.append(timestamp: 1 << 40, line: $0, metadata: Labels()) }
+        _ = head.cut()
+        #expect(head.entries.capacity <= 4096)
+    }
 }
