@@ -110,55 +110,53 @@ extension LogStore {
     /// The entries of `refs` in time order (ties keep chunk order), cut into blocks of
     /// `blockSize` and grouped into chunks of up to `chunkTargetSize`, each with its prefix.
     func rewrite(_ refs: [ChunkRef], entries: inout Int) throws(LogStoreError) -> [[EncodedBlock]] {
-        var decoded: [DecodedBlock] = []
+        var blocks: [(location: DiskBlockLocation, meta: BlockMeta, first: DiskBlockLocation?, firstPayload: Int)] = []
         for ref in refs {
             let metas = try reader.blockMetas(ref)
             let first = metas.first.map { DiskBlockLocation(file: ref.file, offset: $0.offset, length: $0.length) }
             for m in metas {
-                decoded.append(try reader.read(DiskBlockLocation(file: ref.file, offset: m.offset, length: m.length),
-                                               payloadSize: m.payloadSize, dictionary: m.usesDictionary ? first : nil,
-                                               dictionaryPayload: metas.first?.payloadSize ?? 0))
+                blocks.append((DiskBlockLocation(file: ref.file, offset: m.offset, length: m.length), m,
+                               m.usesDictionary ? first : nil, metas.first?.payloadSize ?? 0))
             }
+        }
+        var out = ChunkRewriter(codec: codec, blockSize: config.blockSize, chunkTargetSize: config.chunkTargetSize)
+        if zip(blocks, blocks.dropFirst()).allSatisfy({ $0.meta.maxTime <= $1.meta.minTime }) {
+            // Blocks that follow each other in time (a stream's chunks, closed one after
+            // another) are in time order already: each is decoded into a reused buffer and
+            // copied entry by entry. Holding every decoded block of a job at once, as below,
+            // made each pass allocate tens of MB beside ingestion, and glibc kept much of it.
+            for b in blocks {
+                let copied = try reader.withBlock(b.location, payloadSize: b.meta.payloadSize, dictionary: b.first,
+                                                  dictionaryPayload: b.firstPayload) { block in
+                    Result { () throws(LogStoreError) in
+                        for e in 0..<block.count {
+                            try out.append(block.timestamps[e], block.lines[e], block.metadata.isEmpty ? Labels() : block.metadata[e])
+                        }
+                        return block.count
+                    }
+                }
+                entries += try copied.get()
+            }
+            return try out.finish()
+        }
+        var decoded: [DecodedBlock] = []
+        for b in blocks {
+            decoded.append(try reader.read(b.location, payloadSize: b.meta.payloadSize, dictionary: b.first, dictionaryPayload: b.firstPayload))
         }
         var order: [(t: Int64, block: Int, entry: Int)] = []
         for (b, d) in decoded.enumerated() { for e in 0..<d.count { order.append((d.timestamps[e], b, e)) } }
         order.sort { ($0.t, $0.block, $0.entry) < ($1.t, $1.block, $1.entry) }
         entries += order.count
-
-        var chunks: [[EncodedBlock]] = []
-        var current: [EncodedBlock] = []
-        var size = 0
-        var prefix: ChunkPrefix?
-        var hint = 0
-        var head = HeadBlock()
-        func seal() throws(LogStoreError) {
-            guard !head.isEmpty else { return }
-            let block = head.cut()
-            guard let encoded = codec.encode(block, prefix: prefix, filterHint: hint) else {
-                throw .corrupt(file: "compaction", offset: 0, reason: "zstd failed to compress a block")
-            }
-            if prefix == nil { prefix = ChunkPrefix(block) }
-            hint = encoded.distinctGrams
-            current.append(encoded.block)
-            size += encoded.block.compressed.count + encoded.block.bloom.byteSize
-            if size >= config.chunkTargetSize {
-                chunks.append(current)
-                current = []
-                size = 0
-                prefix = nil
-            }
-        }
         for o in order {
             let d = decoded[o.block]
-            d.lineBytes.withUnsafeBytes { bytes in
-                head.append(timestamp: o.t, line: UnsafeRawBufferPointer(rebasing: bytes[d.lineStarts[o.entry]..<d.lineStarts[o.entry + 1]]),
-                            metadata: d.metadata.isEmpty ? Labels() : d.metadata[o.entry])
-            }
-            if head.rawSize >= config.blockSize { try seal() }
+            try d.lineBytes.withUnsafeBytes { bytes in
+                Result { () throws(LogStoreError) in
+                    try out.append(o.t, UnsafeRawBufferPointer(rebasing: bytes[d.lineStarts[o.entry]..<d.lineStarts[o.entry + 1]]),
+                                   d.metadata.isEmpty ? Labels() : d.metadata[o.entry])
+                }
+            }.get()
         }
-        try seal()
-        if !current.isEmpty { chunks.append(current) }
-        return chunks
+        return try out.finish()
     }
 
     /// On the segment queue (no flush runs meanwhile): writes and syncs the new chunks, swaps

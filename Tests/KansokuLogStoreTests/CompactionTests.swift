@@ -67,4 +67,34 @@ import Testing
         #expect(try readAll(reopened, [eq("app", "other")]).first?.entries.map { String(decoding: $0.line, as: UTF8.self) } == ["o0", "o1"])
         try await reopened.close()
     }
+
+    /// Chunks whose times interleave (each run wrote the whole time range again) are merged in
+    /// time order, equal times in chunk order; chunks that follow each other in time take the
+    /// path that copies block by block. Both give what reading the chunks gives.
+    @Test(arguments: [true, false]) func mergesInTimeOrderWhetherChunksOverlapOrNot(_ overlapping: Bool) async throws {
+        let dir = makeTempDirectory()
+        defer { removeDirectory(dir) }
+        let config = LogStoreConfig(directory: dir, blockSize: 2048, chunkTargetSize: 256 * 1024)
+        var expected: [(t: Int64, round: Int, entry: LogEntry)] = []
+        for round in 0..<6 {
+            let store = try LogStore.open(config, logger: testLogger)
+            let entries = (0..<200).map { i in
+                // Overlapping: rounds r and r + 3 write the same times.
+                let slot = overlapping ? i * 3 + round % 3 : round * 200 + i
+                return LogEntry(timestamp: baseTime + Int64(slot) * 1_000_000, line: "round=\(round) i=\(i) " + String(repeating: "x", count: i % 50))
+            }
+            expected += entries.map { ($0.timestamp, round, $0) }
+            _ = try await store.append([StreamBatch(labels: labels(["app": "merge"]), entries: entries)])
+            try await store.close()
+        }
+        let store = try LogStore.open(config, logger: testLogger)
+        #expect(Self.chunkCount(store, "merge") == 6)
+        let report = try await store.compact(minChunks: 4, grace: 300 * second, now: TimeParser.currentNanos())
+        #expect(report.chunksMerged == 6)
+        #expect(report.entries == 1200)
+        #expect(Self.chunkCount(store, "merge") == 1)
+        let want = expected.sorted { ($0.t, $0.round) < ($1.t, $1.round) }.map(\.entry)
+        #expect(firstDifference(try readAll(store, [eq("app", "merge")]).first?.entries, want) == nil)
+        try await store.close()
+    }
 }
