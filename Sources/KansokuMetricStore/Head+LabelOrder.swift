@@ -23,9 +23,8 @@ extension Head {
     }
 
     /// Samples in `[from, through]` of the selected series as columns, in label order,
-    /// decoded under each series' stripe lock straight from its chunks; `make` shapes each.
-    func columns<R>(matching matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool,
-                    make: (Labels, [Int64], [Double]) -> R) -> [R] {
+    /// decoded under each series' stripe lock straight from its chunks.
+    func columns(matching matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool) -> [QueryableSeries] {
         selected(matching: matchers, { m -> (times: [Int64], values: [Double])? in
             if newestOnly, let newest = m.newest, newest.t <= through {
                 return newest.t >= from ? ([newest.t], [newest.v]) : nil
@@ -34,7 +33,7 @@ extension Head {
             m.decode(from: from, through: through, times: &ts, values: &vs)
             if newestOnly && ts.count > 1 { return ([ts.last!], [vs.last!]) }
             return ts.isEmpty ? nil : (ts, vs)
-        }, make: { make($0, $1.times, $1.values) })
+        }, make: { QueryableSeries(labels: $0, timestamps: $1.times, values: $1.values) })
     }
 
     /// What `read` makes of each selected series (nil leaves it out), shaped by `make`, in

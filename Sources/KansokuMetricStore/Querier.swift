@@ -33,21 +33,19 @@ extension MetricStore {
         return merged
     }
 
-    /// `select` as columns of times and values, the shape the PromQL engine reads, each
-    /// series shaped by `make`. When only the head holds samples of the range (live data),
+    /// `select` as columns of times and values, the shape the PromQL engine reads. When only the head holds samples of the range (live data),
     /// its chunks decode straight into the columns, with no sample array per series to copy
     /// from. `newestOnly` keeps only each series' newest sample in the range, which the head
     /// mostly has at hand without decoding anything.
-    public func selectColumns<R>(matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool = false,
-                                 make: (Labels, [Int64], [Double]) -> R) -> [R] {
+    public func selectColumns(matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool = false) -> [QueryableSeries] {
         guard !matchers.isEmpty, from <= through else { return [] }
         if blocks.snapshot.contains(where: { $0.maxTime > from && $0.minTime <= through }) {
             return select(matchers: matchers, from: from, through: through).map {
                 let kept = newestOnly ? $0.samples.suffix(1) : $0.samples[...]
-                return make($0.labels, kept.map(\.t), kept.map(\.v))
+                return QueryableSeries(labels: $0.labels, timestamps: kept.map(\.t), values: kept.map(\.v))
             }
         }
-        return head.columns(matching: matchers, from: from, through: through, newestOnly: newestOnly, make: make)
+        return head.columns(matching: matchers, from: from, through: through, newestOnly: newestOnly)
     }
 
     /// Two label-ordered selections as one: a series in both gets the samples of both, in

@@ -228,14 +228,25 @@ final class GroupCache {
     var bySid: [Int32]
     var labels: [Labels] = []
     var numbers: [Labels: Int32] = [:]
+    /// Every series is in the one group with no labels (`sum(…)`, `count(…)`): no key is
+    /// worked out per series.
+    let single: Bool
 
-    init(seriesCount: Int) { bySid = Array(repeating: -1, count: seriesCount) }
+    init(seriesCount: Int, single: Bool = false) {
+        self.single = single
+        bySid = single ? [] : Array(repeating: -1, count: seriesCount)
+        if single {
+            labels = [Labels()]
+            numbers = [Labels(): 0]
+        }
+    }
 
     func group(of s: EvalSample, _ key: (Labels) -> Labels) -> Int32 {
         group(sid: s.sid, labels: s.labels, key)
     }
 
     func group(sid: Int32, labels l: Labels, _ key: (Labels) -> Labels) -> Int32 {
+        if single { return 0 }
         if sid >= 0, Int(sid) < bySid.count, bySid[Int(sid)] >= 0 { return bySid[Int(sid)] }
         let k = key(l)
         let n: Int32
@@ -255,7 +266,7 @@ extension Evaluator {
     func groupCache(_ a: AggregateExpr) -> GroupCache {
         let spec = (a.without ? "w" : "b") + a.grouping.joined(separator: "\u{0}")
         if let c = groupCaches[spec] { return c }
-        let c = GroupCache(seriesCount: seriesCount)
+        let c = GroupCache(seriesCount: seriesCount, single: !a.without && a.grouping.isEmpty)
         groupCaches[spec] = c
         return c
     }

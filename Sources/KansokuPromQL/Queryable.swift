@@ -1,20 +1,6 @@
 public import KansokuCore
 import Synchronization
 
-/// A stored series as the engine reads it: a label set (with `__name__`) and its samples in
-/// time order. Values may include stale markers (`PromQLStaleNaN`).
-public struct QueryableSeries: Sendable {
-    public var labels: Labels
-    public var timestamps: [Int64]
-    public var values: [Double]
-
-    public init(labels: Labels, timestamps: [Int64], values: [Double]) {
-        self.labels = labels
-        self.timestamps = timestamps
-        self.values = values
-    }
-}
-
 /// Storage the engine runs over: returns the series matching all `matchers` with their
 /// samples in `[from, through]` (milliseconds, both inclusive), in label order
 /// (`labelsLess`): the order aggregation and results follow, which a store keeps far more
@@ -33,13 +19,6 @@ extension Queryable {
     }
 }
 
-extension QueryableSeries {
-    /// The series with only its newest sample.
-    public var keepingNewest: QueryableSeries {
-        guard timestamps.count > 1 else { return self }
-        return QueryableSeries(labels: labels, timestamps: [timestamps.last!], values: [values.last!])
-    }
-}
 
 /// A complete in-memory series store: what tests, rule unit tests and `promtool`-style
 /// checks evaluate against.

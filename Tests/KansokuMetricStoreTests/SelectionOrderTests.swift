@@ -12,8 +12,8 @@ import Testing
 
     /// `selectColumns` in the shape of `select`.
     private func columns(_ store: MetricStore, _ m: [LabelMatcher], _ from: Int64, _ through: Int64) -> [SeriesSamples] {
-        store.selectColumns(matchers: m, from: from, through: through) { labels, times, values in
-            SeriesSamples(labels: labels, samples: zip(times, values).map { Sample(t: $0, v: $1) })
+        store.selectColumns(matchers: m, from: from, through: through).map { s in
+            SeriesSamples(labels: s.labels, samples: zip(s.timestamps, s.values).map { Sample(t: $0, v: $1) })
         }
     }
 
@@ -64,8 +64,8 @@ import Testing
         // Newest only: from the appender when it lies in the range, else decoded.
         for (lo, hi) in [(base, base + hour), (base + 15_000, base + 20_000), (base + 31_000, base + hour)] {
             let newest = truth.compactMapValues { s in s.last { $0.t >= lo && $0.t <= hi }.map { [$0] } }
-            let got = store.selectColumns(matchers: all, from: lo, through: hi, newestOnly: true) { labels, times, values in
-                SeriesSamples(labels: labels, samples: zip(times, values).map { Sample(t: $0, v: $1) })
+            let got = store.selectColumns(matchers: all, from: lo, through: hi, newestOnly: true).map { s in
+                SeriesSamples(labels: s.labels, samples: zip(s.timestamps, s.values).map { Sample(t: $0, v: $1) })
             }
             #expect(got == expected(newest), "[\(lo), \(hi)]")
         }
