@@ -92,6 +92,15 @@ struct BitReader {
         return result
     }
 
+    /// The next 64 bits of the buffer, first bit highest, of which at least the top 57 are
+    /// the stream's (the position's byte and the seven after it); nil within 8 bytes of the
+    /// end, where the caller reads bit by bit.
+    @inline(__always) func peek57() -> UInt64? {
+        let byte = position >> 3
+        guard byte + 8 <= buffer.count else { return nil }
+        return UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: byte, as: UInt64.self)) << UInt64(position & 7)
+    }
+
     mutating func readByte() -> UInt8? { readBits(8).map { UInt8($0) } }
 
     /// A Go-style uvarint read from the bit stream (bytes may be unaligned).

@@ -139,6 +139,7 @@ public struct XORIterator: IteratorProtocol {
             tDelta = Int64(bitPattern: d)
             t &+= tDelta
         default:
+            if nextFromWindow() { return Sample(t: t, v: Double(bitPattern: vBits)) }
             var prefix = 0
             for _ in 0..<4 {
                 guard let bit = reader.readBit() else { return fail() }
@@ -167,6 +168,45 @@ public struct XORIterator: IteratorProtocol {
         }
         read += 1
         return Sample(t: t, v: Double(bitPattern: vBits))
+    }
+
+    /// The common samples decoded from one 64-bit load: a timestamp delta that did not
+    /// change or changed by a 14-bit amount, and a value that did not change or changed
+    /// within the previous XOR window. False, with nothing consumed, for anything else (or
+    /// near the chunk's end), which the bit-by-bit path then reads.
+    @inline(__always)
+    private mutating func nextFromWindow() -> Bool {
+        guard let w = reader.peek57() else { return false }
+        var used = 0
+        var dod: Int64 = 0
+        if w >> 63 == 0 {
+            used = 1
+        } else if w >> 62 == 0b10 {
+            var raw = (w << 2) >> 50
+            if raw > 1 << 13 { raw = raw &- (1 << 14) }
+            dod = Int64(bitPattern: raw)
+            used = 16
+        } else {
+            return false
+        }
+        let v = w << UInt64(used)
+        var bits: UInt64 = 0
+        if v >> 63 == 0 {
+            used += 1
+        } else if v >> 62 == 0b10 {
+            let significant = 64 - leading - trailing
+            guard significant > 0, used + 2 + significant <= 57 else { return false }
+            bits = ((v << 2) >> UInt64(64 - significant)) << UInt64(trailing)
+            used += 2 + significant
+        } else {
+            return false
+        }
+        reader.position += used
+        vBits ^= bits
+        tDelta &+= dod
+        t &+= tDelta
+        read += 1
+        return true
     }
 
     private mutating func readValue() -> Bool {

@@ -1,3 +1,4 @@
+import KansokuCore
 import Testing
 @testable import KansokuMetricStore
 
@@ -72,6 +73,32 @@ import Testing
                 samples.append(Sample(t: t, v: v))
             }
             #expect(roundTrip(samples) == samples)
+        }
+    }
+
+    /// Scrape-shaped series, the ones the 64-bit-window path decodes: steady or jittered
+    /// intervals (delta-of-delta 0 or within 14 bits, with an occasional late scrape) and
+    /// counters, gauges and constant runs, whose XOR windows are mostly reused.
+    @Test func scrapeLikeRoundTrips() {
+        var g = SplitMix64(seed: 7)
+        for round in 0..<400 {
+            var t = 1_700_000_000_000 + Int64(g.next() % 1_000_000)
+            var v = Double(g.next() % 1000)
+            var samples: [Sample] = []
+            for i in 0..<(1 + Int(g.next() % 240)) {
+                let jitter = round % 3 == 0 ? 0 : Int64(g.next() % 16_001) - 8000
+                t += 15_000 + jitter + (g.next() % 50 == 0 ? 40_000 : 0)
+                switch round % 4 {
+                case 0: v += Double(g.next() % 20)
+                case 1: v = Double(g.next() % 4) * 0.25 + 100
+                case 2: if i % 10 == 0 { v = Double(bitPattern: g.next()) }
+                default: v += 0.1
+                }
+                samples.append(Sample(t: t, v: v))
+            }
+            let back = roundTrip(samples)
+            #expect(back.map(\.t) == samples.map(\.t), "round \(round)")
+            #expect(back.map(\.v.bitPattern) == samples.map(\.v.bitPattern), "round \(round)")
         }
     }
 }
