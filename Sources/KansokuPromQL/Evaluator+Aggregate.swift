@@ -231,9 +231,14 @@ final class GroupCache {
     /// Every series is in the one group with no labels (`sum(…)`, `count(…)`): no key is
     /// worked out per series.
     let single: Bool
+    /// The one label of `by (name)`: a series' group is found by that label's value, with
+    /// no key label set built and hashed per series.
+    let byLabel: String?
+    private var byValue: [String: Int32] = [:]
 
-    init(seriesCount: Int, single: Bool = false) {
+    init(seriesCount: Int, single: Bool = false, byLabel: String? = nil) {
         self.single = single
+        self.byLabel = byLabel
         bySid = single ? [] : Array(repeating: -1, count: seriesCount)
         if single {
             labels = [Labels()]
@@ -248,16 +253,28 @@ final class GroupCache {
     func group(sid: Int32, labels l: Labels, _ key: (Labels) -> Labels) -> Int32 {
         if single { return 0 }
         if sid >= 0, Int(sid) < bySid.count, bySid[Int(sid)] >= 0 { return bySid[Int(sid)] }
-        let k = key(l)
         let n: Int32
-        if let known = numbers[k] {
-            n = known
+        if let byLabel {
+            // A missing label and an empty one are the same to PromQL.
+            let value = l[byLabel] ?? ""
+            if let known = byValue[value] {
+                n = known
+            } else {
+                n = number(of: key(l))
+                byValue[value] = n
+            }
         } else {
-            n = Int32(labels.count)
-            labels.append(k)
-            numbers[k] = n
+            n = number(of: key(l))
         }
         if sid >= 0, Int(sid) < bySid.count { bySid[Int(sid)] = n }
+        return n
+    }
+
+    private func number(of k: Labels) -> Int32 {
+        if let known = numbers[k] { return known }
+        let n = Int32(labels.count)
+        labels.append(k)
+        numbers[k] = n
         return n
     }
 }
@@ -266,7 +283,8 @@ extension Evaluator {
     func groupCache(_ a: AggregateExpr) -> GroupCache {
         let spec = (a.without ? "w" : "b") + a.grouping.joined(separator: "\u{0}")
         if let c = groupCaches[spec] { return c }
-        let c = GroupCache(seriesCount: seriesCount, single: !a.without && a.grouping.isEmpty)
+        let c = GroupCache(seriesCount: seriesCount, single: !a.without && a.grouping.isEmpty,
+                           byLabel: !a.without && a.grouping.count == 1 ? a.grouping[0] : nil)
         groupCaches[spec] = c
         return c
     }
