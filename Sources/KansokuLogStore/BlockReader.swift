@@ -44,6 +44,11 @@ final class BlockReader: Sendable {
         prefixes.withLock { d in d = d.filter { !$0.key.file.hasPrefix(prefix) } }
     }
 
+    /// What the caches hold: metas' bytes and the number of cached prefixes.
+    var cached: (metaBytes: Int, prefixes: Int) {
+        (metas.withLock { $0.bytes }, prefixes.withLock { $0.count })
+    }
+
     func closeAll() {
         fds.withLock { f in
             for fd in f.values { FileIO.close(fd) }
@@ -51,18 +56,20 @@ final class BlockReader: Sendable {
         }
     }
 
-    /// The block metas of a stored chunk (cached).
-    func blockMetas(_ ref: ChunkRef) throws(LogStoreError) -> [BlockMeta] {
+    /// The block metas of a stored chunk, cached unless `cache` is false (compaction reads
+    /// chunks it is about to replace: caching their metas only took memory from queries).
+    func blockMetas(_ ref: ChunkRef, cache: Bool = true) throws(LogStoreError) -> [BlockMeta] {
         let key = DiskBlockLocation(file: ref.file, offset: ref.offset, length: ref.length)
         if let m = metas.withLock({ $0.lookup(key, budget: BlockReader.metaCacheBytes) }) { return m }
         let m = try ChunkFormat.readMeta(fd: try fd(ref.file), path: directory + "/" + ref.file, offset: ref.offset, length: ref.length)
-        metas.withLock { $0.insert(m, for: key, budget: BlockReader.metaCacheBytes) }
+        if cache { metas.withLock { $0.insert(m, for: key, budget: BlockReader.metaCacheBytes) } }
         return m
     }
 
     /// Reads, verifies and decodes the block at `location` (`length` excludes its CRC).
-    func read(_ location: DiskBlockLocation, payloadSize: Int, dictionary: DiskBlockLocation?, dictionaryPayload: Int) throws(LogStoreError) -> DecodedBlock {
-        try withVerified(location, dictionary: dictionary, dictionaryPayload: dictionaryPayload) { body, prefix in
+    func read(_ location: DiskBlockLocation, payloadSize: Int, dictionary: DiskBlockLocation?, dictionaryPayload: Int,
+              prefixSlot: PrefixSlot? = nil) throws(LogStoreError) -> DecodedBlock {
+        try withVerified(location, dictionary: dictionary, dictionaryPayload: dictionaryPayload, prefixSlot: prefixSlot) { body, prefix in
             codec.decode(compressed: body, payloadSize: payloadSize, prefixPayload: prefix)
         }
     }
@@ -70,8 +77,8 @@ final class BlockReader: Sendable {
     /// Reads and verifies the block at `location` and lends its entries, decoded into reused
     /// buffers, to `body`.
     func withBlock<R>(_ location: DiskBlockLocation, payloadSize: Int, dictionary: DiskBlockLocation?, dictionaryPayload: Int,
-                      _ body: (BorrowedBlock) -> R) throws(LogStoreError) -> R {
-        try withVerified(location, dictionary: dictionary, dictionaryPayload: dictionaryPayload) { compressed, prefix in
+                      prefixSlot: PrefixSlot? = nil, _ body: (BorrowedBlock) -> R) throws(LogStoreError) -> R {
+        try withVerified(location, dictionary: dictionary, dictionaryPayload: dictionaryPayload, prefixSlot: prefixSlot) { compressed, prefix in
             codec.withDecoded(compressed: compressed, payloadSize: payloadSize, prefixPayload: prefix, body)
         }
     }
@@ -79,10 +86,17 @@ final class BlockReader: Sendable {
     /// Reads the block at `location`, checks its CRC32C and hands its compressed body, with the
     /// payload of the chunk's first block when it decodes against it, to `decode`.
     private func withVerified<R>(_ location: DiskBlockLocation, dictionary: DiskBlockLocation?, dictionaryPayload: Int,
+                                 prefixSlot: PrefixSlot?,
                                  _ decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Result<R, PayloadError>) throws(LogStoreError) -> R {
         let path = directory + "/" + location.file
         var prefix: [UInt8]?
-        if let dictionary {
+        if let dictionary, let prefixSlot {
+            if prefixSlot.location != dictionary {
+                prefixSlot.payload = BlockCodec.payload(of: try read(dictionary, payloadSize: dictionaryPayload, dictionary: nil, dictionaryPayload: 0))
+                prefixSlot.location = dictionary
+            }
+            prefix = prefixSlot.payload
+        } else if let dictionary {
             if let cached = prefixes.withLock({ $0[dictionary] }) {
                 prefix = cached
             } else {
@@ -155,4 +169,12 @@ struct MetaCache {
         youngBytes = young.values.reduce(0) { $0 + Self.size($1) }
         oldBytes = old.values.reduce(0) { $0 + Self.size($1) }
     }
+}
+
+/// The payload of one chunk's first block, held by a reader going through many chunks' blocks
+/// in turn (compaction) instead of the shared prefix cache: that cache serves queries, and
+/// filling it with chunks about to be replaced kept up to 65 payloads of ~256 KiB resident.
+final class PrefixSlot {
+    var location: DiskBlockLocation?
+    var payload: [UInt8] = []
 }

@@ -111,8 +111,10 @@ extension LogStore {
     /// `blockSize` and grouped into chunks of up to `chunkTargetSize`, each with its prefix.
     func rewrite(_ refs: [ChunkRef], entries: inout Int) throws(LogStoreError) -> [[EncodedBlock]] {
         var blocks: [(location: DiskBlockLocation, meta: BlockMeta, first: DiskBlockLocation?, firstPayload: Int)] = []
+        // The chunks are about to be replaced: their metas and prefixes stay out of the caches.
+        let prefixSlot = PrefixSlot()
         for ref in refs {
-            let metas = try reader.blockMetas(ref)
+            let metas = try reader.blockMetas(ref, cache: false)
             let first = metas.first.map { DiskBlockLocation(file: ref.file, offset: $0.offset, length: $0.length) }
             for m in metas {
                 blocks.append((DiskBlockLocation(file: ref.file, offset: m.offset, length: m.length), m,
@@ -127,7 +129,7 @@ extension LogStore {
             // made each pass allocate tens of MB beside ingestion, and glibc kept much of it.
             for b in blocks {
                 let copied = try reader.withBlock(b.location, payloadSize: b.meta.payloadSize, dictionary: b.first,
-                                                  dictionaryPayload: b.firstPayload) { block in
+                                                  dictionaryPayload: b.firstPayload, prefixSlot: prefixSlot) { block in
                     Result { () throws(LogStoreError) in
                         for e in 0..<block.count {
                             try out.append(block.timestamps[e], block.lines[e], block.metadata.isEmpty ? Labels() : block.metadata[e])
@@ -141,7 +143,8 @@ extension LogStore {
         }
         var decoded: [DecodedBlock] = []
         for b in blocks {
-            decoded.append(try reader.read(b.location, payloadSize: b.meta.payloadSize, dictionary: b.first, dictionaryPayload: b.firstPayload))
+            decoded.append(try reader.read(b.location, payloadSize: b.meta.payloadSize, dictionary: b.first, dictionaryPayload: b.firstPayload,
+                                           prefixSlot: prefixSlot))
         }
         var order: [(t: Int64, block: Int, entry: Int)] = []
         for (b, d) in decoded.enumerated() { for e in 0..<d.count { order.append((d.timestamps[e], b, e)) } }

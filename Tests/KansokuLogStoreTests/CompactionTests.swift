@@ -89,7 +89,10 @@ import Testing
         }
         let store = try LogStore.open(config, logger: testLogger)
         #expect(Self.chunkCount(store, "merge") == 6)
+        let cachedBefore = store.reader.cached
         let report = try await store.compact(minChunks: 4, grace: 300 * second, now: TimeParser.currentNanos())
+        // The chunks it replaced stay out of the queries' caches.
+        #expect(store.reader.cached == cachedBefore)
         #expect(report.chunksMerged == 6)
         #expect(report.entries == 1200)
         #expect(Self.chunkCount(store, "merge") == 1)
