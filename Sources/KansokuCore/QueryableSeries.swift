@@ -2,7 +2,7 @@
 /// samples in time order, as two columns. Values may include stale markers. Stores build
 /// these directly (it lives here, below both the stores and the engine), so selecting
 /// 100,000 series goes through no generic code.
-public struct QueryableSeries: Sendable {
+public struct QueryableSeries: Sendable, Hashable {
     public var labels: Labels
     public var timestamps: [Int64]
     public var values: [Double]
