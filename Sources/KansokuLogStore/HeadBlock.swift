@@ -117,7 +117,7 @@ struct HeadBlock: Sendable {
     /// Room for what the block used, not the buffer's capacity: a buffer doubles when an
     /// entry overflows it, so a full 256 KiB block often sat in 512 KiB or 1 MiB, and keeping
     /// that capacity cut after cut let every busy stream's head ratchet up to its largest ever
-    /// (about 70 MB for 100 streams, still growing after minutes of steady push).
+    /// (about 70 MB allocated for 100 streams, still growing after minutes of steady push).
     mutating func cut() -> DecodedBlock {
         let block = sortedBlock()
         let keep = min(entries.capacity, entries.count + entries.count / 8)

@@ -125,8 +125,8 @@ extension LogStore {
         if zip(blocks, blocks.dropFirst()).allSatisfy({ $0.meta.maxTime <= $1.meta.minTime }) {
             // Blocks that follow each other in time (a stream's chunks, closed one after
             // another) are in time order already: each is decoded into a reused buffer and
-            // copied entry by entry. Holding every decoded block of a job at once, as below,
-            // made each pass allocate tens of MB beside ingestion, and glibc kept much of it.
+            // copied entry by entry. Only overlapping chunks need what follows: every decoded
+            // block of the job (up to 16 MB of lines) held at once and sorted entry by entry.
             for b in blocks {
                 let copied = try reader.withBlock(b.location, payloadSize: b.meta.payloadSize, dictionary: b.first,
                                                   dictionaryPayload: b.firstPayload, prefixSlot: prefixSlot) { block in

@@ -33,10 +33,11 @@ extension MetricStore {
         return merged
     }
 
-    /// `select` as columns of times and values, the shape the PromQL engine reads. When only the head holds samples of the range (live data),
-    /// its chunks decode straight into the columns, with no sample array per series to copy
-    /// from. `newestOnly` keeps only each series' newest sample in the range, which the head
-    /// mostly has at hand without decoding anything.
+    /// `select` as columns of times and values, the shape the PromQL engine reads. When only
+    /// the head holds samples of the range (live data), its chunks decode straight into the
+    /// columns, with no sample array per series to copy from. `newestOnly` keeps only each
+    /// series' newest sample in the range, which the head mostly has at hand without
+    /// decoding anything.
     public func selectColumns(matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool = false) -> [QueryableSeries] {
         guard !matchers.isEmpty, from <= through else { return [] }
         if blocks.snapshot.contains(where: { $0.maxTime > from && $0.minTime <= through }) {
