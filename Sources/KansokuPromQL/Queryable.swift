@@ -19,7 +19,6 @@ extension Queryable {
     }
 }
 
-
 /// A complete in-memory series store: what tests, rule unit tests and `promtool`-style
 /// checks evaluate against.
 public final class InMemoryQueryable: Queryable {
