@@ -70,13 +70,11 @@ struct BitReader {
     /// Reads `count` bits (1…64) as an unsigned number; nil when the stream is too short.
     @inline(__always) mutating func readBits(_ count: Int) -> UInt64? {
         guard count <= limit - position else { return nil }
-        let byte = position >> 3, skip = position & 7
-        // Eight whole bytes ahead: one unaligned big-endian load holds at least 57 bits past
-        // the position, enough for any value but a full 64-bit one (read byte by byte below).
-        if count <= 64 - skip, byte + 8 <= buffer.count {
-            let word = UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+        // Eight whole bytes ahead: one load holds the 64 − (position mod 8) bits from the
+        // position on, enough for any value but some full 64-bit ones (read byte by byte below).
+        if count <= 64 - (position & 7), let word = peek57() {
             position += count
-            return (word << UInt64(skip)) >> UInt64(64 - count)
+            return word >> UInt64(64 - count)
         }
         var need = count
         var result: UInt64 = 0

@@ -30,9 +30,15 @@ enum PromQLBench {
         }
         let series = Int(opts["series"] ?? "") ?? 5000
         let runs = Int(opts["runs"] ?? "") ?? 5
+        guard (10...10_000_000).contains(series) else {
+            throw LogsIngestBench.BenchError.usage("--series \(series): expected 10 to 10000000 (counters; as many bucket series again)")
+        }
+        guard (1...10_000).contains(runs) else { throw LogsIngestBench.BenchError.usage("--runs \(runs): expected 1 to 10000") }
         if let scrape = opts["scrape"] {
-            guard let d = PromDuration(scrape), d.milliseconds > 0 else {
-                throw LogsIngestBench.BenchError.usage("--scrape \(scrape): expected a duration such as 10m")
+            // The queries read 5- and 10-minute windows and a 10-minute range: 6 minutes of
+            // scrapes at least, and no more than a day.
+            guard let d = PromDuration(scrape), (360_000...86_400_000).contains(d.milliseconds) else {
+                throw LogsIngestBench.BenchError.usage("--scrape \(scrape): expected a duration from 6m to 24h, such as 10m")
             }
             let binary = opts["binary"] ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kansoku").path
             return try await PromQLScrapeBench.run(series: series, runs: runs, scrapeSeconds: Double(d.milliseconds) / 1000, binary: binary)

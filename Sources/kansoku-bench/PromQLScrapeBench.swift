@@ -77,8 +77,9 @@ enum PromQLScrapeBench {
         }
         // Scrape k carries `start + k × step`; the last two scrapes may still be in flight.
         let scraped = peers.map { target.scrapes(of: $0.name) }.min() ?? 0
+        // 6 minutes of scrapes are asked for; fewer means a scraper fell behind.
+        guard scraped >= 22 else { throw LogsIngestBench.BenchError.io("a scraper fell behind: only \(scraped) scrapes in \(Int(scrapeSeconds)) s") }
         let end = start + Int64(scraped - 2) * step
-        guard scraped >= 22 else { throw LogsIngestBench.BenchError.usage("--scrape: at least 6m of scrapes are needed, got \(scraped)") }
         var summary: [String: Any] = ["suite": "promql-scrape", "summary": true, "series": workload.labelSets.count,
                                       "scrapes": scraped, "at": Double(end) / 1000]
         for (i, p) in peers.enumerated() {
