@@ -28,7 +28,9 @@ enum ChunkFormat {
 
     /// Serializes a chunk of one stream.
     static func encode(stream: UInt64, blocks: [EncodedBlock]) -> [UInt8] {
-        var w = ByteWriter(capacity: blocks.reduce(64) { $0 + $1.compressed.count + $1.bloom.byteSize + 48 })
+        let partitioned = FilterPartitions.applies(to: blocks.map(\.bloom))
+        let blooms = blocks.map { partitioned ? FilterPartitions.storable($0.bloom) : $0.bloom }
+        var w = ByteWriter(capacity: blocks.reduce(64) { $0 + $1.compressed.count + $1.bloom.byteSize + 48 } + (partitioned ? 2048 : 0))
         w.writeBytes(magic)
         w.writeU8(version)
         w.writeU8(codecZstd)
@@ -39,9 +41,11 @@ enum ChunkFormat {
             w.writeBytes(b.compressed)
             w.writeU32(b.crc)
         }
+        let filterOffset = w.count
+        if partitioned { w.writeBytes(FilterPartitions.encode(blooms)) }
         let metaStart = w.count
         w.writeUVarint(UInt64(blocks.count))
-        for (b, off) in zip(blocks, offsets) {
+        for ((b, bloom), off) in zip(zip(blocks, blooms), offsets) {
             w.writeUVarint(UInt64(off))
             w.writeUVarint(UInt64(b.compressed.count))
             w.writeUVarint(UInt64(b.entryCount))
@@ -49,10 +53,12 @@ enum ChunkFormat {
             w.writeUVarint(UInt64(bitPattern: b.maxTime &- b.minTime))
             w.writeUVarint(UInt64(b.rawSize))
             w.writeUVarint(UInt64(b.payloadSize))
-            w.writeU8((b.usesDictionary ? 1 : 0) | (b.bloom.keying == .blockOffsets ? 2 : 0) | (b.withoutMetadata ? 4 : 0))
-            w.writeUVarint(UInt64(b.bloom.words.count))
-            for word in b.bloom.words { w.writeU64(word) }
+            w.writeU8((b.usesDictionary ? 1 : 0) | (bloom.keying == .blockOffsets ? 2 : 0) | (b.withoutMetadata ? 4 : 0)
+                      | (partitioned ? 8 : 0))
+            w.writeUVarint(UInt64(bloom.words.count))
+            if !partitioned { for word in bloom.words { w.writeU64(word) } }
         }
+        if partitioned { w.writeUVarint(UInt64(filterOffset)) }
         let metaLength = w.count - metaStart
         let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[metaStart...])) }
         w.writeU32(crc)
@@ -73,7 +79,23 @@ enum ChunkFormat {
         let metaOffset = offset + Int64(metaStart)
         let meta: [UInt8]
         do throws(FileIOError) { meta = try FileIO.pread(fd, count: metaLength + 4, at: metaOffset, path: path) } catch { throw .io(error) }
-        return try parseMeta(meta, metaStart: metaStart, path: path, offset: offset)
+        let parsed = try parseMeta(meta, metaStart: metaStart, path: path, offset: offset)
+        guard let filters = parsed.filters else { return parsed.blocks }
+        let section: [UInt8]
+        do throws(FileIOError) { section = try FileIO.pread(fd, count: filters.sectionSize, at: filters.offset, path: path) } catch { throw .io(error) }
+        var blooms = parsed.blocks.map(\.bloom)
+        let complete = section.withUnsafeBytes { raw in
+            (0..<FilterPartitions.count).allSatisfy { p in
+                filters.fill(&blooms, partition: p, bytes: UnsafeRawBufferPointer(rebasing: raw[(p * filters.stride)..<((p + 1) * filters.stride)]))
+            }
+        }
+        guard complete else { throw .checksumMismatch(file: path, offset: filters.offset) }
+        var blocks = parsed.blocks
+        for i in blocks.indices {
+            blocks[i].bloom = blooms[i]
+            blocks[i].bloom.known = nil
+        }
+        return blocks
     }
 
     /// Where the meta section lies, from the chunk start, as the chunk's last `footerSize`
@@ -96,12 +118,14 @@ enum ChunkFormat {
     }
 
     /// Parses a chunk's meta section followed by its CRC (`meta`), verifying the CRC; block
-    /// offsets come out absolute (`offset` is the chunk's in its file).
-    static func parseMeta(_ meta: [UInt8], metaStart: Int, path: String, offset: Int64) throws(LogStoreError) -> [BlockMeta] {
+    /// offsets come out absolute (`offset` is the chunk's in its file). Filters stored
+    /// partitioned come out blank, no partition known, with where their section lies.
+    static func parseMeta(_ meta: [UInt8], metaStart: Int, path: String, offset: Int64) throws(LogStoreError)
+        -> (blocks: [BlockMeta], filters: FilterPartitions?) {
         let metaOffset = offset + Int64(metaStart)
         guard meta.count >= 4 else { throw .corrupt(file: path, offset: metaOffset, reason: "chunk meta truncated") }
         let metaLength = meta.count - 4
-        let parsed: Result<[BlockMeta], LogStoreError> = meta.withUnsafeBytes { raw in
+        let parsed: Result<(blocks: [BlockMeta], filters: FilterPartitions?), LogStoreError> = meta.withUnsafeBytes { raw in
             let body = UnsafeRawBufferPointer(rebasing: raw[0..<metaLength])
             let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: metaLength, as: UInt32.self))
             guard CRC32C.checksum(body) == stored else { return .failure(.checksumMismatch(file: path, offset: metaOffset)) }
@@ -110,6 +134,7 @@ enum ChunkFormat {
                 let n = try r.readUVarint()
                 guard n <= UInt64(metaLength) else { return .failure(.corrupt(file: path, offset: metaOffset, reason: "block count \(n)")) }
                 var metas: [BlockMeta] = []
+                var partitioned = 0, partitionedWords: UInt64 = 0, blocksEnd: UInt64 = 0
                 for _ in 0..<n {
                     let off = try r.readUVarint(), len = try r.readUVarint(), count = try r.readUVarint()
                     let minT = try r.readVarint()
@@ -117,20 +142,36 @@ enum ChunkFormat {
                     let raw = try r.readUVarint(), payload = try r.readUVarint()
                     let flags = try r.readU8()
                     let words = try r.readUVarint()
-                    guard words <= UInt64(r.remaining / 8), off + len + 4 <= UInt64(metaStart), off >= UInt64(headerSize),
+                    let inline = flags & 8 == 0
+                    guard inline ? words <= UInt64(r.remaining / 8) : words % 4 == 0 && partitionedWords + words <= UInt64(metaStart / 8),
+                          off + len + 4 <= UInt64(metaStart), off >= UInt64(headerSize),
                           payload <= 1 << 34, raw <= payload, count <= payload else {
                         return .failure(.corrupt(file: path, offset: metaOffset, reason: "block meta out of range"))
                     }
                     var bloom = [UInt64]()
-                    bloom.reserveCapacity(Int(words))
-                    for _ in 0..<words { bloom.append(try r.readU64()) }
+                    if inline {
+                        bloom.reserveCapacity(Int(words))
+                        for _ in 0..<words { bloom.append(try r.readU64()) }
+                    } else {
+                        bloom = [UInt64](repeating: 0, count: Int(words))
+                        partitioned += 1
+                        partitionedWords += words
+                    }
+                    blocksEnd = max(blocksEnd, off + len + 4)
                     metas.append(BlockMeta(offset: offset + Int64(off), length: Int(len), entryCount: Int(count),
                                            minTime: minT, maxTime: minT &+ Int64(bitPattern: span), rawSize: Int(raw),
                                            payloadSize: Int(payload), usesDictionary: flags & 1 != 0,
-                                           bloom: TokenBloom(words: bloom, keying: flags & 2 != 0 ? .blockOffsets : .tokenOffsets),
+                                           bloom: TokenBloom(words: bloom, keying: flags & 2 != 0 ? .blockOffsets : .tokenOffsets,
+                                                             known: inline ? nil : PartitionMask.none),
                                            withoutMetadata: flags & 4 != 0))
                 }
-                return .success(metas)
+                guard partitioned > 0 else { return .success((metas, nil)) }
+                let start = try r.readUVarint()
+                let filters = FilterPartitions(offset: offset + Int64(start), blockWords: metas.map(\.bloom.words.count))
+                guard partitioned == metas.count, start >= blocksEnd, start + UInt64(filters.sectionSize) == UInt64(metaStart) else {
+                    return .failure(.corrupt(file: path, offset: metaOffset, reason: "partitioned filters out of range"))
+                }
+                return .success((metas, filters))
             } catch {
                 return .failure(.corrupt(file: path, offset: metaOffset, reason: "\(error)"))
             }

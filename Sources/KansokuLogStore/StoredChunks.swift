@@ -34,16 +34,39 @@ public struct StoredChunkRef: Sendable, Hashable {
     }
 
     /// The chunk's blocks, from its meta section's bytes (CRC verified).
-    public func blocks(meta: [UInt8], metaRange: Range<Int64>) throws(LogStoreError) -> [StoredBlock] {
-        let metas = try ChunkFormat.parseMeta(meta, metaStart: Int(metaRange.lowerBound - offset), path: file, offset: offset)
-        return metas.enumerated().map { i, m in StoredBlock(meta: m, first: i == 0 ? nil : metas.first) }
+    public func chunk(meta: [UInt8], metaRange: Range<Int64>) throws(LogStoreError) -> StoredChunk {
+        let parsed = try ChunkFormat.parseMeta(meta, metaStart: Int(metaRange.lowerBound - offset), path: file, offset: offset)
+        let metas = parsed.blocks
+        return StoredChunk(blocks: metas.enumerated().map { i, m in StoredBlock(meta: m, first: i == 0 ? nil : metas.first) },
+                           filters: parsed.filters)
+    }
+}
+
+/// A stored chunk's blocks as its meta section describes them. When its token filters are
+/// stored partitioned, they start blank ("maybe" for every literal) and are filled in from
+/// the partitions a query fetches.
+public struct StoredChunk: Sendable {
+    public private(set) var blocks: [StoredBlock]
+    let filters: FilterPartitions?
+
+    /// Where partition `p` of the chunk's filters lies in its file; nil when they are inline.
+    public func filterRange(_ p: Int) -> Range<Int64>? { filters?.range(of: p) }
+
+    /// Fills in partition `p` of the filters from its fetched bytes (`filterRange(p)`);
+    /// false, leaving the filters as they were, when they do not check out.
+    public mutating func fillFilters(partition p: Int, bytes: [UInt8]) -> Bool {
+        guard let filters else { return false }
+        var blooms = blocks.map(\.meta.bloom)
+        guard bytes.withUnsafeBytes({ filters.fill(&blooms, partition: p, bytes: $0) }) else { return false }
+        for i in blocks.indices { blocks[i].meta.bloom = blooms[i] }
+        return true
     }
 }
 
 /// One block of a stored chunk, read by a process that fetches the bytes itself (a querier
 /// reading a bucket): what lets it skip the block, and how to decode the bytes it fetched.
 public struct StoredBlock: Sendable {
-    let meta: BlockMeta
+    var meta: BlockMeta
     /// The chunk's first block, when this block was compressed against its payload.
     let prefixBlock: BlockMeta?
 

@@ -24,19 +24,39 @@ struct TokenBloom: Sendable, Hashable {
 
     var words: [UInt64]
     var keying: Keying = .blockOffsets
+    /// The filter partitions whose bits `words` holds, when only some were fetched (see
+    /// `FilterPartitions`); nil when all are. A key in another partition counts as present.
+    var known: PartitionMask?
 
     var bitCount: Int { words.count * 64 }
     var byteSize: Int { words.count * 8 }
 
+    @inline(__always) static func hash(_ gram: UInt32) -> UInt32 { (gram ^ 0x5BD1_E995) &* 0x9E37_79B1 }
+
     /// Multiplicative hash of the gram, mapped onto `bits` by multiply-shift (no division).
     @inline(__always) static func slot(_ gram: UInt32, bits: Int) -> Int {
-        let h = (gram ^ 0x5BD1_E995) &* 0x9E37_79B1
-        return Int(truncatingIfNeeded: (UInt64(h) &* UInt64(bits)) >> 32)
+        Int(truncatingIfNeeded: (UInt64(hash(gram)) &* UInt64(bits)) >> 32)
     }
 
+    /// The partition of a key's bit in any filter whose bit count is a multiple of 256: with
+    /// multiply-shift, `slot / (bits / 256)` is the hash's top byte, whatever `bits` is.
+    @inline(__always) static func partition(_ gram: UInt32) -> Int { Int(hash(gram) >> 24) }
+
     @inline(__always) func has(_ gram: UInt32, _ w: UnsafeBufferPointer<UInt64>, bits: Int) -> Bool {
+        if let known, !known.contains(TokenBloom.partition(gram)) { return true }
         let s = TokenBloom.slot(gram, bits: bits)
         return w[s >> 6] & (1 << UInt64(s & 63)) != 0
+    }
+
+    /// The same filter at four times the bits, for partitioning a filter whose word count is
+    /// not a multiple of 4: a key's slot at `4 × bits` is one of `4s ... 4s + 3` where `s` is
+    /// its slot at `bits`, so setting all four keeps every key present.
+    func quadrupled() -> TokenBloom {
+        var out = [UInt64](repeating: 0, count: words.count * 4)
+        for s in 0..<bitCount where words[s >> 6] & (1 << UInt64(s & 63)) != 0 {
+            out[s >> 4] |= 0xF << UInt64((s & 15) * 4)
+        }
+        return TokenBloom(words: out, keying: keying, known: known)
     }
 
     /// Whether the block may contain `literal`; true when unsure (no checkable gram).
@@ -211,8 +231,11 @@ final class TokenBloomBuilder {
         return twoPass(count: n)
     }
 
+    /// Words for `distinct` keys; from 4 words up a multiple of 4, so the filter can be
+    /// partitioned (256 partitions of whole bits) without resizing.
     static func wordCount(forDistinct distinct: Double) -> Int {
-        max(1, Int((distinct * TokenBloom.bitsPerKey / 64).rounded(.up)))
+        let words = max(1, Int((distinct * TokenBloom.bitsPerKey / 64).rounded(.up)))
+        return words < 4 ? words : (words + 3) & ~3
     }
 
     /// Distinct keys that produced a filter's fill, for one hash per key.

@@ -9,6 +9,7 @@ extension KansokuConfig {
         var out: [String] = []
         do { _ = try server.hostAndPort() } catch { out.append(error.description) }
         do { _ = try storage.retentionDuration() } catch { out.append(error.description) }
+        do { _ = try storage.chunkBlockBytes() } catch { out.append(error.description) }
         if !["batch", "always", "never"].contains(storage.fsync) {
             out.append(ConfigError.invalid(key: "storage.fsync", reason: "expected batch, always or never, got \"\(storage.fsync)\"").description)
         }

@@ -46,7 +46,8 @@ final class ServerCore: Sendable {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let lock = try DataDirectoryLock(directory: root)
         let logStore = try LogStore.open(
-            LogStoreConfig(directory: root + "/logs", retention: retention.nanoseconds, fsync: logFsync(config.storage.fsync)),
+            LogStoreConfig(directory: root + "/logs", retention: retention.nanoseconds, fsync: logFsync(config.storage.fsync),
+                           blockSize: try config.storage.chunkBlockBytes()),
             logger: logger)
         let metricStore = try MetricStore.open(
             MetricStoreConfig(directory: root + "/metrics", retention: retention.milliseconds, fsync: metricFsync(config.storage.fsync)),

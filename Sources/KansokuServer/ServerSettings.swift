@@ -66,12 +66,16 @@ public struct StorageSettings: Codable, Sendable {
     public var fsync: String = "batch"
     /// Where ingesters ship log chunks and indexes (none: local disk only).
     public var objectStore: ObjectStoreSettings?
+    /// Raw line bytes per compressed log block (Loki's `chunk_block_size`). Smaller blocks
+    /// make a querier fetch less from a bucket for a rare string, at some compression cost.
+    public var chunkBlockSize: String = "256KiB"
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case path, retention, fsync
         case objectStore = "object_store"
+        case chunkBlockSize = "chunk_block_size"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -80,6 +84,15 @@ public struct StorageSettings: Codable, Sendable {
         retention = try c.decodeIfPresent(String.self, forKey: .retention) ?? retention
         fsync = try c.decodeIfPresent(String.self, forKey: .fsync) ?? fsync
         objectStore = try c.decodeIfPresent(ObjectStoreSettings.self, forKey: .objectStore)
+        chunkBlockSize = try c.decodeIfPresent(String.self, forKey: .chunkBlockSize) ?? chunkBlockSize
+    }
+
+    /// `chunk_block_size` in bytes, 4 KiB to 16 MiB.
+    public func chunkBlockBytes() throws(ConfigError) -> Int {
+        guard let v = ByteSize.parse(chunkBlockSize), v >= 4 << 10, v <= 16 << 20 else {
+            throw ConfigError.invalid(key: "storage.chunk_block_size", reason: "expected a size from 4KiB to 16MiB, such as 256KiB, got \"\(chunkBlockSize)\"")
+        }
+        return Int(v)
     }
 
     public func retentionDuration() throws(ConfigError) -> PromDuration {

@@ -8,11 +8,12 @@ import KansokuLogStore
 /// as a share of what the bucket stores.
 ///
 ///     gen-corpus --out /tmp/c256 --size 256M --streams 100 --needles 100 --seed 7
-///     kansoku-bench objectstore --corpus /tmp/c256 [--runs 3]
+///     kansoku-bench objectstore --corpus /tmp/c256 [--runs 3] [--block-size 32KiB]
 enum ObjectStoreBench {
     struct Options {
         var corpus = ""
         var runs = 3
+        var blockSize = 256 * 1024
         var binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kansoku").path
     }
 
@@ -24,9 +25,11 @@ enum ObjectStoreBench {
             case "--corpus": o.corpus = it.next() ?? ""
             case "--runs": o.runs = max(1, Int(it.next() ?? "") ?? 3)
             case "--kansoku": o.binary = it.next() ?? o.binary
+            case "--block-size": o.blockSize = ByteSize.parseInt(it.next() ?? "") ?? 0
             default: throw LogsQueryBench.BenchError("unknown option \(a)")
             }
         }
+        guard (4 << 10)...(16 << 20) ~= o.blockSize else { throw LogsQueryBench.BenchError("--block-size must be a size from 4KiB to 16MiB") }
         guard !o.corpus.isEmpty else { throw LogsQueryBench.BenchError("--corpus DIR is required (a gen-corpus folder)") }
         return o
     }
@@ -62,7 +65,7 @@ enum ObjectStoreBench {
         let ingesterDir = scratch + "/ingester"
         let start: Int64 = 1_704_067_200_000_000_000
         var maxTs = start, lines = 0, rawBytes = 0
-        let store = try LogStore.open(LogStoreConfig(directory: ingesterDir + "/logs", fsync: .batch))
+        let store = try LogStore.open(LogStoreConfig(directory: ingesterDir + "/logs", fsync: .batch, blockSize: o.blockSize))
         for f in files {
             let (b, n, last) = try await LogsQueryBench.ingest(file: o.corpus + "/" + f, store: store, start: start)
             rawBytes += b; lines += n; maxTs = max(maxTs, last)
@@ -72,6 +75,7 @@ enum ObjectStoreBench {
             let path = scratch + "/kansoku-\(abs(extra.hashValue)).yaml"
             try? """
             storage:
+              chunk_block_size: "\(o.blockSize)"
               object_store: { backend: s3, bucket: kansoku, endpoint: "\(endpoint)", addressing: path,
                               access_key_id: bench, secret_access_key: bench }
             limits: { max_entries_limit_per_query: 10000000, query_timeout: 10m }
@@ -85,12 +89,12 @@ enum ObjectStoreBench {
         ingester.stop()
         let storedBytes = (try? LogsQueryBench.directorySize(ingesterDir + "/logs/periods")) ?? 0
         emit(["suite": "objectstore", "phase": "setup", "streams": files.count, "lines": lines, "raw_bytes": rawBytes,
-              "bucket_bytes": storedBytes, "binary": o.binary])
+              "bucket_bytes": storedBytes, "block_size": o.blockSize, "binary": o.binary])
 
         let single = try BenchServer(binary: o.binary, data: ingesterDir, config: config(""), target: "all")
         defer { single.stop() }
         let querierDir = scratch + "/querier"
-        let querierConfig = config("cluster: { index_refresh_interval: 1m, cache_size: 4GiB }")
+        let querierConfig = config("cluster: { index_refresh_interval: 1m, cache_size: 4GiB, fetch_concurrency: 64 }")
 
         let end = maxTs + 1
         let pick = files[files.count / 2].dropLast(4)
@@ -99,7 +103,8 @@ enum ObjectStoreBench {
             ("needle", "{app=~\".+\"} |= \"\(token)\""),
             ("one_stream", "{app=\"\(pick[..<dash])\", host=\"\(pick[pick.index(after: dash)...])\"} |= \"error\""),
         ]
-        var summary: [String: Any] = ["suite": "objectstore", "summary": true, "bucket_bytes": storedBytes]
+        var summary: [String: Any] = ["suite": "objectstore", "summary": true, "bucket_bytes": storedBytes, "block_size": o.blockSize,
+                                      "raw_bytes": rawBytes]
         for (name, q) in queries {
             let path = "/loki/api/v1/query_range?query=\(q.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&start=\(start)&end=\(end)&limit=10000000&direction=forward"
             // Cold: a querier with an empty cache; its first query also lists and reads the indexes.

@@ -118,8 +118,11 @@ import Testing
 
     func config(_ root: URL, _ name: String, bucket: String, ingesters: [String] = [], id: String? = nil) throws -> URL {
         let url = root.appendingPathComponent("\(name).yaml")
+        // Small blocks, so chunks keep their token filters partitioned and the querier fetches
+        // only the partitions the needle's keys need.
         try """
         storage:
+          chunk_block_size: 4KiB
           object_store: { backend: s3, bucket: kansoku, endpoint: "\(bucket)", addressing: path,
                           access_key_id: AKIDTEST, secret_access_key: test-secret, max_attempts: 2, timeout: 5s }
         cluster:
@@ -207,6 +210,9 @@ import Testing
         }
         Thread.sleep(forTimeInterval: 2.5)
         try compare("after flush")
+        let metrics = try querier.client.get("/metrics").text
+        let filterBytes = metrics.split(separator: "\n").first { $0.hasPrefix("kansoku_querier_bucket_bytes_fetched_by_kind_total{kind=\"filter\"}") }
+        #expect((filterBytes?.split(separator: " ").last.flatMap { Int($0) } ?? 0) > 0, "no filter partitions fetched: \(filterBytes ?? "no metric")")
 
         // 3. The ingesters' disks are lost; they come back empty.
         #expect(a.stop() == 0)

@@ -17,11 +17,23 @@ enum BlockBytes: Sendable {
 }
 
 final class RangeRecorder: Sendable {
-    private let needed = Mutex<(decoded: Set<RangeKey>, prefixes: Set<RangeKey>)>(([], []))
+    /// A literal a line filter asked blocks' token filters about.
+    struct Literal: Hashable, Sendable {
+        let bytes: [UInt8]
+        let caseInsensitive: Bool
+    }
+
+    private let needed = Mutex<(decoded: Set<RangeKey>, prefixes: Set<RangeKey>, literals: Set<Literal>)>(([], [], []))
     /// A block the query decodes.
     func note(_ key: RangeKey) { _ = needed.withLock { $0.decoded.insert(key) } }
     /// A chunk's first block, needed as the prefix of a block the query decodes.
     func notePrefix(_ key: RangeKey) { _ = needed.withLock { $0.prefixes.insert(key) } }
+    /// A literal the query's line filters test blocks for.
+    func noteLiteral(_ literal: [UInt8], caseInsensitive: Bool) {
+        _ = needed.withLock { $0.literals.insert(Literal(bytes: literal, caseInsensitive: caseInsensitive)) }
+    }
+    /// The literals tested.
+    var literals: Set<Literal> { needed.withLock { $0.literals } }
     /// The blocks decoded.
     var decoded: Set<RangeKey> { needed.withLock { $0.decoded } }
     /// The first blocks needed only as prefixes.
@@ -59,7 +71,8 @@ struct BucketBlock: ReadableBlock {
     var withoutMetadata: Bool { block.withoutMetadata }
 
     func mayContain(literal: [UInt8], caseInsensitive: Bool) -> Bool {
-        block.mayContain(literal: literal, caseInsensitive: caseInsensitive)
+        if case .recording(let recorder) = bytes { recorder.noteLiteral(literal, caseInsensitive: caseInsensitive) }
+        return block.mayContain(literal: literal, caseInsensitive: caseInsensitive)
     }
 
     func withEntries<R>(_ body: (BlockEntries) throws(LogQLError) -> R) throws(LogQLError) -> R {

@@ -57,16 +57,16 @@ final class QuerierLogReader: LogReader {
             metaRanges[chunk] = RangeKey(key: chunk.key, range: range)
         }
         let metas = await fetcher.fetch(Set(metaRanges.values), kind: .meta)
-        var readable: [PreparedLogReader.ChunkBlocks] = []
+        var readable: [(labels: Labels, object: String, chunk: StoredChunk)] = []
         var shipped: [String: [String: [Range<Int64>]]] = [:]
         var unreadable = 0
         for (chunk, c) in chunks {
             guard let metaKey = metaRanges[chunk], let meta = metas.bytes[metaKey],
-                  let blocks = try? c.ref.blocks(meta: meta, metaRange: metaKey.range) else {
+                  let stored = try? c.ref.chunk(meta: meta, metaRange: metaKey.range) else {
                 unreadable += 1
                 continue
             }
-            readable.append(.init(labels: c.labels, object: chunk.key, blocks: blocks))
+            readable.append((c.labels, chunk.key, stored))
             shipped[c.prefix, default: [:]][c.ref.file, default: []].append(chunk.range)
         }
         if unreadable > 0 {
@@ -81,10 +81,17 @@ final class QuerierLogReader: LogReader {
             warnings += answer.failures
         }
 
-        // The blocks the query decodes, fetched; then the query's own reader.
-        let needed = RangeRecorder()
-        try await Self.run(plan, over: PreparedLogReader(tenant: plan.tenant, chunks: readable, ingested: ingested,
+        // The blocks the query decodes; with partitioned filters, after fetching the
+        // partitions its line filters' literals need, which rules out more blocks.
+        var needed = RangeRecorder()
+        let blocks = { readable.map { PreparedLogReader.ChunkBlocks(labels: $0.labels, object: $0.object, blocks: $0.chunk.blocks) } }
+        try await Self.run(plan, over: PreparedLogReader(tenant: plan.tenant, chunks: blocks(), ingested: ingested,
                                                           bytes: .recording(needed), warnings: []))
+        if await fetchFilters(for: needed.literals, into: &readable) {
+            needed = RangeRecorder()
+            try await Self.run(plan, over: PreparedLogReader(tenant: plan.tenant, chunks: blocks(), ingested: ingested,
+                                                              bytes: .recording(needed), warnings: []))
+        }
         var wanted: [RangeKey: FetchKind] = [:]
         for k in needed.prefixesOnly { wanted[k] = .prefix }
         for k in needed.decoded { wanted[k] = .block }
@@ -92,9 +99,37 @@ final class QuerierLogReader: LogReader {
         if !fetched.failures.isEmpty {
             warnings.append("object store: \(wanted.count - fetched.bytes.count) blocks unreadable, left out (\(fetched.failures.joined(separator: "; ")))")
         }
-        return PreparedLogReader(tenant: plan.tenant, chunks: readable, ingested: ingested,
+        return PreparedLogReader(tenant: plan.tenant, chunks: blocks(), ingested: ingested,
                                  bytes: .fetched(FetchedRanges(fetched.bytes)), warnings: warnings)
     }
+
+    /// Fetches the filter partitions that `literals` need from the chunks whose filters are
+    /// stored partitioned, and fills them in; whether any were. A partition that cannot be
+    /// fetched or does not check out stays unknown: its blocks are read, not skipped.
+    private func fetchFilters(for literals: Set<RangeRecorder.Literal>, into chunks: inout [(labels: Labels, object: String, chunk: StoredChunk)]) async -> Bool {
+        var partitions: [Int] = []
+        for l in literals.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+            for p in FilterPartitions.partitions(for: l.bytes, caseInsensitive: l.caseInsensitive)
+            where partitions.count < Self.maxFilterPartitions && !partitions.contains(p) { partitions.append(p) }
+        }
+        var wanted: [RangeKey: FetchKind] = [:]
+        for c in chunks {
+            for p in partitions { if let r = c.chunk.filterRange(p) { wanted[RangeKey(key: c.object, range: r)] = .filter } }
+        }
+        guard !wanted.isEmpty else { return false }
+        let fetched = await fetcher.fetch(wanted)
+        for i in chunks.indices {
+            for p in partitions {
+                if let r = chunks[i].chunk.filterRange(p), let bytes = fetched.bytes[RangeKey(key: chunks[i].object, range: r)] {
+                    _ = chunks[i].chunk.fillFilters(partition: p, bytes: bytes)
+                }
+            }
+        }
+        return true
+    }
+
+    /// The most filter partitions one query fetches (of 256): each is 1/256 of the filters.
+    static let maxFilterPartitions = 48
 
     /// Runs `plan` over `reader`, for what the run asks of it.
     static func run(_ plan: LogQueryPlan, over reader: any LogReader) async throws(LogQLError) {

@@ -12,6 +12,8 @@ enum FetchKind: Int, CaseIterable, Sendable {
     case block
     /// A chunk's first block, fetched only as the prefix a later block decodes against.
     case prefix
+    /// Partitions of a chunk's token filters stored partitioned.
+    case filter
 
     var name: String {
         switch self {
@@ -19,6 +21,7 @@ enum FetchKind: Int, CaseIterable, Sendable {
         case .meta: "meta"
         case .block: "block"
         case .prefix: "prefix"
+        case .filter: "filter"
         }
     }
 }
