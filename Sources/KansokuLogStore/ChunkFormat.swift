@@ -98,6 +98,17 @@ enum ChunkFormat {
         return blocks
     }
 
+    /// Where the chunk's partitioned filters lie (nil when its filters are inline), from its
+    /// footer and meta section.
+    static func readFilterLayout(fd: Int32, path: String, offset: Int64, length: Int) throws(LogStoreError) -> FilterPartitions? {
+        let footer: [UInt8]
+        do throws(FileIOError) { footer = try FileIO.pread(fd, count: footerSize, at: offset + Int64(length - footerSize), path: path) } catch { throw .io(error) }
+        let (metaStart, metaLength) = try metaSection(footer: footer, path: path, offset: offset, length: length)
+        let meta: [UInt8]
+        do throws(FileIOError) { meta = try FileIO.pread(fd, count: metaLength + 4, at: offset + Int64(metaStart), path: path) } catch { throw .io(error) }
+        return try parseMeta(meta, metaStart: metaStart, path: path, offset: offset).filters
+    }
+
     /// Where the meta section lies, from the chunk start, as the chunk's last `footerSize`
     /// bytes say (its length excludes the CRC that follows it).
     static func metaSection(footer: [UInt8], path: String, offset: Int64, length: Int) throws(LogStoreError) -> (start: Int, length: Int) {

@@ -99,13 +99,23 @@ public struct FilterPartitions: Sendable, Hashable {
         return out
     }
 
+    /// Whether a partition's bytes (its range, CRC included) check out.
+    func verify(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let length = partitionBytes
+        return bytes.count == stride && CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
+            == UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: length, as: UInt32.self))
+    }
+
     /// Copies partition `p`'s bits (`bytes`: its range, CRC included) into `blooms`, marking
     /// it known. False when the CRC does not match; `blooms` is then unchanged.
     func fill(_ blooms: inout [TokenBloom], partition p: Int, bytes: UnsafeRawBufferPointer) -> Bool {
-        let length = partitionBytes
-        guard bytes.count == stride, blooms.count == blockWords.count,
-              CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
-                == UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: length, as: UInt32.self)) else { return false }
+        guard verify(bytes) else { return false }
+        return copy(into: &blooms, partition: p, bits: UnsafeRawBufferPointer(rebasing: bytes[0..<partitionBytes]))
+    }
+
+    /// Copies partition `p`'s bits (already verified, without their CRC) into `blooms`.
+    func copy(into blooms: inout [TokenBloom], partition p: Int, bits bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == partitionBytes, blooms.count == blockWords.count else { return false }
         var at = 0
         for i in blooms.indices {
             let slice = blockWords[i] / 4

@@ -216,6 +216,10 @@ extension LogStore {
         }
         for f in due.sorted() {
             reader.forget(prefix: f)
+            // Its filter index first: one left without its segment would never be deleted.
+            if let index = SegmentFilterIndex.path(ofSegment: f), (try? FileIO.fileSize(path: config.directory + "/" + index)) != nil {
+                do throws(FileIOError) { try FileIO.removeFile(config.directory + "/" + index) } catch { throw .io(error) }
+            }
             do throws(FileIOError) { try FileIO.removeFile(config.directory + "/" + f) } catch { throw .io(error) }
             report.filesDeleted += 1
         }

@@ -21,10 +21,16 @@ extension LogStore {
         let periodNames: [String]
         do throws(FileIOError) { periodNames = try FileIO.listDirectory(periods) } catch { throw .io(error) }
         let indexes = state.withLock { $0.periods }
-        // Who owns the chunks of each file the indexes name.
+        // Who owns the chunks of each file the indexes name, and where they are.
         var owners: [String: Set<String>] = [:]
+        var chunks: [String: [Int64: Int]] = [:]
         for p in indexes.values {
-            for s in p.streams.values { for c in s.chunks { owners[c.file, default: []].insert(s.tenant) } }
+            for s in p.streams.values {
+                for c in s.chunks {
+                    owners[c.file, default: []].insert(s.tenant)
+                    chunks[c.file, default: [:]][c.offset] = c.length
+                }
+            }
         }
         var files: [ShippableFile] = []
         for period in periodNames.sorted() {
@@ -34,10 +40,10 @@ extension LogStore {
                 guard let parsed = SegmentFiles.parseFileName(name) else { continue }
                 let relative = folder + "/" + name
                 guard !segments.isOpenForAppend(relative) else { continue }
-                if let tenant = parsed.tenant {
-                    files.append(ShippableFile(tenant: tenant, relativePath: relative, contents: nil))
-                } else if let only = owners[relative], only.count == 1 {
-                    files.append(ShippableFile(tenant: only.first!, relativePath: relative, contents: nil))
+                guard let tenant = parsed.tenant ?? owners[relative].flatMap({ $0.count == 1 ? $0.first : nil }) else { continue }
+                files.append(ShippableFile(tenant: tenant, relativePath: relative, contents: nil))
+                if let index = filterIndex(ofSegment: relative, chunks: chunks[relative] ?? [:]) {
+                    files.append(ShippableFile(tenant: tenant, relativePath: index, contents: nil))
                 }
             }
             guard let index = indexes[start] else { continue }
@@ -46,6 +52,24 @@ extension LogStore {
             }
         }
         return files
+    }
+
+    /// The segment filter index beside a sealed segment file (built the first time), for
+    /// queriers; nil when there is none. Without it a querier fetches each chunk's filter
+    /// partitions itself, so a failure to build it (the file just deleted by compaction, a
+    /// full disk) only costs requests; the next pass tries again.
+    private func filterIndex(ofSegment relative: String, chunks: [Int64: Int]) -> String? {
+        guard let index = SegmentFilterIndex.path(ofSegment: relative) else { return nil }
+        let path = config.directory + "/" + index
+        if (try? FileIO.fileSize(path: path)) != nil { return index }
+        do throws(LogStoreError) {
+            let bytes = try SegmentFilterIndex.build(segment: config.directory + "/" + relative, chunks: chunks.map { ($0.key, $0.value) })
+            do throws(FileIOError) { try FileIO.writeAtomically(bytes, to: path) } catch { throw .io(error) }
+            return index
+        } catch {
+            logger.warning("building a segment's filter index failed", metadata: ["file": "\(relative)", "error": "\(error)"])
+            return nil
+        }
     }
 }
 

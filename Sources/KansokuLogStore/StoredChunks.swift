@@ -61,6 +61,15 @@ public struct StoredChunk: Sendable {
         for i in blocks.indices { blocks[i].meta.bloom = blooms[i] }
         return true
     }
+
+    /// Fills in partition `p` from bits already verified (a segment filter index's row slice).
+    mutating func fillFilters(partition p: Int, verifiedBits bits: UnsafeRawBufferPointer) -> Bool {
+        guard let filters else { return false }
+        var blooms = blocks.map(\.meta.bloom)
+        guard filters.copy(into: &blooms, partition: p, bits: bits) else { return false }
+        for i in blocks.indices { blocks[i].meta.bloom = blooms[i] }
+        return true
+    }
 }
 
 /// One block of a stored chunk, read by a process that fetches the bytes itself (a querier

@@ -180,7 +180,10 @@ import Testing
         for tenant in tenants.keys {
             let own = keys.filter { $0.hasPrefix("logs/\(tenant)/") }.map { $0.split(separator: "/").dropFirst(6).joined(separator: "/") }
             #expect(own.contains("index"), "\(keys)")
-            #expect(own.filter { $0 != "index" }.allSatisfy { $0.hasPrefix("\(tenant)~") && $0.hasSuffix(".seg") }, "\(keys)")
+            // Segments, each with its filter index beside it.
+            let segments = own.filter { $0.hasSuffix(".seg") }
+            #expect(!segments.isEmpty && segments.allSatisfy { $0.hasPrefix("\(tenant)~") }, "\(keys)")
+            #expect(Set(own.filter { $0 != "index" && !$0.hasSuffix(".seg") }) == Set(segments.map { $0.dropLast(4) + ".flt" }), "\(keys)")
         }
 
         for (tenant, batch) in tenants {

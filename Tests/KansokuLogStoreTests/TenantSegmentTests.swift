@@ -24,7 +24,8 @@ import Testing
         let period = SegmentFiles.periodFolder(store.state.withLock { $0.periodStart(baseTime, length: store.config.periodLength) })
         let files = try store.shippableFiles()
         #expect(files.filter(\.immutable).map { "\($0.tenant) \($0.relativePath)" }.sorted()
-                == ["team-a \(period)/team-a~000001.seg", "team-b \(period)/team-b~000001.seg"])
+                == ["team-a \(period)/team-a~000001.flt", "team-a \(period)/team-a~000001.seg",
+                    "team-b \(period)/team-b~000001.flt", "team-b \(period)/team-b~000001.seg"])
         #expect(files.filter { !$0.immutable }.map { "\($0.tenant) \($0.relativePath)" }.sorted()
                 == ["team-a \(period)/index", "team-b \(period)/index"])
 

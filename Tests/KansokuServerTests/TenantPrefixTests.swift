@@ -69,8 +69,10 @@ final class RecordingObjectStore: ObjectStore {
         let keys = try await bucket.list(prefix: "logs/").map(\.key).sorted()
         #expect(keys == [
             "logs/team-a/ingester-1/\(incarnation)/periods/\(Self.base)/index",
+            "logs/team-a/ingester-1/\(incarnation)/periods/\(Self.base)/team-a~000001.flt",
             "logs/team-a/ingester-1/\(incarnation)/periods/\(Self.base)/team-a~000001.seg",
             "logs/team-b/ingester-1/\(incarnation)/periods/\(Self.base)/index",
+            "logs/team-b/ingester-1/\(incarnation)/periods/\(Self.base)/team-b~000001.flt",
             "logs/team-b/ingester-1/\(incarnation)/periods/\(Self.base)/team-b~000001.seg",
         ])
 

@@ -14,6 +14,8 @@ struct BucketSnapshot: Sendable {
         let indexes: [StoredPeriodIndex]
         /// Segment objects, by path relative to the prefix (as the index names them), with sizes.
         let segments: [String: Int]
+        /// Segment filter indexes (`SegmentFilterIndex`), by relative path, with sizes.
+        var filterIndexes: [String: Int] = [:]
 
         /// Whether the bucket holds all of `chunk` (the ingester may have indexed a chunk in a
         /// segment it has not shipped yet).
@@ -75,16 +77,18 @@ final class BucketIndex: Sendable {
         do {
             let objects = try await store.list(prefix: root)
             // logs/<tenant>/<ingester>/<incarnation>/periods/<start>/<file>
-            var bySource: [String: (indexes: [(key: String, period: String, size: Int)], segments: [String: Int])] = [:]
+            var bySource: [String: (indexes: [(key: String, period: String, size: Int)], segments: [String: Int], filters: [String: Int])] = [:]
             for o in objects {
                 let parts = o.key.split(separator: "/", omittingEmptySubsequences: false)
                 guard parts.count == 7, parts[1] == tenant, parts[4] == "periods" else { continue }
                 let prefix = parts[0...3].joined(separator: "/") + "/"
                 let relative = parts[4...6].joined(separator: "/")
                 if parts[6] == "index" {
-                    bySource[prefix, default: ([], [:])].indexes.append((o.key, String(parts[5]), o.size))
+                    bySource[prefix, default: ([], [:], [:])].indexes.append((o.key, String(parts[5]), o.size))
                 } else if parts[6].hasSuffix(".seg") {
-                    bySource[prefix, default: ([], [:])].segments[relative] = o.size
+                    bySource[prefix, default: ([], [:], [:])].segments[relative] = o.size
+                } else if parts[6].hasSuffix(".flt") {
+                    bySource[prefix, default: ([], [:], [:])].filters[relative] = o.size
                 }
             }
             var sources: [BucketSnapshot.Source] = []
@@ -102,7 +106,7 @@ final class BucketIndex: Sendable {
                     fetched.withLock { $0[entry.key] = (bytes.count, periodSegments, index) }
                     indexes.append(index)
                 }
-                sources.append(.init(prefix: prefix, indexes: indexes, segments: found.segments))
+                sources.append(.init(prefix: prefix, indexes: indexes, segments: found.segments, filterIndexes: found.filters))
             }
             let live = Set(bySource.values.flatMap { $0.indexes.map(\.key) })
             fetched.withLock { f in for k in f.keys where k.hasPrefix(root) && !live.contains(k) { f[k] = nil } }

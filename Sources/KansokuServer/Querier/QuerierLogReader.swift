@@ -37,13 +37,16 @@ final class QuerierLogReader: LogReader {
         }
 
         // The bucket's chunks of the matching streams, then their block metas.
-        var chunks: [RangeKey: (labels: Labels, prefix: String, ref: StoredChunkRef)] = [:]
+        var chunks: [RangeKey: (labels: Labels, prefix: String, ref: StoredChunkRef, filterIndex: BucketChunk.FilterIndex?)] = [:]
         for source in snapshot.sources {
             for index in source.indexes {
                 for s in selections {
                     for (_, labels, refs) in index.streams(tenant: plan.tenant, matchers: s.matchers, from: s.from, through: s.through) {
                         for ref in refs where source.holds(ref) {
-                            chunks[RangeKey(key: source.prefix + ref.file, range: ref.offset..<(ref.offset + Int64(ref.length)))] = (labels, source.prefix, ref)
+                            let filterIndex = SegmentFilterIndex.path(ofSegment: ref.file).flatMap { path in
+                                source.filterIndexes[path].map { BucketChunk.FilterIndex(key: source.prefix + path, size: $0) }
+                            }
+                            chunks[RangeKey(key: source.prefix + ref.file, range: ref.offset..<(ref.offset + Int64(ref.length)))] = (labels, source.prefix, ref, filterIndex)
                         }
                     }
                 }
@@ -57,7 +60,7 @@ final class QuerierLogReader: LogReader {
             metaRanges[chunk] = RangeKey(key: chunk.key, range: range)
         }
         let metas = await fetcher.fetch(Set(metaRanges.values), kind: .meta)
-        var readable: [(labels: Labels, object: String, chunk: StoredChunk)] = []
+        var readable: [BucketChunk] = []
         var shipped: [String: [String: [Range<Int64>]]] = [:]
         var unreadable = 0
         for (chunk, c) in chunks {
@@ -66,7 +69,7 @@ final class QuerierLogReader: LogReader {
                 unreadable += 1
                 continue
             }
-            readable.append((c.labels, chunk.key, stored))
+            readable.append(BucketChunk(labels: c.labels, object: chunk.key, offset: c.ref.offset, filterIndex: c.filterIndex, chunk: stored))
             shipped[c.prefix, default: [:]][c.ref.file, default: []].append(chunk.range)
         }
         if unreadable > 0 {
@@ -87,7 +90,7 @@ final class QuerierLogReader: LogReader {
         let blocks = { readable.map { PreparedLogReader.ChunkBlocks(labels: $0.labels, object: $0.object, blocks: $0.chunk.blocks) } }
         try await Self.run(plan, over: PreparedLogReader(tenant: plan.tenant, chunks: blocks(), ingested: ingested,
                                                           bytes: .recording(needed), warnings: []))
-        if await fetchFilters(for: needed.literals, into: &readable) {
+        if await FilterFetch(fetcher: fetcher).fill(&readable, for: needed.literals) {
             needed = RangeRecorder()
             try await Self.run(plan, over: PreparedLogReader(tenant: plan.tenant, chunks: blocks(), ingested: ingested,
                                                               bytes: .recording(needed), warnings: []))
@@ -102,34 +105,6 @@ final class QuerierLogReader: LogReader {
         return PreparedLogReader(tenant: plan.tenant, chunks: blocks(), ingested: ingested,
                                  bytes: .fetched(FetchedRanges(fetched.bytes)), warnings: warnings)
     }
-
-    /// Fetches the filter partitions that `literals` need from the chunks whose filters are
-    /// stored partitioned, and fills them in; whether any were. A partition that cannot be
-    /// fetched or does not check out stays unknown: its blocks are read, not skipped.
-    private func fetchFilters(for literals: Set<RangeRecorder.Literal>, into chunks: inout [(labels: Labels, object: String, chunk: StoredChunk)]) async -> Bool {
-        var partitions: [Int] = []
-        for l in literals.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
-            for p in FilterPartitions.partitions(for: l.bytes, caseInsensitive: l.caseInsensitive)
-            where partitions.count < Self.maxFilterPartitions && !partitions.contains(p) { partitions.append(p) }
-        }
-        var wanted: [RangeKey: FetchKind] = [:]
-        for c in chunks {
-            for p in partitions { if let r = c.chunk.filterRange(p) { wanted[RangeKey(key: c.object, range: r)] = .filter } }
-        }
-        guard !wanted.isEmpty else { return false }
-        let fetched = await fetcher.fetch(wanted)
-        for i in chunks.indices {
-            for p in partitions {
-                if let r = chunks[i].chunk.filterRange(p), let bytes = fetched.bytes[RangeKey(key: chunks[i].object, range: r)] {
-                    _ = chunks[i].chunk.fillFilters(partition: p, bytes: bytes)
-                }
-            }
-        }
-        return true
-    }
-
-    /// The most filter partitions one query fetches (of 256): each is 1/256 of the filters.
-    static let maxFilterPartitions = 48
 
     /// Runs `plan` over `reader`, for what the run asks of it.
     static func run(_ plan: LogQueryPlan, over reader: any LogReader) async throws(LogQLError) {

@@ -1,0 +1,120 @@
+import Foundation
+import KansokuCore
+import Testing
+@testable import KansokuLogStore
+
+@Suite struct SegmentFilterIndexTests {
+    /// A store of several streams in small blocks, sealed as an ingester seals it.
+    static func sealedStore(_ dir: String) async throws -> LogStore {
+        let config = LogStoreConfig(directory: dir, blockSize: 4096, chunkTargetSize: 400_000)
+        let store = try LogStore.open(config, logger: testLogger)
+        var batches: [StreamBatch] = []
+        for s in 0..<3 {
+            let entries = (0..<4000).map { i in
+                LogEntry(timestamp: baseTime + Int64(i) * second,
+                         line: "s=\(s) ts=\(i) user=u\(i % 977) trace_id=\(String(UInt64(i * 3 + s) &* 0x9E37_79B9_7F4A_7C15, radix: 16)) msg=ok")
+            }
+            batches.append(StreamBatch(labels: labels(["app": "api", "s": "\(s)"]), entries: entries))
+        }
+        _ = try await store.append(batches)
+        await store.flush()
+        await store.sealSegments()
+        return store
+    }
+
+    /// Every chunk's partitions read from the segment's filter index equal the chunk's own.
+    @Test func rowsHoldEachChunksPartitions() async throws {
+        let dir = makeTempDirectory()
+        defer { removeDirectory(dir) }
+        let store = try await Self.sealedStore(dir)
+        let files = try store.shippableFiles()
+        let index = try #require(files.first { $0.relativePath.hasSuffix(".flt") })
+        let segment = try #require(files.first { $0.relativePath.hasSuffix(".seg") })
+        #expect(SegmentFilterIndex.path(ofSegment: segment.relativePath) == index.relativePath)
+        // Listed right after its segment, so it ships before the index that names the chunks.
+        #expect(files.firstIndex { $0 == index }! == files.firstIndex { $0 == segment }! + 1)
+
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + index.relativePath)))
+        let footer = Array(bytes.suffix(SegmentFilterIndex.footerSize))
+        let range = try SegmentFilterIndex.directoryRange(footer: footer, size: bytes.count, name: "flt")
+        let filterIndex = try SegmentFilterIndex(directory: Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)]), footer: footer, name: "flt")
+        let segmentBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + segment.relativePath)))
+
+        var checked = 0
+        for s in 0..<3 {
+            let refs = store.storedChunks(tenant: LogStore.defaultTenant, matchers: [eq("s", "\(s)")])
+            #expect(!refs.isEmpty)
+            for ref in refs {
+                let footer = Array(segmentBytes[(Int(ref.offset) + ref.length - ChunkFormat.footerSize)..<(Int(ref.offset) + ref.length)])
+                let metaRange = try ref.metaRange(footer: footer)
+                let meta = Array(segmentBytes[Int(metaRange.lowerBound)..<Int(metaRange.upperBound)])
+                var fromIndex = try ref.chunk(meta: meta, metaRange: metaRange)
+                var fromChunk = fromIndex
+                guard fromChunk.filterRange(0) != nil else { continue }
+                for p in [0, 17, 128, 255] {
+                    let row = filterIndex.rowRange(p)
+                    let viaIndex = filterIndex.fill(&fromIndex, at: ref.offset, partition: p, row: Array(bytes[Int(row.lowerBound)..<Int(row.upperBound)]))
+                    let own = fromChunk.filterRange(p)!
+                    let viaChunk = fromChunk.fillFilters(partition: p, bytes: Array(segmentBytes[Int(own.lowerBound)..<Int(own.upperBound)]))
+                    #expect(viaIndex && viaChunk)
+                }
+                #expect(fromIndex.blocks.map(\.meta.bloom) == fromChunk.blocks.map(\.meta.bloom))
+                checked += 1
+            }
+        }
+        #expect(checked >= 3)
+
+        // A damaged row is refused.
+        var row = Array(bytes[Int(filterIndex.rowRange(5).lowerBound)..<Int(filterIndex.rowRange(5).upperBound)])
+        row[0] ^= 1
+        let ref = try #require(store.storedChunks(tenant: LogStore.defaultTenant, matchers: [eq("s", "0")]).first)
+        let chunkFooter = Array(segmentBytes[(Int(ref.offset) + ref.length - ChunkFormat.footerSize)..<(Int(ref.offset) + ref.length)])
+        let metaRange = try ref.metaRange(footer: chunkFooter)
+        var chunk = try ref.chunk(meta: Array(segmentBytes[Int(metaRange.lowerBound)..<Int(metaRange.upperBound)]), metaRange: metaRange)
+        let damaged = filterIndex.fill(&chunk, at: ref.offset, partition: 5, row: row)
+        #expect(!damaged)
+        try await store.close()
+    }
+}
+
+extension SegmentFilterIndexTests {
+    /// Compaction deletes a merged-away segment's filter index with it.
+    @Test func compactionDeletesFilterIndexesWithTheirSegments() async throws {
+        let dir = makeTempDirectory()
+        defer { removeDirectory(dir) }
+        let config = LogStoreConfig(directory: dir, blockSize: 4096, chunkTargetSize: 256 * 1024)
+        for round in 0..<4 {
+            let store = try LogStore.open(config, logger: testLogger)
+            let entries = (0..<300).map { i in LogEntry(timestamp: baseTime + Int64(round * 300 + i) * 1_000_000, line: "round=\(round) i=\(i)") }
+            _ = try await store.append([StreamBatch(labels: labels(["app": "quiet"]), entries: entries)])
+            await store.flush()
+            await store.sealSegments()
+            _ = try store.shippableFiles()
+            try await store.close()
+        }
+        let indexes = { CompactionTests.segmentFiles(dir).map { String($0.dropLast(4)) + ".flt" }.filter { FileManager.default.fileExists(atPath: dir + "/periods/" + $0) } }
+        #expect(indexes().count == 4)
+        let store = try LogStore.open(config, logger: testLogger)
+        let now = TimeParser.currentNanos()
+        _ = try await store.compact(minChunks: 4, grace: 0, now: now)
+        _ = try await store.compact(minChunks: 4, grace: 0, now: now + 1)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir + "/periods").flatMap { p in
+            try FileManager.default.contentsOfDirectory(atPath: dir + "/periods/" + p).filter { $0.hasSuffix(".flt") }
+        }
+        #expect(left.isEmpty, "\(left)")
+        #expect(CompactionTests.segmentFiles(dir).count == 1)
+        try await store.close()
+    }
+}
+
+extension LogStore {
+    /// The chunk refs the store's indexes hold for the matching streams, as a querier gets them.
+    func storedChunks(tenant: String, matchers: [LabelMatcher]) -> [StoredChunkRef] {
+        let periods = state.withLock { $0.periods }
+        var refs = Set<StoredChunkRef>()
+        for p in periods.values {
+            for id in p.matching(tenant: tenant, matchers) { for c in p.streams[id]?.chunks ?? [] { refs.insert(StoredChunkRef(c)) } }
+        }
+        return refs.sorted { $0.offset < $1.offset }
+    }
+}
