@@ -82,15 +82,12 @@ public struct FilterPartitions: Sendable, Hashable {
         out.withUnsafeMutableBytes { raw in
             for p in 0..<count {
                 let base = p * stride
+                let row = UnsafeMutableRawBufferPointer(rebasing: raw[base..<(base + length)])
                 var at = 0
                 for b in blooms {
                     let slice = b.words.count / 4
-                    var bit = p * slice
-                    for _ in 0..<slice {
-                        if b.words[bit >> 6] & (1 << UInt64(bit & 63)) != 0 { raw[base + at >> 3] |= 1 << UInt8(at & 7) }
-                        bit += 1
-                        at += 1
-                    }
+                    b.words.withUnsafeBytes { BitRun.or($0, from: p * slice, into: row, at: at, count: slice) }
+                    at += slice
                 }
                 let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[base..<(base + length)]))
                 raw.storeBytes(of: crc.littleEndian, toByteOffset: base + length, as: UInt32.self)
@@ -119,14 +116,8 @@ public struct FilterPartitions: Sendable, Hashable {
         var at = 0
         for i in blooms.indices {
             let slice = blockWords[i] / 4
-            var bit = p * slice
-            blooms[i].words.withUnsafeMutableBufferPointer { w in
-                for _ in 0..<slice {
-                    if bytes[at >> 3] & (1 << UInt8(at & 7)) != 0 { w[bit >> 6] |= 1 << UInt64(bit & 63) }
-                    bit += 1
-                    at += 1
-                }
-            }
+            blooms[i].words.withUnsafeMutableBytes { BitRun.or(bytes, from: at, into: $0, at: p * slice, count: slice) }
+            at += slice
             if blooms[i].known != nil { blooms[i].known!.insert(p) }
         }
         return true
@@ -165,5 +156,39 @@ public struct FilterPartitions: Sendable, Hashable {
             if k < odd.count { add(odd[k]) }
         }
         return chosen
+    }
+}
+
+#if !_endian(little)
+#error("BitRun reads filter words as bytes: bit b of a filter is bit b & 7 of its byte b >> 3 only on little-endian machines")
+#endif
+
+/// Copies runs of bits between buffers in which bit `b` is bit `b & 7` of byte `b >> 3` (a
+/// partition's bytes, and filter words in memory), 56 bits per step rather than one.
+enum BitRun {
+    /// ORs `count` bits of `src` from bit `s0` into `dst` from bit `d0`.
+    static func or(_ src: UnsafeRawBufferPointer, from s0: Int, into dst: UnsafeMutableRawBufferPointer, at d0: Int, count: Int) {
+        var done = 0
+        while done < count {
+            let n = min(56, count - done)
+            let s = s0 + done, d = d0 + done
+            let bits = (load(src, s >> 3) >> UInt64(s & 7)) & ((1 << UInt64(n)) - 1)
+            let shifted = bits << UInt64(d & 7)   // at most 63 bits: fits
+            let byte = d >> 3
+            if byte + 8 <= dst.count {
+                let old = UInt64(littleEndian: dst.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+                dst.storeBytes(of: (old | shifted).littleEndian, toByteOffset: byte, as: UInt64.self)
+            } else {
+                for k in 0..<min(8, dst.count - byte) { dst[byte + k] |= UInt8(truncatingIfNeeded: shifted >> UInt64(8 * k)) }
+            }
+            done += n
+        }
+    }
+
+    @inline(__always) private static func load(_ p: UnsafeRawBufferPointer, _ byte: Int) -> UInt64 {
+        if byte + 8 <= p.count { return UInt64(littleEndian: p.loadUnaligned(fromByteOffset: byte, as: UInt64.self)) }
+        var v: UInt64 = 0
+        for k in 0..<max(0, min(8, p.count - byte)) { v |= UInt64(p[byte + k]) << UInt64(8 * k) }
+        return v
     }
 }

@@ -94,7 +94,7 @@ enum ObjectStoreBench {
         let single = try BenchServer(binary: o.binary, data: ingesterDir, config: config(""), target: "all")
         defer { single.stop() }
         let querierDir = scratch + "/querier"
-        let querierConfig = config("cluster: { index_refresh_interval: 1m, cache_size: 4GiB, fetch_concurrency: 64 }")
+        let querierConfig = config("cluster: { index_refresh_interval: 1m, cache_size: 4GiB }")
 
         let end = maxTs + 1
         let pick = files[files.count / 2].dropLast(4)
@@ -144,8 +144,9 @@ enum ObjectStoreBench {
                 "cold_vs_single": round3(coldSeconds / max(median(singleTimes), 1e-9)),
                 "warm_vs_single": round3(median(warm) / max(median(singleTimes), 1e-9)),
                 "bucket_bytes_fetched_cold": coldBytes, "bucket_bytes_fetched_warm": warmBytes,
+                "bucket_requests_cold": coldByKind["requests"] ?? 0,
                 "fetched_share_of_stored": round4(share), "equal_to_single_node": equal,
-                "cold_bytes_by_kind": coldByKind.filter { $0.key != "total" },
+                "cold_bytes_by_kind": coldByKind.filter { $0.key != "total" && $0.key != "requests" },
                 "fetched_share_of_stored_with_index": round4(shareWithIndex),
             ]
             emit(row)
@@ -164,8 +165,9 @@ enum ObjectStoreBench {
         return line.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
     }
 
-    /// The querier's fetch counters: `total` (ranged GETs), one per kind of range, and
-    /// `index` (period indexes fetched whole, which the total leaves out).
+    /// The querier's fetch counters: `total` (bytes of ranged GETs), one per kind of range,
+    /// `index` (period indexes fetched whole, which the total leaves out) and `requests`
+    /// (ranged GETs sent).
     static func fetchedByKind(_ server: BenchServer) throws -> [String: Int] {
         let text = try LoopbackHTTPClient(port: server.port).send("GET", "/metrics").text
         var out: [String: Int] = [:]
@@ -175,6 +177,7 @@ enum ObjectStoreBench {
             let name = parts[0]
             if name == "kansoku_querier_bucket_bytes_fetched_total" { out["total"] = value }
             if name == "kansoku_querier_index_bytes_fetched_total" { out["index"] = value }
+            if name == "kansoku_querier_bucket_requests_total" { out["requests"] = value }
             let kindPrefix = "kansoku_querier_bucket_bytes_fetched_by_kind_total{kind=\""
             if name.hasPrefix(kindPrefix) { out[String(name.dropFirst(kindPrefix.count).dropLast(2))] = value }
         }

@@ -57,7 +57,7 @@ import Testing
     @discardableResult
     static func push(_ batch: Data, to server: ServerProcess, crash: ((ServerProcess) throws -> ServerProcess)? = nil) throws -> ServerProcess {
         guard let crash else {
-            let r = try server.client.post("/loki/api/v1/push", body: batch, contentType: "application/json")
+            let r = try Self.post(batch, to: server.client)
             #expect(r.status == 204, "\(r.text)")
             return server
         }
@@ -73,10 +73,20 @@ import Testing
         done.wait()
         if firstStatus != 204 {
             // Not acknowledged: sent again, as a client does; it may already be in the WAL.
-            let r = try restarted.client.post("/loki/api/v1/push", body: batch, contentType: "application/json")
+            let r = try Self.post(batch, to: restarted.client)
             #expect(r.status == 204, "\(r.text)")
         }
         return restarted
+    }
+
+    /// Posts a push, sent again after a pause while the server answers 429 (over the
+    /// tenant's ingestion rate), as Promtail does.
+    static func post(_ batch: Data, to client: HTTPTestClient) throws -> HTTPTestClient.Response {
+        while true {
+            let r = try client.post("/loki/api/v1/push", body: batch, contentType: "application/json")
+            guard r.status == 429 else { return r }
+            usleep(200_000)
+        }
     }
 
     struct Query {

@@ -34,6 +34,22 @@ import Testing
         return try ChunkFormat.readMeta(fd: fd, path: path, offset: 0, length: length)
     }
 
+    /// Bit runs copied 56 bits at a time equal a bit-by-bit copy, at every alignment.
+    @Test func bitRunsCopyLikeABitLoop() {
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<2000 {
+            let src = (0..<Int.random(in: 1...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let dstCount = Int.random(in: 1...40, using: &rng)
+            let count = Int.random(in: 0...min(src.count, dstCount) * 8, using: &rng)
+            let s0 = Int.random(in: 0...(src.count * 8 - count), using: &rng)
+            let d0 = Int.random(in: 0...(dstCount * 8 - count), using: &rng)
+            var fast = [UInt8](repeating: 0, count: dstCount), slow = fast
+            src.withUnsafeBytes { s in fast.withUnsafeMutableBytes { BitRun.or(s, from: s0, into: $0, at: d0, count: count) } }
+            for k in 0..<count where src[(s0 + k) >> 3] & (1 << UInt8((s0 + k) & 7)) != 0 { slow[(d0 + k) >> 3] |= 1 << UInt8((d0 + k) & 7) }
+            #expect(fast == slow, "src \(src.count) B from \(s0), dst \(dstCount) B at \(d0), \(count) bits")
+        }
+    }
+
     @Test func wordCountsFromFourWordsAreMultiplesOfFour() {
         for distinct in [1.0, 90, 100, 129, 130, 1000, 12_345] {
             let w = TokenBloomBuilder.wordCount(forDistinct: distinct)
