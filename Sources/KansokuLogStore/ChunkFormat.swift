@@ -83,18 +83,14 @@ enum ChunkFormat {
         guard let filters = parsed.filters else { return parsed.blocks }
         let section: [UInt8]
         do throws(FileIOError) { section = try FileIO.pread(fd, count: filters.sectionSize, at: filters.offset, path: path) } catch { throw .io(error) }
-        var blooms = parsed.blocks.map(\.bloom)
+        var blocks = parsed.blocks
         let complete = section.withUnsafeBytes { raw in
             (0..<FilterPartitions.count).allSatisfy { p in
-                filters.fill(&blooms, partition: p, bytes: UnsafeRawBufferPointer(rebasing: raw[(p * filters.stride)..<((p + 1) * filters.stride)]))
+                filters.fill(&blocks, \.bloom, partition: p, bytes: UnsafeRawBufferPointer(rebasing: raw[(p * filters.stride)..<((p + 1) * filters.stride)]))
             }
         }
         guard complete else { throw .checksumMismatch(file: path, offset: filters.offset) }
-        var blocks = parsed.blocks
-        for i in blocks.indices {
-            blocks[i].bloom = blooms[i]
-            blocks[i].bloom.known = nil
-        }
+        for i in blocks.indices { blocks[i].bloom.known = nil }
         return blocks
     }
 

@@ -103,29 +103,27 @@ public struct FilterPartitions: Sendable, Hashable {
             == UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: length, as: UInt32.self))
     }
 
-    /// Copies partition `p`'s bits (`bytes`: its range, CRC included) into `blooms`, marking
-    /// it known. False when the CRC does not match; `blooms` is then unchanged.
-    func fill(_ blooms: inout [TokenBloom], partition p: Int, bytes: UnsafeRawBufferPointer) -> Bool {
+    /// Copies partition `p`'s bits (`bytes`: its range, CRC included) into the filters of
+    /// `blocks` (at `bloom`), marking it known. False when the CRC does not match; the filters
+    /// are then unchanged.
+    func fill<Block>(_ blocks: inout [Block], _ bloom: WritableKeyPath<Block, TokenBloom>, partition p: Int, bytes: UnsafeRawBufferPointer) -> Bool {
         guard verify(bytes) else { return false }
-        return copy(into: &blooms, partition: p, bits: UnsafeRawBufferPointer(rebasing: bytes[0..<partitionBytes]))
+        return copy(into: &blocks, bloom, partition: p, bits: UnsafeRawBufferPointer(rebasing: bytes[0..<partitionBytes]))
     }
 
-    /// Copies partition `p`'s bits (already verified, without their CRC) into `blooms`.
-    func copy(into blooms: inout [TokenBloom], partition p: Int, bits bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count == partitionBytes, blooms.count == blockWords.count else { return false }
+    /// Copies partition `p`'s bits (already verified, without their CRC) into the filters of
+    /// `blocks`, in place.
+    func copy<Block>(into blocks: inout [Block], _ bloom: WritableKeyPath<Block, TokenBloom>, partition p: Int, bits bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == partitionBytes, blocks.count == blockWords.count,
+              blocks.indices.allSatisfy({ blocks[$0][keyPath: bloom].words.count == blockWords[$0] }) else { return false }
         var at = 0
-        for i in blooms.indices {
+        for i in blocks.indices {
             let slice = blockWords[i] / 4
-            blooms[i].words.withUnsafeMutableBytes { BitRun.or(bytes, from: at, into: $0, at: p * slice, count: slice) }
+            blocks[i][keyPath: bloom].words.withUnsafeMutableBytes { BitRun.or(bytes, from: at, into: $0, at: p * slice, count: slice) }
+            blocks[i][keyPath: bloom].known?.insert(p)
             at += slice
-            if blooms[i].known != nil { blooms[i].known!.insert(p) }
         }
         return true
-    }
-
-    /// Blank filters of the blocks' sizes, no partition known yet.
-    func emptyBlooms(keyings: [TokenBloom.Keying]) -> [TokenBloom] {
-        zip(blockWords, keyings).map { TokenBloom(words: [UInt64](repeating: 0, count: $0), keying: $1, known: PartitionMask.none) }
     }
 
     /// The partitions to fetch so that filters can rule out blocks without `literal`: those of

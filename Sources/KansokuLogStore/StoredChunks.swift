@@ -56,19 +56,13 @@ public struct StoredChunk: Sendable {
     /// false, leaving the filters as they were, when they do not check out.
     public mutating func fillFilters(partition p: Int, bytes: [UInt8]) -> Bool {
         guard let filters else { return false }
-        var blooms = blocks.map(\.meta.bloom)
-        guard bytes.withUnsafeBytes({ filters.fill(&blooms, partition: p, bytes: $0) }) else { return false }
-        for i in blocks.indices { blocks[i].meta.bloom = blooms[i] }
-        return true
+        return bytes.withUnsafeBytes { filters.fill(&blocks, \.meta.bloom, partition: p, bytes: $0) }
     }
 
     /// Fills in partition `p` from bits already verified (a segment filter index's row slice).
     mutating func fillFilters(partition p: Int, verifiedBits bits: UnsafeRawBufferPointer) -> Bool {
         guard let filters else { return false }
-        var blooms = blocks.map(\.meta.bloom)
-        guard filters.copy(into: &blooms, partition: p, bits: bits) else { return false }
-        for i in blocks.indices { blocks[i].meta.bloom = blooms[i] }
-        return true
+        return filters.copy(into: &blocks, \.meta.bloom, partition: p, bits: bits)
     }
 }
 
