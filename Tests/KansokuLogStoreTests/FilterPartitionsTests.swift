@@ -28,6 +28,17 @@ import Testing
         return (path, bytes)
     }
 
+    /// The chunk at `offset` of a file's `bytes` as a querier reads it: footer, then meta.
+    static func storedChunk(in bytes: [UInt8], at offset: Int64, length: Int) throws -> StoredChunk {
+        try storedChunk(in: bytes, ref: StoredChunkRef(ChunkRef(file: "chunk", offset: offset, length: length, minTime: 0, maxTime: 0, entries: 1, rawSize: 1)))
+    }
+
+    static func storedChunk(in bytes: [UInt8], ref: StoredChunkRef) throws -> StoredChunk {
+        let end = Int(ref.offset) + ref.length
+        let metaRange = try ref.metaRange(footer: Array(bytes[(end - ChunkFormat.footerSize)..<end]))
+        return try ref.chunk(meta: Array(bytes[Int(metaRange.lowerBound)..<Int(metaRange.upperBound)]), metaRange: metaRange)
+    }
+
     static func readMeta(_ path: String, length: Int) throws -> [BlockMeta] {
         let fd = open(path, O_RDONLY)
         defer { close(fd) }
@@ -103,10 +114,7 @@ import Testing
         defer { removeDirectory(dir) }
         let (lines, blocks) = Self.blocks(40)
         let (_, bytes) = try Self.write(blocks, in: dir)
-        let footer = Array(bytes.suffix(ChunkFormat.footerSize))
-        let ref = StoredChunkRef(ChunkRef(file: "chunk", offset: 0, length: bytes.count, minTime: 0, maxTime: 200, entries: 1, rawSize: 1))
-        let metaRange = try ref.metaRange(footer: footer)
-        var chunk = try ref.chunk(meta: Array(bytes[Int(metaRange.lowerBound)..<Int(metaRange.upperBound)]), metaRange: metaRange)
+        var chunk = try Self.storedChunk(in: bytes, at: 0, length: bytes.count)
         // Nothing fetched yet: every block may hold anything.
         let absent = Array("trace_id=zzzzqqqqxxxxwwwwyyyyvvvv".utf8)
         #expect(chunk.blocks.allSatisfy { $0.mayContain(literal: absent, caseInsensitive: false) })
@@ -145,10 +153,7 @@ import Testing
         defer { removeDirectory(dir) }
         let (_, blocks) = Self.blocks(40)
         var (path, bytes) = try Self.write(blocks, in: dir)
-        let footer = Array(bytes.suffix(ChunkFormat.footerSize))
-        let ref = StoredChunkRef(ChunkRef(file: "chunk", offset: 0, length: bytes.count, minTime: 0, maxTime: 200, entries: 1, rawSize: 1))
-        let metaRange = try ref.metaRange(footer: footer)
-        var chunk = try ref.chunk(meta: Array(bytes[Int(metaRange.lowerBound)..<Int(metaRange.upperBound)]), metaRange: metaRange)
+        var chunk = try Self.storedChunk(in: bytes, at: 0, length: bytes.count)
         let r = chunk.filterRange(40)!
         bytes[Int(r.lowerBound) + 1] ^= 0x10
         let filled = chunk.fillFilters(partition: 40, bytes: Array(bytes[Int(r.lowerBound)..<Int(r.upperBound)]))

@@ -45,10 +45,7 @@ import Testing
             let refs = store.storedChunks(tenant: LogStore.defaultTenant, matchers: [eq("s", "\(s)")])
             #expect(!refs.isEmpty)
             for ref in refs {
-                let footer = Array(segmentBytes[(Int(ref.offset) + ref.length - ChunkFormat.footerSize)..<(Int(ref.offset) + ref.length)])
-                let metaRange = try ref.metaRange(footer: footer)
-                let meta = Array(segmentBytes[Int(metaRange.lowerBound)..<Int(metaRange.upperBound)])
-                var fromIndex = try ref.chunk(meta: meta, metaRange: metaRange)
+                var fromIndex = try FilterPartitionsTests.storedChunk(in: segmentBytes, ref: ref)
                 var fromChunk = fromIndex
                 guard fromChunk.filterRange(0) != nil else { continue }
                 for p in [0, 17, 128, 255] {
@@ -68,9 +65,7 @@ import Testing
         var row = Array(bytes[Int(filterIndex.rowRange(5).lowerBound)..<Int(filterIndex.rowRange(5).upperBound)])
         row[0] ^= 1
         let ref = try #require(store.storedChunks(tenant: LogStore.defaultTenant, matchers: [eq("s", "0")]).first)
-        let chunkFooter = Array(segmentBytes[(Int(ref.offset) + ref.length - ChunkFormat.footerSize)..<(Int(ref.offset) + ref.length)])
-        let metaRange = try ref.metaRange(footer: chunkFooter)
-        var chunk = try ref.chunk(meta: Array(segmentBytes[Int(metaRange.lowerBound)..<Int(metaRange.upperBound)]), metaRange: metaRange)
+        var chunk = try FilterPartitionsTests.storedChunk(in: segmentBytes, ref: ref)
         let damaged = filterIndex.fill(&chunk, at: ref.offset, partition: 5, row: row)
         #expect(!damaged)
         try await store.close()
