@@ -34,6 +34,9 @@ public final class ScanPool: Sendable {
     /// burst of dashboard queries must not delay paging.
     public static let normal = ScanPool(threads: cores, lowered: false)
 
+    /// No threads: every map runs on the calling thread. For work too small to be worth two
+    /// wake-ups, such as a querier's dry runs, which only note what a query would read.
+    public static let callingThread = ScanPool(threads: 0, lowered: false)
     /// The pool scans of the current task use: `normal` unless a caller chose otherwise.
     @TaskLocal public static var current: ScanPool = .normal
 
@@ -89,6 +92,15 @@ public final class ScanPool: Sendable {
     /// thread in a lowered pool, where it must not start tasks or resume continuations.
     public func map<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) async throws -> [T] {
         if count == 0 { return [] }
+        if threads == 0 {
+            var out: [T] = []
+            out.reserveCapacity(count)
+            for i in 0..<count {
+                try Task.checkCancellation()
+                out.append(try body(i))
+            }
+            return out
+        }
         let run = MapRun<T>(count: count)
         let runners = min(threads, count)
         return try await withTaskCancellationHandler {

@@ -12,6 +12,15 @@ import Testing
         #expect(squares == (0..<1000).map { $0 * $0 })
     }
 
+    /// The threadless pool runs every index on the thread that called `map`, in order.
+    @Test func callingThreadPoolRunsOnTheCaller() async throws {
+        let threads = try await ScanPool.callingThread.map(50) { _ in pthread_self() }
+        #expect(Set(threads.map { UInt($0) }).count == 1)
+        #expect(try await ScanPool.callingThread.map(1000) { $0 * $0 } == (0..<1000).map { $0 * $0 })
+        struct Stop: Error {}
+        await #expect(throws: Stop.self) { _ = try await ScanPool.callingThread.map(10) { i in if i == 3 { throw Stop() }; return i } }
+    }
+
     @Test func theFirstErrorStopsTheMap() async {
         struct Stop: Error {}
         await #expect(throws: Stop.self) {

@@ -106,8 +106,19 @@ final class QuerierLogReader: LogReader {
                                  bytes: .fetched(FetchedRanges(fetched.bytes)), warnings: warnings)
     }
 
-    /// Runs `plan` over `reader`, for what the run asks of it.
+    /// Runs `plan` over `reader`, for what the run asks of it. The blocks of a dry run hold
+    /// nothing, so their scans run on the calling thread rather than a scan pool's.
     static func run(_ plan: LogQueryPlan, over reader: any LogReader) async throws(LogQLError) {
+        do {
+            try await ScanPool.$current.withValue(.callingThread) { try await dryRun(plan, over: reader) }
+        } catch let e as LogQLError {
+            throw e
+        } catch {
+            throw .execution("\(error)")
+        }
+    }
+
+    private static func dryRun(_ plan: LogQueryPlan, over reader: any LogReader) async throws(LogQLError) {
         let engine = LogQLEngine(reader: reader)
         switch plan.kind {
         case .range(let step, let interval):
