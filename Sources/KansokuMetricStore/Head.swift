@@ -41,18 +41,13 @@ final class SeriesStripe: Sendable {
 /// intern pool that makes equal label strings share one buffer, and ref allocation.
 struct HeadWriterState: Sendable {
     var refs: [Labels: UInt64] = [:]
-    var intern: Set<String> = []
+    var strings = StringPool()
     var epoch: UInt64 = 1
     var created: UInt64 = 0
 
-    mutating func interned(_ labels: Labels) -> Labels {
-        Labels(sorted: labels.map { Label(name: intern($0.name), value: intern($0.value)) })
-    }
-
-    private mutating func intern(_ s: String) -> String {
-        if s.utf8.count <= 15 { return s }  // small strings live inline, nothing to share
-        return intern.insert(s).memberAfterInsert
-    }
+    /// `labels` with pooled strings; the caller's own labels when they already are (a scrape
+    /// cache pools its strings too, so a scraped series' labels are held once).
+    mutating func interned(_ labels: Labels) -> Labels { strings.intern(labels) }
 }
 
 /// The in-memory block of the newest data: series, their chunks, and the postings index.

@@ -27,6 +27,9 @@ public struct ScrapeCache: Sendable {
     }
 
     private var entries: [ArraySlice<UInt8>: Entry] = [:]
+    /// The strings of the entries' labels, each held once. The head pools what it is given,
+    /// so a scraped series' labels are shared with it rather than copied.
+    private var strings = StringPool()
     private var iteration: UInt64 = 0
     /// HELP/TYPE/UNIT of the families the last successful scrape declared, by family name
     /// (Prometheus's scrape cache metadata, which remote write sends).
@@ -84,7 +87,7 @@ public struct ScrapeCache: Sendable {
                     entries.values[i].tracksStaleness = explicit == nil
                 } else {
                     let scraped = normalizingBucketLabels(parser.sampleLabels(), type: parser.sampleType)
-                    labels = target.apply(to: scraped)
+                    labels = strings.intern(target.apply(to: scraped))
                     let owned = ArraySlice(Array(key))
                     entries[owned] = Entry(labels: labels, lastSeen: now, tracksStaleness: explicit == nil)
                     added.append(owned)
@@ -106,6 +109,7 @@ public struct ScrapeCache: Sendable {
         }
         let gone = entries.filter { $0.value.lastSeen != now }
         guard !gone.isEmpty else { return batch }
+        defer { prunePool() }
         // Two raw spellings can name one series; a series still present is not stale.
         let live = Set(batch.samples.lazy.map(\.labels))
         var staled = Set<Labels>()
@@ -119,6 +123,15 @@ public struct ScrapeCache: Sendable {
         return batch
     }
 
+    /// Starts the string pool over from the live entries once it holds far more than they
+    /// use (series come and go), so churn does not keep their strings.
+    private mutating func prunePool() {
+        guard strings.count > 8 * entries.count + 1024 else { return }
+        var fresh = StringPool()
+        for e in entries.values { _ = fresh.intern(e.labels) }
+        strings = fresh
+    }
+
     /// Stale markers for every series of the last scrape, which is then forgotten: after a
     /// failed scrape, or when the target goes away.
     public mutating func markAllStale(time: Int64) -> [(labels: Labels, t: Int64, v: Double)] {
@@ -128,6 +141,7 @@ public struct ScrapeCache: Sendable {
             out.append((e.labels, time, StaleNaN.value))
         }
         entries.removeAll()
+        strings = StringPool()
         iteration += 1
         return out
     }
