@@ -14,7 +14,9 @@ import Testing
         ((try? FileIO.listDirectory(dir)) ?? []).filter { $0.hasSuffix(suffix) }
     }
 
-    static func waitUntil(_ timeout: Duration = .seconds(10), _ condition: () async -> Bool) async throws {
+    /// Polls `condition` until it holds or `timeout` passes. Generous: on a loaded 2-core CI
+    /// machine a timed-out delivery and its retry took longer than 10 s.
+    static func waitUntil(_ timeout: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if await condition() { return }
