@@ -68,18 +68,10 @@ enum ChunkFormat {
         return w.bytes
     }
 
-    /// Reads the block metas of the chunk at `offset` (`length` bytes) of an open file.
+    /// Reads the block metas of the chunk at `offset` (`length` bytes) of an open file, its
+    /// partitioned filters included.
     static func readMeta(fd: Int32, path: String, offset: Int64, length: Int) throws(LogStoreError) -> [BlockMeta] {
-        guard length >= headerSize + footerSize + 4 else {
-            throw .corrupt(file: path, offset: offset, reason: "chunk of \(length) bytes is too short")
-        }
-        let footer: [UInt8]
-        do throws(FileIOError) { footer = try FileIO.pread(fd, count: footerSize, at: offset + Int64(length - footerSize), path: path) } catch { throw .io(error) }
-        let (metaStart, metaLength) = try metaSection(footer: footer, path: path, offset: offset, length: length)
-        let metaOffset = offset + Int64(metaStart)
-        let meta: [UInt8]
-        do throws(FileIOError) { meta = try FileIO.pread(fd, count: metaLength + 4, at: metaOffset, path: path) } catch { throw .io(error) }
-        let parsed = try parseMeta(meta, metaStart: metaStart, path: path, offset: offset)
+        let parsed = try readParsedMeta(fd: fd, path: path, offset: offset, length: length)
         guard let filters = parsed.filters else { return parsed.blocks }
         let section: [UInt8]
         do throws(FileIOError) { section = try FileIO.pread(fd, count: filters.sectionSize, at: filters.offset, path: path) } catch { throw .io(error) }
@@ -94,15 +86,23 @@ enum ChunkFormat {
         return blocks
     }
 
-    /// Where the chunk's partitioned filters lie (nil when its filters are inline), from its
-    /// footer and meta section.
+    /// Where the chunk's partitioned filters lie (nil when its filters are inline).
     static func readFilterLayout(fd: Int32, path: String, offset: Int64, length: Int) throws(LogStoreError) -> FilterPartitions? {
+        try readParsedMeta(fd: fd, path: path, offset: offset, length: length).filters
+    }
+
+    /// The chunk's footer, then its meta section, parsed (partitioned filters still blank).
+    private static func readParsedMeta(fd: Int32, path: String, offset: Int64, length: Int) throws(LogStoreError)
+        -> (blocks: [BlockMeta], filters: FilterPartitions?) {
+        guard length >= headerSize + footerSize + 4 else {
+            throw .corrupt(file: path, offset: offset, reason: "chunk of \(length) bytes is too short")
+        }
         let footer: [UInt8]
         do throws(FileIOError) { footer = try FileIO.pread(fd, count: footerSize, at: offset + Int64(length - footerSize), path: path) } catch { throw .io(error) }
         let (metaStart, metaLength) = try metaSection(footer: footer, path: path, offset: offset, length: length)
         let meta: [UInt8]
         do throws(FileIOError) { meta = try FileIO.pread(fd, count: metaLength + 4, at: offset + Int64(metaStart), path: path) } catch { throw .io(error) }
-        return try parseMeta(meta, metaStart: metaStart, path: path, offset: offset).filters
+        return try parseMeta(meta, metaStart: metaStart, path: path, offset: offset)
     }
 
     /// Where the meta section lies, from the chunk start, as the chunk's last `footerSize`

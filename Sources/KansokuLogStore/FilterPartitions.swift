@@ -52,9 +52,15 @@ public struct FilterPartitions: Sendable, Hashable {
     let offset: Int64
     /// Each block's filter words (multiples of 4).
     let blockWords: [Int]
+    /// Bytes of one partition's bits (without its CRC): a quarter of a bit per filter word.
+    let partitionBytes: Int
 
-    /// Bytes of one partition's bits (without its CRC).
-    var partitionBytes: Int { (blockWords.reduce(0, +) / 4 + 7) / 8 }
+    init(offset: Int64, blockWords: [Int]) {
+        self.offset = offset
+        self.blockWords = blockWords
+        partitionBytes = (blockWords.reduce(0, +) / 4 + 7) / 8
+    }
+
     var stride: Int { partitionBytes + 4 }
     var sectionSize: Int { FilterPartitions.count * stride }
 
