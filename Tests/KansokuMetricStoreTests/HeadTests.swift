@@ -70,6 +70,25 @@ import Testing
         try await store.close()
     }
 
+    /// Strings of series that are gone leave the head's pool once it holds far more than the
+    /// live series use; the live series' strings stay pooled.
+    @Test func truncationPrunesTheStringPool() {
+        let head = Head(chunkRange: 2 * hour)
+        head.writer.withLock { w in
+            for i in 0..<3000 {
+                let (ref, _) = head.getOrCreate(labels(["__name__": "requests_total", "request_id": "request-\(i)-of-a-long-name"]), in: &w)
+                head.stripe(ref).series.withLock { s in _ = s.slots[s.index(of: ref)!].append(t: base + Int64(i % 10), v: 1, chunkRange: 2 * hour) }
+            }
+            #expect(w.strings.count == 3000)
+            let live = labels(["__name__": "requests_total", "request_id": "a-series-still-written-to"])
+            let (ref, _) = head.getOrCreate(live, in: &w)
+            head.stripe(ref).series.withLock { s in _ = s.slots[s.index(of: ref)!].append(t: base + 3 * hour, v: 1, chunkRange: 2 * hour) }
+            #expect(head.truncate(before: base + 2 * hour, in: &w) == 3000)
+            #expect(w.strings.count == 1)
+            #expect(w.interned(live)["request_id"]! == "a-series-still-written-to")
+        }
+    }
+
     @Test func chunksAreCutAt120SamplesAndAtBlockBoundaries() {
         var s = MemSeries(ref: 1, labels: labels(["__name__": "x"]))
         let range = 2 * hour
