@@ -78,7 +78,7 @@ enum ChunkFormat {
         var blocks = parsed.blocks
         let complete = section.withUnsafeBytes { raw in
             (0..<FilterPartitions.count).allSatisfy { p in
-                filters.fill(&blocks, \.bloom, partition: p, bytes: UnsafeRawBufferPointer(rebasing: raw[(p * filters.stride)..<((p + 1) * filters.stride)]))
+                filters.fill(&blocks, partition: p, bytes: UnsafeRawBufferPointer(rebasing: raw[(p * filters.stride)..<((p + 1) * filters.stride)]))
             }
         }
         guard complete else { throw .checksumMismatch(file: path, offset: filters.offset) }

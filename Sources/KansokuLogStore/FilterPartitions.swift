@@ -109,24 +109,24 @@ public struct FilterPartitions: Sendable, Hashable {
             == UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: length, as: UInt32.self))
     }
 
-    /// Copies partition `p`'s bits (`bytes`: its range, CRC included) into the filters of
-    /// `blocks` (at `bloom`), marking it known. False when the CRC does not match; the filters
-    /// are then unchanged.
-    func fill<Block>(_ blocks: inout [Block], _ bloom: WritableKeyPath<Block, TokenBloom>, partition p: Int, bytes: UnsafeRawBufferPointer) -> Bool {
+    /// Copies partition `p`'s bits (`bytes`: its range, CRC included) into the blocks'
+    /// filters, marking it known. False when the CRC does not match; the filters are then
+    /// unchanged.
+    func fill(_ blocks: inout [BlockMeta], partition p: Int, bytes: UnsafeRawBufferPointer) -> Bool {
         guard verify(bytes) else { return false }
-        return copy(into: &blocks, bloom, partition: p, bits: UnsafeRawBufferPointer(rebasing: bytes[0..<partitionBytes]))
+        return copy(into: &blocks, partition: p, bits: UnsafeRawBufferPointer(rebasing: bytes[0..<partitionBytes]))
     }
 
-    /// Copies partition `p`'s bits (already verified, without their CRC) into the filters of
-    /// `blocks`, in place.
-    func copy<Block>(into blocks: inout [Block], _ bloom: WritableKeyPath<Block, TokenBloom>, partition p: Int, bits bytes: UnsafeRawBufferPointer) -> Bool {
+    /// Copies partition `p`'s bits (already verified, without their CRC) into the blocks'
+    /// filters, in place.
+    func copy(into blocks: inout [BlockMeta], partition p: Int, bits bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count == partitionBytes, blocks.count == blockWords.count,
-              blocks.indices.allSatisfy({ blocks[$0][keyPath: bloom].words.count == blockWords[$0] }) else { return false }
+              blocks.indices.allSatisfy({ blocks[$0].bloom.words.count == blockWords[$0] }) else { return false }
         var at = 0
         for i in blocks.indices {
             let slice = blockWords[i] / 4
-            blocks[i][keyPath: bloom].words.withUnsafeMutableBytes { BitRun.or(bytes, from: at, into: $0, at: p * slice, count: slice) }
-            blocks[i][keyPath: bloom].known?.insert(p)
+            blocks[i].bloom.words.withUnsafeMutableBytes { BitRun.or(bytes, from: at, into: $0, at: p * slice, count: slice) }
+            blocks[i].bloom.known?.insert(p)
             at += slice
         }
         return true

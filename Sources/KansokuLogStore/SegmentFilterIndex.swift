@@ -75,16 +75,21 @@ public struct SegmentFilterIndex: Sendable {
         return start..<(start + Int64(rowBytes + 4))
     }
 
-    /// Fills partition `p` of `chunk` (at `offset` in the segment) from its row's bytes;
-    /// false when the chunk is not in the file, its slice does not fit its filters, or the
-    /// row's CRC does not match.
-    public func fill(_ chunk: inout StoredChunk, at offset: Int64, partition p: Int, row: [UInt8]) -> Bool {
-        guard let slice = slices[offset], row.count == rowBytes + 4 else { return false }
+    /// Whether a row's bytes (its range, CRC included) check out.
+    public func verify(row: [UInt8]) -> Bool {
+        guard row.count == rowBytes + 4 else { return false }
         return row.withUnsafeBytes { raw in
-            guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<rowBytes]))
-                    == UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: rowBytes, as: UInt32.self)) else { return false }
-            return chunk.fillFilters(partition: p, verifiedBits: UnsafeRawBufferPointer(rebasing: raw[slice]))
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<rowBytes]))
+                == UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: rowBytes, as: UInt32.self))
         }
+    }
+
+    /// Fills partition `p` of `chunk` (at `offset` in the segment) from its row, which
+    /// `verify(row:)` accepted; false when the chunk is not in the file or its slice does not
+    /// fit its filters.
+    public func fill(_ chunk: inout StoredChunk, at offset: Int64, partition p: Int, verifiedRow row: [UInt8]) -> Bool {
+        guard let slice = slices[offset], row.count == rowBytes + 4 else { return false }
+        return row.withUnsafeBytes { chunk.fillFilters(partition: p, verifiedBits: UnsafeRawBufferPointer(rebasing: $0[slice])) }
     }
 
     /// The filter index of the segment file `path`, from its chunks `chunks` (offset, length;

@@ -36,9 +36,7 @@ public struct StoredChunkRef: Sendable, Hashable {
     /// The chunk's blocks, from its meta section's bytes (CRC verified).
     public func chunk(meta: [UInt8], metaRange: Range<Int64>) throws(LogStoreError) -> StoredChunk {
         let parsed = try ChunkFormat.parseMeta(meta, metaStart: Int(metaRange.lowerBound - offset), path: file, offset: offset)
-        let metas = parsed.blocks
-        return StoredChunk(blocks: metas.enumerated().map { i, m in StoredBlock(meta: m, first: i == 0 ? nil : metas.first) },
-                           filters: parsed.filters)
+        return StoredChunk(metas: parsed.blocks, filters: parsed.filters)
     }
 }
 
@@ -46,8 +44,18 @@ public struct StoredChunkRef: Sendable, Hashable {
 /// stored partitioned, they start blank ("maybe" for every literal) and are filled in from
 /// the partitions a query fetches.
 public struct StoredChunk: Sendable {
-    public private(set) var blocks: [StoredBlock]
+    private var metas: [BlockMeta]
     let filters: FilterPartitions?
+
+    init(metas: [BlockMeta], filters: FilterPartitions?) {
+        self.metas = metas
+        self.filters = filters
+    }
+
+    /// The blocks, with their filters as filled in so far.
+    public var blocks: [StoredBlock] {
+        metas.enumerated().map { i, m in StoredBlock(meta: m, first: i == 0 ? nil : metas.first) }
+    }
 
     /// Where partition `p` of the chunk's filters lies in its file; nil when they are inline.
     public func filterRange(_ p: Int) -> Range<Int64>? { filters?.range(of: p) }
@@ -56,20 +64,20 @@ public struct StoredChunk: Sendable {
     /// false, leaving the filters as they were, when they do not check out.
     public mutating func fillFilters(partition p: Int, bytes: [UInt8]) -> Bool {
         guard let filters else { return false }
-        return bytes.withUnsafeBytes { filters.fill(&blocks, \.meta.bloom, partition: p, bytes: $0) }
+        return bytes.withUnsafeBytes { filters.fill(&metas, partition: p, bytes: $0) }
     }
 
     /// Fills in partition `p` from bits already verified (a segment filter index's row slice).
     mutating func fillFilters(partition p: Int, verifiedBits bits: UnsafeRawBufferPointer) -> Bool {
         guard let filters else { return false }
-        return filters.copy(into: &blocks, \.meta.bloom, partition: p, bits: bits)
+        return filters.copy(into: &metas, partition: p, bits: bits)
     }
 }
 
 /// One block of a stored chunk, read by a process that fetches the bytes itself (a querier
 /// reading a bucket): what lets it skip the block, and how to decode the bytes it fetched.
 public struct StoredBlock: Sendable {
-    var meta: BlockMeta
+    let meta: BlockMeta
     /// The chunk's first block, when this block was compressed against its payload.
     let prefixBlock: BlockMeta?
 

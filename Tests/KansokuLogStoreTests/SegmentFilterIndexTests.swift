@@ -49,8 +49,10 @@ import Testing
                 var fromChunk = fromIndex
                 guard fromChunk.filterRange(0) != nil else { continue }
                 for p in [0, 17, 128, 255] {
-                    let row = filterIndex.rowRange(p)
-                    let viaIndex = filterIndex.fill(&fromIndex, at: ref.offset, partition: p, row: Array(bytes[Int(row.lowerBound)..<Int(row.upperBound)]))
+                    let range = filterIndex.rowRange(p)
+                    let row = Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)])
+                    #expect(filterIndex.verify(row: row))
+                    let viaIndex = filterIndex.fill(&fromIndex, at: ref.offset, partition: p, verifiedRow: row)
                     let own = fromChunk.filterRange(p)!
                     let viaChunk = fromChunk.fillFilters(partition: p, bytes: Array(segmentBytes[Int(own.lowerBound)..<Int(own.upperBound)]))
                     #expect(viaIndex && viaChunk)
@@ -61,13 +63,14 @@ import Testing
         }
         #expect(checked >= 3)
 
-        // A damaged row is refused.
+        // A damaged row is refused; a chunk the index does not hold is not filled.
         var row = Array(bytes[Int(filterIndex.rowRange(5).lowerBound)..<Int(filterIndex.rowRange(5).upperBound)])
         row[0] ^= 1
+        #expect(!filterIndex.verify(row: row))
         let ref = try #require(store.storedChunks(tenant: LogStore.defaultTenant, matchers: [eq("s", "0")]).first)
         var chunk = try FilterPartitionsTests.storedChunk(in: segmentBytes, ref: ref)
-        let damaged = filterIndex.fill(&chunk, at: ref.offset, partition: 5, row: row)
-        #expect(!damaged)
+        let elsewhere = filterIndex.fill(&chunk, at: ref.offset + 1, partition: 5, verifiedRow: row)
+        #expect(!elsewhere)
         try await store.close()
     }
 }

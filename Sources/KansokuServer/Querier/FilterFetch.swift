@@ -30,7 +30,7 @@ struct FilterFetch {
     static let maxPartitions = 48
 
     /// Whether any partition was fetched (the query's blocks should be chosen again).
-    func fill(_ chunks: inout [BucketChunk], for literals: Set<RangeRecorder.Literal>) async -> Bool {
+    func fill(_ chunks: inout [BucketChunk], for literals: [RangeRecorder.Literal]) async -> Bool {
         var partitions: [Int] = []
         for l in literals.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             for p in FilterPartitions.partitions(for: l.bytes, caseInsensitive: l.caseInsensitive)
@@ -44,13 +44,14 @@ struct FilterFetch {
         if !indexes.isEmpty {
             var wanted: [RangeKey: FetchKind] = [:]
             for (key, index) in indexes { for p in partitions { wanted[RangeKey(key: key, range: index.rowRange(p))] = .filter } }
-            let rows = await fetcher.fetch(wanted).bytes
+            // Each row checked once, then shared out to the chunks it holds.
+            let rows = await fetcher.fetch(wanted).bytes.filter { key, row in indexes[key.key]?.verify(row: row) ?? false }
             for i in partitioned {
                 guard let f = chunks[i].filterIndex, let index = indexes[f.key] else { continue }
                 var all = true
                 for p in partitions {
                     guard let row = rows[RangeKey(key: f.key, range: index.rowRange(p))],
-                          index.fill(&chunks[i].chunk, at: chunks[i].offset, partition: p, row: row) else { all = false; continue }
+                          index.fill(&chunks[i].chunk, at: chunks[i].offset, partition: p, verifiedRow: row) else { all = false; continue }
                 }
                 if all { filled.insert(i) }
             }

@@ -23,17 +23,23 @@ final class RangeRecorder: Sendable {
         let caseInsensitive: Bool
     }
 
-    private let needed = Mutex<(decoded: Set<RangeKey>, prefixes: Set<RangeKey>, literals: Set<Literal>)>(([], [], []))
+    private let needed = Mutex<(decoded: Set<RangeKey>, prefixes: Set<RangeKey>, literals: [Literal])>(([], [], []))
     /// A block the query decodes.
     func note(_ key: RangeKey) { _ = needed.withLock { $0.decoded.insert(key) } }
     /// A chunk's first block, needed as the prefix of a block the query decodes.
     func notePrefix(_ key: RangeKey) { _ = needed.withLock { $0.prefixes.insert(key) } }
     /// A literal the query's line filters test blocks for.
+    /// Asked of every block, about the same one or two literals: a comparison finds it
+    /// faster than hashing would.
     func noteLiteral(_ literal: [UInt8], caseInsensitive: Bool) {
-        _ = needed.withLock { $0.literals.insert(Literal(bytes: literal, caseInsensitive: caseInsensitive)) }
+        needed.withLock { n in
+            if !n.literals.contains(where: { $0.caseInsensitive == caseInsensitive && $0.bytes == literal }) {
+                n.literals.append(Literal(bytes: literal, caseInsensitive: caseInsensitive))
+            }
+        }
     }
     /// The literals tested.
-    var literals: Set<Literal> { needed.withLock { $0.literals } }
+    var literals: [Literal] { needed.withLock { $0.literals } }
     /// The blocks decoded.
     var decoded: Set<RangeKey> { needed.withLock { $0.decoded } }
     /// The first blocks needed only as prefixes.
