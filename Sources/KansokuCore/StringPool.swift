@@ -17,6 +17,16 @@ public struct StringPool: Sendable {
         return strings.insert(s).memberAfterInsert
     }
 
+    /// Starts over from the strings of `live` once the pool holds far more than they can use
+    /// (8 per label set, beyond a floor), so strings of label sets that are gone are freed.
+    /// The live sets' strings are the instances kept, so they stay shared.
+    public mutating func prune(keeping live: some Collection<Labels>) {
+        guard strings.count > 8 * live.count + 1024 else { return }
+        var fresh = StringPool()
+        for labels in live { _ = fresh.intern(labels) }
+        self = fresh
+    }
+
     /// `labels` with every string pooled. When its strings already are the pooled instances,
     /// `labels` itself comes back, so its array is shared rather than copied.
     public mutating func intern(_ labels: Labels) -> Labels {

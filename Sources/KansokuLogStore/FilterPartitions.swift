@@ -27,8 +27,6 @@ struct PartitionMask: Sendable, Hashable {
         }
     }
 
-    var isFull: Bool { bits.0 & bits.1 & bits.2 & bits.3 == .max }
-
     static func == (a: PartitionMask, b: PartitionMask) -> Bool { a.bits == b.bits }
     func hash(into h: inout Hasher) { h.combine(bits.0); h.combine(bits.1); h.combine(bits.2); h.combine(bits.3) }
 }
@@ -41,7 +39,7 @@ struct PartitionMask: Sendable, Hashable {
 /// its bits `j·b/256 ..< (j+1)·b/256`, and a key's bit always lies in partition
 /// `TokenBloom.partition(gram)`. The section holds, for each partition, that slice of every
 /// block's filter, bit-packed in block order, then the slice's CRC32C.
-public struct FilterPartitions: Sendable, Hashable {
+public struct FilterPartitions: Sendable {
     /// Partitions per chunk.
     static let count = 256
     /// A chunk whose filters total fewer words keeps them inline in its meta: below that the

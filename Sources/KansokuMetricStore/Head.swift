@@ -48,15 +48,6 @@ struct HeadWriterState: Sendable {
     /// `labels` with pooled strings; the caller's own labels when they already are (a scrape
     /// cache pools its strings too, so a scraped series' labels are held once).
     mutating func interned(_ labels: Labels) -> Labels { strings.intern(labels) }
-
-    /// Starts the string pool over from the live series once it holds far more strings than
-    /// they use, so those of series that are gone are freed.
-    mutating func prunePool() {
-        guard strings.count > 8 * refs.count + 1024 else { return }
-        var fresh = StringPool()
-        for labels in refs.keys { _ = fresh.intern(labels) }
-        strings = fresh
-    }
 }
 
 /// The in-memory block of the newest data: series, their chunks, and the postings index.
@@ -233,7 +224,7 @@ final class Head: Sendable {
         }
         if !removed.isEmpty { w.epoch += 1 }
         for r in removed { w.refs[r.labels] = nil }
-        if !removed.isEmpty { w.prunePool() }
+        if !removed.isEmpty { w.strings.prune(keeping: w.refs.keys) }
         index.withLock { $0.remove(removed) }
         minValidTime.store(minT, ordering: .relaxed)
         minTime.store(newMin == .max ? minT : newMin, ordering: .relaxed)

@@ -31,4 +31,17 @@ import Testing
         let same = pool.intern(again)
         #expect(same.labels.withUnsafeBufferPointer { $0.baseAddress } == again.labels.withUnsafeBufferPointer { $0.baseAddress })
     }
+
+    /// Strings of label sets that are gone leave the pool once it holds far more than the
+    /// live sets use; the live sets' own strings are the ones kept.
+    @Test func pruneKeepsOnlyTheLiveStrings() {
+        var pool = StringPool()
+        let gone = (0..<2000).map { pool.intern(Labels(["request_id": Self.fresh("request-\($0)-of-a-long-name")])) }
+        let live = [pool.intern(Labels(["request_id": Self.fresh("a-series-still-written-to")]))]
+        pool.prune(keeping: gone)
+        #expect(pool.count == 2001)   // 2,000 live sets: nothing to drop
+        pool.prune(keeping: live)
+        #expect(pool.count == 1)
+        #expect(pool.intern(Self.fresh("a-series-still-written-to")).sharesStorage(with: live[0]["request_id"]!))
+    }
 }

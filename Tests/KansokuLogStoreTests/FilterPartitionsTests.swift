@@ -163,6 +163,37 @@ import Testing
         #expect(throws: LogStoreError.self) { try Self.readMeta(path, length: bytes.count) }
     }
 
+    /// A chunk with partitioned filters, damaged at any byte of its meta section or filter
+    /// section: the local reader reports it (or, for a byte its checks cannot see, reads
+    /// the same filters); a querier's parse and fills never trap.
+    @Test func damagedPartitionedChunksAreReportedNotTrusted() throws {
+        let dir = makeTempDirectory()
+        defer { removeDirectory(dir) }
+        let (_, blocks) = Self.blocks(40)
+        let (path, good) = try Self.write(blocks, in: dir)
+        let expected = try Self.readMeta(path, length: good.count).map(\.bloom.words)
+        let sectionStart = try #require(Self.storedChunk(in: good, at: 0, length: good.count).filterRange(0)).lowerBound
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<300 {
+            var bytes = good
+            let i = Int.random(in: Int(sectionStart)..<bytes.count, using: &rng)
+            bytes[i] ^= UInt8.random(in: 1...255, using: &rng)
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                let metas = try Self.readMeta(path, length: bytes.count)
+                #expect(metas.map(\.bloom.words) == expected, "byte \(i) damaged, filters read differently")
+            } catch {
+                #expect(error is LogStoreError)
+            }
+            if var chunk = try? Self.storedChunk(in: bytes, at: 0, length: bytes.count) {
+                for p in [0, 100, 255] {
+                    guard let r = chunk.filterRange(p), r.upperBound <= Int64(bytes.count) else { continue }
+                    _ = chunk.fillFilters(partition: p, bytes: Array(bytes[Int(r.lowerBound)..<Int(r.upperBound)]))
+                }
+            }
+        }
+    }
+
     /// Through the store: small blocks, so chunks are partitioned; a line filter finds exactly
     /// the lines holding its literal after a reopen.
     @Test func storeQueriesOverPartitionedChunks() async throws {

@@ -105,6 +105,64 @@ extension SegmentFilterIndexTests {
     }
 }
 
+extension SegmentFilterIndexTests {
+    /// A filter index is read from a bucket: a damaged or forged one is refused with an error
+    /// or fills nothing, whatever byte is wrong, and never traps.
+    @Test func damagedFilterIndexesAreRefused() async throws {
+        let dir = makeTempDirectory()
+        defer { removeDirectory(dir) }
+        let store = try await Self.sealedStore(dir)
+        let files = try store.shippableFiles()
+        let index = try #require(files.first { $0.relativePath.hasSuffix(".flt") })
+        let segment = try #require(files.first { $0.relativePath.hasSuffix(".seg") })
+        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + index.relativePath)))
+        let segmentBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + segment.relativePath)))
+        let ref = try #require(store.storedChunks(tenant: LogStore.defaultTenant, matchers: [eq("s", "1")]).first)
+        try await store.close()
+
+        /// Reads `bytes` as a querier does; whether partition 9 of the chunk was filled.
+        func read(_ bytes: [UInt8]) -> Bool {
+            guard bytes.count >= SegmentFilterIndex.footerSize else { return false }
+            let footer = Array(bytes.suffix(SegmentFilterIndex.footerSize))
+            guard let range = try? SegmentFilterIndex.directoryRange(footer: footer, size: bytes.count, name: "flt"),
+                  let index = try? SegmentFilterIndex(directory: Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)]), footer: footer, name: "flt")
+            else { return false }
+            let rowRange = index.rowRange(9)
+            guard rowRange.upperBound <= Int64(bytes.count) else { return false }
+            let row = Array(bytes[Int(rowRange.lowerBound)..<Int(rowRange.upperBound)])
+            guard index.verify(row: row), var chunk = try? FilterPartitionsTests.storedChunk(in: segmentBytes, ref: ref) else { return false }
+            return index.fill(&chunk, at: ref.offset, partition: 9, verifiedRow: row)
+        }
+        #expect(read(good))
+        // Wrong magic, a footer pointing elsewhere, a size that does not add up.
+        var forged = good
+        forged[forged.count - 1] ^= 0xFF
+        #expect(throws: LogStoreError.self) { try SegmentFilterIndex.directoryRange(footer: Array(forged.suffix(16)), size: forged.count, name: "flt") }
+        #expect(throws: LogStoreError.self) { try SegmentFilterIndex.directoryRange(footer: Array(good.suffix(16)), size: good.count + 1, name: "flt") }
+        #expect(!read(Array(good.prefix(good.count - 1))))
+        #expect(!read(Array(good.suffix(10))))
+        // Any single damaged byte: an error, a refused row, or (outside row 9 and the
+        // directory) the same answer; never a trap.
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<400 {
+            var bytes = good
+            bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            _ = read(bytes)
+        }
+        // Every byte of the directory and footer, one at a time: never accepted as it was.
+        let range = try SegmentFilterIndex.directoryRange(footer: Array(good.suffix(16)), size: good.count, name: "flt")
+        for i in Int(range.lowerBound)..<good.count {
+            var bytes = good
+            bytes[i] ^= 0x5A
+            let footer = Array(bytes.suffix(16))
+            let parsed = (try? SegmentFilterIndex.directoryRange(footer: footer, size: bytes.count, name: "flt")).flatMap { r in
+                try? SegmentFilterIndex(directory: Array(bytes[Int(r.lowerBound)..<Int(r.upperBound)]), footer: footer, name: "flt")
+            }
+            #expect(parsed == nil, "byte \(i) damaged and still read")
+        }
+    }
+}
+
 extension LogStore {
     /// The chunk refs the store's indexes hold for the matching streams, as a querier gets them.
     func storedChunks(tenant: String, matchers: [LabelMatcher]) -> [StoredChunkRef] {

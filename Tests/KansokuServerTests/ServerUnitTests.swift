@@ -38,6 +38,19 @@ import Testing
         }
     }
 
+    /// `storage.chunk_block_size` takes sizes from 4 KiB to 16 MiB; anything else is refused
+    /// with the key named, at startup and by `config check`.
+    @Test func chunkBlockSizeIsBounded() throws {
+        #expect(try KansokuConfig.parse("").storage.chunkBlockBytes() == 256 << 10)
+        #expect(try KansokuConfig.parse("storage: { chunk_block_size: 32KiB }").storage.chunkBlockBytes() == 32 << 10)
+        #expect(try KansokuConfig.parse("storage: { chunk_block_size: 65536 }").storage.chunkBlockBytes() == 65536)
+        for bad in ["1KiB", "0", "-4KiB", "17MiB", "1e30", "lots", "\"\""] {
+            let c = try KansokuConfig.parse("storage: { chunk_block_size: \(bad) }")
+            #expect(throws: ConfigError.self, "\(bad)") { try c.storage.chunkBlockBytes() }
+            #expect(c.problems().contains { $0.contains("storage.chunk_block_size") }, "\(bad)")
+        }
+    }
+
     @Test func badListenIsRejected() {
         var s = ServerSettings()
         s.listen = "localhost"

@@ -109,7 +109,8 @@ public struct ScrapeCache: Sendable {
         }
         let gone = entries.filter { $0.value.lastSeen != now }
         guard !gone.isEmpty else { return batch }
-        defer { prunePool() }
+        // Series come and go: the strings of those gone leave the pool.
+        defer { strings.prune(keeping: entries.values.lazy.map(\.labels)) }
         // Two raw spellings can name one series; a series still present is not stale.
         let live = Set(batch.samples.lazy.map(\.labels))
         var staled = Set<Labels>()
@@ -121,15 +122,6 @@ public struct ScrapeCache: Sendable {
             entries[key] = nil
         }
         return batch
-    }
-
-    /// Starts the string pool over from the live entries once it holds far more than they
-    /// use (series come and go), so churn does not keep their strings.
-    private mutating func prunePool() {
-        guard strings.count > 8 * entries.count + 1024 else { return }
-        var fresh = StringPool()
-        for e in entries.values { _ = fresh.intern(e.labels) }
-        strings = fresh
     }
 
     /// Stale markers for every series of the last scrape, which is then forgotten: after a

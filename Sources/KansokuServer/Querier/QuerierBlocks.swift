@@ -18,7 +18,7 @@ enum BlockBytes: Sendable {
 
 final class RangeRecorder: Sendable {
     /// A literal a line filter asked blocks' token filters about.
-    struct Literal: Hashable, Sendable {
+    struct Literal: Sendable {
         let bytes: [UInt8]
         let caseInsensitive: Bool
     }
