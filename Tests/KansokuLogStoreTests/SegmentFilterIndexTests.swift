@@ -22,23 +22,30 @@ import Testing
         return store
     }
 
+    /// What an ingester of `sealedStore` ships: the files listed, the segment's and its filter
+    /// index's entries among them, and both files' bytes.
+    static func shipped(_ store: LogStore, in dir: String) throws
+        -> (files: [ShippableFile], segment: ShippableFile, index: ShippableFile, segmentBytes: [UInt8], indexBytes: [UInt8]) {
+        let files = try store.shippableFiles()
+        let index = try #require(files.first { $0.relativePath.hasSuffix(".flt") })
+        let segment = try #require(files.first { $0.relativePath.hasSuffix(".seg") })
+        let read = { (f: ShippableFile) in [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f.relativePath))) }
+        return (files, segment, index, try read(segment), try read(index))
+    }
+
     /// Every chunk's partitions read from the segment's filter index equal the chunk's own.
     @Test func rowsHoldEachChunksPartitions() async throws {
         let dir = makeTempDirectory()
         defer { removeDirectory(dir) }
         let store = try await Self.sealedStore(dir)
-        let files = try store.shippableFiles()
-        let index = try #require(files.first { $0.relativePath.hasSuffix(".flt") })
-        let segment = try #require(files.first { $0.relativePath.hasSuffix(".seg") })
+        let (files, segment, index, segmentBytes, bytes) = try Self.shipped(store, in: dir)
         #expect(SegmentFilterIndex.path(ofSegment: segment.relativePath) == index.relativePath)
         // Listed right after its segment, so it ships before the index that names the chunks.
         #expect(files.firstIndex { $0 == index }! == files.firstIndex { $0 == segment }! + 1)
 
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + index.relativePath)))
         let footer = Array(bytes.suffix(SegmentFilterIndex.footerSize))
         let range = try SegmentFilterIndex.directoryRange(footer: footer, size: bytes.count, name: "flt")
         let filterIndex = try SegmentFilterIndex(directory: Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)]), footer: footer, name: "flt")
-        let segmentBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + segment.relativePath)))
 
         var checked = 0
         for s in 0..<3 {
@@ -112,11 +119,7 @@ extension SegmentFilterIndexTests {
         let dir = makeTempDirectory()
         defer { removeDirectory(dir) }
         let store = try await Self.sealedStore(dir)
-        let files = try store.shippableFiles()
-        let index = try #require(files.first { $0.relativePath.hasSuffix(".flt") })
-        let segment = try #require(files.first { $0.relativePath.hasSuffix(".seg") })
-        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + index.relativePath)))
-        let segmentBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + segment.relativePath)))
+        let (_, _, _, segmentBytes, good) = try Self.shipped(store, in: dir)
         let ref = try #require(store.storedChunks(tenant: LogStore.defaultTenant, matchers: [eq("s", "1")]).first)
         try await store.close()
 
