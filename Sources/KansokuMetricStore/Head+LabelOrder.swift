@@ -16,40 +16,47 @@ extension Head {
     /// Labels and chunks overlapping `[from, through]` of the selected series, in label
     /// order (`labelsLess`).
     func chunks(matching matchers: [LabelMatcher], from: Int64, through: Int64) -> [(labels: Labels, chunks: [HeadChunk])] {
-        selected(matching: matchers, { m in
+        selected(matching: matchers, context: {}, { m, _ in
             let c = m.chunks(from: from, through: through)
             return c.isEmpty ? nil : c
         }, make: { ($0, $1) })
     }
 
-    /// Samples in `[from, through]` of the selected series as columns, in label order,
-    /// decoded under each series' stripe lock straight from its chunks.
+    /// Samples in `[from, through]` of the selected series, in label order, decoded under
+    /// each series' stripe lock straight from its chunks into columns shared by all the
+    /// series one core reads.
     func columns(matching matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool) -> [QueryableSeries] {
-        selected(matching: matchers, { m -> (times: [Int64], values: [Double])? in
+        selected(matching: matchers, context: { SampleColumns(capacity: 1 << 12) }, { m, columns -> (columns: SampleColumns, span: Range<Int>)? in
+            let first = columns.count
             if newestOnly, let newest = m.newest, newest.t <= through {
-                return newest.t >= from ? ([newest.t], [newest.v]) : nil
+                guard newest.t >= from else { return nil }
+                columns.append(newest.t, newest.v)
+            } else {
+                m.decode(from: from, through: through, into: columns)
+                guard columns.count > first else { return nil }
             }
-            var ts: [Int64] = [], vs: [Double] = []
-            m.decode(from: from, through: through, times: &ts, values: &vs)
-            if newestOnly && ts.count > 1 { return ([ts.last!], [vs.last!]) }
-            return ts.isEmpty ? nil : (ts, vs)
-        }, make: { QueryableSeries(labels: $0, timestamps: $1.times, values: $1.values) })
+            let span = newestOnly ? columns.count - 1..<columns.count : first..<columns.count
+            return (columns, span)
+        }, make: { labels, s in QueryableSeries(labels: labels, columns: s.columns, span: s.span) })
     }
 
     /// What `read` makes of each selected series (nil leaves it out), shaped by `make`, in
     /// label order. `read` runs under the series' stripe lock on the series in place (a copy
-    /// would retain and release all it holds); large selections are split over the cores.
-    func selected<T: Sendable, R>(matching matchers: [LabelMatcher], _ read: @escaping @Sendable (inout MemSeries) -> T?,
-                                  make: (Labels, T) -> R) -> [R] {
+    /// would retain and release all it holds); large selections are split over the cores,
+    /// each part with a `context` of its own.
+    func selected<Context, T: Sendable, R>(matching matchers: [LabelMatcher], context: @escaping @Sendable () -> Context,
+                                           _ read: @escaping @Sendable (inout MemSeries, inout Context) -> T?,
+                                           make: (Labels, T) -> R) -> [R] {
         let epoch = rankingEpoch.load(ordering: .acquiring)
         let refs = self.refs(matching: matchers)
         let partCount = refs.count >= 8192 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
         let results = Mutex([[(rank: UInt32, labels: Labels, value: T)]](repeating: [], count: partCount))
         DispatchQueue.concurrentPerform(iterations: partCount) { part in
             var out: [(rank: UInt32, labels: Labels, value: T)] = []
+            var own = context()
             for r in refs[(refs.count * part / partCount)..<(refs.count * (part + 1) / partCount)] {
                 let item = stripe(r).series.withLock { s -> (UInt32, Labels, T)? in
-                    guard let i = s.index(of: r), let v = read(&s.slots[i]) else { return nil }
+                    guard let i = s.index(of: r), let v = read(&s.slots[i], &own) else { return nil }
                     return (s.slots[i].labelRank, s.slots[i].labels, v)
                 }
                 if let item { out.append(item) }

@@ -113,36 +113,15 @@ struct MemSeries: Sendable {
         return Sample(t: lastT, v: Double(bitPattern: lastBits))
     }
 
-    /// Appends the samples in `[from, through]` to `times` and `values` (chunks follow each
+    /// Appends the samples in `[from, through]` to `columns` (chunks follow each
     /// other in time: appends never go back).
-    func decode(from: Int64, through: Int64, times: inout [Int64], values: inout [Double]) {
-        // Room for the window's samples up front (exact at a steady scrape interval): grown
-        // append by append, the two columns were reallocated ~6 times each per series.
-        var expected = 0
+    func decode(from: Int64, through: Int64, into columns: SampleColumns) {
         for c in chunks where c.maxT >= from && c.minT <= through {
-            expected += Self.samples(of: c.bytes, minT: c.minT, maxT: c.maxT, within: from, through)
+            XORChunk.decode(c.bytes, from: from, through: through, into: columns)
         }
         if let o = open, o.count > 0, o.t >= from, openMinT <= through {
-            expected += Self.samples(of: o.bytes, minT: openMinT, maxT: o.t, within: from, through)
+            XORChunk.decode(o.bytes, from: from, through: through, into: columns)
         }
-        times.reserveCapacity(times.count + expected)
-        values.reserveCapacity(values.count + expected)
-        for c in chunks where c.maxT >= from && c.minT <= through {
-            XORChunk.decode(c.bytes, from: from, through: through, times: &times, values: &values)
-        }
-        if let o = open, o.count > 0, o.t >= from, openMinT <= through {
-            XORChunk.decode(o.bytes, from: from, through: through, times: &times, values: &values)
-        }
-    }
-
-    /// About how many of a chunk's samples fall in `[from, through]`, supposing them evenly
-    /// spread over `[minT, maxT]` (the count is the chunk's 2-byte header).
-    static func samples(of chunk: [UInt8], minT: Int64, maxT: Int64, within from: Int64, _ through: Int64) -> Int {
-        guard chunk.count >= 2 else { return 0 }
-        let count = Int(chunk[0]) << 8 | Int(chunk[1])
-        guard count > 1, maxT > minT else { return count }
-        let covered = Double(min(through, maxT) - max(from, minT)) / Double(maxT - minT)
-        return min(count, Int((covered * Double(count - 1)).rounded(.up)) + 1)
     }
 
     /// End of the aligned range of width `range` holding `t`.

@@ -41,9 +41,12 @@ extension MetricStore {
     public func selectColumns(matchers: [LabelMatcher], from: Int64, through: Int64, newestOnly: Bool = false) -> [QueryableSeries] {
         guard !matchers.isEmpty, from <= through else { return [] }
         if blocks.snapshot.contains(where: { $0.maxTime > from && $0.minTime <= through }) {
-            return select(matchers: matchers, from: from, through: through).map {
-                let kept = newestOnly ? $0.samples.suffix(1) : $0.samples[...]
-                return QueryableSeries(labels: $0.labels, timestamps: kept.map(\.t), values: kept.map(\.v))
+            let selected = select(matchers: matchers, from: from, through: through)
+            let columns = SampleColumns(capacity: selected.reduce(0) { $0 + (newestOnly ? 1 : $1.samples.count) })
+            return selected.map {
+                let first = columns.count
+                for s in newestOnly ? $0.samples.suffix(1) : $0.samples[...] { columns.append(s.t, s.v) }
+                return QueryableSeries(labels: $0.labels, columns: columns, span: first..<columns.count)
             }
         }
         return head.columns(matching: matchers, from: from, through: through, newestOnly: newestOnly)

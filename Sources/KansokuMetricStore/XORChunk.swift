@@ -1,3 +1,5 @@
+import KansokuCore
+
 /// Encoder of one Gorilla/XOR chunk, bit-compatible with Prometheus's `chunkenc.XORChunk`:
 /// `num_samples u16 BE | t0 varint | v0 64 bits | Δt1 uvarint | v1 xor | (dod, xor)*`.
 /// See FORMAT.md for the bit layout.
@@ -247,14 +249,21 @@ enum XORChunk {
         }
     }
 
-    /// Samples of `chunk` with `from <= t <= through`, appended to two columns.
-    static func decode(_ chunk: [UInt8], from: Int64, through: Int64, times: inout [Int64], values: inout [Double]) {
-        chunk.withUnsafeBytes { raw in
-            var it = XORIterator(raw)
-            while let s = it.next(), s.t <= through {
-                guard s.t >= from else { continue }
-                times.append(s.t)
-                values.append(s.v)
+    /// Samples of `chunk` with `from <= t <= through`, appended to `columns`.
+    static func decode(_ chunk: [UInt8], from: Int64, through: Int64, into columns: SampleColumns) {
+        guard chunk.count >= 2 else { return }
+        // The header's sample count bounds what the chunk holds.
+        columns.append(most: Int(chunk[0]) << 8 | Int(chunk[1])) { times, values in
+            chunk.withUnsafeBytes { raw in
+                var it = XORIterator(raw)
+                var n = 0
+                while let s = it.next(), s.t <= through {
+                    guard s.t >= from else { continue }
+                    times[n] = s.t
+                    values[n] = s.v
+                    n += 1
+                }
+                return n
             }
         }
     }

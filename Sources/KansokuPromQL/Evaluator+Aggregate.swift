@@ -151,7 +151,7 @@ extension Evaluator {
 
 /// Running state of one group for the aggregations that need no sample list.
 private struct Accumulator {
-    var labels: Labels
+    var group: Int32
     var dropName: Bool
     var sum = 0.0
     var c = 0.0
@@ -174,19 +174,30 @@ struct StreamingAggregation {
         index = [Int32](repeating: 0, count: groups)
     }
 
-    /// Adds value `v` to group `n` (labelled `cache.labels[n]`).
-    @inline(__always) mutating func add(_ v: Double, group n: Int32, dropName: Bool, _ cache: GroupCache) {
-        let g: Int
+    /// Whether `merge` can join aggregations of consecutive runs of series.
+    static func mergeable(_ op: AggregateOp) -> Bool {
+        switch op {
+        case .sum, .count, .group, .min, .max: true
+        default: false
+        }
+    }
+
+    /// The accumulator of group `n`, made with `v` as its extreme when new.
+    @inline(__always) private mutating func slot(_ n: Int32, dropName: Bool, first v: Double) -> Int {
         if Int(n) >= index.count { index.append(contentsOf: repeatElement(0, count: Int(n) + 1 - index.count)) }
         let known = Int(index[Int(n)])
         if known > 0 {
-            g = known - 1
-            acc[g].dropName = acc[g].dropName || dropName
-        } else {
-            g = acc.count
-            index[Int(n)] = Int32(g + 1)
-            acc.append(Accumulator(labels: cache.labels[Int(n)], dropName: dropName, extreme: v))
+            acc[known - 1].dropName = acc[known - 1].dropName || dropName
+            return known - 1
         }
+        index[Int(n)] = Int32(acc.count + 1)
+        acc.append(Accumulator(group: n, dropName: dropName, extreme: v))
+        return acc.count - 1
+    }
+
+    /// Adds value `v` to group `n`.
+    @inline(__always) mutating func add(_ v: Double, group n: Int32, dropName: Bool) {
+        let g = slot(n, dropName: dropName, first: v)
         acc[g].count += 1
         switch op {
         case .sum: (acc[g].sum, acc[g].c) = kahanSumInc(v, acc[g].sum, acc[g].c)
@@ -197,7 +208,32 @@ struct StreamingAggregation {
         }
     }
 
-    func samples() -> [EvalSample] {
+    /// Folds in the aggregation of the series that come after this one's (`mergeable` ops
+    /// only). Groups keep the order they were first seen in; sums add the other's compensated
+    /// sum, so they may differ from adding value by value in the last bits, as two orders of
+    /// addition do.
+    mutating func merge(_ other: StreamingAggregation) {
+        precondition(Self.mergeable(op) && other.op == op, "merging \(op)")
+        for b in other.acc {
+            let g = slot(b.group, dropName: b.dropName, first: b.extreme)
+            if acc[g].count == 0 {
+                acc[g] = b
+                continue
+            }
+            acc[g].count += b.count
+            switch op {
+            case .sum:
+                (acc[g].sum, acc[g].c) = kahanSumInc(b.sum, acc[g].sum, acc[g].c)
+                (acc[g].sum, acc[g].c) = kahanSumInc(b.c, acc[g].sum, acc[g].c)
+            case .min: if acc[g].extreme > b.extreme || acc[g].extreme.isNaN { acc[g].extreme = b.extreme }
+            case .max: if acc[g].extreme < b.extreme || acc[g].extreme.isNaN { acc[g].extreme = b.extreme }
+            default: break
+            }
+        }
+    }
+
+    /// The groups' values, labelled from `cache`.
+    func samples(_ cache: GroupCache) -> [EvalSample] {
         acc.map { a in
             let v: Double
             switch op {
@@ -207,7 +243,7 @@ struct StreamingAggregation {
             case .group: v = 1
             default: v = a.extreme
             }
-            return EvalSample(labels: a.labels, v: v, dropName: a.dropName)
+            return EvalSample(labels: cache.labels[Int(a.group)], v: v, dropName: a.dropName)
         }
     }
 }
@@ -217,8 +253,8 @@ extension Evaluator {
     fileprivate func streamingAggregate(_ op: AggregateOp, _ input: [EvalSample], _ cache: GroupCache,
                                         _ key: (Labels) -> Labels) -> [EvalSample] {
         var aggregation = StreamingAggregation(op, groups: cache.labels.count)
-        for s in input { aggregation.add(s.v, group: cache.group(of: s, key), dropName: s.dropName, cache) }
-        return aggregation.samples()
+        for s in input { aggregation.add(s.v, group: cache.group(of: s, key), dropName: s.dropName) }
+        return aggregation.samples(cache)
     }
 }
 

@@ -3,8 +3,9 @@ import KansokuCore
 /// One loaded series as `fusedRangeAggregate` reads it at every step: its range samples and
 /// its group, in plain memory. A step over 100,000 series then retains and releases nothing;
 /// through per-series samples, each retain of a series' object and labels was a cache miss,
-/// half of such a query's time.
-struct FusedSeries {
+/// half of such a query's time. Sendable: the buffers are the evaluator's, read-only, and
+/// live as long as it does, beyond any run of series handed to another core.
+struct FusedSeries: @unchecked Sendable {
     let times: UnsafeBufferPointer<Int64>
     let values: UnsafeBufferPointer<Double>
     let group: Int32
@@ -37,7 +38,7 @@ extension Evaluator {
                     // The newest sample in (ref − lookback, ref], unless it is a stale marker.
                     let i = searchAbove(s.times, ref) - 1
                     guard i >= 0, s.times[i] > oldest, !PromQLStaleNaN.isStale(s.values[i]) else { continue }
-                    aggregation.add(s.values[i], group: s.group, dropName: false, cache)
+                    aggregation.add(s.values[i], group: s.group, dropName: false)
                 }
             }
         case .call(let c):
@@ -53,18 +54,18 @@ extension Evaluator {
             for s in input {
                 let hi = searchAbove(s.times, ref)
                 let lo = searchAbove(s.times, from)
-                guard lo < hi, let v = windowValue(fn, s, lo, hi, bounds, t) else { continue }
-                aggregation.add(v, group: s.group, dropName: dropName, cache)
+                guard lo < hi, let v = Self.windowValue(fn, s, lo, hi, bounds, t) else { continue }
+                aggregation.add(v, group: s.group, dropName: dropName)
             }
         default:
             return nil
         }
-        return aggregation.samples()
+        return aggregation.samples(cache)
     }
 
     /// `fn` over the samples `lo..<hi` of `s`.
     @inline(__always)
-    func windowValue(_ fn: RangeFunction, _ s: FusedSeries, _ lo: Int, _ hi: Int,
+    static func windowValue(_ fn: RangeFunction, _ s: FusedSeries, _ lo: Int, _ hi: Int,
                      _ bounds: (start: Int64, end: Int64, range: Int64), _ t: Int64) -> Double? {
         let w = Window(ts: UnsafeBufferPointer(rebasing: s.times[lo..<hi]), vs: UnsafeBufferPointer(rebasing: s.values[lo..<hi]))
         if (fn == .rate || fn == .increase) && !s.falls {
@@ -82,10 +83,10 @@ extension Evaluator {
         if let known = fusedInputs[spec] { return (spec, known) }
         let loaded = data[Evaluator.key(selector.matchers)] ?? []
         let input = loaded.map { s in
-            let values = UnsafeBufferPointer(range ? s.rangeValues : s.rawValues)
+            let values = range ? s.rangeValues : s.rawValues
             // Only range functions ask; an instant selection's values are left unread.
             let falls = range && zip(values, values.dropFirst()).contains { $1 < $0 }
-            return FusedSeries(times: UnsafeBufferPointer(range ? s.rangeTimes : s.rawTimes), values: values,
+            return FusedSeries(times: range ? s.rangeTimes : s.rawTimes, values: values,
                                group: cache.group(sid: s.sid, labels: s.labels, key), falls: falls)
         }
         fusedInputs[spec] = input

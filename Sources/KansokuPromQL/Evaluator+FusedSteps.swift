@@ -1,8 +1,12 @@
+import Dispatch
 import KansokuCore
+import Synchronization
 
 extension Evaluator {
     /// Running values held at once by `fusedAllSteps` (steps × groups).
     static let maxFusedStepGroups = 1 << 20
+    /// Series per run that `fusedAllSteps` hands a core: enough to outweigh the hand-over.
+    static let seriesPerPart = 8192
 
     /// In a range query, a fused range-function aggregation at every step of the query at
     /// once, worked out at its first step, series by series: each series' samples are read
@@ -26,18 +30,34 @@ extension Evaluator {
         for (x, y) in zip(bounds, bounds.dropFirst()) where y.start < x.start || y.end < x.end { return nil }
 
         let dropName = !(fn == .lastOverTime || fn == .firstOverTime)
-        var perStep = [StreamingAggregation](repeating: StreamingAggregation(a.op, groups: groups), count: steps)
-        for (n, s) in input.enumerated() {
-            if n & 1023 == 0 { try budget.check() }
-            var lo = 0, hi = 0
-            for i in 0..<steps {
-                hi = advance(s.times, hi, past: bounds[i].end)
-                lo = advance(s.times, lo, past: bounds[i].start)
-                guard lo < hi, let v = windowValue(fn, s, lo, hi, bounds[i], start + Int64(i) * step) else { continue }
-                perStep[i].add(v, group: s.group, dropName: dropName, cache)
+        let (first, interval, budget) = (start, step, budget)
+        // Runs of series on the cores, their aggregations merged in order. How many runs
+        // depends on the series alone, so a query's sums come out the same on every machine.
+        let parts = StreamingAggregation.mergeable(a.op) ? min(8, max(1, input.count / Evaluator.seriesPerPart)) : 1
+        let results = Mutex([Result<[StreamingAggregation], PromQLError>?](repeating: nil, count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let result = Result { () throws(PromQLError) -> [StreamingAggregation] in
+                var perStep = [StreamingAggregation](repeating: StreamingAggregation(a.op, groups: groups), count: steps)
+                for n in input.count * part / parts..<input.count * (part + 1) / parts {
+                    if n & 1023 == 0 { try budget.check() }
+                    let s = input[n]
+                    var lo = 0, hi = 0
+                    for i in 0..<steps {
+                        hi = advance(s.times, hi, past: bounds[i].end)
+                        lo = advance(s.times, lo, past: bounds[i].start)
+                        guard lo < hi, let v = Self.windowValue(fn, s, lo, hi, bounds[i], first + Int64(i) * interval) else { continue }
+                        perStep[i].add(v, group: s.group, dropName: dropName)
+                    }
+                }
+                return perStep
             }
+            results.withLock { $0[part] = result }
         }
-        let all = perStep.map { $0.samples() }
+        var perStep = try results.withLock { $0 }[0]!.get()
+        for r in results.withLock({ $0 }).dropFirst() {
+            for (i, other) in try r!.get().enumerated() { perStep[i].merge(other) }
+        }
+        let all = perStep.map { $0.samples(cache) }
         fusedSteps[key] = all
         return all[index]
     }

@@ -45,63 +45,47 @@ enum EvalValue {
 let metadataLabels: Set<String> = ["__name__", "__type__", "__unit__"]
 
 /// Series loaded for one selector: raw samples (with stale markers) for instant selection
-/// and the same without stale markers for range windows.
+/// and the same without stale markers for range windows, read in place from the store's
+/// columns.
 final class LoadedSeries {
     let labels: Labels
     var sid: Int32 = -1
-    let ts: [Int64]
-    let vs: [Double]
-    let rangeTs: [Int64]
-    let rangeVs: [Double]
-    /// The range samples again in plain buffers: the per-step hot loop reads them without
-    /// reference counting.
-    let rangeTimes: UnsafeMutableBufferPointer<Int64>
-    let rangeValues: UnsafeMutableBufferPointer<Double>
-    /// The raw samples (stale markers kept) in plain buffers; the range buffers when there
-    /// is no stale marker.
-    let rawTimes: UnsafeMutableBufferPointer<Int64>
-    let rawValues: UnsafeMutableBufferPointer<Double>
+    /// Keeps the buffers below alive.
+    let columns: SampleColumns
+    /// The raw samples (stale markers kept).
+    let rawTimes: UnsafeBufferPointer<Int64>
+    let rawValues: UnsafeBufferPointer<Double>
+    /// The samples without stale markers: the raw ones when there is none, else copies of
+    /// our own.
+    let rangeTimes: UnsafeBufferPointer<Int64>
+    let rangeValues: UnsafeBufferPointer<Double>
 
     deinit {
-        if rawTimes.baseAddress != rangeTimes.baseAddress {
-            rawTimes.deallocate()
-            rawValues.deallocate()
+        if rangeTimes.baseAddress != rawTimes.baseAddress {
+            rangeTimes.deallocate()
+            rangeValues.deallocate()
         }
-        rangeTimes.deallocate()
-        rangeValues.deallocate()
     }
 
     init(_ s: QueryableSeries) {
         labels = s.labels
-        ts = s.timestamps
-        vs = s.values
-        if s.values.contains(where: PromQLStaleNaN.isStale) {
-            var t2: [Int64] = [], v2: [Double] = []
-            t2.reserveCapacity(ts.count)
-            v2.reserveCapacity(ts.count)
-            for i in s.timestamps.indices where !PromQLStaleNaN.isStale(s.values[i]) {
-                t2.append(s.timestamps[i])
-                v2.append(s.values[i])
-            }
-            rangeTs = t2
-            rangeVs = v2
-        } else {
-            rangeTs = s.timestamps
-            rangeVs = s.values
+        columns = s.columns
+        rawTimes = s.columns.times(s.span)
+        rawValues = s.columns.values(s.span)
+        let stale = rawValues.reduce(0) { $0 + (PromQLStaleNaN.isStale($1) ? 1 : 0) }
+        guard stale > 0 else {
+            (rangeTimes, rangeValues) = (rawTimes, rawValues)
+            return
         }
-        rangeTimes = .allocate(capacity: rangeTs.count)
-        _ = rangeTimes.initialize(from: rangeTs)
-        rangeValues = .allocate(capacity: rangeVs.count)
-        _ = rangeValues.initialize(from: rangeVs)
-        if rangeTs.count == ts.count {
-            rawTimes = rangeTimes
-            rawValues = rangeValues
-        } else {
-            rawTimes = .allocate(capacity: ts.count)
-            _ = rawTimes.initialize(from: ts)
-            rawValues = .allocate(capacity: vs.count)
-            _ = rawValues.initialize(from: vs)
+        let t = UnsafeMutableBufferPointer<Int64>.allocate(capacity: rawTimes.count - stale)
+        let v = UnsafeMutableBufferPointer<Double>.allocate(capacity: rawTimes.count - stale)
+        var n = 0
+        for i in rawTimes.indices where !PromQLStaleNaN.isStale(rawValues[i]) {
+            t[n] = rawTimes[i]
+            v[n] = rawValues[i]
+            n += 1
         }
+        (rangeTimes, rangeValues) = (UnsafeBufferPointer(t), UnsafeBufferPointer(v))
     }
 }
 
@@ -247,7 +231,7 @@ final class Evaluator {
             }
             let series = try fetched.get().value
             // Counted before the engine's own copies are made.
-            for s in series { total += s.timestamps.count }
+            for s in series { total += s.count }
             if total > maxSamples { throw PromQLError.tooManySamples }
             let loaded = series.map(LoadedSeries.init)
             assert(zip(loaded, loaded.dropFirst()).allSatisfy { labelsLess($0.labels, $1.labels) }, "series out of label order")
@@ -310,9 +294,9 @@ final class Evaluator {
         if v.modifier == .smoothed, !timestamps { return selectSmoothed(v, ref) }
         var out: [EvalSample] = []
         for s in data[Evaluator.key(v.matchers)] ?? [] {
-            let i = s.ts.withUnsafeBufferPointer { searchAbove($0, ref) } - 1
-            guard i >= 0, s.ts[i] > ref.minus(lookback), !PromQLStaleNaN.isStale(s.vs[i]) else { continue }
-            out.append(EvalSample(labels: s.labels, v: timestamps ? Double(s.ts[i]) / 1000 : s.vs[i], sid: s.sid))
+            let i = searchAbove(s.rawTimes, ref) - 1
+            guard i >= 0, s.rawTimes[i] > ref.minus(lookback), !PromQLStaleNaN.isStale(s.rawValues[i]) else { continue }
+            out.append(EvalSample(labels: s.labels, v: timestamps ? Double(s.rawTimes[i]) / 1000 : s.rawValues[i], sid: s.sid))
         }
         return out
     }
@@ -323,9 +307,9 @@ final class Evaluator {
         let from = ref.minus(m.range)
         var out: [EvalSeries] = []
         for s in data[Evaluator.key(m.selector.matchers)] ?? [] {
-            let (lo, hi) = s.rangeTs.withUnsafeBufferPointer { (searchAbove($0, from), searchAbove($0, ref)) }
+            let (lo, hi) = (searchAbove(s.rangeTimes, from), searchAbove(s.rangeTimes, ref))
             guard lo < hi else { continue }
-            out.append(EvalSeries(labels: s.labels, ts: s.rangeTs[lo..<hi], vs: s.rangeVs[lo..<hi], sid: s.sid))
+            out.append(EvalSeries(labels: s.labels, ts: ArraySlice(s.rangeTimes[lo..<hi]), vs: ArraySlice(s.rangeValues[lo..<hi]), sid: s.sid))
         }
         return out
     }

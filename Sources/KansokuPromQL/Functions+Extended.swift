@@ -7,8 +7,8 @@ extension Evaluator {
     func selectSmoothed(_ v: VectorSelector, _ ref: Int64) -> [EvalSample] {
         var out: [EvalSample] = []
         for s in data[Evaluator.key(v.matchers)] ?? [] {
-            let (ts, vs) = (s.rangeTs, s.rangeVs)
-            let next = ts.withUnsafeBufferPointer { searchAbove($0, ref) }
+            let (ts, vs) = (s.rangeTimes, s.rangeValues)
+            let next = searchAbove(ts, ref)
             let prev = next - 1
             guard prev >= 0, ts[prev] > ref.minus(lookback) else { continue }
             var value = vs[prev]
@@ -32,8 +32,8 @@ extension Evaluator {
         let counter = fn == .rate || fn == .increase
         var out: [EvalSample] = []
         for s in data[Evaluator.key(m.selector.matchers)] ?? [] {
-            let (ts, vs) = (s.rangeTs, s.rangeVs)
-            let (lo, hi) = ts.withUnsafeBufferPointer { (searchAbove($0, start), searchAbove($0, end)) }
+            let (ts, vs) = (s.rangeTimes, s.rangeValues)
+            let (lo, hi) = (searchAbove(ts, start), searchAbove(ts, end))
             var points: [(Int64, Double)] = []
             let hasPrev = lo > 0 && ts[lo - 1] > start.minus(lookback)
             switch mod {

@@ -123,12 +123,12 @@ extension Evaluator {
             let loaded = data[Evaluator.key(m.selector.matchers)] ?? []
             out.reserveCapacity(loaded.count)
             for s in loaded {
-                let tb = UnsafeBufferPointer(s.rangeTimes), vb = UnsafeBufferPointer(s.rangeValues)
+                let tb = s.rangeTimes, vb = s.rangeValues
                 let hi = searchAbove(tb, ref)
                 let lo = searchAbove(tb, ref.minus(m.range))
                 guard lo < hi else { continue }
                 let w = Window(ts: UnsafeBufferPointer(rebasing: tb[lo..<hi]), vs: UnsafeBufferPointer(rebasing: vb[lo..<hi]))
-                if let v = rangeValue(fn, w, bounds, t, scalarArgs) {
+                if let v = Self.rangeValue(fn, w, bounds, t, scalarArgs) {
                     out.append(EvalSample(labels: s.labels, v: v, dropName: !keepName, sid: s.sid))
                 }
             }
@@ -137,7 +137,7 @@ extension Evaluator {
         out.reserveCapacity(series.count)
         for s in series {
             let v: Double? = s.ts.withUnsafeBufferPointer { tb in
-                s.vs.withUnsafeBufferPointer { vb in rangeValue(fn, Window(ts: tb, vs: vb), bounds, t, scalarArgs) }
+                s.vs.withUnsafeBufferPointer { vb in Self.rangeValue(fn, Window(ts: tb, vs: vb), bounds, t, scalarArgs) }
             }
             guard let v else { continue }
             out.append(EvalSample(labels: s.labels, v: v, dropName: keepName ? s.dropName : true, sid: s.sid))
@@ -145,7 +145,7 @@ extension Evaluator {
         return out
     }
 
-    func rangeValue(_ fn: RangeFunction, _ w: Window, _ b: (start: Int64, end: Int64, range: Int64), _ t: Int64,
+    static func rangeValue(_ fn: RangeFunction, _ w: Window, _ b: (start: Int64, end: Int64, range: Int64), _ t: Int64,
                     _ args: [Double]) -> Double? {
         let vs = w.vs, ts = w.ts
         guard let first = vs.first, let last = vs.last else { return nil }
@@ -252,7 +252,7 @@ extension Evaluator {
     /// Prometheus's `extrapolatedRate`: last − first (+ the value before each counter reset),
     /// extrapolated towards the window edges when samples are close enough to them.
     /// `resets: false` says the caller knows no value in `w` falls below the one before it.
-    func extrapolatedRate(_ w: Window, _ b: (start: Int64, end: Int64, range: Int64), isCounter: Bool, isRate: Bool,
+    static func extrapolatedRate(_ w: Window, _ b: (start: Int64, end: Int64, range: Int64), isCounter: Bool, isRate: Bool,
                           resets: Bool = true) -> Double? {
         let vs = w.vs, ts = w.ts
         guard vs.count >= 2 else { return nil }
@@ -283,7 +283,7 @@ extension Evaluator {
         return result * factor
     }
 
-    func linearRegression(_ ts: UnsafeBufferPointer<Int64>, _ vs: UnsafeBufferPointer<Double>, interceptTime: Int64) -> (slope: Double, intercept: Double) {
+    static func linearRegression(_ ts: UnsafeBufferPointer<Int64>, _ vs: UnsafeBufferPointer<Double>, interceptTime: Int64) -> (slope: Double, intercept: Double) {
         var n = 0.0
         var sumX = 0.0, cX = 0.0, sumY = 0.0, cY = 0.0, sumXY = 0.0, cXY = 0.0, sumX2 = 0.0, cX2 = 0.0
         let initY = vs.first!

@@ -12,9 +12,18 @@ public struct RuleSample: Sendable, Hashable {
     }
 }
 
-/// One series of a range-query result: labels and two columns, as stores hand series to
-/// the engine.
-public typealias RuleSeries = QueryableSeries
+/// One series of a range-query result: labels and two columns.
+public struct RuleSeries: Sendable, Hashable {
+    public var labels: Labels
+    public var timestamps: [Int64]
+    public var values: [Double]
+
+    public init(labels: Labels, timestamps: [Int64], values: [Double]) {
+        self.labels = labels
+        self.timestamps = timestamps
+        self.values = values
+    }
+}
 
 /// Errors the rule engine reports per rule (shown as `lastError` in `/api/v1/rules`).
 public enum RuleEvaluationError: Error, Sendable, CustomStringConvertible, Hashable {

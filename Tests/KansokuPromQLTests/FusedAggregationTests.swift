@@ -69,4 +69,35 @@ import KansokuCore
             Self.expectClose(got, want, sub(fused))
         }
     }
+
+    /// Enough series for the fused path to split them into runs on the cores and merge the
+    /// runs' groups, including groups that only a later run sees and NaN extremes.
+    @Test(arguments: ["sum", "count", "group", "min", "max", "avg"])
+    func runsOfSeriesMergeAsOne(aggregation: String) async throws {
+        let n = Evaluator.seriesPerPart * 2 + 100
+        let s = InMemoryQueryable()
+        for i in 0..<n {
+            // Group "late" appears only among the last series; "nan" has NaN values.
+            let code = i >= n - 50 ? "late" : ["200", "500", "nan"][i % 3]
+            let labels = Labels(["__name__": "req_total", "code": code, "pod": "p\(i)"])
+            for k in 0..<8 {
+                let v = code == "nan" && k % 2 == 0 ? Double.nan : Double(i % 97) * Double(k + 1) + 0.1
+                s.add(labels, t: Int64(k) * 30_000, v: v)
+            }
+        }
+        let engine = PromQLEngine(queryable: s)
+        let fused = "\(aggregation) by (code) (max_over_time(req_total[1m]))"
+        let unfused = "\(aggregation) by (code) (max_over_time(req_total[1m]) + 0)"
+        let got = Self.flatten(try await engine.rangeQuery(fused, start: 60_000, end: 210_000, step: 30_000))
+        let want = Self.flatten(try await engine.rangeQuery(unfused, start: 60_000, end: 210_000, step: 30_000))
+        #expect(got.keys.sorted() == want.keys.sorted())
+        #expect(want.count == 4)
+        for (k, w) in want {
+            let g = got[k] ?? []
+            #expect(g.map(\.t) == w.map(\.t), "\(k)")
+            for (a, b) in zip(g, w) where !(a.v.isNaN && b.v.isNaN) {
+                #expect(abs(a.v - b.v) <= 1e-12 * max(abs(a.v), abs(b.v)), "\(fused) \(k) at \(a.t): \(a.v) vs \(b.v)")
+            }
+        }
+    }
 }
