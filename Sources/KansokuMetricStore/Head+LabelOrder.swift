@@ -46,35 +46,38 @@ extension Head {
     /// each part with a `context` of its own.
     func selected<Context, T: Sendable, R>(matching matchers: [LabelMatcher], context: @escaping @Sendable () -> Context,
                                            _ read: @escaping @Sendable (inout MemSeries, inout Context) -> T?,
-                                           make: (Labels, T) -> R) -> [R] {
+                                           make: (consuming Labels, consuming T) -> R) -> [R] {
         let epoch = rankingEpoch.load(ordering: .acquiring)
         let refs = self.refs(matching: matchers)
         let partCount = refs.count >= 8192 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
-        let results = Mutex([[(rank: UInt32, labels: Labels, value: T)]](repeating: [], count: partCount))
+        let results = Mutex([[(rank: UInt32, labels: Labels, value: T?)]](repeating: [], count: partCount))
         DispatchQueue.concurrentPerform(iterations: partCount) { part in
-            var out: [(rank: UInt32, labels: Labels, value: T)] = []
+            var out: [(rank: UInt32, labels: Labels, value: T?)] = []
             var own = context()
-            for r in refs[(refs.count * part / partCount)..<(refs.count * (part + 1) / partCount)] {
-                let item = stripe(r).series.withLock { s -> (UInt32, Labels, T)? in
-                    guard let i = s.index(of: r), let v = read(&s.slots[i], &own) else { return nil }
-                    return (s.slots[i].labelRank, s.slots[i].labels, v)
+            let mine = refs[(refs.count * part / partCount)..<(refs.count * (part + 1) / partCount)]
+            out.reserveCapacity(mine.count)
+            for r in mine {
+                stripe(r).series.withLock { s in
+                    guard let i = s.index(of: r), let v = read(&s.slots[i], &own) else { return }
+                    out.append((s.slots[i].labelRank, s.slots[i].labels, v))
                 }
-                if let item { out.append(item) }
             }
             results.withLock { $0[part] = out }
         }
-        let parts = results.withLock { r in
+        var parts = results.withLock { r in
             defer { r = [] }
             return r
         }
-        // Entries are ordered by position (part, index), never moved: moving one retains and
-        // releases what it holds, a cache miss on a cold object each.
+        // Entries are ordered by position (part, index), never copied, and moved out into
+        // the result: each copy of an entry retains and releases what it holds, a cache
+        // miss on a cold object each.
         var positions: [(part: Int, index: Int)] = []
+        positions.reserveCapacity(parts.reduce(0) { $0 + $1.count })
         var unranked = 0
-        for (p, entries) in parts.enumerated() {
-            for (i, e) in entries.enumerated() {
+        for p in parts.indices {
+            for i in parts[p].indices {
                 positions.append((p, i))
-                if e.rank == .max { unranked += 1 }
+                if parts[p][i].rank == .max { unranked += 1 }
             }
         }
         let consistent = epoch & 1 == 0 && rankingEpoch.load(ordering: .acquiring) == epoch
@@ -86,13 +89,18 @@ extension Head {
             // Ranks order exactly as labels do, so this is `labelsLess`, with integer keys
             // wherever both series have one.
             positions.sort { a, b in
-                let (x, y) = (parts[a.part][a.index], parts[b.part][b.index])
-                return consistent && x.rank != .max && y.rank != .max ? x.rank < y.rank : labelsLess(x.labels, y.labels)
+                let (x, y) = (parts[a.part][a.index].rank, parts[b.part][b.index].rank)
+                return consistent && x != .max && y != .max ? x < y
+                    : labelsLess(parts[a.part][a.index].labels, parts[b.part][b.index].labels)
             }
         }
         // Rank again once new series are more than a few of those read.
         if !consistent || unranked * 16 > positions.count { rankSeriesByLabels() }
-        return positions.map { make(parts[$0.part][$0.index].labels, parts[$0.part][$0.index].value) }
+        return positions.map { at in
+            var labels = Labels()
+            swap(&labels, &parts[at.part][at.index].labels)
+            return make(labels, parts[at.part][at.index].value.take()!)
+        }
     }
 
     /// Gives every series its rank in label order. One ranking at a time; a caller arriving

@@ -172,39 +172,56 @@ public struct XORIterator: IteratorProtocol {
         return Sample(t: t, v: Double(bitPattern: vBits))
     }
 
-    /// The common samples decoded from one 64-bit load: a timestamp delta that did not
-    /// change or changed by a 14-bit amount, and a value that did not change or changed
-    /// within the previous XOR window. False, with nothing consumed, for anything else (or
-    /// near the chunk's end), which the bit-by-bit path then reads.
+    /// A sample decoded from whole 64-bit loads instead of bit by bit: every timestamp
+    /// encoding but the 64-bit one, and every value encoding. False, with nothing consumed,
+    /// for a 64-bit timestamp delta, within 12 bytes of the chunk's end, or for a damaged
+    /// encoding: the bit-by-bit path then reads it, and reports the damage.
     @inline(__always)
     private mutating func nextFromWindow() -> Bool {
-        guard let w = reader.peek57() else { return false }
+        // 12 bytes: a second load after the timestamp's at most 24 bits stays in bounds.
+        guard reader.position >> 3 + 12 <= reader.buffer.count, let w = reader.peek57() else { return false }
         var used = 0
-        var dod: Int64 = 0
+        var size: UInt64 = 0
         if w >> 63 == 0 {
             used = 1
         } else if w >> 62 == 0b10 {
-            var raw = (w << 2) >> 50
-            if raw > 1 << 13 { raw = raw &- (1 << 14) }
+            (used, size) = (2, 14)
+        } else if w >> 61 == 0b110 {
+            (used, size) = (3, 17)
+        } else if w >> 60 == 0b1110 {
+            (used, size) = (4, 20)
+        } else {
+            return false
+        }
+        var dod: Int64 = 0
+        if size > 0 {
+            var raw = (w << UInt64(used)) >> (64 - size)
+            if raw > 1 << (size - 1) { raw = raw &- (1 << size) }
             dod = Int64(bitPattern: raw)
-            used = 16
-        } else {
-            return false
+            used += Int(size)
         }
+        // The value: unchanged, in the previous XOR window, or in a new one.
         let v = w << UInt64(used)
-        var bits: UInt64 = 0
         if v >> 63 == 0 {
-            used += 1
-        } else if v >> 62 == 0b10 {
-            let significant = 64 - leading - trailing
-            guard significant > 0, used + 2 + significant <= 57 else { return false }
-            bits = ((v << 2) >> UInt64(64 - significant)) << UInt64(trailing)
-            used += 2 + significant
+            reader.position += used + 1
         } else {
-            return false
+            var fromNextLoad = 2
+            if v >> 62 == 0b11 {
+                let l = Int((v << 2) >> 59), m = Int((v << 7) >> 58)
+                let significant = m == 0 ? 64 : m
+                guard 64 - l - significant >= 0 else { return false }
+                (leading, trailing) = (l, 64 - l - significant)
+                fromNextLoad = 13
+            }
+            let significant = 64 - leading - trailing
+            guard significant > 0 else { return false }
+            reader.position += used + fromNextLoad
+            guard let bits = reader.readBits(significant) else {
+                reader.position -= used + fromNextLoad
+                return false
+            }
+            vBits ^= bits << UInt64(trailing)
         }
-        reader.position += used
-        vBits ^= bits
         tDelta &+= dod
         t &+= tDelta
         read += 1

@@ -85,7 +85,12 @@ extension Evaluator {
         let input = loaded.map { s in
             let values = range ? s.rangeValues : s.rawValues
             // Only range functions ask; an instant selection's values are left unread.
-            let falls = range && zip(values, values.dropFirst()).contains { $1 < $0 }
+            var falls = false
+            var i = 1
+            while range && !falls && i < values.count {
+                falls = values[i] < values[i - 1]
+                i += 1
+            }
             return FusedSeries(times: range ? s.rangeTimes : s.rawTimes, values: values,
                                group: cache.group(sid: s.sid, labels: s.labels, key), falls: falls)
         }

@@ -67,11 +67,11 @@ final class LoadedSeries {
         }
     }
 
-    init(_ s: QueryableSeries) {
-        labels = s.labels
-        columns = s.columns
-        rawTimes = s.columns.times(s.span)
-        rawValues = s.columns.values(s.span)
+    init(labels: Labels, columns: SampleColumns, span: Range<Int>) {
+        self.labels = labels
+        self.columns = columns
+        rawTimes = columns.times(span)
+        rawValues = columns.values(span)
         let stale = rawValues.reduce(0) { $0 + (PromQLStaleNaN.isStale($1) ? 1 : 0) }
         guard stale > 0 else {
             (rangeTimes, rangeValues) = (rawTimes, rawValues)
@@ -229,11 +229,18 @@ final class Evaluator {
                     return .failure(PromQLError.storage("\(error)"))
                 }
             }
-            let series = try fetched.get().value
-            // Counted before the engine's own copies are made.
-            for s in series { total += s.count }
+            var series = try fetched.get().value
+            for i in series.indices { total += series[i].count }
             if total > maxSamples { throw PromQLError.tooManySamples }
-            let loaded = series.map(LoadedSeries.init)
+            // Moved out of the selection, not copied: a copy retains each series' labels,
+            // a cache miss per series, and the selection's release is another.
+            var loaded: [LoadedSeries] = []
+            loaded.reserveCapacity(series.count)
+            for i in series.indices {
+                var labels = Labels()
+                swap(&labels, &series[i].labels)
+                loaded.append(LoadedSeries(labels: labels, columns: series[i].columns, span: series[i].span))
+            }
             assert(zip(loaded, loaded.dropFirst()).allSatisfy { labelsLess($0.labels, $1.labels) }, "series out of label order")
             for s in loaded {
                 s.sid = Int32(seriesCount)
