@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "CKansokuTerm"),
         .target(name: "CKansokuCRC32C"),
         .target(name: "CKansokuByteSearch"),
+        .target(name: "CKansokuPrefetch"),
 
         // Libraries, bottom to top.
         .target(name: "KansokuCore", dependencies: [
@@ -60,7 +61,7 @@ let package = Package(
             "KansokuCore",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["FORMAT.md"], swiftSettings: swiftSettings),
-        .target(name: "KansokuPromQL", dependencies: ["KansokuCore", "KansokuMetricStore"], swiftSettings: swiftSettings),
+        .target(name: "KansokuPromQL", dependencies: ["CKansokuPrefetch", "KansokuCore", "KansokuMetricStore"], swiftSettings: swiftSettings),
         .target(name: "KansokuIngest", dependencies: [
             "KansokuCore", "KansokuLogStore", "CZlib",
             .product(name: "Logging", package: "swift-log"),

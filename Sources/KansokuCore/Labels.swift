@@ -40,6 +40,12 @@ public struct Labels: Hashable, Sendable, RandomAccessCollection, CustomStringCo
 
     /// The value of `name`, or nil when the set has no such label.
     public subscript(name: String) -> String? {
+        // Most label sets are small: equality, which compares small strings' bits first, is
+        // cheaper than the ordering a binary search needs.
+        if labels.count <= 8 {
+            for l in labels where l.name == name { return l.value }
+            return nil
+        }
         var lo = 0, hi = labels.count
         while lo < hi {
             let mid = (lo + hi) / 2

@@ -271,6 +271,7 @@ final class GroupCache {
     /// no key label set built and hashed per series.
     let byLabel: String?
     private var byValue: [String: Int32] = [:]
+    private var lastByValue: (value: String, group: Int32)?
 
     init(seriesCount: Int, single: Bool = false, byLabel: String? = nil) {
         self.single = single
@@ -293,12 +294,17 @@ final class GroupCache {
         if let byLabel {
             // A missing label and an empty one are the same to PromQL.
             let value = l[byLabel] ?? ""
-            if let known = byValue[value] {
+            if let last = lastByValue, last.value == value {
+                // Series come in label order, so one group's often follow each other: a
+                // comparison instead of hashing the value.
+                n = last.group
+            } else if let known = byValue[value] {
                 n = known
             } else {
                 n = number(of: key(l))
                 byValue[value] = n
             }
+            lastByValue = (value, n)
         } else {
             n = number(of: key(l))
         }

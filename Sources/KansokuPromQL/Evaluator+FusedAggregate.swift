@@ -51,10 +51,11 @@ extension Evaluator {
             let bounds = rangeBounds(c.args[0], t)
             let dropName = !(fn == .lastOverTime || fn == .firstOverTime)
             // One step (an instant query, or a step of a subquery): each window found afresh.
+            var steady = SteadyRate()
             for s in input {
                 let hi = searchAbove(s.times, ref)
                 let lo = searchAbove(s.times, from)
-                guard lo < hi, let v = Self.windowValue(fn, s, lo, hi, bounds, t) else { continue }
+                guard lo < hi, let v = Self.windowValue(fn, s, lo, hi, bounds, t, &steady) else { continue }
                 aggregation.add(v, group: s.group, dropName: dropName)
             }
         default:
@@ -66,10 +67,10 @@ extension Evaluator {
     /// `fn` over the samples `lo..<hi` of `s`.
     @inline(__always)
     static func windowValue(_ fn: RangeFunction, _ s: FusedSeries, _ lo: Int, _ hi: Int,
-                     _ bounds: (start: Int64, end: Int64, range: Int64), _ t: Int64) -> Double? {
+                            _ bounds: (start: Int64, end: Int64, range: Int64), _ t: Int64, _ steady: inout SteadyRate) -> Double? {
         let w = Window(ts: UnsafeBufferPointer(rebasing: s.times[lo..<hi]), vs: UnsafeBufferPointer(rebasing: s.values[lo..<hi]))
         if (fn == .rate || fn == .increase) && !s.falls {
-            return extrapolatedRate(w, bounds, isCounter: true, isRate: fn == .rate, resets: false)
+            return steady.value(w, bounds, perSecond: fn == .rate)
         }
         return rangeValue(fn, w, bounds, t, [])
     }

@@ -1,3 +1,4 @@
+import CKansokuPrefetch
 import Dispatch
 import KansokuCore
 import Synchronization
@@ -7,6 +8,19 @@ extension Evaluator {
     static let maxFusedStepGroups = 1 << 20
     /// Series per run that `fusedAllSteps` hands a core: enough to outweigh the hand-over.
     static let seriesPerPart = 8192
+
+    /// Asks for the first 1 KiB of a series' times and values to be cached. Series are read
+    /// in label order, and their samples lie in memory in the order they were decoded, so
+    /// the processor's own prefetching, which follows addresses, cannot guess the next one.
+    @inline(__always)
+    static func prefetch(_ s: FusedSeries) {
+        var offset = 0
+        while offset < min(s.times.count * 8, 1024) {
+            kprefetch(UnsafeRawPointer(s.times.baseAddress!) + offset)
+            kprefetch(UnsafeRawPointer(s.values.baseAddress!) + offset)
+            offset += 64
+        }
+    }
 
     /// In a range query, a fused range-function aggregation at every step of the query at
     /// once, worked out at its first step, series by series: each series' samples are read
@@ -38,14 +52,19 @@ extension Evaluator {
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let result = Result { () throws(PromQLError) -> [StreamingAggregation] in
                 var perStep = [StreamingAggregation](repeating: StreamingAggregation(a.op, groups: groups), count: steps)
-                for n in input.count * part / parts..<input.count * (part + 1) / parts {
+                let run = input.count * part / parts..<input.count * (part + 1) / parts
+                var steady = SteadyRate()
+                for n in run {
                     if n & 1023 == 0 { try budget.check() }
+                    if n + 2 < run.upperBound { Self.prefetch(input[n + 2]) }
                     let s = input[n]
                     var lo = 0, hi = 0
                     for i in 0..<steps {
                         hi = advance(s.times, hi, past: bounds[i].end)
                         lo = advance(s.times, lo, past: bounds[i].start)
-                        guard lo < hi, let v = Self.windowValue(fn, s, lo, hi, bounds[i], first + Int64(i) * interval) else { continue }
+                        guard lo < hi, let v = Self.windowValue(fn, s, lo, hi, bounds[i], first + Int64(i) * interval, &steady) else {
+                            continue
+                        }
                         perStep[i].add(v, group: s.group, dropName: dropName)
                     }
                 }

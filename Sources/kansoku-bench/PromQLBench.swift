@@ -6,8 +6,8 @@ import KansokuPromQL
 /// `kansoku-bench promql`: PromQL query latency of Kansoku's engine beside a real Prometheus
 /// holding the same samples (backfilled with `promtool tsdb create-blocks-from openmetrics`).
 /// Options: --series N (5000) counters, and as many histogram bucket series (N/10 pods × 10
-/// `le`), over 1 h at 15 s; --runs N (5), --no-prometheus, --only NAME (one query, e.g. to
-/// profile). Kansoku runs in-process over its metric store; Prometheus is asked over loopback
+/// `le`), over 1 h at 15 s (--span D for less or more, 10m to 24h); --runs N (5),
+/// --no-prometheus, --only NAME (one query, e.g. to profile). Kansoku runs in-process over its metric store; Prometheus is asked over loopback
 /// HTTP. Every result is compared with Prometheus's value by value (relative difference at most
 /// 1e-9), not only by series count. `--scrape 10m [--binary PATH]` instead has a real server,
 /// Prometheus and VictoriaMetrics scrape the series live (`PromQLScrapeBench`).
@@ -45,10 +45,13 @@ enum PromQLBench {
         }
         let step: Int64 = 15_000
         let hour: Int64 = 3_600_000
-        // An hour that ended three hours ago, so Prometheus takes the backfilled block as is.
+        guard let span = PromDuration(opts["span"] ?? "1h")?.milliseconds, (600_000...86_400_000).contains(span) else {
+            throw LogsIngestBench.BenchError.usage("--span \(opts["span"] ?? ""): expected a duration from 10m to 24h")
+        }
+        // Data that ended three hours ago, so Prometheus takes the backfilled block as is.
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         let end = (nowMs - 3 * hour) / 60_000 * 60_000
-        let start = end - hour
+        let start = end - span
         let work = NSTemporaryDirectory() + "kansoku-promql-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -56,8 +59,8 @@ enum PromQLBench {
         let workload = Workload(series: series)
         let labelSets = workload.labelSets
         let value = workload.value
-        let steps = Int(hour / step) + 1
-        let queries = Self.queries(end: end, hourStart: start)
+        let steps = Int(span / step) + 1
+        let queries = Self.queries(end: end, hourStart: span >= hour ? end - hour : nil)
         if let only = opts["only"], !queries.contains(where: { $0.name == only }) {
             throw LogsIngestBench.BenchError.usage("--only \(only): expected one of \(queries.map(\.name).joined(separator: ", "))")
         }

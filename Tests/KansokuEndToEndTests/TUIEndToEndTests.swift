@@ -113,7 +113,14 @@ import Testing
         _ = try tmux("send-keys", "-t", session, "q")
         let restored = try waitFor(session, timeout: 10) { !$0.contains("Kansoku overview") }
         #expect(!restored.contains("Kansoku overview"), "\(restored)")
-        let dead = try tmux("display-message", "-t", session, "-p", "#{pane_dead} #{pane_dead_status}")
+        // The screen is restored just before the process exits: wait for the exit itself.
+        var dead = ""
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            dead = try tmux("display-message", "-t", session, "-p", "#{pane_dead} #{pane_dead_status}")
+            if dead.hasPrefix("1") { break }
+            usleep(200_000)
+        } while Date() < deadline
         // pane_dead is 1 once the program ended; tmux 3.3 leaves pane_dead_status empty, later ones give 0.
         let fields = dead.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         #expect(fields.first == "1", "\(dead)")
