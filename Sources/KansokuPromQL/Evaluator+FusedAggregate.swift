@@ -84,16 +84,8 @@ extension Evaluator {
         if let known = fusedInputs[spec] { return (spec, known) }
         let loaded = data[Evaluator.key(selector.matchers)] ?? []
         let input = loaded.map { s in
-            let values = range ? s.rangeValues : s.rawValues
-            // Only range functions ask; an instant selection's values are left unread.
-            var falls = false
-            var i = 1
-            while range && !falls && i < values.count {
-                falls = values[i] < values[i - 1]
-                i += 1
-            }
-            return FusedSeries(times: range ? s.rangeTimes : s.rawTimes, values: values,
-                               group: cache.group(sid: s.sid, labels: s.labels, key), falls: falls)
+            FusedSeries(times: range ? s.rangeTimes : s.rawTimes, values: range ? s.rangeValues : s.rawValues,
+                        group: cache.group(sid: s.sid, labels: s.labels, key), falls: s.falls)
         }
         fusedInputs[spec] = input
         return (spec, input)

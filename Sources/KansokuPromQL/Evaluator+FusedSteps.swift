@@ -50,26 +50,36 @@ extension Evaluator {
         let parts = StreamingAggregation.mergeable(a.op) ? min(8, max(1, input.count / Evaluator.seriesPerPart)) : 1
         let results = Mutex([Result<[StreamingAggregation], PromQLError>?](repeating: nil, count: parts))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let result = Result { () throws(PromQLError) -> [StreamingAggregation] in
-                var perStep = [StreamingAggregation](repeating: StreamingAggregation(a.op, groups: groups), count: steps)
-                let run = input.count * part / parts..<input.count * (part + 1) / parts
-                var steady = SteadyRate()
-                for n in run {
-                    if n & 1023 == 0 { try budget.check() }
-                    if n + 2 < run.upperBound { Self.prefetch(input[n + 2]) }
-                    let s = input[n]
-                    var lo = 0, hi = 0
-                    for i in 0..<steps {
-                        hi = advance(s.times, hi, past: bounds[i].end)
-                        lo = advance(s.times, lo, past: bounds[i].start)
-                        guard lo < hi, let v = Self.windowValue(fn, s, lo, hi, bounds[i], first + Int64(i) * interval, &steady) else {
-                            continue
+            var perStep = [StreamingAggregation](repeating: StreamingAggregation(a.op, groups: groups), count: steps)
+            // A window shape remembered per step: series scraped together have the same
+            // shape at a step, while one series' shape changes from step to step near the
+            // edges of its data.
+            var steady = [SteadyRate](repeating: SteadyRate(), count: steps)
+            let run = input.count * part / parts..<input.count * (part + 1) / parts
+            var failure: PromQLError?
+            perStep.withUnsafeMutableBufferPointer { perStep in
+                steady.withUnsafeMutableBufferPointer { steady in
+                    for n in run {
+                        if n & 1023 == 0 {
+                            do throws(PromQLError) { try budget.check() } catch {
+                                failure = error
+                                return
+                            }
                         }
-                        perStep[i].add(v, group: s.group, dropName: dropName)
+                        if n + 2 < run.upperBound { Self.prefetch(input[n + 2]) }
+                        let s = input[n]
+                        var lo = 0, hi = 0
+                        for i in 0..<steps {
+                            hi = advance(s.times, hi, past: bounds[i].end)
+                            lo = advance(s.times, lo, past: bounds[i].start)
+                            guard lo < hi,
+                                  let v = Self.windowValue(fn, s, lo, hi, bounds[i], first + Int64(i) * interval, &steady[i]) else { continue }
+                            perStep[i].add(v, group: s.group, dropName: dropName)
+                        }
                     }
                 }
-                return perStep
             }
+            let result: Result<[StreamingAggregation], PromQLError> = failure.map { .failure($0) } ?? .success(perStep)
             results.withLock { $0[part] = result }
         }
         var perStep = try results.withLock { $0 }[0]!.get()

@@ -1,3 +1,4 @@
+import CKansokuPrefetch
 import KansokuCore
 
 /// An element of an instant vector during evaluation. `dropName` is Prometheus's delayed
@@ -59,6 +60,8 @@ final class LoadedSeries {
     /// our own.
     let rangeTimes: UnsafeBufferPointer<Int64>
     let rangeValues: UnsafeBufferPointer<Double>
+    /// Some range value is below the one before it (a counter reset, or not a counter).
+    let falls: Bool
 
     deinit {
         if rangeTimes.baseAddress != rawTimes.baseAddress {
@@ -72,7 +75,20 @@ final class LoadedSeries {
         self.columns = columns
         rawTimes = columns.times(span)
         rawValues = columns.values(span)
-        let stale = rawValues.reduce(0) { $0 + (PromQLStaleNaN.isStale($1) ? 1 : 0) }
+        // One pass over the values for both facts: it is the first to touch them, and pays
+        // the cache misses.
+        var stale = 0
+        var falls = false
+        var previous = -Double.infinity
+        for v in rawValues {
+            if PromQLStaleNaN.isStale(v) {
+                stale += 1
+            } else {
+                falls = falls || v < previous
+                previous = v
+            }
+        }
+        self.falls = falls
         guard stale > 0 else {
             (rangeTimes, rangeValues) = (rawTimes, rawValues)
             return
@@ -237,6 +253,7 @@ final class Evaluator {
             var loaded: [LoadedSeries] = []
             loaded.reserveCapacity(series.count)
             for i in series.indices {
+                if i + 2 < series.count { kprefetch(series[i + 2].columns.values + series[i + 2].span.lowerBound) }
                 var labels = Labels()
                 swap(&labels, &series[i].labels)
                 loaded.append(LoadedSeries(labels: labels, columns: series[i].columns, span: series[i].span))
