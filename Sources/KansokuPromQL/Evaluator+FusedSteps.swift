@@ -26,10 +26,11 @@ extension Evaluator {
     /// once, worked out at its first step, series by series: each series' samples are read
     /// front to back while its window slides over the steps, where stepping first would visit
     /// every series at every step, each visit a cache miss on another series' buffers. Every
-    /// group still receives its series in the same order at each step, so the values are bit
-    /// for bit those of the step-by-step path. Nil, and the step-by-step path runs, away from
-    /// the query's own steps (inside a subquery), when windows do not move forward, or when
-    /// steps × groups passes `maxFusedStepGroups`.
+    /// group still receives its series in the same order at each step, so with one run of
+    /// series the values are bit for bit those of the step-by-step path; with several, sums
+    /// join the runs' compensated sums (`StreamingAggregation.merge`). Nil, and the
+    /// step-by-step path runs, away from the query's own steps (inside a subquery), when
+    /// windows do not move forward, or when steps × groups passes `maxFusedStepGroups`.
     func fusedAllSteps(_ a: AggregateExpr, _ fn: RangeFunction, _ arg: PromQLExpr, _ m: MatrixSelector, spec: String,
                        _ input: [FusedSeries], _ cache: GroupCache, _ t: Int64) throws(PromQLError) -> [EvalSample]? {
         guard isRangeQuery, t >= start, t <= end, (t - start) % step == 0 else { return nil }
