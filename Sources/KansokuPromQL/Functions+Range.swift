@@ -266,21 +266,31 @@ extension Evaluator {
                 prev = v
             }
         }
-        var durationToStart = Double(firstT - b.start) / 1000
-        var durationToEnd = Double(b.end - lastT) / 1000
-        let sampledInterval = Double(lastT - firstT) / 1000
-        let averageDurationBetweenSamples = sampledInterval / Double(vs.count - 1)
-        let threshold = averageDurationBetweenSamples * 1.1
-        if durationToStart >= threshold { durationToStart = averageDurationBetweenSamples / 2 }
+        var (sampledInterval, durationToStart, durationToEnd) = extrapolationSpans(firstT: firstT, lastT: lastT, samples: vs.count, b)
         if isCounter {
             var durationToZero = durationToStart
             if result > 0, firstV >= 0 { durationToZero = sampledInterval * (firstV / result) }
             if durationToZero < durationToStart { durationToStart = durationToZero }
         }
-        if durationToEnd >= threshold { durationToEnd = averageDurationBetweenSamples / 2 }
         var factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval
         if isRate { factor /= Double(b.range) / 1000 }
         return result * factor
+    }
+
+    /// The seconds a window's samples cover, and how far to extrapolate past its first and
+    /// last sample towards its bounds: the distance when it is under 1.1 average sample
+    /// intervals, else half an interval (Prometheus's `extrapolatedRate`, before the counter's
+    /// zero is considered).
+    static func extrapolationSpans(firstT: Int64, lastT: Int64, samples: Int, _ b: (start: Int64, end: Int64, range: Int64))
+        -> (sampledInterval: Double, toStart: Double, toEnd: Double) {
+        var durationToStart = Double(firstT - b.start) / 1000
+        var durationToEnd = Double(b.end - lastT) / 1000
+        let sampledInterval = Double(lastT - firstT) / 1000
+        let averageDurationBetweenSamples = sampledInterval / Double(samples - 1)
+        let threshold = averageDurationBetweenSamples * 1.1
+        if durationToStart >= threshold { durationToStart = averageDurationBetweenSamples / 2 }
+        if durationToEnd >= threshold { durationToEnd = averageDurationBetweenSamples / 2 }
+        return (sampledInterval, durationToStart, durationToEnd)
     }
 
     static func linearRegression(_ ts: UnsafeBufferPointer<Int64>, _ vs: UnsafeBufferPointer<Double>, interceptTime: Int64) -> (slope: Double, intercept: Double) {

@@ -45,13 +45,9 @@ struct SteadyRate {
 
     private mutating func learn(_ s: Shape) {
         shape = s
-        sampledInterval = Double(s.sampled) / 1000
-        let averageDurationBetweenSamples = sampledInterval / Double(s.samples - 1)
-        let threshold = averageDurationBetweenSamples * 1.1
-        durationToStart = Double(s.toStart) / 1000
-        durationToEnd = Double(s.toEnd) / 1000
-        if durationToStart >= threshold { durationToStart = averageDurationBetweenSamples / 2 }
-        if durationToEnd >= threshold { durationToEnd = averageDurationBetweenSamples / 2 }
+        // The bounds as offsets from the window's samples give the same spans.
+        (sampledInterval, durationToStart, durationToEnd) = Evaluator.extrapolationSpans(
+            firstT: 0, lastT: s.sampled, samples: s.samples, (start: -s.toStart, end: s.sampled + s.toEnd, range: s.range))
         rangeSeconds = Double(s.range) / 1000
         increaseFactor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval
         rateFactor = increaseFactor
